@@ -1,0 +1,112 @@
+//! The JSONPath subset capabilities use for field paths: `$.a.b`, `$.items[0]`, `a.b`,
+//! `$['key']`. A leading `$` is optional.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde_json::Value;
+
+/// Splits a property path into keys and indices.
+pub fn segments(path: &str) -> Vec<String> {
+    let p = path.trim();
+    let p = p.strip_prefix('$').unwrap_or(p);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => push(&mut cur, &mut out),
+            '[' => {
+                push(&mut cur, &mut out);
+                let mut body = String::new();
+                for b in chars.by_ref() {
+                    if b == ']' {
+                        break;
+                    }
+                    body.push(b);
+                }
+                let body = body.trim().trim_matches(|c| c == '\'' || c == '"');
+                if !body.is_empty() {
+                    out.push(String::from(body));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    push(&mut cur, &mut out);
+    out
+}
+
+fn push(cur: &mut String, out: &mut Vec<String>) {
+    if !cur.is_empty() {
+        out.push(core::mem::take(cur));
+    }
+}
+
+/// Reads the value at `path` (missing → `None`).
+pub fn get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = root;
+    for seg in segments(path) {
+        cur = match cur {
+            Value::Object(m) => m.get(&seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Writes `value` at `path`, creating objects on the way; returns false when a scalar is in
+/// the way.
+pub fn set(root: &mut Value, path: &str, value: Value) -> bool {
+    let segs = segments(path);
+    let Some((last, init)) = segs.split_last() else {
+        *root = value;
+        return true;
+    };
+    let mut cur = root;
+    for seg in init {
+        if cur.is_null() {
+            *cur = Value::Object(Default::default());
+        }
+        cur = match cur {
+            Value::Object(m) => m.entry(seg.clone()).or_insert(Value::Null),
+            Value::Array(a) => match seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    if cur.is_null() {
+        *cur = Value::Object(Default::default());
+    }
+    match cur {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            true
+        }
+        Value::Array(a) => match last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+            Some(v) => {
+                *v = value;
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_dollar_paths() {
+        let v = json!({"a": {"b": [10, 20]}, "k.x": 1});
+        assert_eq!(get(&v, "$.a.b[1]"), Some(&json!(20)));
+        assert_eq!(get(&v, "a.b.0"), Some(&json!(10)));
+        assert_eq!(get(&v, "$['k.x']"), Some(&json!(1)));
+        assert_eq!(get(&v, "$.nope"), None);
+    }
+}

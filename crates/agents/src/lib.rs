@@ -1,0 +1,98 @@
+//! runtara-agents: the built-in capabilities, by agent id and capability id.
+//!
+//! Each capability is a plain function `fn(Value) -> Result<Value, Value>`: the input is the
+//! step's evaluated `inputMapping`, the output goes to `steps.<id>.outputs`, and an error is
+//! the capability error envelope `{code, message, category, severity, retryable,
+//! attributes?}` (dsl-spec §7.2, agents.md §5.1). [`CATALOG`] lists them with their input
+//! fields for the validator and codegen. Generated code calls the functions directly
+//! (`agents::utils::return_input`), so unused capabilities are dropped by the linker.
+//!
+//! no_std + alloc; capabilities that need a clock or randomness exist with the `std` feature
+//! only, and their catalogue entries say so (`needs_std`).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod error;
+pub mod jsonpath;
+pub mod transform;
+pub mod utils;
+
+use serde_json::Value;
+
+/// A capability implementation.
+pub type CapabilityFn = fn(Value) -> Result<Value, Value>;
+
+/// One input field of a capability.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldMeta {
+    /// JSON name of the field.
+    pub name: &'static str,
+    pub required: bool,
+}
+
+/// Catalogue entry of one capability.
+#[derive(Debug, Clone, Copy)]
+pub struct CapabilityMeta {
+    /// Agent id, kebab-case (`utils`).
+    pub agent: &'static str,
+    /// Capability id (`return-input`).
+    pub id: &'static str,
+    pub inputs: &'static [FieldMeta],
+    /// Uses retry defaults 5 / 2000 ms (dsl-spec §7.2).
+    pub rate_limited: bool,
+    /// Needs a hosted target (clock, randomness); rejected for the embedded target.
+    pub needs_std: bool,
+}
+
+const fn req(name: &'static str) -> FieldMeta {
+    FieldMeta { name, required: true }
+}
+const fn opt(name: &'static str) -> FieldMeta {
+    FieldMeta { name, required: false }
+}
+const fn cap(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false }
+}
+const fn cap_std(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true }
+}
+
+/// Every built-in capability (agents.md §5.3, the `utils` and `transform` sets).
+pub static CATALOG: &[CapabilityMeta] = &[
+    cap("utils", "return-input", &[req("value")]),
+    cap("utils", "return-input-string", &[req("value")]),
+    cap("utils", "do-nothing", &[]),
+    cap_std("utils", "random-double", &[]),
+    cap_std("utils", "random-array", &[opt("size")]),
+    cap("utils", "calculate", &[req("expression"), opt("variables"), opt("enable_rounding"), opt("decimal_places")]),
+    cap_std("utils", "get-current-iso-datetime", &[]),
+    cap_std("utils", "get-current-unix-timestamp", &[]),
+    cap("transform", "extract", &[req("value"), req("property_path")]),
+    cap("transform", "get-value-by-path", &[opt("value"), opt("property_path")]),
+    cap("transform", "set-value-by-path", &[opt("target"), opt("property_path"), opt("value")]),
+    cap("transform", "select-first", &[opt("value")]),
+    cap("transform", "coalesce", &[req("values"), opt("treat_empty_string_as_null"), opt("treat_zero_as_null")]),
+    cap("transform", "from-json-string", &[opt("value")]),
+    cap("transform", "to-json-string", &[opt("value")]),
+    cap("transform", "map-fields", &[req("source_data"), req("mappings")]),
+    cap("transform", "group-by", &[req("value"), req("key"), opt("as_map")]),
+    cap("transform", "append", &[opt("array"), opt("item")]),
+    cap("transform", "flat-map", &[opt("value"), opt("property_path")]),
+    cap("transform", "array-length", &[opt("value")]),
+    cap("transform", "ensure-array", &[opt("value")]),
+    cap("transform", "sort", &[opt("value"), opt("property_path"), opt("ascending")]),
+];
+
+/// Finds a catalogue entry; `agent` is compared case-insensitively with `_` ≡ `-`.
+pub fn find(agent: &str, capability: &str) -> Option<&'static CapabilityMeta> {
+    CATALOG.iter().find(|c| {
+        c.id == capability
+            && c.agent.len() == agent.len()
+            && c.agent.bytes().zip(agent.bytes()).all(|(a, b)| {
+                let b = if b == b'_' { b'-' } else { b.to_ascii_lowercase() };
+                a == b
+            })
+    })
+}

@@ -1,0 +1,721 @@
+//! Static validation of a workflow graph (dsl-spec §9).
+//!
+//! Each rule reports a [`Diagnostic`] with the spec's code, the step id, the JSON pointer of
+//! the offending value and a one-line hint. Rules recurse into Split/While/onWait subgraphs;
+//! pointers are absolute within the document.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::Serialize;
+
+use crate::catalog::AgentCatalog;
+use crate::model::*;
+use crate::parse::pointer_token;
+use crate::path::{is_index_token, tokenize};
+
+/// Error or warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding: `code` (`E001`…, `W003`…), the step it concerns, the JSON pointer of the
+/// value, a message and a hint saying how to fix it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    pub code: &'static str,
+    #[serde(skip)]
+    pub severity: Severity,
+    pub step_id: Option<String>,
+    pub path: String,
+    pub message: String,
+    pub hint: String,
+}
+
+/// All findings of one validation run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Diagnostics {
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// True when no error was found (warnings do not count).
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        match d.severity {
+            Severity::Error => self.errors.push(d),
+            Severity::Warning => self.warnings.push(d),
+        }
+    }
+}
+
+/// Validates a graph against the rules of dsl-spec §9 and the given agent catalogue.
+pub fn validate(graph: &ExecutionGraph, catalog: &AgentCatalog) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let mut v = Validator { catalog, out: &mut out };
+    v.graph(graph, "", Ctx::default());
+    out
+}
+
+/// Which special roots are in scope for references in a graph level (dsl-spec §4.4).
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctx {
+    in_split: bool,
+    in_while: bool,
+}
+
+struct Validator<'a> {
+    catalog: &'a AgentCatalog,
+    out: &'a mut Diagnostics,
+}
+
+fn diag(
+    code: &'static str,
+    severity: Severity,
+    step: Option<&str>,
+    path: String,
+    message: String,
+    hint: &str,
+) -> Diagnostic {
+    Diagnostic {
+        code,
+        severity,
+        step_id: step.map(str::to_string),
+        path,
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+const ROOTS: &[&str] = &["data", "variables", "workflow", "steps", "iteration", "loop", "item"];
+
+impl Validator<'_> {
+    fn error(&mut self, code: &'static str, step: Option<&str>, path: String, msg: String, hint: &str) {
+        self.out.push(diag(code, Severity::Error, step, path, msg, hint));
+    }
+
+    fn warn(&mut self, code: &'static str, step: Option<&str>, path: String, msg: String, hint: &str) {
+        self.out.push(diag(code, Severity::Warning, step, path, msg, hint));
+    }
+
+    fn graph(&mut self, g: &ExecutionGraph, base: &str, ctx: Ctx) {
+        if g.steps.is_empty() {
+            self.error("E004", None, format!("{base}/steps"), "the workflow has no steps".into(),
+                "add at least one step and point entryPoint at it");
+            return;
+        }
+        if !g.steps.contains_key(&g.entry_point) {
+            let msg = if g.entry_point.is_empty() {
+                "entryPoint is empty".to_string()
+            } else {
+                format!("entryPoint '{}' is not a step of this graph", g.entry_point)
+            };
+            self.error("E001", None, format!("{base}/entryPoint"), msg,
+                &format!("set entryPoint to one of: {}", list(g.steps.keys())));
+        }
+        for (key, step) in &g.steps {
+            if key != step.id() {
+                self.error("E014", Some(key), format!("{base}/steps/{}/id", pointer_token(key)),
+                    format!("step key '{key}' differs from its id '{}'", step.id()),
+                    "make the key in `steps` equal to the step's `id`");
+            }
+        }
+        self.edges(g, base);
+        self.reachability(g, base);
+        self.fanout(g, base);
+        let preds = predecessors(g);
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, step) in &g.steps {
+            let sp = format!("{base}/steps/{}", pointer_token(id));
+            if let Some(name) = step.name() {
+                if let Some(first) = names.insert(name, id) {
+                    self.error("E060", Some(id), format!("{sp}/name"),
+                        format!("step name '{name}' is also used by step '{first}'"),
+                        "give every step a distinct name");
+                }
+            }
+            self.step(g, step, &sp, ctx, &preds);
+        }
+        for (i, e) in g.execution_plan.iter().enumerate() {
+            if let Some(c) = &e.condition {
+                let ep = format!("{base}/executionPlan/{i}/condition");
+                self.condition(c, &ep, Some(&e.from_step), g, &preds, ctx, RootsExtra::None);
+            }
+        }
+    }
+
+    fn edges(&mut self, g: &ExecutionGraph, base: &str) {
+        let mut defaults: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut guarded: BTreeMap<(&str, &str), bool> = BTreeMap::new();
+        let mut priorities: BTreeSet<(&str, &str, i32)> = BTreeSet::new();
+        for (i, e) in g.execution_plan.iter().enumerate() {
+            let ep = format!("{base}/executionPlan/{i}");
+            for (field, id) in [("fromStep", &e.from_step), ("toStep", &e.to_step)] {
+                if !g.steps.contains_key(id) {
+                    self.error("E014", Some(id), format!("{ep}/{field}"),
+                        format!("edge {field} '{id}' is not a step of this graph"),
+                        &format!("use one of: {}", list(g.steps.keys())));
+                }
+            }
+            let Some(from) = g.steps.get(&e.from_step) else { continue };
+            let label = e.label_kind();
+            match from {
+                Step::Conditional(_) => {
+                    if label != "true" && label != "false" {
+                        self.error("E072", Some(&e.from_step), format!("{ep}/label"),
+                            format!("Conditional edge has label '{label}'"),
+                            "label Conditional edges \"true\" or \"false\"");
+                    } else if e.condition.is_some() || e.priority.is_some() {
+                        self.error("E072", Some(&e.from_step), ep.clone(),
+                            "Conditional edges take no condition or priority".into(),
+                            "remove `condition` and `priority` from true/false edges");
+                    }
+                }
+                Step::Finish(_) | Step::Error(_) => {
+                    self.error("E074", Some(&e.from_step), ep.clone(),
+                        format!("a {} step cannot have outgoing edges", from.step_type()),
+                        "remove the edge; Finish and Error end their graph");
+                }
+                Step::Switch(_) | Step::AiAgent(_) => {}
+                _ => {
+                    let ok = label.is_empty() || (label == "onError" && from.supports_on_error());
+                    if !ok {
+                        self.error("E074", Some(&e.from_step), format!("{ep}/label"),
+                            format!("a {} step has no '{label}' route", from.step_type()),
+                            if label == "onError" {
+                                "onError routes exist on Agent, AiAgent, EmbedWorkflow, Split, While and WaitForSignal"
+                            } else {
+                                "remove the label (normal flow) or use \"onError\""
+                            });
+                    }
+                }
+            }
+            let key = (e.from_step.as_str(), label);
+            if e.condition.is_some() {
+                guarded.insert(key, true);
+                let p = e.priority.unwrap_or(0);
+                if !priorities.insert((key.0, key.1, p)) {
+                    self.error("E070", Some(&e.from_step), format!("{ep}/priority"),
+                        format!("two guarded '{}' edges from '{}' share priority {p}", label, e.from_step),
+                        "give guarded edges distinct priorities");
+                }
+            } else {
+                *defaults.entry(key).or_default() += 1;
+            }
+        }
+        for ((from, label), n) in defaults {
+            let conditional = matches!(g.steps.get(from), Some(Step::Conditional(_)));
+            let multiple = n > 1
+                && (conditional || !label.is_empty() || guarded.contains_key(&(from, label)));
+            if multiple && !matches!(g.steps.get(from), Some(Step::AiAgent(_))) {
+                self.error("E071", Some(from), base_edges(base),
+                    format!("step '{from}' has {n} unguarded '{label}' edges"),
+                    "keep exactly one default edge per label; guard the others with a condition");
+            }
+        }
+    }
+
+    fn reachability(&mut self, g: &ExecutionGraph, base: &str) {
+        if !g.steps.contains_key(&g.entry_point) {
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([g.entry_point.as_str()]);
+        while let Some(s) = queue.pop_front() {
+            if seen.insert(s) {
+                for e in g.execution_plan.iter().filter(|e| e.from_step == s) {
+                    queue.push_back(&e.to_step);
+                }
+            }
+        }
+        for (id, step) in &g.steps {
+            if !seen.contains(id.as_str()) {
+                let code = if matches!(step, Step::Finish(_)) { "E003" } else { "E002" };
+                self.error(code, Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                    format!("step '{id}' is not reachable from entryPoint '{}'", g.entry_point),
+                    "add an edge to it in executionPlan or remove the step");
+            }
+        }
+    }
+
+    fn fanout(&mut self, g: &ExecutionGraph, base: &str) {
+        for (id, step) in &g.steps {
+            if matches!(step, Step::Conditional(_) | Step::AiAgent(_)) {
+                continue;
+            }
+            let outs: Vec<&Edge> = g
+                .execution_plan
+                .iter()
+                .filter(|e| &e.from_step == id && e.label_kind().is_empty())
+                .collect();
+            let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
+            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) {
+                self.warn("W003", Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                    format!("step '{id}' has no outgoing edge; the graph ends here with a null result"),
+                    "add an edge to a Finish step");
+            }
+            if outs.len() < 2 || outs.iter().any(|e| e.condition.is_some()) {
+                continue;
+            }
+            let mut common: Option<BTreeSet<String>> = None;
+            for e in &outs {
+                let r = reachable_normal(g, &e.to_step);
+                common = Some(match common {
+                    None => r,
+                    Some(c) => c.intersection(&r).cloned().collect(),
+                });
+            }
+            if common.is_some_and(|c| c.is_empty()) {
+                self.error("E073", Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                    format!("the fan-out from '{id}' never re-converges"),
+                    "join the parallel branches at one common step (e.g. a single Finish)");
+            }
+        }
+    }
+
+    fn step(
+        &mut self,
+        g: &ExecutionGraph,
+        step: &Step,
+        sp: &str,
+        ctx: Ctx,
+        preds: &BTreeMap<String, BTreeSet<String>>,
+    ) {
+        let id = step.id();
+        let mut mappings: Vec<(String, &MappingValue)> = Vec::new();
+        let mut conds: Vec<(String, &Condition, RootsExtra)> = Vec::new();
+        let mapping = |m: &Option<InputMapping>, key: &str, acc: &mut Vec<(String, &MappingValue)>| {
+            let _ = (m, key, acc);
+        };
+        let _ = mapping;
+        fn add<'m>(acc: &mut Vec<(String, &'m MappingValue)>, m: &'m Option<InputMapping>, at: String) {
+            if let Some(m) = m {
+                for (k, v) in m {
+                    acc.push((format!("{at}/{}", pointer_token(k)), v));
+                }
+            }
+        }
+        match step {
+            Step::Finish(s) => {
+                add(&mut mappings, &s.input_mapping, format!("{sp}/inputMapping"));
+                for (k, v) in s.input_mapping.iter().flatten() {
+                    let kp = format!("{sp}/inputMapping/{}", pointer_token(k));
+                    if k.trim().is_empty() {
+                        self.error("E117", Some(id), kp.clone(), "Finish output has a blank name".into(),
+                            "name every Finish output");
+                    }
+                    let blank = match v {
+                        MappingValue::Reference { value, .. } | MappingValue::Template { value } => value.trim().is_empty(),
+                        MappingValue::Immediate { value } => value.as_str().is_some_and(|s| s.trim().is_empty()),
+                        MappingValue::Composite { .. } => false,
+                    };
+                    if blank {
+                        self.error("E118", Some(id), kp, format!("Finish output '{k}' has no source"),
+                            "give the output a reference path, template or value");
+                    }
+                }
+            }
+            Step::Agent(s) => {
+                add(&mut mappings, &s.input_mapping, format!("{sp}/inputMapping"));
+                if let Some(c) = &s.connection_ref {
+                    mappings.push((format!("{sp}/connectionRef"), c));
+                }
+                self.agent(s, sp);
+            }
+            Step::Conditional(s) => {
+                conds.push((format!("{sp}/condition"), &s.condition, RootsExtra::None));
+                for label in ["true", "false"] {
+                    if !g.execution_plan.iter().any(|e| e.from_step == id && e.label_kind() == label) {
+                        self.error("E072", Some(id), sp.to_string(),
+                            format!("Conditional '{id}' has no \"{label}\" edge"),
+                            &format!("add an edge from '{id}' labelled \"{label}\""));
+                    }
+                }
+            }
+            Step::Split(s) => {
+                if let Some(c) = &s.config {
+                    mappings.push((format!("{sp}/config/value"), &c.value));
+                    add(&mut mappings, &c.variables, format!("{sp}/config/variables"));
+                }
+                self.graph(&s.subgraph, &format!("{sp}/subgraph"), Ctx { in_split: true, ..ctx });
+            }
+            Step::While(s) => {
+                conds.push((format!("{sp}/condition"), &s.condition, RootsExtra::While));
+                if let Some(c) = &s.config {
+                    add(&mut mappings, &c.variables, format!("{sp}/config/variables"));
+                }
+                self.graph(&s.subgraph, &format!("{sp}/subgraph"), Ctx { in_while: true, ..ctx });
+            }
+            Step::Switch(s) => {
+                if let Some(c) = &s.config {
+                    mappings.push((format!("{sp}/config/value"), &c.value));
+                }
+            }
+            Step::EmbedWorkflow(s) => {
+                add(&mut mappings, &s.input_mapping, format!("{sp}/inputMapping"));
+                let bad = match &s.child_version {
+                    ChildVersion::Number(n) => *n < 1,
+                    ChildVersion::Name(n) => {
+                        !n.eq_ignore_ascii_case("latest") && !n.eq_ignore_ascii_case("current")
+                    }
+                };
+                if bad {
+                    self.error("E050", Some(id), format!("{sp}/childVersion"),
+                        "childVersion must be \"latest\", \"current\" or an integer ≥ 1".into(),
+                        "set childVersion to \"latest\" or a published version number");
+                }
+            }
+            Step::Log(s) => add(&mut mappings, &s.context, format!("{sp}/context")),
+            Step::Error(s) => add(&mut mappings, &s.context, format!("{sp}/context")),
+            Step::Filter(s) => {
+                mappings.push((format!("{sp}/config/value"), &s.config.value));
+                conds.push((format!("{sp}/config/condition"), &s.config.condition, RootsExtra::Item));
+            }
+            Step::GroupBy(s) => mappings.push((format!("{sp}/config/value"), &s.config.value)),
+            Step::Delay(s) => mappings.push((format!("{sp}/durationMs"), &s.duration_ms)),
+            Step::WaitForSignal(s) => {
+                if let Some(t) = &s.timeout_ms {
+                    mappings.push((format!("{sp}/timeoutMs"), t));
+                }
+                if let Some(a) = &s.action {
+                    add(&mut mappings, &a.correlation, format!("{sp}/action/correlation"));
+                    add(&mut mappings, &a.context, format!("{sp}/action/context"));
+                }
+                if let Some(w) = &s.on_wait {
+                    self.graph(w, &format!("{sp}/onWait"), ctx);
+                }
+            }
+            Step::AiAgent(s) => {
+                if s.connection_id.as_deref().is_none_or(|c| c.is_empty()) && s.connection_ref.is_none() {
+                    self.error("E112", Some(id), sp.to_string(),
+                        "AiAgent step has no connection".into(),
+                        "set connectionId (or connectionRef) to the LLM connection");
+                }
+                if let Some(c) = &s.config {
+                    mappings.push((format!("{sp}/config/systemPrompt"), &c.system_prompt));
+                    mappings.push((format!("{sp}/config/userPrompt"), &c.user_prompt));
+                }
+            }
+        }
+        for (p, m) in mappings {
+            self.mapping(m, &p, Some(id), g, preds, ctx, RootsExtra::None);
+        }
+        for (p, c, extra) in conds {
+            self.condition(c, &p, Some(id), g, preds, ctx, extra);
+        }
+    }
+
+    fn agent(&mut self, s: &AgentStep, sp: &str) {
+        let Some(agent) = self.catalog.agent(&s.agent_id) else {
+            let known = list(self.catalog.agents.iter().map(|a| &a.id));
+            self.error("E020", Some(&s.id), format!("{sp}/agentId"),
+                format!("unknown agent '{}'", s.agent_id), &format!("known agents: {known}"));
+            return;
+        };
+        let Some(cap) = agent.capabilities.iter().find(|c| c.id == s.capability_id) else {
+            let known = list(agent.capabilities.iter().map(|c| &c.id));
+            self.error("E021", Some(&s.id), format!("{sp}/capabilityId"),
+                format!("agent '{}' has no capability '{}'", agent.id, s.capability_id),
+                &format!("capabilities of '{}': {known}", agent.id));
+            return;
+        };
+        let given: BTreeSet<&str> = s
+            .input_mapping
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.split('.').next().unwrap_or(k))
+            .collect();
+        for f in cap.inputs.iter().filter(|f| f.required) {
+            if !given.contains(f.name.as_str()) {
+                self.error("E022", Some(&s.id), format!("{sp}/inputMapping"),
+                    format!("capability '{}/{}' needs input '{}'", agent.id, cap.id, f.name),
+                    &format!("add \"{}\" to inputMapping", f.name));
+            }
+        }
+        for k in &given {
+            if !k.starts_with('_') && !cap.inputs.iter().any(|f| f.name == *k) {
+                self.warn("W020", Some(&s.id), format!("{sp}/inputMapping/{}", pointer_token(k)),
+                    format!("capability '{}/{}' has no input '{k}'", agent.id, cap.id),
+                    &format!("known inputs: {}", list(cap.inputs.iter().map(|f| &f.name))));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn condition(
+        &mut self,
+        c: &Condition,
+        p: &str,
+        step: Option<&str>,
+        g: &ExecutionGraph,
+        preds: &BTreeMap<String, BTreeSet<String>>,
+        ctx: Ctx,
+        extra: RootsExtra,
+    ) {
+        match c {
+            Condition::Value(m) => self.mapping(m, p, step, g, preds, ctx, extra),
+            Condition::Operation { op, arguments } => {
+                if op.is_query_only() {
+                    self.error("E027", step, format!("{p}/op"),
+                        format!("operator {} only works in object-model queries", op.as_str()),
+                        "use EQ/CONTAINS/… in workflow conditions");
+                }
+                for (i, a) in arguments.iter().enumerate() {
+                    let ap = format!("{p}/arguments/{i}");
+                    match a {
+                        ConditionArgument::Condition(c) => self.condition(c, &ap, step, g, preds, ctx, extra),
+                        ConditionArgument::Value(m) => self.mapping(m, &ap, step, g, preds, ctx, extra),
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mapping(
+        &mut self,
+        m: &MappingValue,
+        p: &str,
+        step: Option<&str>,
+        g: &ExecutionGraph,
+        preds: &BTreeMap<String, BTreeSet<String>>,
+        ctx: Ctx,
+        extra: RootsExtra,
+    ) {
+        match m {
+            MappingValue::Reference { value, .. } => {
+                self.reference(value, &format!("{p}/value"), step, g, preds, ctx, extra)
+            }
+            MappingValue::Immediate { .. } => {}
+            MappingValue::Template { value } => {
+                let env = minijinja::Environment::new();
+                if let Err(e) = env.template_from_str(value) {
+                    self.error("E011", step, format!("{p}/value"),
+                        format!("template syntax error: {e}"), "fix the minijinja template syntax");
+                }
+            }
+            MappingValue::Composite { value } => match value.entries() {
+                Ok(CompositeEntries::Object(entries)) => {
+                    for (k, v) in &entries {
+                        let cp = format!("{p}/value/{}", pointer_token(k));
+                        self.mapping(v, &cp, step, g, preds, ctx, extra);
+                    }
+                }
+                Ok(CompositeEntries::Array(entries)) => {
+                    for (i, v) in entries.iter().enumerate() {
+                        self.mapping(v, &format!("{p}/value/{i}"), step, g, preds, ctx, extra);
+                    }
+                }
+                Err(e) => self.error("E011", step, format!("{p}/value"),
+                    format!("invalid composite entry: {e}"),
+                    "every composite entry must be a {\"valueType\": …} descriptor"),
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        &mut self,
+        path: &str,
+        p: &str,
+        step: Option<&str>,
+        g: &ExecutionGraph,
+        preds: &BTreeMap<String, BTreeSet<String>>,
+        ctx: Ctx,
+        extra: RootsExtra,
+    ) {
+        if path.contains("..") {
+            self.error("E011", step, p.to_string(), format!("reference '{path}' contains '..'"),
+                "remove the empty path segment");
+        }
+        let segs = tokenize(path);
+        let Some(root) = segs.first() else { return };
+        let root = root.as_str();
+        if root == "__error" {
+            self.warn("W053", step, p.to_string(), format!("'{path}' uses the bare __error root"),
+                "write steps.__error.… instead");
+            return;
+        }
+        if root == "error" {
+            return;
+        }
+        if !ROOTS.contains(&root) {
+            self.error("E126", step, p.to_string(),
+                format!("reference '{path}' starts with unknown root '{root}'"),
+                "start references with data, variables, steps, workflow, iteration, loop or item");
+            return;
+        }
+        let in_scope = match root {
+            "item" => ctx.in_split || matches!(extra, RootsExtra::Item),
+            "loop" => ctx.in_while || matches!(extra, RootsExtra::While),
+            "iteration" => ctx.in_split || ctx.in_while || matches!(extra, RootsExtra::While),
+            _ => true,
+        };
+        if !in_scope {
+            self.error("E127", step, p.to_string(),
+                format!("'{root}' is not available here ('{path}')"),
+                "item exists in Split bodies and Filter conditions; loop in While bodies and conditions; iteration in Split/While bodies");
+        }
+        if root == "iteration" {
+            if let Some(x) = segs.get(1) {
+                if !["index", "indices", "item"].contains(&x.as_str()) {
+                    self.error("E011", step, p.to_string(), format!("iteration has no field '{x}'"),
+                        "use iteration.index, iteration.indices or iteration.item");
+                }
+            }
+        }
+        if root == "workflow" {
+            let ok = segs.get(1).map(String::as_str) == Some("inputs")
+                && matches!(segs.get(2).map(String::as_str), Some("data") | Some("variables"));
+            if !ok {
+                self.error("E011", step, p.to_string(), format!("'{path}' is not a workflow input path"),
+                    "use workflow.inputs.data… or workflow.inputs.variables…");
+            }
+        }
+        if root == "steps" {
+            let Some(target) = segs.get(1) else { return };
+            if target == "__error" {
+                return;
+            }
+            if !g.steps.contains_key(target) {
+                self.error("E010", step, p.to_string(),
+                    format!("reference '{path}' names step '{target}', which is not in this graph"),
+                    &format!("reference one of: {}", list(g.steps.keys())));
+                return;
+            }
+            let Some(owner) = step else { return };
+            if owner == target {
+                self.warn("W050", step, p.to_string(), format!("step '{owner}' references its own output"),
+                    "reference an upstream step instead");
+                return;
+            }
+            let upstream = preds.get(owner).is_some_and(|s| s.contains(target.as_str()));
+            if !upstream {
+                self.error("E012", step, p.to_string(),
+                    format!("step '{owner}' reads '{path}' but '{target}' does not run before it"),
+                    &format!("add an edge path from '{target}' to '{owner}', or read another step"));
+            }
+            if let (Some(Step::Split(_)), Some(field)) = (g.steps.get(target), segs.get(3)) {
+                if segs.get(2).map(String::as_str) == Some("outputs") && !is_index_token(field) {
+                    self.error("E059", step, p.to_string(),
+                        format!("'{path}': Split outputs are an array with no field '{field}'"),
+                        &format!("address an element by index, e.g. steps.{target}.outputs.0"));
+                }
+            }
+        }
+    }
+}
+
+/// Extra roots bound by the condition being checked (dsl-spec §8.4).
+#[derive(Debug, Clone, Copy)]
+enum RootsExtra {
+    None,
+    Item,
+    While,
+}
+
+fn base_edges(base: &str) -> String {
+    format!("{base}/executionPlan")
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = items.map(String::as_str).collect();
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Step → every step with an edge path (any labels) leading to it.
+fn predecessors(g: &ExecutionGraph) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for id in g.steps.keys() {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([id.as_str()]);
+        while let Some(s) = queue.pop_front() {
+            for e in g.execution_plan.iter().filter(|e| e.to_step == s) {
+                if seen.insert(e.from_step.clone()) {
+                    queue.push_back(&e.from_step);
+                }
+            }
+        }
+        out.insert(id.clone(), seen);
+    }
+    out
+}
+
+fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([from.to_string()]);
+    while let Some(s) = queue.pop_front() {
+        if seen.insert(s.clone()) {
+            for e in g.execution_plan.iter().filter(|e| e.from_step == s && e.label_kind() != "onError") {
+                queue.push_back(e.to_step.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_workflow;
+
+    fn codes(doc: &str) -> Vec<&'static str> {
+        let w = parse_workflow(doc).unwrap();
+        let d = validate(&w.graph, &AgentCatalog::default());
+        d.errors.iter().map(|e| e.code).collect()
+    }
+
+    #[test]
+    fn missing_entry_point_is_e001() {
+        let c = codes(r#"{"entryPoint":"nope","steps":{"f":{"stepType":"Finish","id":"f"}}}"#);
+        assert!(c.contains(&"E001"), "{c:?}");
+    }
+
+    #[test]
+    fn edge_to_unknown_step_is_e014_and_unreachable_is_e002() {
+        let c = codes(r#"{"entryPoint":"a","steps":{
+            "a":{"stepType":"Log","id":"a","message":"m"},
+            "b":{"stepType":"Log","id":"b","message":"m"}},
+            "executionPlan":[{"fromStep":"a","toStep":"ghost"}]}"#);
+        assert!(c.contains(&"E014") && c.contains(&"E002"), "{c:?}");
+    }
+
+    #[test]
+    fn reference_to_a_later_step_is_e012_and_unknown_is_e010() {
+        let c = codes(r#"{"entryPoint":"a","steps":{
+            "a":{"stepType":"Log","id":"a","message":"m","context":{"x":{"valueType":"reference","value":"steps.f.outputs"}}},
+            "f":{"stepType":"Finish","id":"f","inputMapping":{"y":{"valueType":"reference","value":"steps.zz.outputs"}}}},
+            "executionPlan":[{"fromStep":"a","toStep":"f"}]}"#);
+        assert!(c.contains(&"E012") && c.contains(&"E010"), "{c:?}");
+    }
+
+    #[test]
+    fn query_operator_and_bad_labels() {
+        let c = codes(r#"{"entryPoint":"c","steps":{
+            "c":{"stepType":"Conditional","id":"c","condition":{"type":"operation","op":"MATCH","arguments":[]}},
+            "t":{"stepType":"Finish","id":"t"},"f":{"stepType":"Finish","id":"f"}},
+            "executionPlan":[{"fromStep":"c","toStep":"t","label":"yes"},{"fromStep":"c","toStep":"f","label":"false"}]}"#);
+        assert!(c.contains(&"E027") && c.contains(&"E072"), "{c:?}");
+    }
+
+    #[test]
+    fn two_default_edges_with_guards_are_e071() {
+        let c = codes(r#"{"entryPoint":"l","steps":{
+            "l":{"stepType":"Log","id":"l","message":"m"},
+            "a":{"stepType":"Finish","id":"a"},"b":{"stepType":"Finish","id":"b"},"x":{"stepType":"Finish","id":"x"}},
+            "executionPlan":[{"fromStep":"l","toStep":"a"},{"fromStep":"l","toStep":"b"},
+              {"fromStep":"l","toStep":"x","condition":{"type":"value","valueType":"immediate","value":true}}]}"#);
+        assert!(c.contains(&"E071"), "{c:?}");
+    }
+}

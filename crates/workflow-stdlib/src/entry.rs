@@ -1,0 +1,148 @@
+//! The hosted artifact contract (DESIGN §5): where input comes from, where output goes,
+//! and the exit codes.
+//!
+//! - input: `--input FILE`, else `RUNTARA_INPUT_PATH`, else stdin; an object with a `data`
+//!   key is the envelope `{data, variables}` (dsl-spec §1.5);
+//! - completed: output JSON on stdout (or `RUNTARA_OUTPUT_PATH`), exit 0;
+//! - failed: the structured error as one JSON line on stderr, exit 1;
+//! - bad input: a message on stderr, exit 2; suspended: exit 3; cancelled: exit 4.
+//! - events: JSON lines on stderr.
+
+use std::io::{Read, Write};
+
+use serde_json::{Map, Value};
+
+use crate::failure::Failure;
+use crate::runtime::{Ctx, WorkflowRuntime};
+use crate::scope::Scope;
+
+/// Exit code: completed.
+pub const EXIT_COMPLETED: i32 = 0;
+/// Exit code: the workflow failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: the input could not be read or parsed.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: paused or suspended.
+pub const EXIT_SUSPENDED: i32 = 3;
+/// Exit code: cancelled.
+pub const EXIT_CANCELLED: i32 = 4;
+
+/// Compile-time facts generated code hands to the entry point.
+pub struct WorkflowMeta {
+    /// The workflow id (`variables._workflow_id`).
+    pub workflow_id: &'static str,
+    pub track_events: bool,
+    /// Declared variables, flattened to their values (dsl-spec §1.3).
+    pub declared_variables: fn() -> Value,
+}
+
+/// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep.
+pub struct HostedRuntime;
+
+impl WorkflowRuntime for HostedRuntime {
+    fn emit_event(&mut self, event: &Value) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{event}");
+    }
+
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Builds the root scope from the raw input (dsl-spec §1.3, §1.5): envelope detection,
+/// runtime variable overrides (names not starting with `_`), built-in identity variables.
+pub fn root_scope(meta: &WorkflowMeta, input: Value) -> Scope {
+    let mut variables = match (meta.declared_variables)() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let data = match input {
+        Value::Object(mut m) if m.contains_key("data") => {
+            if let Some(Value::Object(overrides)) = m.remove("variables") {
+                for (k, v) in overrides {
+                    if !k.starts_with('_') || k == "_cache_key_prefix" {
+                        variables.insert(k, v);
+                    }
+                }
+            }
+            m.remove("data").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    variables.insert("_workflow_id".into(), meta.workflow_id.into());
+    variables.insert(
+        "_instance_id".into(),
+        env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "unknown".into()).into(),
+    );
+    variables.insert(
+        "_tenant_id".into(),
+        env("RUNTARA_TENANT_ID").or_else(|| env("TENANT_ID")).unwrap_or_else(|| "unknown".into()).into(),
+    );
+    Scope::new(data, variables)
+}
+
+fn read_input() -> Result<Value, String> {
+    let args: Vec<String> = std::env::args().collect();
+    let from_arg = args.iter().position(|a| a == "--input").and_then(|i| args.get(i + 1)).cloned();
+    let path = from_arg.or_else(|| std::env::var("RUNTARA_INPUT_PATH").ok().filter(|p| !p.is_empty()));
+    let text = match path {
+        Some(p) if p != "-" => std::fs::read_to_string(&p).map_err(|e| format!("cannot read input file {p}: {e}"))?,
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+            s
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("input is not valid JSON: {e}"))
+}
+
+fn write_output(v: &Value) -> std::io::Result<()> {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    match std::env::var("RUNTARA_OUTPUT_PATH").ok().filter(|p| !p.is_empty()) {
+        Some(p) => std::fs::write(p, text),
+        None => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{text}")?;
+            out.flush()
+        }
+    }
+}
+
+/// Runs a compiled workflow under the hosted contract and exits the process.
+pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>) -> ! {
+    let input = match read_input() {
+        Ok(v) => v,
+        Err(msg) => {
+            eprintln!("{}", serde_json::json!({"code": "BAD_INPUT", "message": msg}));
+            std::process::exit(EXIT_BAD_INPUT);
+        }
+    };
+    let mut scope = root_scope(meta, input);
+    let mut cx = Ctx::new(Box::new(HostedRuntime), meta.track_events);
+    let code = match run(&mut cx, &mut scope) {
+        Ok(out) => match write_output(&out) {
+            Ok(()) => EXIT_COMPLETED,
+            Err(e) => {
+                eprintln!("{}", serde_json::json!({"code": "OUTPUT_WRITE_FAILED", "message": e.to_string()}));
+                EXIT_FAILED
+            }
+        },
+        Err(f) => {
+            eprintln!("{}", f.report());
+            EXIT_FAILED
+        }
+    };
+    std::process::exit(code)
+}

@@ -1,0 +1,50 @@
+//! runtara-workflow-stdlib: everything generated workflow code calls at run time.
+//!
+//! Generated code (see runtara-codegen) is plain Rust control flow over these helpers:
+//! - [`scope`]: the scope object and reference-path resolution (dsl-spec §4);
+//! - [`mapping`]: mapping values, type hints, input mappings (dsl-spec §3);
+//! - [`cond`]: condition operators with their coercion rules (dsl-spec §5.2);
+//! - [`steps`]: per-step semantics and envelopes (dsl-spec §7);
+//! - [`failure`]: failure payloads and the onError error object (dsl-spec §8.6–8.7);
+//! - [`runtime`]: the [`WorkflowRuntime`] trait (events, clock, sleep) and [`Ctx`];
+//! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes.
+//!
+//! The workflow logic is `no_std` + `alloc`; `std` enters only through the hosted features
+//! (`native`, `wasi`, `wasm-js`), which add templates (minijinja) and the hosted entry.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub extern crate alloc;
+
+pub mod cond;
+#[cfg(feature = "std")]
+pub mod entry;
+pub mod failure;
+pub mod mapping;
+pub mod runtime;
+pub mod scope;
+pub mod steps;
+#[cfg(feature = "std")]
+pub mod template;
+pub mod value;
+
+pub use runtara_agents as agents;
+pub use serde_json::{Map, Value};
+
+pub use failure::Failure;
+pub use runtime::{Ctx, StepInfo, WorkflowRuntime};
+pub use scope::Scope;
+
+/// What generated code imports with `use runtara_workflow_stdlib::prelude::*;`.
+pub mod prelude {
+    pub use crate::alloc::string::String;
+    pub use crate::cond;
+    pub use crate::failure::Failure;
+    pub use crate::mapping::{composite_array, composite_object, input_mapping, lit, reference, Hint};
+    pub use crate::runtime::{run_step, Ctx, StepInfo};
+    pub use crate::scope::Scope;
+    pub use crate::steps;
+    #[cfg(feature = "std")]
+    pub use crate::template::template;
+    pub use crate::Value;
+}

@@ -1,0 +1,121 @@
+//! The platform seam: [`WorkflowRuntime`] (events, clock, sleep) and the per-run [`Ctx`]
+//! generated code threads through every step (DESIGN §3).
+
+use alloc::boxed::Box;
+use alloc::string::ToString;
+use serde_json::{json, Map, Value};
+
+use crate::failure::Failure;
+use crate::scope::Scope;
+
+/// What a target provides to running workflow code.
+///
+/// Hosted targets write events as JSON lines on stderr and sleep on the OS clock; the
+/// embedded target supplies its own. `execute_parallel` and checkpoint hooks arrive with the
+/// semantics and durability work.
+pub trait WorkflowRuntime {
+    /// Emits one event object (`{"event": <name>, …}`), e.g. `workflow_log`.
+    fn emit_event(&mut self, event: &Value);
+    /// Milliseconds since the Unix epoch (0 when the target has no clock).
+    fn now_ms(&self) -> u64;
+    /// Blocks for `ms` milliseconds.
+    fn sleep_ms(&mut self, ms: u64);
+}
+
+/// Static facts about one step, emitted by codegen as a `const`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInfo {
+    pub id: &'static str,
+    /// Display name; envelopes default it to `"Unnamed"` (dsl-spec §7.0).
+    pub name: Option<&'static str>,
+    pub step_type: &'static str,
+}
+
+impl StepInfo {
+    /// The envelope `stepName`: the name, or `"Unnamed"` (`"Finish"` for Finish steps).
+    pub fn display_name(&self) -> &'static str {
+        self.name.unwrap_or(if self.step_type == "Finish" { "Finish" } else { "Unnamed" })
+    }
+
+    /// `{stepId, stepName, stepType}` plus `extra` (dsl-spec §7.0).
+    pub fn envelope(&self, extra: Map<alloc::string::String, Value>) -> Value {
+        let mut m = Map::new();
+        m.insert("stepId".into(), self.id.into());
+        m.insert("stepName".into(), self.display_name().into());
+        m.insert("stepType".into(), self.step_type.into());
+        m.extend(extra);
+        Value::Object(m)
+    }
+
+    /// The envelope with `outputs` only.
+    pub fn envelope_outputs(&self, outputs: Value) -> Value {
+        let mut m = Map::new();
+        m.insert("outputs".into(), outputs);
+        self.envelope(m)
+    }
+}
+
+/// Per-run context: the platform runtime plus workflow-wide settings.
+pub struct Ctx {
+    pub rt: Box<dyn WorkflowRuntime>,
+    /// Emit `step_debug_start` / `step_debug_end` (wrapper `trackEvents`, dsl-spec §8.11).
+    pub track_events: bool,
+}
+
+impl Ctx {
+    /// A context over `rt`.
+    pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: bool) -> Self {
+        Ctx { rt, track_events }
+    }
+
+    /// Emits event `name` with the fields of `data` (an object).
+    pub fn emit(&mut self, name: &str, data: Value) {
+        let mut m = Map::new();
+        m.insert("event".into(), Value::String(name.to_string()));
+        if let Value::Object(d) = data {
+            m.extend(d);
+        }
+        self.rt.emit_event(&Value::Object(m));
+    }
+}
+
+/// Runs one step body: debug events around it (when tracked) and failures attributed to the
+/// step id.
+pub fn run_step<T>(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let started = cx.rt.now_ms();
+    if cx.track_events {
+        let ids = scope_ids(scope);
+        cx.emit("step_debug_start", json!({
+            "step_id": info.id, "step_name": info.display_name(), "step_type": info.step_type,
+            "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
+            "timestamp_ms": started,
+        }));
+    }
+    let result = body(cx, scope).map_err(|f| f.at(info.id));
+    if cx.track_events {
+        let outputs = match &result {
+            Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
+            Err(f) => json!({"_error": true, "error": f.text()}),
+        };
+        let ids = scope_ids(scope);
+        let now = cx.rt.now_ms();
+        cx.emit("step_debug_end", json!({
+            "step_id": info.id, "step_name": info.display_name(), "step_type": info.step_type,
+            "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
+            "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
+        }));
+    }
+    result
+}
+
+/// `(scope_id, parent_scope_id, loop_indices)` from the built-in variables.
+pub fn scope_ids(scope: &Scope) -> (Value, Value, Value) {
+    let get = |k: &str| scope.variables.get(k).cloned().unwrap_or(Value::Null);
+    let indices = scope.variables.get("_loop_indices").cloned().unwrap_or_else(|| json!([]));
+    (get("_scope_id"), get("_parent_scope_id"), indices)
+}

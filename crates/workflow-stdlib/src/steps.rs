@@ -1,0 +1,638 @@
+//! Step semantics and envelopes (dsl-spec §7). Generated code evaluates a step's mappings
+//! and hands the values to these functions.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde_json::{json, Map, Value};
+
+use crate::agents::CapabilityFn;
+use crate::cond;
+use crate::failure::Failure;
+use crate::runtime::{scope_ids, Ctx, StepInfo};
+use crate::scope::Scope;
+
+/// Finish (dsl-spec §7.1): a single `outputs` key is unwrapped.
+pub fn finish(mapped: Value) -> Value {
+    match mapped {
+        Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => {
+            m.remove("outputs").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+/// Static Agent step settings (dsl-spec §7.2).
+#[derive(Debug, Clone, Copy)]
+pub struct AgentCall {
+    pub agent_id: &'static str,
+    pub capability_id: &'static str,
+    pub max_retries: u32,
+    /// Base backoff, milliseconds.
+    pub retry_delay_ms: u64,
+    /// Injected as input `timeout_ms` when set.
+    pub timeout_ms: Option<u64>,
+    /// Cap for one backoff sleep and the rate-limit wait budget, milliseconds.
+    pub rate_limit_budget_ms: u64,
+    /// Required capability inputs, checked before the call.
+    pub required: &'static [&'static str],
+}
+
+/// Runs an Agent step (dsl-spec §7.2): input post-processing, required-input check, the
+/// call with retries and backoff, and the `outputs` envelope. Failure text after retries:
+/// `Step <id> failed: Agent <agent>::<capability>: <error JSON>`.
+pub fn agent(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    call: &AgentCall,
+    input: Value,
+    capability: CapabilityFn,
+) -> Result<(), Failure> {
+    let mut input = unwrap_immediates(input);
+    if let (Some(t), Value::Object(m)) = (call.timeout_ms, &mut input) {
+        m.insert("timeout_ms".into(), Value::from(t));
+    }
+    check_required(info, call, &input)?;
+    let mut attempt: u32 = 1;
+    let mut rate_wait: u64 = 0;
+    loop {
+        let err = match capability(input.clone()) {
+            Ok(out) => {
+                scope.store(info.id, info.envelope_outputs(out));
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let retryable = err.get("retryable") == Some(&Value::Bool(true))
+            && err.get("category").and_then(Value::as_str) != Some("permanent");
+        let code = err.get("code").and_then(Value::as_str).unwrap_or("");
+        let retry_after = err.get("retryAfterMs").and_then(Value::as_u64);
+        let again = retryable
+            && if code.contains("RATE_LIMITED") {
+                rate_wait += retry_after.unwrap_or(call.retry_delay_ms);
+                rate_wait <= call.rate_limit_budget_ms
+            } else {
+                attempt <= call.max_retries
+            };
+        if !again {
+            return Err(Failure::msg(format!(
+                "Step {} failed: Agent {}::{}: {}",
+                info.id,
+                call.agent_id,
+                call.capability_id,
+                crate::value::to_json(&err)
+            )));
+        }
+        let exp = (attempt + 1).min(call.max_retries + 1).saturating_sub(2);
+        let backoff = retry_after
+            .unwrap_or_else(|| call.retry_delay_ms.saturating_mul(1u64 << exp.min(32)))
+            .min(call.rate_limit_budget_ms);
+        cx.rt.sleep_ms(backoff);
+        attempt += 1;
+    }
+}
+
+/// Top-level fields `{"valueType":"immediate","value":v}` become `v` (dsl-spec §3.6).
+fn unwrap_immediates(input: Value) -> Value {
+    match input {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Object(mut o)
+                            if o.get("valueType").and_then(Value::as_str) == Some("immediate") =>
+                        {
+                            o.remove("value").unwrap_or(Value::Null)
+                        }
+                        other => other,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn check_required(info: &StepInfo, call: &AgentCall, input: &Value) -> Result<(), Failure> {
+    let mut missing = Vec::new();
+    let mut code = "STEP_REQUIRED_INPUT_NULL";
+    for field in call.required {
+        match input.get(*field) {
+            None => {
+                code = "STEP_REQUIRED_INPUT_MISSING";
+                missing.push(json!({"field": field, "reason": "missing", "code": "STEP_REQUIRED_INPUT_MISSING"}));
+            }
+            Some(Value::Null) => {
+                missing.push(json!({"field": field, "reason": "null", "code": "STEP_REQUIRED_INPUT_NULL"}));
+            }
+            Some(_) => {}
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().filter_map(|m| m["field"].as_str()).collect();
+    Err(Failure::structured(json!({
+        "code": code,
+        "message": format!("Step {} is missing required input(s): {}", info.id, names.join(", ")),
+        "category": "permanent", "severity": "error",
+        "stepId": info.id, "stepName": info.display_name(), "stepType": "Agent",
+        "agentId": call.agent_id, "capabilityId": call.capability_id,
+        "missingInputs": missing,
+    })))
+}
+
+/// Log (dsl-spec §7.10): emits `workflow_log` and stores `outputs = {level, message}`.
+pub fn log(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, level: &str, message: &str, context: Value) {
+    let (scope_id, parent, indices) = scope_ids(scope);
+    let ts = cx.rt.now_ms();
+    cx.emit("workflow_log", json!({
+        "step_id": info.id, "step_name": info.display_name(), "step_type": "Log",
+        "level": level, "message": message, "context": context,
+        "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
+        "timestamp_ms": ts,
+    }));
+    scope.store(info.id, info.envelope_outputs(json!({"level": level, "message": message})));
+}
+
+/// Error (dsl-spec §7.11): emits `workflow_error` and returns the failure payload
+/// `{stepId, stepName, category, code, message, severity, context}`.
+pub fn error(
+    cx: &mut Ctx,
+    info: &StepInfo,
+    category: &str,
+    code: &str,
+    message: &str,
+    severity: &str,
+    context: Value,
+) -> Failure {
+    let ts = cx.rt.now_ms();
+    cx.emit("workflow_error", json!({
+        "step_id": info.id, "step_name": info.display_name(), "category": category,
+        "code": code, "message": message, "severity": severity, "context": context,
+        "timestamp_ms": ts,
+    }));
+    Failure::structured(json!({
+        "stepId": info.id, "stepName": info.display_name(), "category": category, "code": code,
+        "message": message, "severity": severity, "context": context,
+    }))
+    .at(info.id)
+}
+
+/// Switch match types (dsl-spec §7.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchType {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Eq,
+    Ne,
+    StartsWith,
+    EndsWith,
+    Contains,
+    In,
+    NotIn,
+    IsDefined,
+    IsEmpty,
+    IsNotEmpty,
+    Between,
+    Range,
+}
+
+/// One Switch case with its literal `match` and `output` JSON.
+pub struct SwitchCase {
+    pub match_type: MatchType,
+    pub match_value: Value,
+    pub output: Value,
+    pub route: Option<&'static str>,
+}
+
+/// Whether a case matches the switch value `v` (dsl-spec §7.7).
+pub fn case_matches(case: &SwitchCase, v: &Value) -> bool {
+    let m = &case.match_value;
+    match case.match_type {
+        MatchType::Gt => cond::gt(v, m),
+        MatchType::Gte => cond::gte(v, m),
+        MatchType::Lt => cond::lt(v, m),
+        MatchType::Lte => cond::lte(v, m),
+        MatchType::Eq if m.is_array() => cond::is_in(v, m),
+        MatchType::Eq => cond::eq(v, m),
+        MatchType::Ne => cond::ne(v, m),
+        MatchType::StartsWith => cond::starts_with(v, m),
+        MatchType::EndsWith => cond::ends_with(v, m),
+        MatchType::Contains => cond::contains(v, m),
+        MatchType::In => cond::is_in(v, m),
+        MatchType::NotIn => cond::not_in(v, m),
+        MatchType::IsDefined => cond::is_defined(v),
+        MatchType::IsEmpty => cond::is_empty(v),
+        MatchType::IsNotEmpty => cond::is_not_empty(v),
+        MatchType::Between => match m.as_array() {
+            Some(b) if b.len() >= 2 => cond::gte(v, &b[0]) && cond::lte(v, &b[1]),
+            _ => false,
+        },
+        MatchType::Range => match m.as_object() {
+            Some(o) => {
+                let check = |k: &str, f: fn(&Value, &Value) -> bool| o.get(k).is_none_or(|b| f(v, b));
+                check("gte", cond::gte) && check("gt", cond::gt) && check("lte", cond::lte) && check("lt", cond::lt)
+            }
+            None => true,
+        },
+    }
+}
+
+/// Switch (dsl-spec §7.7): the first matching case wins, else `default` (or `{}`) with route
+/// `"default"`. Stores the envelope (with `route` for routing switches) and returns the route.
+pub fn switch(
+    scope: &mut Scope,
+    info: &StepInfo,
+    value: Value,
+    cases: &[SwitchCase],
+    default: Value,
+    routing: bool,
+) -> &'static str {
+    let (output, route) = match cases.iter().find(|c| case_matches(c, &value)) {
+        Some(c) => (c.output.clone(), c.route.unwrap_or("default")),
+        None => (default, "default"),
+    };
+    let output = resolve_switch_output(scope, output);
+    let mut extra = Map::new();
+    extra.insert("outputs".into(), output);
+    if routing {
+        extra.insert("route".into(), route.into());
+    }
+    scope.store(info.id, info.envelope(extra));
+    route
+}
+
+/// Switch output processing: `{valueType, value}` objects resolve (references by a plain
+/// dot walk with negative indices, no defaults); everything else is kept (dsl-spec §7.7).
+fn resolve_switch_output(scope: &Scope, v: Value) -> Value {
+    match v {
+        Value::Object(m) if m.contains_key("valueType") && m.contains_key("value") => {
+            match m.get("valueType").and_then(Value::as_str) {
+                Some("reference") => {
+                    let path = m.get("value").and_then(Value::as_str).unwrap_or("");
+                    let segs: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+                    match scope.resolve(path, &segs) {
+                        crate::scope::Resolved::Found(v) => v,
+                        _ => Value::Null,
+                    }
+                }
+                Some("immediate") => m.get("value").cloned().unwrap_or(Value::Null),
+                _ => Value::Object(m.into_iter().map(|(k, v)| (k, resolve_switch_output(scope, v))).collect()),
+            }
+        }
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, resolve_switch_output(scope, v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| resolve_switch_output(scope, v)).collect()),
+        other => other,
+    }
+}
+
+/// Filter (dsl-spec §7.8): keeps elements for which `keep` is true with `item` bound;
+/// a non-array value is `[]`. Stores `outputs = {items, count}`.
+pub fn filter(
+    scope: &mut Scope,
+    info: &StepInfo,
+    value: Value,
+    keep: impl Fn(&Scope) -> Result<bool, Failure>,
+) -> Result<(), Failure> {
+    let items = match value {
+        Value::Array(a) => a,
+        _ => Vec::new(),
+    };
+    let saved = scope.bindings.remove("item");
+    let mut kept = Vec::new();
+    let mut result = Ok(());
+    for it in items {
+        scope.bindings.insert("item".into(), it.clone());
+        match keep(scope) {
+            Ok(true) => kept.push(it),
+            Ok(false) => {}
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    scope.bindings.remove("item");
+    if let Some(s) = saved {
+        scope.bindings.insert("item".into(), s);
+    }
+    result?;
+    let count = kept.len();
+    scope.store(info.id, info.envelope_outputs(json!({"items": kept, "count": count})));
+    Ok(())
+}
+
+/// GroupBy (dsl-spec §7.9): groups by the value at `key` (tokenised path applied as a JSON
+/// pointer). Stores `outputs = {groups, counts, total_groups}`.
+pub fn group_by(scope: &mut Scope, info: &StepInfo, value: Value, key: &[&str], expected: &[&str]) {
+    let items = match value {
+        Value::Array(a) => a,
+        _ => Vec::new(),
+    };
+    let mut groups: Map<String, Value> = Map::new();
+    for k in expected {
+        groups.insert(k.to_string(), Value::Array(Vec::new()));
+    }
+    for it in items {
+        let mut cur = Some(&it);
+        for seg in key {
+            cur = match cur {
+                Some(Value::Object(m)) => m.get(*seg),
+                Some(Value::Array(a)) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+        }
+        let name = match cur {
+            None | Some(Value::Null) => "_null".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(other) => crate::value::to_json(other),
+        };
+        if let Value::Array(a) = groups.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
+            a.push(it);
+        }
+    }
+    let counts: Map<String, Value> = groups
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_array().map_or(0, Vec::len))))
+        .collect();
+    let total = groups.len();
+    scope.store(
+        info.id,
+        info.envelope_outputs(json!({"groups": groups, "counts": counts, "total_groups": total})),
+    );
+}
+
+/// Delay (dsl-spec §7.12): the duration must be a number (floats truncate, negatives are 0).
+/// Stores `{…, duration_ms}` (no `outputs`).
+pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) -> Result<(), Failure> {
+    let ms = match &duration {
+        Value::Number(n) => n.as_u64().unwrap_or_else(|| n.as_f64().map_or(0, |f| f.max(0.0) as u64)),
+        other => {
+            return Err(Failure::msg(format!(
+                "Delay step '{}': duration_ms must be a number, got: {}",
+                info.id,
+                crate::value::to_json(other)
+            )))
+        }
+    };
+    cx.rt.sleep_ms(ms);
+    let mut extra = Map::new();
+    extra.insert("duration_ms".into(), Value::from(ms));
+    scope.store(info.id, info.envelope(extra));
+    Ok(())
+}
+
+/// Routes a failure to an onError handler (dsl-spec §8.6): the error object goes to
+/// `steps.__error`, `steps.error` and the roots `__error`, `error`.
+pub fn enter_error(scope: &mut Scope, failure: &Failure, owner: &str) {
+    let obj = failure.error_object(owner);
+    scope.steps.insert("__error".into(), obj.clone());
+    scope.steps.insert("error".into(), obj.clone());
+    scope.bindings.insert("__error".into(), obj.clone());
+    scope.bindings.insert("error".into(), obj);
+}
+
+/// A graph-level body: Split/While subgraphs are compiled to functions of this type.
+pub type GraphFn = fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>;
+
+/// Static Split settings (dsl-spec §7.4).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SplitConfig {
+    pub dont_stop_on_failed: bool,
+    pub allow_null: bool,
+    pub convert_single_value: bool,
+    pub batch_size: usize,
+    /// Wall-clock budget for the whole Split, milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// `(field, type, required)` of the step's `inputSchema`.
+    pub input_schema: &'static [(&'static str, &'static str, bool)],
+    /// `(field, type, required)` of the step's `outputSchema`.
+    pub output_schema: &'static [(&'static str, &'static str, bool)],
+}
+
+/// Split (dsl-spec §7.4): runs `body` once per item, in order, with the per-item scope.
+pub fn split(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &SplitConfig,
+    value: Value,
+    variables: Value,
+    body: GraphFn,
+) -> Result<(), Failure> {
+    let mut items = match value {
+        Value::Array(a) => a,
+        Value::Null if cfg.allow_null => Vec::new(),
+        Value::Null => {
+            return Err(Failure::msg(format!(
+                "Split step '{}' received null value. Set 'allowNull: true' to treat null as an empty collection",
+                info.id
+            )))
+        }
+        other if cfg.convert_single_value => alloc::vec![other],
+        other => {
+            return Err(Failure::msg(format!(
+                "Split step '{}' expected array, got {}. Set 'convertSingleValue: true' or use transform/ensure-array",
+                info.id,
+                crate::value::type_name(&other)
+            )))
+        }
+    };
+    if cfg.batch_size > 0 {
+        items = items.chunks(cfg.batch_size).map(|c| Value::Array(c.to_vec())).collect();
+    }
+    let started = cx.rt.now_ms();
+    let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
+    let parent_scope_id = scope.variables.get("_scope_id").cloned();
+    let (mut ok, mut errors) = (Vec::new(), Vec::new());
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
+            if cx.rt.now_ms() >= started + t {
+                return Err(Failure::structured(json!({
+                    "code": "SPLIT_TIMEOUT", "message": "Split step exceeded its configured timeout",
+                    "category": "timeout", "severity": "error"})));
+            }
+        }
+        let mut vars = scope.variables.clone();
+        if let Value::Object(extra) = &variables {
+            vars.extend(extra.clone());
+        }
+        let mut indices = parent_indices.clone();
+        indices.push(Value::from(i));
+        let scope_id = match &parent_scope_id {
+            Some(Value::String(p)) => format!("{p}_{}_{i}", info.id),
+            _ => format!("sc_{}_{i}", info.id),
+        };
+        vars.insert("_loop_indices".into(), Value::Array(indices));
+        vars.insert("_index".into(), Value::from(i));
+        vars.insert("_item".into(), item.clone());
+        vars.insert("_scope_id".into(), Value::String(scope_id));
+        match &parent_scope_id {
+            Some(p) => vars.insert("_parent_scope_id".into(), p.clone()),
+            None => vars.remove("_parent_scope_id"),
+        };
+        let outcome = check_schema(info, i, "input", cfg.input_schema, &item).and_then(|_| {
+            let mut child = Scope::new(item, vars);
+            let out = body(cx, &mut child)?;
+            check_schema(info, i, "output", cfg.output_schema, &out)?;
+            Ok(out)
+        });
+        match outcome {
+            Ok(v) => ok.push(v),
+            Err(f) if cfg.dont_stop_on_failed => errors.push(json!({"error": f.text(), "index": i})),
+            Err(f) => return Err(f),
+        }
+    }
+    let mut extra = Map::new();
+    if cfg.dont_stop_on_failed {
+        let (s, e) = (ok.len(), errors.len());
+        extra.insert("data".into(), json!({"success": ok, "error": errors, "aborted": [], "unknown": [], "skipped": []}));
+        extra.insert("stats".into(), json!({"success": s, "error": e, "aborted": 0, "unknown": 0, "skipped": 0, "total": s + e}));
+        extra.insert("hasFailures".into(), Value::Bool(e > 0));
+    }
+    extra.insert("outputs".into(), Value::Array(ok));
+    scope.store(info.id, info.envelope(extra));
+    Ok(())
+}
+
+fn check_schema(
+    info: &StepInfo,
+    i: usize,
+    which: &str,
+    schema: &[(&str, &str, bool)],
+    v: &Value,
+) -> Result<(), Failure> {
+    if schema.is_empty() {
+        return Ok(());
+    }
+    let Some(obj) = v.as_object() else {
+        return Err(Failure::msg(format!(
+            "Split '{}' iteration {i}: {which}: expected an object, got {}",
+            info.id,
+            crate::value::type_name(v)
+        )));
+    };
+    let missing: Vec<&str> = schema
+        .iter()
+        .filter(|(f, _, req)| *req && obj.get(*f).is_none_or(Value::is_null))
+        .map(|(f, _, _)| *f)
+        .collect();
+    let mismatched: Vec<String> = schema
+        .iter()
+        .filter_map(|(f, ty, _)| {
+            let v = obj.get(*f).filter(|v| !v.is_null())?;
+            let ok = match *ty {
+                "string" => v.is_string(),
+                "integer" => v.is_i64() || v.is_u64(),
+                "number" => v.is_number(),
+                "boolean" => v.is_boolean(),
+                "array" => v.is_array(),
+                "object" => v.is_object(),
+                _ => true,
+            };
+            (!ok).then(|| format!("{f}: expected {ty}, got {}", crate::value::type_name(v)))
+        })
+        .collect();
+    if missing.is_empty() && mismatched.is_empty() {
+        return Ok(());
+    }
+    let got: Vec<&str> = obj.keys().map(String::as_str).collect();
+    Err(Failure::msg(format!(
+        "Split '{}' iteration {i}: {which}: required field(s) [{}] missing (got fields: [{}]); type mismatches: {}",
+        info.id,
+        missing.join(", "),
+        got.join(", "),
+        if mismatched.is_empty() { "none".to_string() } else { mismatched.join("; ") }
+    )))
+}
+
+/// Static While settings (dsl-spec §7.5).
+#[derive(Debug, Clone, Copy)]
+pub struct WhileConfig {
+    /// Default 10; 0 means the body never runs.
+    pub max_iterations: u32,
+    /// Milliseconds; checked before each iteration.
+    pub timeout_ms: Option<u64>,
+}
+
+/// While (dsl-spec §7.5): evaluates `condition` against the parent scope with `loop` and
+/// `iteration` bound, runs `body` until it is false or `max_iterations` is reached. Stores
+/// `outputs = {iterations, outputs}`.
+pub fn while_loop(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &WhileConfig,
+    variables: Value,
+    condition: impl Fn(&Scope) -> Result<bool, Failure>,
+    body: GraphFn,
+) -> Result<(), Failure> {
+    let started = cx.rt.now_ms();
+    let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
+    let parent_item = scope.variables.get("_item").cloned();
+    let parent_scope_id = scope.variables.get("_scope_id").cloned();
+    let mut index: u32 = 0;
+    let mut outputs = Value::Null;
+    while index < cfg.max_iterations {
+        if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
+            if cx.rt.now_ms() >= started + t {
+                return Err(Failure::structured(json!({
+                    "code": "WHILE_TIMEOUT", "message": "While step exceeded its configured timeout",
+                    "category": "timeout", "severity": "error"})));
+            }
+        }
+        let mut indices = parent_indices.clone();
+        indices.push(Value::from(index));
+        let loop_obj = json!({"index": index, "outputs": outputs});
+        let saved = (scope.bindings.remove("loop"), scope.bindings.remove("iteration"));
+        scope.bindings.insert("loop".into(), loop_obj.clone());
+        scope.bindings.insert(
+            "iteration".into(),
+            json!({"index": index, "indices": indices, "item": parent_item.clone().unwrap_or(Value::Null)}),
+        );
+        let go = condition(scope);
+        scope.bindings.remove("loop");
+        scope.bindings.remove("iteration");
+        if let Some(v) = saved.0 {
+            scope.bindings.insert("loop".into(), v);
+        }
+        if let Some(v) = saved.1 {
+            scope.bindings.insert("iteration".into(), v);
+        }
+        if !go? {
+            break;
+        }
+        let mut vars = scope.variables.clone();
+        if let Value::Object(extra) = &variables {
+            vars.extend(extra.clone());
+        }
+        match &parent_item {
+            Some(it) => vars.insert("_item".into(), it.clone()),
+            None => vars.remove("_item"),
+        };
+        vars.insert("_loop_indices".into(), Value::Array(indices));
+        vars.insert("_index".into(), Value::from(index));
+        if outputs.is_null() {
+            vars.remove("_previousOutputs");
+        } else {
+            vars.insert("_previousOutputs".into(), outputs.clone());
+        }
+        vars.insert("_loop".into(), loop_obj);
+        let scope_id = match &parent_scope_id {
+            Some(Value::String(p)) => format!("{p}_{}_{index}", info.id),
+            _ => format!("sc_{}_{index}", info.id),
+        };
+        vars.insert("_scope_id".into(), Value::String(scope_id));
+        let mut child = Scope::new(scope.data.clone(), vars);
+        outputs = body(cx, &mut child)?;
+        index += 1;
+    }
+    scope.store(info.id, info.envelope_outputs(json!({"iterations": index, "outputs": outputs})));
+    Ok(())
+}
