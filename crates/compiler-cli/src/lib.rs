@@ -1,1 +1,198 @@
+//! runtara-compiler: the compile pipeline as a library (DESIGN §1).
+//!
+//! [`compile_scenario`] parses, validates, generates Rust and drives rustc against the
+//! prebuilt stdlib; the `runtara` binary is a thin CLI over it.
+//!
+//! ```no_run
+//! use runtara_compiler::{compile_scenario, CompileOptions, Scenario, Target};
+//! let opts = CompileOptions::new(Target::parse("wasm32-wasip2").unwrap());
+//! let result = compile_scenario(Scenario::Path("flow.json".into()), &opts).unwrap();
+//! println!("{}", result.artifact.unwrap().display());
+//! ```
 
+pub mod cache;
+pub mod catalog;
+pub mod prebuilt;
+pub mod rustc;
+pub mod target;
+mod check;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use runtara_codegen::{CodegenError, CodegenOptions};
+use runtara_dsl::{Diagnostics, ParseError, Workflow};
+
+pub use target::Target;
+
+/// The graph to compile: a file, or JSON text with a display name.
+#[derive(Debug, Clone)]
+pub enum Scenario {
+    Path(PathBuf),
+    Text { name: String, json: String },
+}
+
+/// Options of one compilation.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    pub target: Target,
+    /// Output path; default: `<stem>` or `<stem>.wasm` next to the input (or cwd).
+    pub output: Option<PathBuf>,
+    /// Optimise for size/speed (LTO, stripped) instead of compile speed.
+    pub release: bool,
+    /// Only generate Rust source; no rustc, no artifact.
+    pub emit_rust_only: bool,
+    /// Workflow id baked in as `variables._workflow_id`; default: the file stem.
+    pub workflow_id: Option<String>,
+}
+
+impl CompileOptions {
+    /// Debug-profile defaults for `target`.
+    pub fn new(target: Target) -> Self {
+        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None }
+    }
+}
+
+/// What a successful compilation produced.
+#[derive(Debug, Clone)]
+pub struct CompilationResult {
+    /// The artifact path (`None` with `emit_rust_only`).
+    pub artifact: Option<PathBuf>,
+    /// The generated, formatted Rust source.
+    pub rust_source: String,
+    /// Validation warnings (errors abort the compilation).
+    pub warnings: Diagnostics,
+    /// Wall time of the whole pipeline.
+    pub duration: Duration,
+    pub target: Target,
+}
+
+/// Why a compilation failed. Every variant says what to fix; none leaves an artifact.
+#[derive(Debug)]
+pub enum CompileError {
+    /// The input file cannot be read.
+    Read { path: PathBuf, message: String },
+    /// The document is not valid JSON or not a valid workflow (line:column, pointer).
+    Parse { file: String, error: ParseError },
+    /// The graph breaks validation rules (dsl-spec §9).
+    Validation { file: String, diagnostics: Diagnostics },
+    /// The graph has a shape the compiler cannot lower (dsl-spec §9.3).
+    Unsupported { file: String, error: CodegenError },
+    /// rustc, cargo or rustup are missing or failed around the stdlib.
+    Toolchain(String),
+    /// rustc rejected the generated code: a compiler bug.
+    Rustc { summary: String, error_count: usize },
+    /// The artifact failed its structural check.
+    Artifact(String),
+    Io(String),
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Read { path, message } => write!(f, "cannot read {}: {message}", path.display()),
+            CompileError::Parse { file, error } => write!(f, "{file}:{error}"),
+            CompileError::Validation { file, diagnostics } => {
+                write!(f, "{file}: {} validation error(s)", diagnostics.errors.len())?;
+                for d in &diagnostics.errors {
+                    write!(f, "\n  error[{}]", d.code)?;
+                    if let Some(s) = &d.step_id {
+                        write!(f, " step '{s}'")?;
+                    }
+                    write!(f, " at {}: {}\n    hint: {}", if d.path.is_empty() { "/" } else { &d.path }, d.message, d.hint)?;
+                }
+                Ok(())
+            }
+            CompileError::Unsupported { file, error } => write!(f, "{file}: {error}"),
+            CompileError::Toolchain(m) | CompileError::Artifact(m) | CompileError::Io(m) => f.write_str(m),
+            CompileError::Rustc { summary, error_count } => write!(
+                f,
+                "internal compiler error: the generated Rust did not compile ({error_count} error(s); first: {summary}). \
+                 Please report this with the workflow file; `runtara compile --emit rust` shows the source"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Reads and parses a scenario. Errors: [`CompileError::Read`], [`CompileError::Parse`].
+pub fn load(scenario: &Scenario) -> Result<(String, Workflow), CompileError> {
+    let (name, text) = match scenario {
+        Scenario::Path(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| CompileError::Read { path: p.clone(), message: e.to_string() })?;
+            (p.display().to_string(), text)
+        }
+        Scenario::Text { name, json } => (name.clone(), json.clone()),
+    };
+    let wf = runtara_dsl::parse_workflow(&text).map_err(|error| CompileError::Parse { file: name.clone(), error })?;
+    Ok((name, wf))
+}
+
+fn stem(scenario: &Scenario) -> String {
+    match scenario {
+        Scenario::Path(p) => p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "workflow".into()),
+        Scenario::Text { name, .. } => name.clone(),
+    }
+}
+
+/// The whole pipeline: parse → validate → generate → rustc → check → move into place.
+///
+/// The artifact appears at its path only when complete: rustc writes into a temporary
+/// directory beside it and the file is renamed into place.
+pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<CompilationResult, CompileError> {
+    let started = Instant::now();
+    let (file, wf) = load(&scenario)?;
+    let diagnostics = runtara_dsl::validate(&wf.graph, &catalog::builtin_catalog());
+    if !diagnostics.is_ok() {
+        return Err(CompileError::Validation { file, diagnostics });
+    }
+    let stem = stem(&scenario);
+    let cg = CodegenOptions {
+        target: opts.target.kind,
+        workflow_id: opts.workflow_id.clone().unwrap_or_else(|| stem.clone()),
+        track_events: wf.track_events,
+    };
+    let source = runtara_codegen::generate(&wf.graph, &cg).map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
+    if opts.emit_rust_only {
+        return Ok(CompilationResult { artifact: None, rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() });
+    }
+    let out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
+    build_artifact(&source, &stem, &out, &opts.target, opts.release)?;
+    Ok(CompilationResult { artifact: Some(out), rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() })
+}
+
+fn default_output(scenario: &Scenario, stem: &str, target: &Target) -> PathBuf {
+    let dir = match scenario {
+        Scenario::Path(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        Scenario::Text { .. } => PathBuf::new(),
+    };
+    let mut p = dir.join(stem);
+    if !target.extension().is_empty() {
+        p.set_extension(target.extension());
+    }
+    p
+}
+
+/// rustc into a temp dir next to `out`, structural check, atomic rename.
+fn build_artifact(source: &str, stem: &str, out: &Path, target: &Target, release: bool) -> Result<(), CompileError> {
+    let prebuilt = prebuilt::ensure(target)?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| CompileError::Io(format!("cannot create {}: {e}", parent.display())))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".runtara-build-")
+        .tempdir_in(parent)
+        .map_err(|e| CompileError::Io(format!("cannot create a temporary directory in {}: {e}", parent.display())))?;
+    let main_rs = tmp.path().join("main.rs");
+    std::fs::write(&main_rs, source).map_err(|e| CompileError::Io(e.to_string()))?;
+    let crate_name = format!("wf_{}", runtara_codegen::ident::slug(stem));
+    let built = tmp.path().join(if target.is_wasm() { "artifact.wasm" } else { "artifact" });
+    rustc::compile(&main_rs, &built, &crate_name, target, &prebuilt, release)?;
+    if target.is_wasm() {
+        check::wasm_artifact(&built, target)?;
+    }
+    std::fs::rename(&built, out).map_err(|e| CompileError::Io(format!("cannot move the artifact to {}: {e}", out.display())))?;
+    Ok(())
+}

@@ -1,1 +1,265 @@
-fn main(){}
+//! `runtara`: the command-line front end of the runtara compiler. A thin layer over
+//! [`runtara_compiler`] and [`runtara_runner`].
+//!
+//! Exit codes: 0 success; 1 the workflow is invalid or failed to compile (or the run
+//! failed); 2 usage errors, unreadable or unparsable files; `run` passes the artifact's
+//! own codes through (3 suspended, 4 cancelled).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use runtara_compiler::{cache, compile_scenario, load, prebuilt, CompileError, CompileOptions, Scenario, Target};
+use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
+
+/// Compile runtara workflow graphs (DSL 3.x JSON) into standalone programs and run them.
+#[derive(Parser)]
+#[command(name = "runtara", version, about, long_about = None)]
+#[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1.\n\
+Exit codes: 0 ok, 1 invalid workflow / failed run, 2 usage or unreadable input, 3 suspended, 4 cancelled.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Compile a workflow graph into an artifact for a target.
+    Compile {
+        /// The workflow JSON file (bare graph or {"executionGraph": …} wrapper).
+        file: PathBuf,
+        /// Target triple: native, the host triple, wasm32-wasip2 or wasm32-wasip1.
+        #[arg(long, default_value = "native")]
+        target: String,
+        /// Output path (default: the file stem, `.wasm` for wasm targets, next to the input).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// `artifact` (default) or `rust`: print the generated Rust source instead.
+        #[arg(long, value_enum, default_value_t = Emit::Artifact)]
+        emit: Emit,
+        /// Optimise the artifact (size/speed, LTO, stripped) instead of compile speed.
+        #[arg(long)]
+        release: bool,
+        /// Workflow id baked into the artifact (`variables._workflow_id`; default: file stem).
+        #[arg(long)]
+        workflow_id: Option<String>,
+    },
+    /// Check a workflow graph against the DSL rules (error codes E001…, warnings W003…).
+    Validate {
+        file: PathBuf,
+        /// `human` (default) or `json`: {"errors":[{code,stepId,path,message}],"warnings":[…]}.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the workflow document format.
+    Schema,
+    /// Run an artifact (or a workflow JSON, compiled and cached first).
+    Run {
+        /// A compiled artifact (native executable, .wasm component/module) or a workflow .json.
+        artifact: PathBuf,
+        /// Input JSON file, or `-` for stdin (default: stdin). `{"data":…,"variables":…}` is
+        /// the envelope; anything else is the data.
+        #[arg(long)]
+        input: Option<String>,
+        /// `output` (default): the output JSON on stdout; `envelope`: one line
+        /// {"status","output"?,"error"?}.
+        #[arg(long, value_enum, default_value_t = RunFormat::Output)]
+        format: RunFormat,
+        /// Target to compile a .json workflow for before running it.
+        #[arg(long, default_value = "native")]
+        target: String,
+        /// Compile a .json workflow with --release.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Build (or refresh) the prebuilt workflow stdlib for a target.
+    Prebuild {
+        #[arg(long, default_value = "native")]
+        target: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    Artifact,
+    Rust,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum RunFormat {
+    Output,
+    Envelope,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Compile { file, target, output, emit, release, workflow_id } => {
+            cmd_compile(&file, &target, output, emit, release, workflow_id)
+        }
+        Cmd::Validate { file, format } => cmd_validate(&file, format),
+        Cmd::Schema => {
+            println!("{}", serde_json::to_string_pretty(&runtara_dsl::json_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Cmd::Run { artifact, input, format, target, release } => cmd_run(&artifact, input, format, &target, release),
+        Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
+            Ok(p) => {
+                eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+    }
+}
+
+fn parse_target(name: &str) -> Result<Target, ExitCode> {
+    Target::parse(name).map_err(|m| {
+        eprintln!("error: {m}");
+        ExitCode::from(2)
+    })
+}
+
+/// Prints a compile error and maps it to an exit code.
+fn fail(e: &CompileError) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        CompileError::Read { .. } | CompileError::Parse { .. } => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    }
+}
+
+fn cmd_compile(file: &Path, target: &str, output: Option<PathBuf>, emit: Emit, release: bool, workflow_id: Option<String>) -> ExitCode {
+    let target = match parse_target(target) {
+        Ok(t) => t,
+        Err(c) => return c,
+    };
+    let mut opts = CompileOptions::new(target);
+    opts.output = output.clone();
+    opts.release = release;
+    opts.workflow_id = workflow_id;
+    opts.emit_rust_only = matches!(emit, Emit::Rust);
+    match compile_scenario(Scenario::Path(file.to_path_buf()), &opts) {
+        Ok(r) => {
+            for w in &r.warnings.warnings {
+                eprintln!("warning[{}] {}: {}", w.code, w.path, w.message);
+            }
+            match r.artifact {
+                Some(a) => eprintln!("runtara: compiled {} for {} in {:.2}s -> {}", file.display(), r.target, r.duration.as_secs_f64(), a.display()),
+                None => match output {
+                    Some(o) => {
+                        if let Err(e) = std::fs::write(&o, &r.rust_source) {
+                            eprintln!("error: cannot write {}: {e}", o.display());
+                            return ExitCode::from(2);
+                        }
+                    }
+                    None => print!("{}", r.rust_source),
+                },
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn cmd_validate(file: &Path, format: Format) -> ExitCode {
+    let wf = match load(&Scenario::Path(file.to_path_buf())) {
+        Ok((_, wf)) => wf,
+        Err(e) => return fail(&e),
+    };
+    let d = runtara_dsl::validate(&wf.graph, &runtara_compiler::catalog::builtin_catalog());
+    if format == Format::Json {
+        println!("{}", serde_json::to_string(&d).unwrap_or_default());
+    } else {
+        for (kind, list) in [("error", &d.errors), ("warning", &d.warnings)] {
+            for x in list {
+                let step = x.step_id.as_deref().map(|s| format!(" step '{s}'")).unwrap_or_default();
+                println!("{kind}[{}]{step} at {}: {}\n  hint: {}", x.code, if x.path.is_empty() { "/" } else { &x.path }, x.message, x.hint);
+            }
+        }
+        println!("{}: {} error(s), {} warning(s)", file.display(), d.errors.len(), d.warnings.len());
+    }
+    if d.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn read_input(input: Option<String>) -> Result<Vec<u8>, String> {
+    match input.as_deref() {
+        Some("-") | None => {
+            let mut stdin = std::io::stdin();
+            if input.is_none() && stdin.is_terminal() {
+                return Ok(b"{}".to_vec());
+            }
+            let mut buf = Vec::new();
+            stdin.read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+            Ok(buf)
+        }
+        Some(p) => std::fs::read(p).map_err(|e| format!("cannot read input file {p}: {e}")),
+    }
+}
+
+fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &str, release: bool) -> ExitCode {
+    let path = if artifact.extension().is_some_and(|e| e == "json") {
+        let target = match parse_target(target) {
+            Ok(t) => t,
+            Err(c) => return c,
+        };
+        let mut opts = CompileOptions::new(target);
+        opts.release = release;
+        match cache::compile_cached(artifact, &opts) {
+            Ok(p) => p,
+            Err(e) => return fail(&e),
+        }
+    } else {
+        artifact.to_path_buf()
+    };
+    let stdin = match read_input(input) {
+        Ok(b) => b,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return ExitCode::from(2);
+        }
+    };
+    let run = match run_artifact(&path, &RunRequest { stdin, env: Vec::new() }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = Outcome::from_run(&run);
+    let mut err = std::io::stderr().lock();
+    for ev in &outcome.events {
+        let _ = writeln!(err, "{ev}");
+    }
+    for line in &outcome.other_stderr {
+        let _ = writeln!(err, "{line}");
+    }
+    match format {
+        RunFormat::Envelope => println!("{}", outcome.envelope()),
+        RunFormat::Output => match (&outcome.output, &outcome.error) {
+            (Some(o), _) => println!("{o}"),
+            (None, Some(e)) => {
+                let _ = writeln!(err, "{e}");
+            }
+            _ => {}
+        },
+    }
+    ExitCode::from(match outcome.status {
+        RunStatus::Completed => 0,
+        RunStatus::Failed => 1,
+        RunStatus::BadInput => 2,
+        RunStatus::Suspended => 3,
+        RunStatus::Cancelled => 4,
+    })
+}

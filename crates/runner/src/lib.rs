@@ -1,1 +1,72 @@
-pub fn placeholder() {}
+//! runtara-runner: runs compiled artifacts under the artifact contract (DESIGN §5).
+//!
+//! - [`run_artifact`] picks the engine from the file: a WASI P2 component or P1 module runs
+//!   in embedded wasmtime, anything else is executed as a native process;
+//! - [`Outcome::from_run`] reads the contract back: exit code, output JSON on stdout,
+//!   the structured error (last JSON line on stderr without an `event` key), events.
+
+mod native;
+mod outcome;
+mod wasm;
+
+pub use outcome::{Outcome, RunStatus};
+
+use std::path::Path;
+
+/// What to hand an artifact.
+#[derive(Debug, Clone, Default)]
+pub struct RunRequest {
+    /// Bytes on stdin (the input JSON).
+    pub stdin: Vec<u8>,
+    /// Extra environment variables (`RUNTARA_*`).
+    pub env: Vec<(String, String)>,
+}
+
+/// Raw result of one run.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Process exit code (WASI: the exit status; a trap is reported as 1).
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// The kind of artifact, read from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactKind {
+    /// A WebAssembly component (wasm32-wasip2).
+    Component,
+    /// A core WebAssembly module (wasm32-wasip1).
+    Module,
+    /// Anything else: a native executable.
+    Native,
+}
+
+/// Classifies an artifact by its header: `\0asm` + version 1 is a core module, `\0asm` +
+/// the component layer (`0x0d 0x00 0x01 0x00`) is a component.
+pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => ArtifactKind::Component,
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => ArtifactKind::Module,
+        _ => ArtifactKind::Native,
+    }
+}
+
+/// Runs an artifact to completion.
+///
+/// Errors: the file cannot be read or started, or the wasm cannot be compiled/instantiated
+/// (a trap during the run is an exit code 1, not an error).
+pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
+    let mut head = [0u8; 8];
+    {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| anyhow::anyhow!("cannot open artifact {}: {e}", path.display()))?;
+        let _ = f.read(&mut head)?;
+    }
+    match artifact_kind(&head) {
+        ArtifactKind::Component => wasm::run_component(path, req),
+        ArtifactKind::Module => wasm::run_module(path, req),
+        ArtifactKind::Native => native::run(path, req),
+    }
+}

@@ -636,3 +636,8 @@ pub fn while_loop(
     scope.store(info.id, info.envelope_outputs(json!({"iterations": index, "outputs": outputs})));
     Ok(())
 }
+
+/// Attributes a failed edge-guard evaluation to the step that owns the edge (dsl-spec §8.2).
+pub fn guard(step_id: &str, result: Result<bool, Failure>) -> Result<bool, Failure> {
+    result.map_err(|f| f.at(step_id))
+}

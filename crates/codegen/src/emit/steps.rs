@@ -1,0 +1,298 @@
+//! One function per step (dsl-spec §7). Every step function evaluates its mappings and
+//! calls the stdlib's step semantics inside `run_step`, which attributes failures to the
+//! step and emits debug events.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use runtara_dsl::catalog::normalize_agent_id;
+use runtara_dsl::{ErrorCategory, LogLevel, Severity, Step, SwitchMatchType};
+
+use super::values::{condition, input_mapping, json_lit, mapping_value};
+use super::{unsupported, Emitter, Level};
+use crate::ident::slug;
+use crate::CodegenError;
+
+impl Emitter<'_> {
+    /// Emits `const STEP_<n>: StepInfo` and `fn step_<n>_<slug>` for one step.
+    pub(crate) fn step_fn(&mut self, lv: &Level<'_>, id: &str, step: &Step) -> Result<(), CodegenError> {
+        let names = &lv.names[id];
+        let (func, info) = (&names.func, &names.info);
+        let ptr = lv.step_pointer(id);
+        let hosted = self.hosted();
+        let err = |m: String| unsupported(Some(id), ptr.clone(), "target-feature", m);
+        let name = match step.name() {
+            Some(n) => quote!(Some(#n)),
+            None => quote!(None),
+        };
+        let step_type = step.step_type();
+        let doc = match step.name() {
+            Some(n) => format!(" {step_type} `{id}` ({n})."),
+            None => format!(" {step_type} `{id}`."),
+        };
+        let (ret, body) = match step {
+            Step::Finish(s) => {
+                let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
+                (quote!(Result<Value, Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| Ok(steps::finish(#m)))
+                })
+            }
+            Step::Agent(s) => {
+                let agent = normalize_agent_id(&s.agent_id);
+                let meta = runtara_agents::find(&agent, &s.capability_id).ok_or_else(|| {
+                    unsupported(Some(id), format!("{ptr}/capabilityId"), "unknown-capability",
+                        format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id))
+                })?;
+                if meta.needs_std && !hosted {
+                    return Err(err(format!("capability '{}/{}' needs a hosted target", meta.agent, meta.id)));
+                }
+                let module = quote::format_ident!("{}", slug(meta.agent));
+                let cap = quote::format_ident!("{}", slug(meta.id));
+                let (agent_id, cap_id) = (meta.agent, meta.id);
+                let max_retries = s.max_retries.unwrap_or(if meta.rate_limited { 5 } else { 3 });
+                let retry_delay = s.retry_delay.unwrap_or(if meta.rate_limited { 2000 } else { 1000 });
+                let timeout = match s.timeout {
+                    Some(t) => quote!(Some(#t)),
+                    None => quote!(None),
+                };
+                let budget = lv.view.graph.rate_limit_budget_ms.unwrap_or(60_000);
+                let required: Vec<&str> = meta.inputs.iter().filter(|f| f.required).map(|f| f.name).collect();
+                let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
+                (quote!(Result<(), Failure>), quote! {
+                    const CALL: steps::AgentCall = steps::AgentCall {
+                        agent_id: #agent_id,
+                        capability_id: #cap_id,
+                        max_retries: #max_retries,
+                        retry_delay_ms: #retry_delay,
+                        timeout_ms: #timeout,
+                        rate_limit_budget_ms: #budget,
+                        required: &[#(#required),*],
+                    };
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let input = #m;
+                        steps::agent(cx, scope, &#info, &CALL, input, agents::#module::#cap)
+                    })
+                })
+            }
+            Step::Conditional(s) => {
+                let c = condition(&s.condition, hosted).map_err(err)?;
+                (quote!(Result<bool, Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| Ok(#c))
+                })
+            }
+            Step::Switch(s) => {
+                let routing = lv.view.is_routing_switch(id);
+                let Some(cfg) = &s.config else {
+                    let msg = format!("Switch step '{id}' has no config");
+                    let ret = if routing { quote!(Result<&'static str, Failure>) } else { quote!(Result<(), Failure>) };
+                    self.push(id, func, info, &doc, name, step_type, ret, quote!(Err(Failure::msg(#msg).at(#id))));
+                    return Ok(());
+                };
+                let value = mapping_value(&cfg.value, hosted).map_err(err)?;
+                let cases = cfg.cases.iter().map(|c| {
+                    let mt = quote::format_ident!("{}", match_type(c.match_type));
+                    let mv = json_lit(&c.match_value);
+                    let out = json_lit(&c.output);
+                    let route = match &c.route {
+                        Some(r) => quote!(Some(#r)),
+                        None => quote!(None),
+                    };
+                    quote!(steps::SwitchCase { match_type: steps::MatchType::#mt, match_value: #mv, output: #out, route: #route })
+                });
+                let default = json_lit(cfg.default.as_ref().unwrap_or(&serde_json::json!({})));
+                let call = quote! {
+                    let value = #value;
+                    let cases = [#(#cases),*];
+                    Ok(steps::switch(scope, &#info, value, &cases, #default, #routing))
+                };
+                if routing {
+                    (quote!(Result<&'static str, Failure>), quote!(run_step(cx, scope, &#info, |cx, scope| { #call })))
+                } else {
+                    (quote!(Result<(), Failure>), quote!(run_step(cx, scope, &#info, |cx, scope| { #call }).map(|_| ())))
+                }
+            }
+            Step::Log(s) => {
+                let level = match s.level.unwrap_or(LogLevel::Info) {
+                    LogLevel::Debug => "debug",
+                    LogLevel::Info => "info",
+                    LogLevel::Warn => "warn",
+                    LogLevel::Error => "error",
+                };
+                let message = &s.message;
+                let ctx = input_mapping(s.context.as_ref(), hosted).map_err(err)?;
+                (quote!(Result<(), Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let context = #ctx;
+                        steps::log(cx, scope, &#info, #level, #message, context);
+                        Ok(())
+                    })
+                })
+            }
+            Step::Error(s) => {
+                let category = match s.category.unwrap_or(ErrorCategory::Permanent) {
+                    ErrorCategory::Permanent => "permanent",
+                    ErrorCategory::Transient => "transient",
+                };
+                let severity = match s.severity.unwrap_or(Severity::Error) {
+                    Severity::Info => "info",
+                    Severity::Warning => "warning",
+                    Severity::Error => "error",
+                    Severity::Critical => "critical",
+                };
+                let (code, message) = (&s.code, &s.message);
+                let ctx = input_mapping(s.context.as_ref(), hosted).map_err(err)?;
+                (quote!(Failure), quote! {
+                    let r = run_step(cx, scope, &#info, |cx, scope| -> Result<(), Failure> {
+                        let context = #ctx;
+                        Err(steps::error(cx, &#info, #category, #code, #message, #severity, context))
+                    });
+                    match r {
+                        Err(failure) => failure,
+                        Ok(()) => Failure::msg("Error step completed").at(#id),
+                    }
+                })
+            }
+            Step::Filter(s) => {
+                let value = mapping_value(&s.config.value, hosted).map_err(err)?;
+                let c = condition(&s.config.condition, hosted).map_err(err)?;
+                (quote!(Result<(), Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let value = #value;
+                        steps::filter(scope, &#info, value, |scope| Ok(#c))
+                    })
+                })
+            }
+            Step::GroupBy(s) => {
+                let value = mapping_value(&s.config.value, hosted).map_err(err)?;
+                let key = runtara_dsl::path::tokenize(&s.config.key);
+                let expected = s.config.expected_keys.clone().unwrap_or_default();
+                (quote!(Result<(), Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let value = #value;
+                        steps::group_by(scope, &#info, value, &[#(#key),*], &[#(#expected),*]);
+                        Ok(())
+                    })
+                })
+            }
+            Step::Delay(s) => {
+                let d = mapping_value(&s.duration_ms, hosted).map_err(err)?;
+                (quote!(Result<(), Failure>), quote! {
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let duration = #d;
+                        steps::delay(cx, scope, &#info, duration)
+                    })
+                })
+            }
+            Step::Split(s) => {
+                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"))?;
+                let Some(cfg) = &s.config else {
+                    let msg = format!("Split step '{id}' config missing value");
+                    self.push(id, func, info, &doc, name, step_type, quote!(Result<(), Failure>), quote!(Err(Failure::msg(#msg).at(#id))));
+                    return Ok(());
+                };
+                let value = mapping_value(&cfg.value, hosted).map_err(err)?;
+                let vars = input_mapping(cfg.variables.as_ref(), hosted).map_err(err)?;
+                let schema = |s: &Option<runtara_dsl::Schema>| {
+                    let rows = s.iter().flatten().map(|(k, f)| {
+                        let ty = serde_json::to_value(f.field_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                        let req = f.required;
+                        quote!((#k, #ty, #req))
+                    });
+                    quote!(&[#(#rows),*])
+                };
+                let (ins, outs) = (schema(&s.input_schema), schema(&s.output_schema));
+                let dont_stop = cfg.dont_stop_on_failed.unwrap_or(false);
+                let allow_null = cfg.allow_null.unwrap_or(false);
+                let single = cfg.convert_single_value.unwrap_or(false);
+                let batch = Literal::usize_unsuffixed(cfg.batch_size.unwrap_or(0) as usize);
+                let timeout = match cfg.timeout {
+                    Some(t) => quote!(Some(#t)),
+                    None => quote!(None),
+                };
+                (quote!(Result<(), Failure>), quote! {
+                    const CONFIG: steps::SplitConfig = steps::SplitConfig {
+                        dont_stop_on_failed: #dont_stop,
+                        allow_null: #allow_null,
+                        convert_single_value: #single,
+                        batch_size: #batch,
+                        timeout_ms: #timeout,
+                        input_schema: #ins,
+                        output_schema: #outs,
+                    };
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let value = #value;
+                        let variables = #vars;
+                        steps::split(cx, scope, &#info, &CONFIG, value, variables, #body)
+                    })
+                })
+            }
+            Step::While(s) => {
+                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"))?;
+                let c = condition(&s.condition, hosted).map_err(err)?;
+                let cfg = s.config.as_ref();
+                let vars = input_mapping(cfg.and_then(|c| c.variables.as_ref()), hosted).map_err(err)?;
+                let max = cfg.and_then(|c| c.max_iterations).unwrap_or(10);
+                let timeout = match cfg.and_then(|c| c.timeout) {
+                    Some(t) => quote!(Some(#t)),
+                    None => quote!(None),
+                };
+                (quote!(Result<(), Failure>), quote! {
+                    const CONFIG: steps::WhileConfig = steps::WhileConfig { max_iterations: #max, timeout_ms: #timeout };
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let variables = #vars;
+                        steps::while_loop(cx, scope, &#info, &CONFIG, variables, |scope| Ok(#c), #body)
+                    })
+                })
+            }
+            Step::EmbedWorkflow(_) | Step::WaitForSignal(_) | Step::AiAgent(_) => {
+                return Err(unsupported(Some(id), ptr.clone(), "step-type",
+                    format!("{step_type} steps are not supported by this compiler yet")));
+            }
+        };
+        self.push(id, func, info, &doc, name, step_type, ret, body);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        step_id: &str,
+        func: &proc_macro2::Ident,
+        info: &proc_macro2::Ident,
+        doc: &str,
+        name: TokenStream,
+        step_type: &str,
+        ret: TokenStream,
+        body: TokenStream,
+    ) {
+        self.items.push(quote! {
+            const #info: StepInfo = StepInfo { id: #step_id, name: #name, step_type: #step_type };
+
+            #[doc = #doc]
+            fn #func(cx: &mut Ctx, scope: &mut Scope) -> #ret {
+                #body
+            }
+        });
+    }
+}
+
+fn match_type(m: SwitchMatchType) -> &'static str {
+    use SwitchMatchType::*;
+    match m {
+        Gt => "Gt",
+        Gte => "Gte",
+        Lt => "Lt",
+        Lte => "Lte",
+        Eq => "Eq",
+        Ne => "Ne",
+        StartsWith => "StartsWith",
+        EndsWith => "EndsWith",
+        Contains => "Contains",
+        In => "In",
+        NotIn => "NotIn",
+        IsDefined => "IsDefined",
+        IsEmpty => "IsEmpty",
+        IsNotEmpty => "IsNotEmpty",
+        Between => "Between",
+        Range => "Range",
+    }
+}

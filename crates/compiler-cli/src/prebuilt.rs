@@ -1,0 +1,265 @@
+//! The prebuilt workflow stdlib per target (DESIGN §4).
+//!
+//! `stdlib-prebuilt/<triple>/` holds a snapshot of the stdlib's target rlibs (`deps/`) and
+//! host proc-macro libraries (`host-deps/`) plus `manifest.json`. It is built with ONE cargo
+//! invocation on first use and rebuilt whenever the manifest is stale (other rustc, changed
+//! stdlib source, other features).
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::target::Target;
+use crate::CompileError;
+
+/// Name of the stdlib crate as generated code refers to it.
+pub const STDLIB_CRATE: &str = "runtara_workflow_stdlib";
+
+/// `manifest.json` of one prebuilt target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// `rustc -vV` of the toolchain that built the snapshot.
+    pub rustc: String,
+    pub target: String,
+    pub features: Vec<String>,
+    /// SHA-256 of the stdlib, agents and sdk sources and the lockfile.
+    pub source_hash: String,
+    /// `--extern` entries: crate name → rlib path relative to the target dir.
+    pub externs: Vec<(String, String)>,
+}
+
+/// A ready prebuilt stdlib for one target.
+#[derive(Debug, Clone)]
+pub struct Prebuilt {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Prebuilt {
+    /// `-L dependency=` directories: target rlibs and host proc-macro libraries.
+    pub fn dependency_dirs(&self) -> [PathBuf; 2] {
+        [self.dir.join("deps"), self.dir.join("host-deps")]
+    }
+
+    /// `--extern` arguments with absolute paths.
+    pub fn externs(&self) -> Vec<(String, PathBuf)> {
+        self.manifest.externs.iter().map(|(n, p)| (n.clone(), self.dir.join(p))).collect()
+    }
+
+    /// A short hash of the manifest, part of artifact cache keys.
+    pub fn manifest_hash(&self) -> String {
+        let text = serde_json::to_string(&self.manifest).unwrap_or_default();
+        hex(&Sha256::digest(text.as_bytes()))[..16].to_string()
+    }
+}
+
+/// Where the stdlib sources live: `RUNTARA_SOURCE_DIR`, else the workspace this compiler
+/// was built from.
+pub fn source_root() -> PathBuf {
+    std::env::var_os("RUNTARA_SOURCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_default())
+}
+
+/// Where snapshots live: `RUNTARA_PREBUILT_DIR`, else `<source root>/stdlib-prebuilt`.
+pub fn prebuilt_root() -> PathBuf {
+    std::env::var_os("RUNTARA_PREBUILT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| source_root().join("stdlib-prebuilt"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `rustc -vV`.
+pub fn rustc_version() -> Result<String, CompileError> {
+    let out = Command::new(rustc())
+        .arg("-vV")
+        .output()
+        .map_err(|e| CompileError::Toolchain(format!("cannot run rustc: {e}; install Rust with rustup")))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The rustc to use (`RUNTARA_RUSTC`, else `rustc` on PATH).
+pub fn rustc() -> String {
+    std::env::var("RUNTARA_RUSTC").unwrap_or_else(|_| "rustc".into())
+}
+
+fn source_hash(root: &Path) -> String {
+    let mut files = Vec::new();
+    for krate in ["crates/workflow-stdlib", "crates/agents", "crates/sdk"] {
+        collect(&root.join(krate), &mut files);
+    }
+    files.push(root.join("Cargo.lock"));
+    files.push(root.join("Cargo.toml"));
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.strip_prefix(root).unwrap_or(&f).to_string_lossy().as_bytes());
+        h.update(fs::read(&f).unwrap_or_default());
+    }
+    hex(&h.finalize())
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs" || x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+/// Makes sure the rustup target is installed: runs `rustup target add` when rustup is there,
+/// else says which command to run.
+fn ensure_rust_target(triple: &str) -> Result<(), CompileError> {
+    let sysroot = Command::new(rustc()).args(["--print", "sysroot"]).output();
+    if let Ok(out) = sysroot {
+        let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if root.join("lib/rustlib").join(triple).join("lib").is_dir() {
+            return Ok(());
+        }
+    }
+    eprintln!("runtara: the Rust standard library for {triple} is missing; running `rustup target add {triple}`");
+    let status = Command::new("rustup").args(["target", "add", triple]).status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err(CompileError::Toolchain(format!(
+            "the Rust standard library for {triple} is not installed; run `rustup target add {triple}`"
+        ))),
+    }
+}
+
+/// Returns the prebuilt stdlib for `target`, building it first when missing or stale.
+/// Progress goes to stderr. Concurrent callers serialise on a lock file.
+pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
+    let root = prebuilt_root();
+    let dir = root.join(&target.triple);
+    fs::create_dir_all(&root).map_err(|e| CompileError::Io(format!("cannot create {}: {e}", root.display())))?;
+    let lock = fs::File::create(root.join(format!("{}.lock", target.triple)))
+        .map_err(|e| CompileError::Io(format!("cannot create lock file in {}: {e}", root.display())))?;
+    lock.lock().map_err(|e| CompileError::Io(format!("cannot lock the prebuilt stdlib: {e}")))?;
+
+    let src = source_root();
+    let features = vec![target.kind.stdlib_feature().to_string()];
+    let wanted_rustc = rustc_version()?;
+    let has_source = src.join("crates/workflow-stdlib/Cargo.toml").is_file();
+    let wanted_hash = if has_source { source_hash(&src) } else { String::new() };
+    if let Ok(text) = fs::read_to_string(dir.join("manifest.json")) {
+        if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
+            let fresh = m.rustc == wanted_rustc
+                && m.features == features
+                && (!has_source || m.source_hash == wanted_hash)
+                && m.externs.iter().all(|(_, p)| dir.join(p).is_file());
+            if fresh {
+                return Ok(Prebuilt { dir, manifest: m });
+            }
+            eprintln!("runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding");
+        }
+    }
+    if !has_source {
+        return Err(CompileError::Toolchain(format!(
+            "no prebuilt stdlib for {target} in {} and no stdlib source at {}; set RUNTARA_SOURCE_DIR to a runtara checkout",
+            dir.display(),
+            src.display()
+        )));
+    }
+    ensure_rust_target(&target.triple)?;
+    let manifest = build(&src, &root, &dir, target, &features, wanted_rustc, wanted_hash)?;
+    Ok(Prebuilt { dir, manifest })
+}
+
+fn build(
+    src: &Path,
+    root: &Path,
+    dir: &Path,
+    target: &Target,
+    features: &[String],
+    rustc: String,
+    source_hash: String,
+) -> Result<Manifest, CompileError> {
+    eprintln!("runtara: building the prebuilt stdlib for {target} (first use; this takes a minute)");
+    let build_dir = root.join(".build");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(src)
+        .args(["build", "--release", "--locked", "-p", "runtara-workflow-stdlib", "--target", &target.triple])
+        .args(["--features", &features.join(",")])
+        .args(["--message-format", "json-render-diagnostics"])
+        .env("CARGO_TARGET_DIR", &build_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WRAPPER")
+        // rlibs carry bitcode so `--release` artifacts can use LTO (DESIGN §4).
+        .env("CARGO_ENCODED_RUSTFLAGS", "-Cembed-bitcode=yes")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().map_err(|e| CompileError::Toolchain(format!("cannot run cargo: {e}")))?;
+    let mut rlib = None;
+    let reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    for line in reader.lines().map_while(Result::ok) {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if msg["reason"] == "compiler-artifact" {
+            let name = msg["target"]["name"].as_str().unwrap_or("");
+            if name == STDLIB_CRATE {
+                rlib = msg["filenames"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str())
+                    .find(|f| f.ends_with(".rlib"))
+                    .map(PathBuf::from);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| CompileError::Toolchain(format!("cargo failed: {e}")))?;
+    if !status.success() {
+        return Err(CompileError::Toolchain(format!("building the stdlib for {target} failed (see cargo output above)")));
+    }
+    let rlib = rlib.ok_or_else(|| CompileError::Toolchain("cargo did not report the stdlib rlib".into()))?;
+
+    // Snapshot into a fresh directory, then swap it in, so a failure never leaves a half copy.
+    let staging = root.join(format!(".staging-{}", target.triple));
+    let _ = fs::remove_dir_all(&staging);
+    let io = |e: std::io::Error| CompileError::Io(format!("cannot snapshot the prebuilt stdlib: {e}"));
+    copy_dir(&build_dir.join(&target.triple).join("release/deps"), &staging.join("deps")).map_err(io)?;
+    copy_dir(&build_dir.join("release/deps"), &staging.join("host-deps")).map_err(io)?;
+    let file = rlib.file_name().expect("rlib has a name").to_string_lossy().to_string();
+    // cargo reports the uplifted copy (no hash in the name); keep it beside its deps.
+    fs::copy(&rlib, staging.join("deps").join(&file)).map_err(io)?;
+    let manifest = Manifest {
+        rustc,
+        target: target.triple.clone(),
+        features: features.to_vec(),
+        source_hash,
+        externs: vec![(STDLIB_CRATE.to_string(), format!("deps/{file}"))],
+    };
+    let mut f = fs::File::create(staging.join("manifest.json")).map_err(io)?;
+    f.write_all(serde_json::to_string_pretty(&manifest).unwrap_or_default().as_bytes()).map_err(io)?;
+    let _ = fs::remove_dir_all(dir);
+    fs::rename(&staging, dir).map_err(io)?;
+    eprintln!("runtara: prebuilt stdlib for {target} ready in {}", dir.display());
+    Ok(manifest)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    if !from.is_dir() {
+        return Ok(());
+    }
+    for e in fs::read_dir(from)? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            fs::copy(e.path(), to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! Driving rustc on generated source against the prebuilt stdlib (DESIGN §4).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::prebuilt::{rustc, Prebuilt};
+use crate::target::Target;
+use crate::CompileError;
+
+/// Compiles `main_rs` into `out` for `target`. Debug: `opt-level=0`; release: size
+/// optimised with fat LTO and stripped symbols.
+///
+/// Errors: rustc cannot start, or reports errors (the first error message is returned;
+/// generated code that fails to compile is a compiler bug, reported as such).
+pub fn compile(main_rs: &Path, out: &Path, crate_name: &str, target: &Target, prebuilt: &Prebuilt, release: bool) -> Result<(), CompileError> {
+    let mut cmd = Command::new(rustc());
+    cmd.arg(main_rs)
+        .args(["--edition", "2021", "--crate-type", "bin", "--crate-name", crate_name])
+        .args(["--target", &target.triple])
+        .args(["--error-format", "json", "--cap-lints", "allow"])
+        .args(["-C", "codegen-units=1", "-C", "debuginfo=0"])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if release {
+        cmd.args(["-C", "opt-level=s", "-C", "lto=fat", "-C", "strip=symbols", "-C", "panic=abort"]);
+    } else {
+        cmd.args(["-C", "opt-level=0"]);
+    }
+    for d in prebuilt.dependency_dirs() {
+        cmd.arg("-L").arg(format!("dependency={}", d.display()));
+    }
+    for (name, path) in prebuilt.externs() {
+        cmd.arg("--extern").arg(format!("{name}={}", path.display()));
+    }
+    cmd.arg("-o").arg(out);
+    let output = cmd
+        .output()
+        .map_err(|e| CompileError::Toolchain(format!("cannot run rustc: {e}; install Rust with rustup")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut messages = Vec::new();
+    for line in stderr.lines() {
+        if let Ok(d) = serde_json::from_str::<serde_json::Value>(line) {
+            if d["level"] == "error" {
+                messages.push(d["message"].as_str().unwrap_or("").to_string());
+            }
+        } else if !line.trim().is_empty() {
+            messages.push(line.to_string());
+        }
+    }
+    Err(CompileError::Rustc {
+        summary: messages.first().cloned().unwrap_or_else(|| "rustc failed".into()),
+        error_count: messages.len(),
+    })
+}

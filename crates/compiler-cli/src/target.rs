@@ -1,0 +1,62 @@
+//! Target triples the compiler accepts.
+
+use std::fmt;
+
+use runtara_codegen::CompilationTarget;
+
+/// A resolved target: the codegen target plus the exact triple passed to rustc.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub kind: CompilationTarget,
+    pub triple: String,
+}
+
+/// The triple of the machine running the compiler (what `native` means).
+pub fn host_triple() -> &'static str {
+    env!("RUNTARA_HOST_TRIPLE")
+}
+
+impl Target {
+    /// Parses `native`, the host triple, `wasm32-wasip2` or `wasm32-wasip1`.
+    ///
+    /// Errors: any other name, with the list of supported ones.
+    pub fn parse(name: &str) -> Result<Target, String> {
+        let kind = match name {
+            "native" => CompilationTarget::Native,
+            t if t == host_triple() => CompilationTarget::Native,
+            "wasm32-wasip2" => CompilationTarget::Wasip2,
+            "wasm32-wasip1" => CompilationTarget::Wasip1,
+            other => {
+                return Err(format!(
+                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1",
+                    host_triple()
+                ))
+            }
+        };
+        let triple = if kind == CompilationTarget::Native { host_triple().to_string() } else { name.to_string() };
+        Ok(Target { kind, triple })
+    }
+
+    /// The host target.
+    pub fn native() -> Target {
+        Target { kind: CompilationTarget::Native, triple: host_triple().to_string() }
+    }
+
+    /// File extension of the artifact (`wasm` or none).
+    pub fn extension(&self) -> &'static str {
+        match self.kind {
+            CompilationTarget::Native => "",
+            _ => "wasm",
+        }
+    }
+
+    pub fn is_wasm(&self) -> bool {
+        self.kind != CompilationTarget::Native
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.triple)
+    }
+}

@@ -1,0 +1,107 @@
+//! wasm32-wasip2 components and wasm32-wasip1 modules in embedded wasmtime, with stdin,
+//! stdout and stderr as memory pipes and the `RUNTARA_*` environment.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
+use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::{RunOutput, RunRequest};
+
+/// Output pipes hold at most this many bytes (64 MiB).
+const PIPE_CAPACITY: usize = 64 << 20;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        Engine::new(&config).expect("the default wasmtime config is valid")
+    })
+}
+
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+fn build_ctx(path: &Path, req: &RunRequest) -> (WasiCtxBuilder, MemoryOutputPipe, MemoryOutputPipe) {
+    let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
+    let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
+    let mut b = WasiCtxBuilder::new();
+    b.stdin(MemoryInputPipe::new(req.stdin.clone()))
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .args(&[path.file_name().and_then(|n| n.to_str()).unwrap_or("workflow")]);
+    for (k, v) in &req.env {
+        b.env(k, v);
+    }
+    (b, stdout, stderr)
+}
+
+fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(I32Exit(code)) => Ok(*code),
+            None => Err(e),
+        },
+    }
+}
+
+/// Runs a WASI P2 component's `wasi:cli/run`.
+pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
+    let engine = engine();
+    let component = Component::from_file(engine, path)
+        .map_err(|e| anyhow::anyhow!("{} is not a loadable component: {e}", path.display()))?;
+    let mut linker = ComponentLinker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let (mut b, stdout, stderr) = build_ctx(path, req);
+    let mut store = Store::new(engine, Host { wasi: b.build(), table: ResourceTable::new() });
+    let command = Command::instantiate(&mut store, &component, &linker)?;
+    let code = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => 0,
+        Ok(Err(())) => 1,
+        Err(e) => match exit_code(Err(anyhow::Error::from(e))) {
+            Ok(code) => code,
+            Err(trap) => {
+                let mut err = stderr.contents().to_vec();
+                err.extend_from_slice(format!("wasm trap: {trap}\n").as_bytes());
+                return Ok(RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err });
+            }
+        },
+    };
+    Ok(RunOutput { exit_code: code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec() })
+}
+
+/// Runs a WASI P1 module's `_start`.
+pub fn run_module(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
+    let engine = engine();
+    let module = Module::from_file(engine, path)
+        .map_err(|e| anyhow::anyhow!("{} is not a loadable module: {e}", path.display()))?;
+    let mut linker: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t)?;
+    let (mut b, stdout, stderr) = build_ctx(path, req);
+    let mut store = Store::new(engine, b.build_p1());
+    let instance = linker.instantiate(&mut store, &module)?;
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+    let code = match exit_code(start.call(&mut store, ()).map_err(anyhow::Error::from)) {
+        Ok(c) => c,
+        Err(trap) => {
+            let mut err = stderr.contents().to_vec();
+            err.extend_from_slice(format!("wasm trap: {trap}\n").as_bytes());
+            return Ok(RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err });
+        }
+    };
+    Ok(RunOutput { exit_code: code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec() })
+}
