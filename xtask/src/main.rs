@@ -1,1 +1,99 @@
-fn main(){}
+//! `cargo xtask`: project automation (DESIGN §2).
+//!
+//! - `cargo xtask prebuild --target T`: build the prebuilt stdlib;
+//! - `cargo xtask conformance [--target T]… [--update]`: run the shared corpus through the
+//!   CLI and print pass/fail/unsupported per feature and target; `--update` rewrites
+//!   `tests/conformance/passing-<target>.txt`;
+//! - `cargo xtask bench`: compile time, artifact size (see `bench.rs`).
+
+mod bench;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use runtara_e2e::cli::{runtara, runtara_bin};
+use runtara_e2e::conformance::{load_cases, passing_list_path, read_passing, run_case, table, Verdict};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "runtara project automation")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the prebuilt workflow stdlib for a target.
+    Prebuild {
+        #[arg(long, default_value = "native")]
+        target: String,
+    },
+    /// Run ../shared/conformance/cases.json through the CLI.
+    Conformance {
+        /// Targets to run (default: native and wasm32-wasip2).
+        #[arg(long)]
+        target: Vec<String>,
+        /// Rewrite the passing lists from this run.
+        #[arg(long)]
+        update: bool,
+        /// Print each failing case with its reason.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Print compile time and artifact size benchmarks.
+    Bench,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Prebuild { target } => {
+            let out = runtara(&["prebuild", "--target", &target]);
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            if !out.status.success() {
+                bail!("prebuild failed");
+            }
+            Ok(())
+        }
+        Cmd::Conformance { target, update, verbose } => conformance(target, update, verbose),
+        Cmd::Bench => bench::run(),
+    }
+}
+
+fn conformance(targets: Vec<String>, update: bool, verbose: bool) -> Result<()> {
+    let targets = if targets.is_empty() { vec!["native".to_string(), "wasm32-wasip2".to_string()] } else { targets };
+    let cases = load_cases();
+    let work = tempfile::tempdir()?;
+    eprintln!("runtara binary: {}", runtara_bin().display());
+    let mut regressions = Vec::new();
+    for target in &targets {
+        let results: Vec<_> = cases.iter().map(|c| (c, run_case(c, target, work.path()))).collect();
+        println!("\n== conformance on {target} ==");
+        println!("{:<28} {:>5} {:>5} {:>12}", "feature", "pass", "fail", "unsupported");
+        for (feature, [p, f, u]) in table(&results) {
+            println!("{feature:<28} {p:>5} {f:>5} {u:>12}");
+        }
+        let passing: Vec<&str> = results.iter().filter(|(_, v)| *v == Verdict::Pass).map(|(c, _)| c.id.as_str()).collect();
+        for (c, v) in &results {
+            if let Verdict::Fail(why) = v {
+                if verbose {
+                    println!("FAIL {}: {}", c.id, why.chars().take(400).collect::<String>());
+                }
+            }
+        }
+        for id in read_passing(target) {
+            if !passing.contains(&id.as_str()) {
+                regressions.push(format!("{target}: {id}"));
+            }
+        }
+        if update {
+            let path = passing_list_path(target);
+            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+            let body = format!("# Conformance cases that pass on {target}; regenerate with `cargo xtask conformance --update`.\n{}\n", passing.join("\n"));
+            std::fs::write(&path, body)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if !regressions.is_empty() {
+        bail!("regressions against the passing lists:\n  {}", regressions.join("\n  "));
+    }
+    Ok(())
+}

@@ -145,7 +145,7 @@ fn stem(scenario: &Scenario) -> String {
 pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<CompilationResult, CompileError> {
     let started = Instant::now();
     let (file, wf) = load(&scenario)?;
-    let diagnostics = runtara_dsl::validate(&wf.graph, &catalog::builtin_catalog());
+    let diagnostics = runtara_dsl::validate(&wf.graph, &catalog::builtin_catalog()).for_compilation();
     if !diagnostics.is_ok() {
         return Err(CompileError::Validation { file, diagnostics });
     }

@@ -42,10 +42,27 @@ pub struct Diagnostics {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Error codes whose situation the runtime defines precisely (a reference resolving to
+/// null, or failing the step with a message; dsl-spec §4.3, §8.1): `runtara validate`
+/// reports them as errors, but they do not stop a compilation.
+pub const RUNTIME_DEFINED: &[&str] = &["E012", "E013", "E051", "E052", "E053", "E058", "E059", "E060"];
+
 impl Diagnostics {
     /// True when no error was found (warnings do not count).
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// Moves the [`RUNTIME_DEFINED`] errors to the warnings: the gate a compiler applies.
+    pub fn for_compilation(mut self) -> Self {
+        let (keep, demote): (Vec<_>, Vec<_>) =
+            self.errors.into_iter().partition(|d| !RUNTIME_DEFINED.contains(&d.code));
+        self.errors = keep;
+        self.warnings.extend(demote.into_iter().map(|mut d| {
+            d.severity = Severity::Warning;
+            d
+        }));
+        self
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -330,14 +347,8 @@ impl Validator<'_> {
                 self.agent(s, sp);
             }
             Step::Conditional(s) => {
+                // A missing true/false edge is a compile-gate error (dsl-spec §9.3), not E072.
                 conds.push((format!("{sp}/condition"), &s.condition, RootsExtra::None));
-                for label in ["true", "false"] {
-                    if !g.execution_plan.iter().any(|e| e.from_step == id && e.label_kind() == label) {
-                        self.error("E072", Some(id), sp.to_string(),
-                            format!("Conditional '{id}' has no \"{label}\" edge"),
-                            &format!("add an edge from '{id}' labelled \"{label}\""));
-                    }
-                }
             }
             Step::Split(s) => {
                 if let Some(c) = &s.config {

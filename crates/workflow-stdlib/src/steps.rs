@@ -638,6 +638,6 @@ pub fn while_loop(
 }
 
 /// Attributes a failed edge-guard evaluation to the step that owns the edge (dsl-spec §8.2).
-pub fn guard(step_id: &str, result: Result<bool, Failure>) -> Result<bool, Failure> {
-    result.map_err(|f| f.at(step_id))
+pub fn guard(step_id: &str, condition: impl FnOnce() -> Result<bool, Failure>) -> Result<bool, Failure> {
+    condition().map_err(|f| f.at(step_id))
 }

@@ -259,7 +259,7 @@ impl<'o> Emitter<'o> {
                     Some(c) => {
                         let c = self.cond(lv, id, c)?;
                         handlers.extend(quote! {
-                            if steps::guard(#id, (|| Ok::<bool, Failure>(#c))())? {
+                            if steps::guard(#id, || Ok(#c))? {
                                 #body
                                 return Ok(Value::Null);
                             }
@@ -294,7 +294,7 @@ impl<'o> Emitter<'o> {
             for (e, body) in guarded.iter().zip(&bodies).rev() {
                 let c = self.cond(lv, id, e.condition.as_ref().expect("guarded"))?;
                 chain = quote! {
-                    if steps::guard(#id, (|| Ok::<bool, Failure>(#c))())? { #body } else #chain
+                    if steps::guard(#id, || Ok(#c))? { #body } else #chain
                 };
             }
             out.extend(quote!(#chain #after));

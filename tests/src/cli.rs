@@ -1,0 +1,69 @@
+//! Locating and invoking the `runtara` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root (where `Cargo.toml` of the workspace lives).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root exists")
+}
+
+/// The shared conformance corpus: `RUNTARA_CONFORMANCE_DIR`, else `../shared/conformance`
+/// beside the checkout.
+pub fn conformance_dir() -> PathBuf {
+    std::env::var_os("RUNTARA_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/conformance"))
+}
+
+/// The `runtara` binary: `RUNTARA_BIN`; else the one beside the running executable
+/// (`cargo test --workspace` builds it); else built with cargo (xtask runs).
+pub fn runtara_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("RUNTARA_BIN") {
+            return PathBuf::from(p);
+        }
+        if let Ok(exe) = std::env::current_exe() {
+            for dir in exe.ancestors().skip(1).take(2) {
+                let candidate = dir.join("runtara");
+                if candidate.is_file() && std::env::var_os("RUNTARA_E2E_REBUILD").is_none() {
+                    return candidate;
+                }
+            }
+        }
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args(["build", "--quiet", "-p", "runtara-compiler", "--bin", "runtara"])
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the runtara binary failed");
+        target_dir.join("debug/runtara")
+    })
+}
+
+/// Runs `runtara <args>` and returns its output.
+pub fn runtara(args: &[&str]) -> Output {
+    Command::new(runtara_bin()).args(args).output().expect("runtara starts")
+}
+
+/// Runs `runtara <args>` with `stdin` bytes.
+pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(runtara_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runtara starts");
+    child.stdin.take().expect("piped").write_all(stdin).expect("stdin accepts the input");
+    child.wait_with_output().expect("runtara finishes")
+}

@@ -1,0 +1,294 @@
+//! Runs `cases.json` of the shared conformance corpus through the CLI (DESIGN §7).
+//!
+//! Each case is compiled for a target and run with its input; the expectation kinds of the
+//! corpus README are checked. Cases whose `needs` the toolchain does not provide yet are
+//! reported as unsupported, never passed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::cli::{conformance_dir, runtara, runtara_stdin};
+
+/// What the toolchain provides, in the vocabulary of the corpus `needs`.
+pub const SUPPORTED_NEEDS: &[&str] = &["agent:utils", "agent:transform", "validator", "compiler"];
+
+/// One case of `cases.json`, with its graph resolved to JSON.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub graph: Value,
+    pub input: Value,
+    pub expect: Value,
+    pub features: Vec<String>,
+    pub needs: Vec<String>,
+    pub confidence: String,
+}
+
+/// The result of one case on one target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass,
+    Fail(String),
+    Unsupported(String),
+}
+
+/// Loads every case; graph files are read from `graphs/`, placeholders expanded.
+pub fn load_cases() -> Vec<Case> {
+    let dir = conformance_dir();
+    let text = std::fs::read_to_string(dir.join("cases.json")).expect("cases.json is readable");
+    let raw: Vec<Value> = serde_json::from_str(&text).expect("cases.json is JSON");
+    raw.into_iter()
+        .map(|c| {
+            let graph = match (&c["graph"]["file"], &c["graph"]["inline"]) {
+                (Value::String(f), _) => {
+                    let t = std::fs::read_to_string(dir.join("graphs").join(f)).expect("graph file is readable");
+                    serde_json::from_str(&t).expect("graph file is JSON")
+                }
+                (_, inline) => expand_placeholders(inline),
+            };
+            let strings = |k: &str| -> Vec<String> {
+                c[k].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            };
+            Case {
+                id: c["id"].as_str().unwrap_or("").to_string(),
+                graph,
+                input: c["input"].clone(),
+                expect: c["expect"].clone(),
+                features: strings("features"),
+                needs: strings("needs"),
+                confidence: c["confidence"].as_str().unwrap_or("").to_string(),
+            }
+        })
+        .collect()
+}
+
+/// `"<<A_x_N>>"` stands for `"a"` repeated N times.
+fn expand_placeholders(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("<<A_x_") && s.ends_with(">>") => {
+            let n: usize = s[6..s.len() - 2].parse().unwrap_or(0);
+            Value::String("a".repeat(n))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(expand_placeholders).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), expand_placeholders(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Case {
+    /// Why the case cannot run here, if it cannot.
+    pub fn unsupported_reason(&self) -> Option<String> {
+        let missing: Vec<&str> = self.needs.iter().map(String::as_str).filter(|n| !SUPPORTED_NEEDS.contains(n)).collect();
+        if !missing.is_empty() {
+            return Some(format!("needs {}", missing.join(", ")));
+        }
+        if self.expect.get("resource").is_some() {
+            return Some("resource bounds are not measured".into());
+        }
+        match self.expect.get("outcome").and_then(Value::as_str) {
+            Some("completed") | Some("failed") | None => None,
+            Some(other) => Some(format!("outcome '{other}' needs durability")),
+        }
+    }
+}
+
+/// Runs one case for `target` in the scratch directory `work`.
+pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
+    if let Some(r) = case.unsupported_reason() {
+        return Verdict::Unsupported(r);
+    }
+    let file = work.join(format!("{}.json", case.id));
+    std::fs::write(&file, serde_json::to_vec_pretty(&case.graph).expect("graph serialises")).expect("scratch dir is writable");
+    let f = file.to_str().expect("utf-8 path");
+    let e = &case.expect;
+    if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some() {
+        return check_validation(case, f);
+    }
+    let out_path = work.join(format!("{}-{}.out", case.id, target));
+    let out = out_path.to_str().expect("utf-8 path");
+    let _ = std::fs::remove_file(&out_path);
+    let compiled = runtara(&["compile", "--target", target, f, "-o", out]);
+    let stderr = String::from_utf8_lossy(&compiled.stderr).to_string();
+    if let Some(ce) = e.get("compile_error") {
+        if compiled.status.success() {
+            return Verdict::Fail("compiled, expected a compile error".into());
+        }
+        if out_path.exists() {
+            return Verdict::Fail("a failed compile left an artifact".into());
+        }
+        for s in ce.get("message_contains").and_then(Value::as_array).into_iter().flatten() {
+            let s = s.as_str().unwrap_or("");
+            if !stderr.contains(s) {
+                return Verdict::Fail(format!("compile error lacks '{s}': {stderr}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    if !compiled.status.success() {
+        return Verdict::Fail(format!("compile failed: {}", stderr.trim()));
+    }
+    if e.get("compile_ok").is_some() {
+        return Verdict::Pass;
+    }
+    let input = serde_json::to_vec(&case.input).expect("input serialises");
+    let run = runtara_stdin(&["run", out, "--format", "envelope"], &input);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
+        return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
+    };
+    check_run(e, &env)
+}
+
+fn check_run(e: &Value, env: &Value) -> Verdict {
+    let status = env["status"].as_str().unwrap_or("");
+    let output = &env["output"];
+    let error = &env["error"];
+    if let Some(expected) = e.get("output") {
+        if status != "completed" {
+            return Verdict::Fail(format!("status {status}, error {error}"));
+        }
+        if output != expected {
+            return Verdict::Fail(format!("output {output} != expected {expected}"));
+        }
+        return Verdict::Pass;
+    }
+    if let Some(fields) = e.get("output_fields").and_then(Value::as_object) {
+        if status != "completed" {
+            return Verdict::Fail(format!("status {status}, error {error}"));
+        }
+        for (ptr, want) in fields {
+            if !ptr.starts_with('/') {
+                continue;
+            }
+            let got = output.pointer(ptr).unwrap_or(&Value::Null);
+            if got != want {
+                return Verdict::Fail(format!("{ptr}: {got} != expected {want}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    if let Some(spec) = e.get("error") {
+        if status != "failed" {
+            return Verdict::Fail(format!("status {status}, expected failed; output {output}"));
+        }
+        let text = error.to_string();
+        if let Some(fields) = spec.get("fields").and_then(Value::as_object) {
+            for (k, want) in fields {
+                if &error[k] != want {
+                    return Verdict::Fail(format!("error.{k}: {} != expected {want}", error[k]));
+                }
+            }
+        }
+        if let Some(exact) = spec.get("exact") {
+            let ok = match exact {
+                Value::String(s) => error["message"].as_str() == Some(s),
+                Value::Object(o) => o.iter().all(|(k, v)| &error[k] == v),
+                other => error == other,
+            };
+            if !ok {
+                return Verdict::Fail(format!("error {error} != exact {exact}"));
+            }
+        }
+        let subs = |k: &str| -> Vec<String> {
+            spec.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
+        for s in subs("message_contains").iter().chain(subs("attributes_contain").iter()) {
+            if !text.contains(s.as_str()) {
+                return Verdict::Fail(format!("error lacks '{s}': {text}"));
+            }
+        }
+        let any = subs("message_contains_any");
+        if !any.is_empty() && !any.iter().any(|s| text.contains(s.as_str())) {
+            return Verdict::Fail(format!("error contains none of {any:?}: {text}"));
+        }
+        return Verdict::Pass;
+    }
+    if let Some(outcome) = e.get("outcome").and_then(Value::as_str) {
+        return if outcome == status {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!("status {status}, expected {outcome}; error {error}"))
+        };
+    }
+    Verdict::Unsupported("unknown expectation kind".into())
+}
+
+fn check_validation(case: &Case, file: &str) -> Verdict {
+    let out = runtara(&["validate", file, "--format", "json"]);
+    let code = out.status.code().unwrap_or(-1);
+    let e = &case.expect;
+    if case.confidence == "derived-stale" {
+        // The codes no longer exist: score only as "rejected".
+        return if code != 0 { Verdict::Pass } else { Verdict::Fail("accepted, expected rejection".into()) };
+    }
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let codes = |k: &str| -> Vec<String> {
+        report[k].as_array().into_iter().flatten().filter_map(|d| d["code"].as_str().map(str::to_string)).collect()
+    };
+    let (errors, warnings) = (codes("errors"), codes("warnings"));
+    if let Some(want) = e.get("validation_error").and_then(Value::as_str) {
+        return if errors.iter().any(|c| c == want) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!("expected {want}, got errors {errors:?} (exit {code}): {}", String::from_utf8_lossy(&out.stderr)))
+        };
+    }
+    if let Some(want) = e.get("validation_warning").and_then(Value::as_str) {
+        return if warnings.iter().any(|c| c == want) { Verdict::Pass } else { Verdict::Fail(format!("expected warning {want}, got {warnings:?}")) };
+    }
+    if let Some(ok) = e.get("validation_ok") {
+        if code == 2 {
+            return Verdict::Fail(format!("does not parse: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        for kind in ok.get("absent_error_kinds").and_then(Value::as_array).into_iter().flatten() {
+            let k = kind.as_str().unwrap_or("");
+            if let Some(c) = k.split('(').nth(1).map(|s| s.trim_end_matches(')')) {
+                if errors.iter().any(|e| e == c) {
+                    return Verdict::Fail(format!("unexpected {c}"));
+                }
+            }
+        }
+        for p in ok.get("absent_error_codes_prefix").and_then(Value::as_array).into_iter().flatten() {
+            let p = p.as_str().unwrap_or("");
+            if let Some(c) = errors.iter().find(|e| e.starts_with(p)) {
+                return Verdict::Fail(format!("unexpected {c}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    Verdict::Unsupported("unknown validation expectation".into())
+}
+
+/// Pass/fail/unsupported counts per feature.
+pub fn table(results: &[(&Case, Verdict)]) -> BTreeMap<String, [usize; 3]> {
+    let mut t: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for (case, v) in results {
+        let slot = match v {
+            Verdict::Pass => 0,
+            Verdict::Fail(_) => 1,
+            Verdict::Unsupported(_) => 2,
+        };
+        for f in case.features.iter().map(String::as_str).chain(["(all)"]) {
+            t.entry(f.to_string()).or_default()[slot] += 1;
+        }
+    }
+    t
+}
+
+/// `tests/conformance/passing-<target>.txt`: ids that must keep passing.
+pub fn passing_list_path(target: &str) -> std::path::PathBuf {
+    crate::cli::workspace_root().join("tests/conformance").join(format!("passing-{target}.txt"))
+}
+
+/// Reads a passing list (one id per line, `#` comments).
+pub fn read_passing(target: &str) -> Vec<String> {
+    std::fs::read_to_string(passing_list_path(target))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! runtara-e2e: end-to-end harness shared by the test suite and `cargo xtask`.
+//!
+//! Everything here drives the real `runtara` binary on real graphs and runs the artifacts
+//! for real (native processes, wasmtime).
+
+pub mod cli;
+pub mod conformance;
