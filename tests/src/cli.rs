@@ -17,21 +17,13 @@ pub fn conformance_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("../shared/conformance"))
 }
 
-/// The `runtara` binary: `RUNTARA_BIN`; else the one beside the running executable
-/// (`cargo test --workspace` builds it); else built with cargo (xtask runs).
+/// The `runtara` binary: `RUNTARA_BIN`, else `cargo build`-ed (a no-op when fresh) into the
+/// current target dir, so tests never run a stale compiler.
 pub fn runtara_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("RUNTARA_BIN") {
             return PathBuf::from(p);
-        }
-        if let Ok(exe) = std::env::current_exe() {
-            for dir in exe.ancestors().skip(1).take(2) {
-                let candidate = dir.join("runtara");
-                if candidate.is_file() && std::env::var_os("RUNTARA_E2E_REBUILD").is_none() {
-                    return candidate;
-                }
-            }
         }
         let target_dir = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
