@@ -4,7 +4,8 @@
 //! - `cargo xtask conformance [--target T]… [--update]`: run the shared corpus through the
 //!   CLI and print pass/fail/unsupported per feature and target; `--update` rewrites
 //!   `tests/conformance/passing-<target>.txt`;
-//! - `cargo xtask bench`: compile time, artifact size (see `bench.rs`).
+//! - `cargo xtask bench`: compile time, artifact size (see `bench.rs`);
+//! - `cargo xtask ci`: what CI runs (no_std build check + the whole test suite).
 
 mod bench;
 
@@ -41,6 +42,8 @@ enum Cmd {
     },
     /// Print compile time and artifact size benchmarks.
     Bench,
+    /// Everything CI checks: the no_std build of the workflow logic, then `cargo test --workspace`.
+    Ci,
 }
 
 fn main() -> Result<()> {
@@ -55,7 +58,29 @@ fn main() -> Result<()> {
         }
         Cmd::Conformance { target, update, verbose } => conformance(target, update, verbose),
         Cmd::Bench => bench::run(),
+        Cmd::Ci => ci(),
     }
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo).args(args).status()?;
+    if !status.success() {
+        bail!("cargo {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    let targets = ["wasm32-wasip2", "wasm32-wasip1", "thumbv7em-none-eabihf"];
+    let status = std::process::Command::new("rustup").args(["target", "add"]).args(targets).status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("xtask: rustup target add failed; continuing (the compiler adds targets on demand)");
+    }
+    // The workflow logic of the stdlib is no_std + alloc (DESIGN §3).
+    cargo(&["build", "-p", "runtara-workflow-stdlib", "--target", "thumbv7em-none-eabihf", "--features", "embedded"])?;
+    cargo(&["test", "--workspace"])
 }
 
 fn conformance(targets: Vec<String>, update: bool, verbose: bool) -> Result<()> {
