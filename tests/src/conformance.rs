@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::cli::{conformance_dir, runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
-pub const SUPPORTED_NEEDS: &[&str] = &["agent:utils", "agent:transform", "validator", "compiler"];
+pub const SUPPORTED_NEEDS: &[&str] = &["agent:utils", "agent:transform", "validator", "compiler", "delay", "events"];
 
 /// One case of `cases.json`, with its graph resolved to JSON.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct Case {
     pub features: Vec<String>,
     pub needs: Vec<String>,
     pub confidence: String,
+    pub side_effects: Value,
+    pub harness: Value,
 }
 
 /// The result of one case on one target.
@@ -59,6 +61,8 @@ pub fn load_cases() -> Vec<Case> {
                 features: strings("features"),
                 needs: strings("needs"),
                 confidence: c["confidence"].as_str().unwrap_or("").to_string(),
+                side_effects: c["side_effects"].clone(),
+                harness: c["harness"].clone(),
             }
         })
         .collect()
@@ -109,7 +113,11 @@ pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
     let out_path = work.join(format!("{}-{}.out", case.id, target));
     let out = out_path.to_str().expect("utf-8 path");
     let _ = std::fs::remove_file(&out_path);
-    let compiled = runtara(&["compile", "--target", target, f, "-o", out]);
+    let mut args = vec!["compile", "--target", target, f, "-o", out];
+    if case.harness["track_events"] == Value::Bool(true) {
+        args.push("--track-events");
+    }
+    let compiled = runtara(&args);
     let stderr = String::from_utf8_lossy(&compiled.stderr).to_string();
     if let Some(ce) = e.get("compile_error") {
         if compiled.status.success() {
@@ -138,7 +146,45 @@ pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
     let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
         return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
     };
-    check_run(e, &env)
+    let verdict = check_run(e, &env);
+    if verdict != Verdict::Pass || !case.needs.iter().any(|n| n == "events") {
+        return verdict;
+    }
+    let events: Vec<Value> = String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("event").is_some())
+        .collect();
+    check_events(&case.side_effects, &events)
+}
+
+/// Checks `side_effects.events` (subtype = our `event` name, JSON-pointer fields).
+fn check_events(side: &Value, events: &[Value]) -> Verdict {
+    if let Some(n) = side.get("events_exact_count").and_then(Value::as_u64) {
+        if events.len() as u64 != n {
+            return Verdict::Fail(format!("{} events, expected {n}: {events:?}", events.len()));
+        }
+    }
+    for want in side.get("events").and_then(Value::as_array).into_iter().flatten() {
+        let subtype = want.get("subtype").and_then(Value::as_str);
+        let matches = |ev: &Value| {
+            subtype.is_none_or(|s| ev["event"] == s)
+                && want.get("match").and_then(Value::as_object).into_iter().flatten().all(|(p, v)| ev.pointer(p) == Some(v))
+        };
+        let found = match want.get("index").and_then(Value::as_u64) {
+            Some(i) => events.get(i as usize).filter(|ev| matches(ev)),
+            None => events.iter().find(|ev| matches(ev)),
+        };
+        let Some(ev) = found else {
+            return Verdict::Fail(format!("no event like {want}"));
+        };
+        for (p, v) in want.get("fields").and_then(Value::as_object).into_iter().flatten() {
+            if ev.pointer(p).unwrap_or(&Value::Null) != v {
+                return Verdict::Fail(format!("event {p}: {:?} != expected {v}", ev.pointer(p)));
+            }
+        }
+    }
+    Verdict::Pass
 }
 
 fn check_run(e: &Value, env: &Value) -> Verdict {

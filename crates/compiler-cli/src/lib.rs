@@ -45,12 +45,14 @@ pub struct CompileOptions {
     pub emit_rust_only: bool,
     /// Workflow id baked in as `variables._workflow_id`; default: the file stem.
     pub workflow_id: Option<String>,
+    /// Emit step debug events even when the document does not set `trackEvents`.
+    pub track_events: bool,
 }
 
 impl CompileOptions {
     /// Debug-profile defaults for `target`.
     pub fn new(target: Target) -> Self {
-        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None }
+        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false }
     }
 }
 
@@ -153,7 +155,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     let cg = CodegenOptions {
         target: opts.target.kind,
         workflow_id: opts.workflow_id.clone().unwrap_or_else(|| stem.clone()),
-        track_events: wf.track_events,
+        track_events: wf.track_events || opts.track_events,
     };
     let source = runtara_codegen::generate(&wf.graph, &cg).map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
     if opts.emit_rust_only {

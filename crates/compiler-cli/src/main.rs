@@ -44,6 +44,9 @@ enum Cmd {
         /// Workflow id baked into the artifact (`variables._workflow_id`; default: file stem).
         #[arg(long)]
         workflow_id: Option<String>,
+        /// Emit step_debug_start/step_debug_end events (as the wrapper's `trackEvents`).
+        #[arg(long)]
+        track_events: bool,
     },
     /// Check a workflow graph against the DSL rules (error codes E001…, warnings W003…).
     Validate {
@@ -101,8 +104,8 @@ enum RunFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Compile { file, target, output, emit, release, workflow_id } => {
-            cmd_compile(&file, &target, output, emit, release, workflow_id)
+        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events } => {
+            cmd_compile(&file, &target, output, emit, release, workflow_id, track_events)
         }
         Cmd::Validate { file, format } => cmd_validate(&file, format),
         Cmd::Schema => {
@@ -136,7 +139,15 @@ fn fail(e: &CompileError) -> ExitCode {
     }
 }
 
-fn cmd_compile(file: &Path, target: &str, output: Option<PathBuf>, emit: Emit, release: bool, workflow_id: Option<String>) -> ExitCode {
+fn cmd_compile(
+    file: &Path,
+    target: &str,
+    output: Option<PathBuf>,
+    emit: Emit,
+    release: bool,
+    workflow_id: Option<String>,
+    track_events: bool,
+) -> ExitCode {
     let target = match parse_target(target) {
         Ok(t) => t,
         Err(c) => return c,
@@ -145,6 +156,7 @@ fn cmd_compile(file: &Path, target: &str, output: Option<PathBuf>, emit: Emit, r
     opts.output = output.clone();
     opts.release = release;
     opts.workflow_id = workflow_id;
+    opts.track_events = track_events;
     opts.emit_rust_only = matches!(emit, Emit::Rust);
     match compile_scenario(Scenario::Path(file.to_path_buf()), &opts) {
         Ok(r) => {

@@ -29,6 +29,9 @@ pub struct StepInfo {
     /// Display name; envelopes default it to `"Unnamed"` (dsl-spec §7.0).
     pub name: Option<&'static str>,
     pub step_type: &'static str,
+    /// The authored input mapping as JSON text, for `step_debug_start` (emitted only when
+    /// the workflow tracks events).
+    pub input_mapping: Option<&'static str>,
 }
 
 impl StepInfo {
@@ -90,11 +93,18 @@ pub fn run_step<T>(
     let started = cx.rt.now_ms();
     if cx.track_events {
         let ids = scope_ids(scope);
-        cx.emit("step_debug_start", json!({
-            "step_id": info.id, "step_name": info.display_name(), "step_type": info.step_type,
+        let mut ev = json!({
+            "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
             "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
             "timestamp_ms": started,
-        }));
+        });
+        if info.step_type == "Finish" {
+            ev["inputs"] = json!({"finishing": true});
+        }
+        if let Some(m) = info.input_mapping {
+            ev["input_mapping"] = serde_json::from_str(m).unwrap_or(Value::Null);
+        }
+        cx.emit("step_debug_start", ev);
     }
     let result = body(cx, scope).map_err(|f| f.at(info.id));
     if cx.track_events {
@@ -105,7 +115,7 @@ pub fn run_step<T>(
         let ids = scope_ids(scope);
         let now = cx.rt.now_ms();
         cx.emit("step_debug_end", json!({
-            "step_id": info.id, "step_name": info.display_name(), "step_type": info.step_type,
+            "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
             "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
             "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
         }));

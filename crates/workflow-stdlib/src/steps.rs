@@ -12,14 +12,17 @@ use crate::failure::Failure;
 use crate::runtime::{scope_ids, Ctx, StepInfo};
 use crate::scope::Scope;
 
-/// Finish (dsl-spec §7.1): a single `outputs` key is unwrapped.
-pub fn finish(mapped: Value) -> Value {
-    match mapped {
+/// Finish (dsl-spec §7.1): a single `outputs` key is unwrapped. The envelope is recorded
+/// for the step's debug event only: the graph ends here, so nothing can read it.
+pub fn finish(scope: &mut Scope, info: &StepInfo, mapped: Value) -> Value {
+    let result = match mapped {
         Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => {
             m.remove("outputs").unwrap_or(Value::Null)
         }
         other => other,
-    }
+    };
+    scope.store(info.id, info.envelope_outputs(result.clone()));
+    result
 }
 
 /// Static Agent step settings (dsl-spec §7.2).

@@ -21,7 +21,7 @@ use crate::{target, CodegenError, CodegenOptions};
 
 /// The complete artifact crate root as tokens.
 pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<TokenStream, CodegenError> {
-    let mut e = Emitter { items: Vec::new(), counter: 0, opts };
+    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None };
     let root = e.graph_fn(graph, "root", "")?;
     let declared = declared_variables(graph).to_string();
     let main = target::hosted_main(&opts.workflow_id, opts.track_events, &declared);
@@ -71,6 +71,8 @@ pub(crate) struct Emitter<'o> {
     pub items: Vec<TokenStream>,
     counter: usize,
     pub opts: &'o CodegenOptions,
+    /// Input mapping JSON of the step being emitted (debug events only).
+    pub current_mapping: Option<String>,
 }
 
 /// Names of one step's generated items.

@@ -25,6 +25,15 @@ impl Emitter<'_> {
             None => quote!(None),
         };
         let step_type = step.step_type();
+        self.current_mapping = None;
+        if self.opts.track_events {
+            let m = match step {
+                Step::Finish(s) => s.input_mapping.as_ref(),
+                Step::Agent(s) => s.input_mapping.as_ref(),
+                _ => None,
+            };
+            self.current_mapping = m.and_then(|m| serde_json::to_string(m).ok());
+        }
         let doc = match step.name() {
             Some(n) => format!(" {step_type} `{id}` ({n})."),
             None => format!(" {step_type} `{id}`."),
@@ -33,7 +42,10 @@ impl Emitter<'_> {
             Step::Finish(s) => {
                 let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
                 (quote!(Result<Value, Failure>), quote! {
-                    run_step(cx, scope, &#info, |cx, scope| Ok(steps::finish(#m)))
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let mapped = #m;
+                        Ok(steps::finish(scope, &#info, mapped))
+                    })
                 })
             }
             Step::Agent(s) => {
@@ -264,8 +276,12 @@ impl Emitter<'_> {
         ret: TokenStream,
         body: TokenStream,
     ) {
+        let mapping = match self.current_mapping.take() {
+            Some(m) => quote!(Some(#m)),
+            None => quote!(None),
+        };
         self.items.push(quote! {
-            const #info: StepInfo = StepInfo { id: #step_id, name: #name, step_type: #step_type };
+            const #info: StepInfo = StepInfo { id: #step_id, name: #name, step_type: #step_type, input_mapping: #mapping };
 
             #[doc = #doc]
             fn #func(cx: &mut Ctx, scope: &mut Scope) -> #ret {
