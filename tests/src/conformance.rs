@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::cli::{conformance_dir, runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
-pub const SUPPORTED_NEEDS: &[&str] = &["agent:utils", "agent:transform", "validator", "compiler", "delay", "events"];
+pub const SUPPORTED_NEEDS: &[&str] =
+    &["agent:utils", "agent:transform", "validator", "compiler", "delay", "events", "child-workflow"];
 
 /// One case of `cases.json`, with its graph resolved to JSON.
 #[derive(Debug, Clone)]
@@ -26,6 +27,10 @@ pub struct Case {
     pub confidence: String,
     pub side_effects: Value,
     pub harness: Value,
+    /// `(workflow_id, version, graph)` of EmbedWorkflow children.
+    pub children: Vec<(String, Option<u64>, Value)>,
+    /// Children whose graph file the corpus does not ship.
+    pub missing_children: usize,
 }
 
 /// The result of one case on one target.
@@ -63,6 +68,36 @@ pub fn load_cases() -> Vec<Case> {
                 confidence: c["confidence"].as_str().unwrap_or("").to_string(),
                 side_effects: c["side_effects"].clone(),
                 harness: c["harness"].clone(),
+                children: c["children"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|ch| ch["kind"] == "embed")
+                    .filter_map(|ch| {
+                        let graph = match (&ch["file"], &ch["graph"]["inline"]) {
+                            // Paths name the original repository; the corpus keeps the basename.
+                            (Value::String(f), _) => {
+                                let base = Path::new(f).file_name()?.to_owned();
+                                let t = std::fs::read_to_string(dir.join("graphs/fixtures").join(base)).ok()?;
+                                serde_json::from_str(&t).ok()?
+                            }
+                            (_, Value::Object(_)) => expand_placeholders(&ch["graph"]["inline"]),
+                            _ => return None,
+                        };
+                        Some((ch["workflow_id"].as_str()?.to_string(), ch["version_resolved"].as_u64(), graph))
+                    })
+                    .collect(),
+                missing_children: c["children"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|ch| ch["kind"] == "embed" && ch["file"].is_string())
+                    .filter(|ch| {
+                        let f = ch["file"].as_str().unwrap_or("");
+                        let base = Path::new(f).file_name().unwrap_or_default();
+                        !dir.join("graphs/fixtures").join(base).is_file()
+                    })
+                    .count(),
             }
         })
         .collect()
@@ -88,6 +123,9 @@ impl Case {
         if !missing.is_empty() {
             return Some(format!("needs {}", missing.join(", ")));
         }
+        if self.missing_children > 0 {
+            return Some("a child graph file is missing from the corpus".into());
+        }
         if self.expect.get("resource").is_some() {
             return Some("resource bounds are not measured".into());
         }
@@ -106,17 +144,37 @@ pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
     let file = work.join(format!("{}.json", case.id));
     std::fs::write(&file, serde_json::to_vec_pretty(&case.graph).expect("graph serialises")).expect("scratch dir is writable");
     let f = file.to_str().expect("utf-8 path");
+    let children_dir = work.join(format!("{}-children", case.id));
+    for (id, version, graph) in &case.children {
+        let path = match version {
+            Some(v) => children_dir.join(id).join(format!("{v}.json")),
+            None => children_dir.join(format!("{id}.json")),
+        };
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("scratch dir is writable");
+        std::fs::write(&path, serde_json::to_vec_pretty(graph).expect("graph serialises")).expect("scratch dir is writable");
+    }
+    let children_arg = children_dir.to_str().expect("utf-8 path").to_string();
+    let with_children = |mut args: Vec<&'static str>| -> Vec<String> {
+        let mut v: Vec<String> = args.drain(..).map(str::to_string).collect();
+        if !case.children.is_empty() {
+            v.push("--workflows".into());
+            v.push(children_arg.clone());
+        }
+        v
+    };
     let e = &case.expect;
     if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some() {
-        return check_validation(case, f);
+        return check_validation(case, f, &with_children(Vec::new()));
     }
     let out_path = work.join(format!("{}-{}.out", case.id, target));
     let out = out_path.to_str().expect("utf-8 path");
     let _ = std::fs::remove_file(&out_path);
-    let mut args = vec!["compile", "--target", target, f, "-o", out];
+    let mut args: Vec<String> = ["compile", "--target", target, f, "-o", out].iter().map(|s| s.to_string()).collect();
     if case.harness["track_events"] == Value::Bool(true) {
-        args.push("--track-events");
+        args.push("--track-events".into());
     }
+    args.extend(with_children(Vec::new()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let compiled = runtara(&args);
     let stderr = String::from_utf8_lossy(&compiled.stderr).to_string();
     if let Some(ce) = e.get("compile_error") {
@@ -261,8 +319,10 @@ fn check_run(e: &Value, env: &Value) -> Verdict {
     Verdict::Unsupported("unknown expectation kind".into())
 }
 
-fn check_validation(case: &Case, file: &str) -> Verdict {
-    let out = runtara(&["validate", file, "--format", "json"]);
+fn check_validation(case: &Case, file: &str, extra: &[String]) -> Verdict {
+    let mut args = vec!["validate", file, "--format", "json"];
+    args.extend(extra.iter().map(String::as_str));
+    let out = runtara(&args);
     let code = out.status.code().unwrap_or(-1);
     let e = &case.expect;
     if case.confidence == "derived-stale" {

@@ -25,6 +25,8 @@ pub struct CodegenOptions {
     pub workflow_id: String,
     /// Emit `step_debug_start` / `step_debug_end` events (wrapper `trackEvents`).
     pub track_events: bool,
+    /// Child graphs of EmbedWorkflow steps, inlined into the artifact (dsl-spec §7.6).
+    pub children: runtara_dsl::closure::Children,
 }
 
 /// Why a graph cannot be compiled: the step (if any), the JSON pointer, the unsupported

@@ -29,6 +29,15 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     h.update([opts.release as u8, opts.track_events as u8]);
     h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
     h.update(pre.manifest_hash().as_bytes());
+    // Children are part of the program: hash what the directories resolve to.
+    if let Ok((_, wf)) = crate::load(&Scenario::Path(path.to_path_buf())) {
+        if let Ok(children) = crate::children::load_children(&wf.graph, &opts.workflow_dirs) {
+            for (k, g) in children {
+                h.update(format!("{k:?}").as_bytes());
+                h.update(serde_json::to_vec(&g).unwrap_or_default());
+            }
+        }
+    }
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target.triple));

@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod children;
 pub mod prebuilt;
 pub mod rustc;
 pub mod target;
@@ -47,12 +48,14 @@ pub struct CompileOptions {
     pub workflow_id: Option<String>,
     /// Emit step debug events even when the document does not set `trackEvents`.
     pub track_events: bool,
+    /// Directories searched for EmbedWorkflow children (`--workflows DIR`).
+    pub workflow_dirs: Vec<PathBuf>,
 }
 
 impl CompileOptions {
     /// Debug-profile defaults for `target`.
     pub fn new(target: Target) -> Self {
-        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false }
+        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false, workflow_dirs: Vec::new() }
     }
 }
 
@@ -147,15 +150,16 @@ fn stem(scenario: &Scenario) -> String {
 pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<CompilationResult, CompileError> {
     let started = Instant::now();
     let (file, wf) = load(&scenario)?;
-    let diagnostics = runtara_dsl::validate(&wf.graph, &catalog::builtin_catalog()).for_compilation();
+    let stem = stem(&scenario);
+    let (diagnostics, children) = validate_with_children(&stem, &wf, &opts.workflow_dirs)?;
     if !diagnostics.is_ok() {
         return Err(CompileError::Validation { file, diagnostics });
     }
-    let stem = stem(&scenario);
     let cg = CodegenOptions {
         target: opts.target.kind,
         workflow_id: opts.workflow_id.clone().unwrap_or_else(|| stem.clone()),
         track_events: wf.track_events || opts.track_events,
+        children,
     };
     let source = runtara_codegen::generate(&wf.graph, &cg).map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
     if opts.emit_rust_only {
@@ -164,6 +168,24 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     let out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
     build_artifact(&source, &stem, &out, &opts.target, opts.release)?;
     Ok(CompilationResult { artifact: Some(out), rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() })
+}
+
+/// The compile gate: the graph's own rules plus the closure of its children (dsl-spec §9),
+/// with runtime-defined errors demoted to warnings.
+///
+/// Errors: a child file that does not parse.
+pub fn validate_with_children(
+    workflow_id: &str,
+    wf: &Workflow,
+    dirs: &[PathBuf],
+) -> Result<(Diagnostics, runtara_dsl::closure::Children), CompileError> {
+    let catalog = catalog::builtin_catalog();
+    let mut diagnostics = runtara_dsl::validate(&wf.graph, &catalog);
+    let children = children::load_children(&wf.graph, dirs)?;
+    let closure = runtara_dsl::closure::validate_closure(workflow_id, &wf.graph, &children, &catalog);
+    diagnostics.errors.extend(closure.errors);
+    diagnostics.warnings.extend(closure.warnings);
+    Ok((diagnostics.for_compilation(), children))
 }
 
 fn default_output(scenario: &Scenario, stem: &str, target: &Target) -> PathBuf {

@@ -47,6 +47,10 @@ enum Cmd {
         /// Emit step_debug_start/step_debug_end events (as the wrapper's `trackEvents`).
         #[arg(long)]
         track_events: bool,
+        /// Directory of child workflows for EmbedWorkflow steps: DIR/<id>.json or
+        /// DIR/<id>/<version>.json (repeatable).
+        #[arg(long = "workflows", value_name = "DIR")]
+        workflows: Vec<PathBuf>,
     },
     /// Check a workflow graph against the DSL rules (error codes E001…, warnings W003…).
     Validate {
@@ -54,6 +58,9 @@ enum Cmd {
         /// `human` (default) or `json`: {"errors":[{code,stepId,path,message}],"warnings":[…]}.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Directory of child workflows, to validate the closure (repeatable).
+        #[arg(long = "workflows", value_name = "DIR")]
+        workflows: Vec<PathBuf>,
     },
     /// Print the JSON Schema of the workflow document format.
     Schema,
@@ -75,6 +82,9 @@ enum Cmd {
         /// Compile a .json workflow with --release.
         #[arg(long)]
         release: bool,
+        /// Directory of child workflows for a .json workflow (repeatable).
+        #[arg(long = "workflows", value_name = "DIR")]
+        workflows: Vec<PathBuf>,
     },
     /// Build (or refresh) the prebuilt workflow stdlib for a target.
     Prebuild {
@@ -104,15 +114,18 @@ enum RunFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events } => {
-            cmd_compile(&file, &target, output, emit, release, workflow_id, track_events)
+        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events, workflows } => {
+            let opts = CompileFlags { output, emit, release, workflow_id, track_events, workflows };
+            cmd_compile(&file, &target, opts)
         }
-        Cmd::Validate { file, format } => cmd_validate(&file, format),
+        Cmd::Validate { file, format, workflows } => cmd_validate(&file, format, &workflows),
         Cmd::Schema => {
             println!("{}", serde_json::to_string_pretty(&runtara_dsl::json_schema()).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Cmd::Run { artifact, input, format, target, release } => cmd_run(&artifact, input, format, &target, release),
+        Cmd::Run { artifact, input, format, target, release, workflows } => {
+            cmd_run(&artifact, input, format, &target, release, workflows)
+        }
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
                 eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
@@ -139,15 +152,18 @@ fn fail(e: &CompileError) -> ExitCode {
     }
 }
 
-fn cmd_compile(
-    file: &Path,
-    target: &str,
+/// The `compile` flags besides file and target.
+struct CompileFlags {
     output: Option<PathBuf>,
     emit: Emit,
     release: bool,
     workflow_id: Option<String>,
     track_events: bool,
-) -> ExitCode {
+    workflows: Vec<PathBuf>,
+}
+
+fn cmd_compile(file: &Path, target: &str, flags: CompileFlags) -> ExitCode {
+    let CompileFlags { output, emit, release, workflow_id, track_events, workflows } = flags;
     let target = match parse_target(target) {
         Ok(t) => t,
         Err(c) => return c,
@@ -157,6 +173,7 @@ fn cmd_compile(
     opts.release = release;
     opts.workflow_id = workflow_id;
     opts.track_events = track_events;
+    opts.workflow_dirs = workflows;
     opts.emit_rust_only = matches!(emit, Emit::Rust);
     match compile_scenario(Scenario::Path(file.to_path_buf()), &opts) {
         Ok(r) => {
@@ -181,12 +198,21 @@ fn cmd_compile(
     }
 }
 
-fn cmd_validate(file: &Path, format: Format) -> ExitCode {
+fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode {
     let wf = match load(&Scenario::Path(file.to_path_buf())) {
         Ok((_, wf)) => wf,
         Err(e) => return fail(&e),
     };
-    let d = runtara_dsl::validate(&wf.graph, &runtara_compiler::catalog::builtin_catalog());
+    let catalog = runtara_compiler::catalog::builtin_catalog();
+    let mut d = runtara_dsl::validate(&wf.graph, &catalog);
+    let children = match runtara_compiler::children::load_children(&wf.graph, workflows) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let closure = runtara_dsl::closure::validate_closure(&stem, &wf.graph, &children, &catalog);
+    d.errors.extend(closure.errors);
+    d.warnings.extend(closure.warnings);
     if format == Format::Json {
         println!("{}", serde_json::to_string(&d).unwrap_or_default());
     } else {
@@ -220,7 +246,7 @@ fn read_input(input: Option<String>) -> Result<Vec<u8>, String> {
     }
 }
 
-fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &str, release: bool) -> ExitCode {
+fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &str, release: bool, workflows: Vec<PathBuf>) -> ExitCode {
     let path = if artifact.extension().is_some_and(|e| e == "json") {
         let target = match parse_target(target) {
             Ok(t) => t,
@@ -228,6 +254,7 @@ fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &s
         };
         let mut opts = CompileOptions::new(target);
         opts.release = release;
+        opts.workflow_dirs = workflows;
         match cache::compile_cached(artifact, &opts) {
             Ok(p) => p,
             Err(e) => return fail(&e),

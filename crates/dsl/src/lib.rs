@@ -10,6 +10,7 @@
 //! This crate does no I/O: callers hand it text and an agent catalogue.
 
 pub mod catalog;
+pub mod closure;
 pub mod model;
 pub mod parse;
 pub mod path;

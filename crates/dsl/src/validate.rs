@@ -43,9 +43,11 @@ pub struct Diagnostics {
 }
 
 /// Error codes whose situation the runtime defines precisely (a reference resolving to
-/// null, or failing the step with a message; dsl-spec §4.3, §8.1): `runtara validate`
+/// null, a missing child input failing the step with a message; dsl-spec §4.3, §7.6, §8.1):
+/// `runtara validate`
 /// reports them as errors, but they do not stop a compilation.
-pub const RUNTIME_DEFINED: &[&str] = &["E012", "E013", "E051", "E052", "E053", "E058", "E059", "E060"];
+pub const RUNTIME_DEFINED: &[&str] =
+    &["E012", "E013", "E051", "E052", "E053", "E054", "E055", "E058", "E059", "E060"];
 
 impl Diagnostics {
     /// True when no error was found (warnings do not count).

@@ -21,7 +21,7 @@ use crate::{target, CodegenError, CodegenOptions};
 
 /// The complete artifact crate root as tokens.
 pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<TokenStream, CodegenError> {
-    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None };
+    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, child_fns: BTreeMap::new() };
     let root = e.graph_fn(graph, "root", "")?;
     let declared = declared_variables(graph).to_string();
     let main = target::hosted_main(&opts.workflow_id, opts.track_events, &declared);
@@ -50,7 +50,7 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
 
 /// Declared variables flattened to their values (dsl-spec §1.3): entries with both `type`
 /// and `value` become the value, others are kept verbatim.
-fn declared_variables(graph: &ExecutionGraph) -> serde_json::Value {
+pub(crate) fn declared_variables(graph: &ExecutionGraph) -> serde_json::Value {
     let m: serde_json::Map<String, serde_json::Value> = graph
         .variables
         .iter()
@@ -73,6 +73,8 @@ pub(crate) struct Emitter<'o> {
     pub opts: &'o CodegenOptions,
     /// Input mapping JSON of the step being emitted (debug events only).
     pub current_mapping: Option<String>,
+    /// Emitted child workflows: key → (graph fn, declared-variables fn).
+    pub child_fns: BTreeMap<runtara_dsl::closure::ChildKey, (Ident, Ident)>,
 }
 
 /// Names of one step's generated items.

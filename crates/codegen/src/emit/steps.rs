@@ -255,13 +255,70 @@ impl Emitter<'_> {
                     })
                 })
             }
-            Step::EmbedWorkflow(_) | Step::WaitForSignal(_) | Step::AiAgent(_) => {
+            Step::EmbedWorkflow(s) => {
+                let key = runtara_dsl::closure::child_key(s);
+                let (child_fn, vars_fn) = self.child_fns(&key).map_err(|m| {
+                    unsupported(Some(id), format!("{ptr}/childWorkflowId"), "child-workflow", m)
+                })?;
+                let child = &self.opts.children[&key];
+                let required: Vec<&str> = child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
+                let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
+                let child_id = &s.child_workflow_id;
+                let max_retries = s.max_retries.unwrap_or(3);
+                let retry_delay = s.retry_delay.unwrap_or(1000);
+                (quote!(Result<(), Failure>), quote! {
+                    const CALL: steps::EmbedCall = steps::EmbedCall {
+                        child_workflow_id: #child_id,
+                        max_retries: #max_retries,
+                        retry_delay_ms: #retry_delay,
+                        required_inputs: &[#(#required),*],
+                    };
+                    run_step(cx, scope, &#info, |cx, scope| {
+                        let data = #m;
+                        steps::embed(cx, scope, &#info, &CALL, data, #child_fn, #vars_fn)
+                    })
+                })
+            }
+            Step::WaitForSignal(_) | Step::AiAgent(_) => {
                 return Err(unsupported(Some(id), ptr.clone(), "step-type",
                     format!("{step_type} steps are not supported by this compiler yet")));
             }
         };
         self.push(id, func, info, &doc, name, step_type, ret, body);
         Ok(())
+    }
+
+    /// The graph function and declared-variables function of a child workflow, emitted on
+    /// first use.
+    fn child_fns(&mut self, key: &runtara_dsl::closure::ChildKey) -> Result<(proc_macro2::Ident, proc_macro2::Ident), String> {
+        if let Some(f) = self.child_fns.get(key) {
+            return Ok(f.clone());
+        }
+        let Some(child) = self.opts.children.get(key) else {
+            return Err(format!("child workflow '{}' (version {}) was not supplied; pass --workflows DIR", key.0, key.1));
+        };
+        let child = child.clone();
+        let label = format!("child {}", key.0);
+        let vars_fn = crate::ident::sanitize("child_variables", self.child_fns.len() + 1, &key.0);
+        // Registered before emitting the body so recursion (rejected by validation) cannot loop.
+        let graph_ident = crate::ident::sanitize("graph_child", self.child_fns.len() + 1, &key.0);
+        self.child_fns.insert(key.clone(), (graph_ident.clone(), vars_fn.clone()));
+        let body_fn = self
+            .graph_fn(&child, &label, &format!("child:{}@{}", key.0, key.1))
+            .map_err(|e| e.to_string())?;
+        let vars = super::declared_variables(&child).to_string();
+        let doc = format!(" Child workflow `{}` (version {}).", key.0, key.1);
+        self.items.push(quote! {
+            #[doc = #doc]
+            fn #graph_ident(cx: &mut Ctx, scope: &mut Scope) -> Result<Value, Failure> {
+                #body_fn(cx, scope)
+            }
+
+            fn #vars_fn() -> Value {
+                lit(#vars)
+            }
+        });
+        Ok((graph_ident, vars_fn))
     }
 
     #[allow(clippy::too_many_arguments)]
