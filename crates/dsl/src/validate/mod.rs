@@ -13,6 +13,12 @@ use crate::model::*;
 use crate::parse::pointer_token;
 use crate::path::{is_index_token, tokenize};
 
+mod ai;
+mod data;
+mod limits;
+
+use data::DataScope;
+
 /// Error or warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -79,15 +85,21 @@ impl Diagnostics {
 pub fn validate(graph: &ExecutionGraph, catalog: &AgentCatalog) -> Diagnostics {
     let mut out = Diagnostics::default();
     let mut v = Validator { catalog, out: &mut out };
-    v.graph(graph, "", Ctx::default());
+    let vars = data::declared_names(graph, &BTreeSet::new());
+    let data = DataScope::of_root(&graph.input_schema);
+    v.graph(graph, "", Ctx { in_split: false, in_while: false, vars: &vars, data });
     out
 }
 
-/// Which special roots are in scope for references in a graph level (dsl-spec §4.4).
-#[derive(Debug, Clone, Copy, Default)]
-struct Ctx {
+/// What references in a graph level may use (dsl-spec §4.4, §9.1 scope rules).
+#[derive(Debug, Clone, Copy)]
+struct Ctx<'a> {
     in_split: bool,
     in_while: bool,
+    /// Variable names available: declared, inherited, `config.variables`.
+    vars: &'a BTreeSet<String>,
+    /// The schema governing `data.*`.
+    data: DataScope<'a>,
 }
 
 struct Validator<'a> {
@@ -124,7 +136,7 @@ impl Validator<'_> {
         self.out.push(diag(code, Severity::Warning, step, path, msg, hint));
     }
 
-    fn graph(&mut self, g: &ExecutionGraph, base: &str, ctx: Ctx) {
+    fn graph(&mut self, g: &ExecutionGraph, base: &str, ctx: Ctx<'_>) {
         if g.steps.is_empty() {
             self.error("E004", None, format!("{base}/steps"), "the workflow has no steps".into(),
                 "add at least one step and point entryPoint at it");
@@ -147,6 +159,7 @@ impl Validator<'_> {
             }
         }
         self.edges(g, base);
+        self.ai_edges(g, base);
         self.reachability(g, base);
         self.fanout(g, base);
         let preds = predecessors(g);
@@ -229,6 +242,15 @@ impl Validator<'_> {
                 *defaults.entry(key).or_default() += 1;
             }
         }
+        for (i, e) in g.execution_plan.iter().enumerate() {
+            if e.label_kind() == "onError"
+                && g.execution_plan.iter().any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
+            {
+                self.warn("W040", Some(&e.from_step), format!("{base}/executionPlan/{i}"),
+                    format!("'{}' reaches '{}' both normally and on error", e.from_step, e.to_step),
+                    "route errors to a dedicated handler step");
+            }
+        }
         for ((from, label), n) in defaults {
             let conditional = matches!(g.steps.get(from), Some(Step::Conditional(_)));
             let multiple = n > 1
@@ -304,10 +326,11 @@ impl Validator<'_> {
         g: &ExecutionGraph,
         step: &Step,
         sp: &str,
-        ctx: Ctx,
+        ctx: Ctx<'_>,
         preds: &BTreeMap<String, BTreeSet<String>>,
     ) {
         let id = step.id();
+        self.limits(step, sp);
         let mut mappings: Vec<(String, &MappingValue)> = Vec::new();
         let mut conds: Vec<(String, &Condition, RootsExtra)> = Vec::new();
         let mapping = |m: &Option<InputMapping>, key: &str, acc: &mut Vec<(String, &MappingValue)>| {
@@ -357,14 +380,20 @@ impl Validator<'_> {
                     mappings.push((format!("{sp}/config/value"), &c.value));
                     add(&mut mappings, &c.variables, format!("{sp}/config/variables"));
                 }
-                self.graph(&s.subgraph, &format!("{sp}/subgraph"), Ctx { in_split: true, ..ctx });
+                let extra = s.config.as_ref().and_then(|c| c.variables.as_ref());
+                let vars = data::with_mapping_keys(ctx.vars, extra);
+                let data = DataScope::of_split(s.input_schema.as_ref());
+                let sub = Ctx { in_split: true, vars: &vars, data, ..ctx };
+                self.graph(&s.subgraph, &format!("{sp}/subgraph"), sub);
             }
             Step::While(s) => {
                 conds.push((format!("{sp}/condition"), &s.condition, RootsExtra::While));
                 if let Some(c) = &s.config {
                     add(&mut mappings, &c.variables, format!("{sp}/config/variables"));
                 }
-                self.graph(&s.subgraph, &format!("{sp}/subgraph"), Ctx { in_while: true, ..ctx });
+                let extra = s.config.as_ref().and_then(|c| c.variables.as_ref());
+                let vars = data::with_mapping_keys(ctx.vars, extra);
+                self.graph(&s.subgraph, &format!("{sp}/subgraph"), Ctx { in_while: true, vars: &vars, ..ctx });
             }
             Step::Switch(s) => {
                 if let Some(c) = &s.config {
@@ -402,7 +431,9 @@ impl Validator<'_> {
                     add(&mut mappings, &a.context, format!("{sp}/action/context"));
                 }
                 if let Some(w) = &s.on_wait {
-                    self.graph(w, &format!("{sp}/onWait"), ctx);
+                    let vars = data::declared_names(w, ctx.vars);
+                    let data = DataScope::of_root(&w.input_schema);
+                    self.graph(w, &format!("{sp}/onWait"), Ctx { vars: &vars, data, ..ctx });
                 }
             }
             Step::AiAgent(s) => {
@@ -469,7 +500,7 @@ impl Validator<'_> {
         step: Option<&str>,
         g: &ExecutionGraph,
         preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx,
+        ctx: Ctx<'_>,
         extra: RootsExtra,
     ) {
         match c {
@@ -499,7 +530,7 @@ impl Validator<'_> {
         step: Option<&str>,
         g: &ExecutionGraph,
         preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx,
+        ctx: Ctx<'_>,
         extra: RootsExtra,
     ) {
         match m {
@@ -541,7 +572,7 @@ impl Validator<'_> {
         step: Option<&str>,
         g: &ExecutionGraph,
         preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx,
+        ctx: Ctx<'_>,
         extra: RootsExtra,
     ) {
         if path.contains("..") {
@@ -590,7 +621,17 @@ impl Validator<'_> {
             if !ok {
                 self.error("E011", step, p.to_string(), format!("'{path}' is not a workflow input path"),
                     "use workflow.inputs.data… or workflow.inputs.variables…");
+            } else if segs[2] == "variables" {
+                self.variable_ref(&segs[3..], path, p, step, ctx, "E053");
+            } else {
+                self.data_ref(&segs[3..], path, p, step, ctx);
             }
+        }
+        if root == "data" {
+            self.data_ref(&segs[1..], path, p, step, ctx);
+        }
+        if root == "variables" {
+            self.variable_ref(&segs[1..], path, p, step, ctx, "E013");
         }
         if root == "steps" {
             let Some(target) = segs.get(1) else { return };
@@ -615,6 +656,7 @@ impl Validator<'_> {
                     format!("step '{owner}' reads '{path}' but '{target}' does not run before it"),
                     &format!("add an edge path from '{target}' to '{owner}', or read another step"));
             }
+            self.closed_output(g, target, &segs, path, p, step);
             if let (Some(Step::Split(_)), Some(field)) = (g.steps.get(target), segs.get(3)) {
                 if segs.get(2).map(String::as_str) == Some("outputs") && !is_index_token(field) {
                     self.error("E059", step, p.to_string(),
@@ -730,5 +772,67 @@ mod tests {
             "executionPlan":[{"fromStep":"l","toStep":"a"},{"fromStep":"l","toStep":"b"},
               {"fromStep":"l","toStep":"x","condition":{"type":"value","valueType":"immediate","value":true}}]}"#);
         assert!(c.contains(&"E071"), "{c:?}");
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::parse::parse_workflow;
+
+    fn diags(doc: &str) -> Diagnostics {
+        validate(&parse_workflow(doc).unwrap().graph, &AgentCatalog::default())
+    }
+
+    fn has(d: &Diagnostics, code: &str) -> bool {
+        d.errors.iter().chain(&d.warnings).any(|x| x.code == code)
+    }
+
+    #[test]
+    fn data_references_follow_the_input_schema() {
+        let d = diags(r#"{"entryPoint":"f","inputSchema":{"o":{"type":"object","properties":{"a":{"type":"string"}}},"n":{"type":"number"}},
+          "steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
+            "ok":{"valueType":"reference","value":"data.o.a"},
+            "x":{"valueType":"reference","value":"data.nope"},
+            "y":{"valueType":"reference","value":"data.o.b"},
+            "z":{"valueType":"reference","value":"data.n.deeper"}}}}}"#);
+        assert!(has(&d, "E051") && has(&d, "E058") && has(&d, "E059"), "{d:?}");
+        assert_eq!(d.errors.len(), 3, "{d:?}");
+        let d = diags(r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
+            "x":{"valueType":"reference","value":"data.a"}}}}}"#);
+        assert!(has(&d, "E052"));
+    }
+
+    #[test]
+    fn variables_must_be_declared_or_built_in() {
+        let d = diags(r#"{"entryPoint":"f","variables":{"region":{"type":"string","value":"eu"}},
+          "steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
+            "a":{"valueType":"reference","value":"variables.region"},
+            "b":{"valueType":"reference","value":"variables._instance_id"},
+            "c":{"valueType":"reference","value":"variables.zone"}}}}}"#);
+        assert_eq!(d.errors.iter().map(|e| e.code).collect::<Vec<_>>(), ["E013"]);
+    }
+
+    #[test]
+    fn limits_and_closed_outputs() {
+        let d = diags(r#"{"entryPoint":"a","inputSchema":{"xs":{"type":"array"}},"steps":{
+            "a":{"stepType":"Agent","id":"a","agentId":"utils","capabilityId":"x","maxRetries":99,"timeout":5},
+            "flt":{"stepType":"Filter","id":"flt","config":{"value":{"valueType":"reference","value":"data.xs"},
+               "condition":{"type":"value","valueType":"reference","value":"item"}}},
+            "f":{"stepType":"Finish","id":"f","inputMapping":{"x":{"valueType":"reference","value":"steps.flt.outputs.rows"}}}},
+            "executionPlan":[{"fromStep":"a","toStep":"flt"},{"fromStep":"flt","toStep":"f"}]}"#);
+        assert!(has(&d, "W030") && has(&d, "W071") && has(&d, "E058"), "{d:?}");
+    }
+
+    #[test]
+    fn ai_agent_edge_rules() {
+        let d = diags(r#"{"entryPoint":"ai","steps":{
+            "ai":{"stepType":"AiAgent","id":"ai","connectionId":"c","config":{
+               "systemPrompt":{"valueType":"immediate","value":"s"},"userPrompt":{"valueType":"immediate","value":"u"}}},
+            "t":{"stepType":"Agent","id":"t","agentId":"utils","capabilityId":"return-input"},
+            "m":{"stepType":"Agent","id":"m","agentId":"utils","capabilityId":"return-input"}},
+            "executionPlan":[{"fromStep":"ai","toStep":"t","label":"bad label"},{"fromStep":"ai","toStep":"m","label":"mcp.gh"},
+              {"fromStep":"ai","toStep":"t","label":"memory"}]}"#);
+        assert!(has(&d, "E111") && has(&d, "E121") && has(&d, "E116"), "{d:?}");
     }
 }
