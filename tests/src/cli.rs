@@ -47,16 +47,24 @@ pub fn runtara_bin() -> &'static Path {
     })
 }
 
+/// A `runtara` command that uses this checkout's stdlib sources, whatever checkout the
+/// binary was built from (target dirs are shared between clones in CI).
+pub fn runtara_command() -> Command {
+    let mut c = Command::new(runtara_bin());
+    c.env("RUNTARA_SOURCE_DIR", workspace_root());
+    c
+}
+
 /// Runs `runtara <args>` and returns its output.
 pub fn runtara(args: &[&str]) -> Output {
-    Command::new(runtara_bin()).args(args).output().expect("runtara starts")
+    runtara_command().args(args).output().expect("runtara starts")
 }
 
 /// Runs `runtara <args>` with `stdin` bytes.
 pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = Command::new(runtara_bin())
+    let mut child = runtara_command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

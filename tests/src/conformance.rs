@@ -138,6 +138,18 @@ impl Case {
 
 /// Runs one case for `target` in the scratch directory `work`.
 pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
+    run_case_with_output(case, target, work).0
+}
+
+/// Like [`run_case`], also returning the artifact's raw `--format envelope` line when the
+/// case ran an artifact (for cross-target byte comparisons).
+pub fn run_case_with_output(case: &Case, target: &str, work: &Path) -> (Verdict, Option<String>) {
+    let mut envelope = None;
+    let v = run_inner(case, target, work, &mut envelope);
+    (v, envelope)
+}
+
+fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<String>) -> Verdict {
     if let Some(r) = case.unsupported_reason() {
         return Verdict::Unsupported(r);
     }
@@ -204,6 +216,7 @@ pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
     let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
         return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
     };
+    *envelope = Some(stdout.trim().to_string());
     let verdict = check_run(e, &env);
     if verdict != Verdict::Pass || !case.needs.iter().any(|n| n == "events") {
         return verdict;

@@ -1,33 +1,44 @@
-//! Conformance regression gate: every case id in `tests/conformance/passing-<target>.txt`
-//! must still pass on that target (DESIGN §7).
+//! Conformance regression gate (DESIGN §7): every case id in
+//! `tests/conformance/passing-<target>.txt` must still pass on that target, and a case that
+//! passes on both native and wasm32-wasip2 must print byte-identical results on both.
 
-use runtara_e2e::conformance::{load_cases, read_passing, run_case, Verdict};
+use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, Verdict};
 
-fn gate(target: &str) {
-    let passing = read_passing(target);
-    assert!(!passing.is_empty(), "no passing list for {target}");
+#[test]
+fn passing_cases_still_pass_and_agree_across_targets() {
+    let native = read_passing("native");
+    let wasm = read_passing("wasm32-wasip2");
+    assert!(!native.is_empty() && !wasm.is_empty(), "passing lists are missing");
     let cases = load_cases();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    for id in &passing {
+    let mut compared = 0;
+    let mut ids: Vec<&String> = native.iter().chain(&wasm).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
         let Some(case) = cases.iter().find(|c| &c.id == id) else {
             failures.push(format!("{id}: no longer in cases.json"));
             continue;
         };
-        match run_case(case, target, work.path()) {
-            Verdict::Pass => {}
-            other => failures.push(format!("{id}: {other:?}")),
+        let mut outputs = Vec::new();
+        for (target, list) in [("native", &native), ("wasm32-wasip2", &wasm)] {
+            if !list.contains(id) {
+                continue;
+            }
+            let (verdict, out) = run_case_with_output(case, target, work.path());
+            if verdict != Verdict::Pass {
+                failures.push(format!("{id} on {target}: {verdict:?}"));
+            }
+            outputs.extend(out);
+        }
+        if let [a, b] = outputs.as_slice() {
+            compared += 1;
+            if a != b {
+                failures.push(format!("{id}: native and wasm32-wasip2 differ:\n  {a}\n  {b}"));
+            }
         }
     }
-    assert!(failures.is_empty(), "{} regression(s) on {target}:\n{}", failures.len(), failures.join("\n"));
-}
-
-#[test]
-fn passing_cases_still_pass_natively() {
-    gate("native");
-}
-
-#[test]
-fn passing_cases_still_pass_on_wasm32_wasip2() {
-    gate("wasm32-wasip2");
+    assert!(compared > 40, "only {compared} cases compared across targets");
+    assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
 }

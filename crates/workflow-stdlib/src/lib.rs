@@ -29,7 +29,7 @@ pub mod template;
 pub mod value;
 
 pub use runtara_agents as agents;
-pub use serde_json::{Map, Value};
+pub use serde_json::{self, Map, Value};
 
 pub use failure::Failure;
 pub use runtime::{Ctx, StepInfo, WorkflowRuntime};
