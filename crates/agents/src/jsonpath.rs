@@ -42,17 +42,23 @@ fn push(cur: &mut String, out: &mut Vec<String>) {
     }
 }
 
-/// Reads the value at `path` (missing → `None`).
+/// Reads the value at `path` (missing → `None`). Plain dotted paths are walked without
+/// allocating; paths with brackets go through [`segments`].
 pub fn get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = root;
-    for seg in segments(path) {
-        cur = match cur {
-            Value::Object(m) => m.get(&seg)?,
-            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
+    let p = path.trim();
+    let p = p.strip_prefix('$').unwrap_or(p);
+    if p.contains('[') {
+        return segments(path).iter().try_fold(root, |cur, seg| step(cur, seg));
     }
-    Some(cur)
+    p.split('.').filter(|s| !s.is_empty()).try_fold(root, step)
+}
+
+fn step<'a>(cur: &'a Value, seg: &str) -> Option<&'a Value> {
+    match cur {
+        Value::Object(m) => m.get(seg),
+        Value::Array(a) => a.get(seg.parse::<usize>().ok()?),
+        _ => None,
+    }
 }
 
 /// Writes `value` at `path`, creating objects on the way; returns false when a scalar is in

@@ -1,6 +1,6 @@
 //! runtara-agents: the built-in capabilities, by agent id and capability id.
 //!
-//! Each capability is a plain function `fn(Value) -> Result<Value, Value>`: the input is the
+//! Each capability is a plain function `fn(&Value) -> Result<Value, Value>`: the input is the
 //! step's evaluated `inputMapping`, the output goes to `steps.<id>.outputs`, and an error is
 //! the capability error envelope `{code, message, category, severity, retryable,
 //! attributes?}` (dsl-spec §7.2, agents.md §5.1). [`CATALOG`] lists them with their input
@@ -22,7 +22,7 @@ pub mod utils;
 use serde_json::Value;
 
 /// A capability implementation.
-pub type CapabilityFn = fn(Value) -> Result<Value, Value>;
+pub type CapabilityFn = fn(&Value) -> Result<Value, Value>;
 
 /// One input field of a capability.
 #[derive(Debug, Clone, Copy)]

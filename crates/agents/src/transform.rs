@@ -19,9 +19,9 @@ fn array_of<'a>(input: &'a Value, name: &str) -> Result<&'a Vec<Value>, Value> {
 
 /// `map-fields`: `{source_data, mappings: {sourcePath: targetField}}` →
 /// `{result: {targetField: value}, field_count}`. Missing sources map to `null`.
-pub fn map_fields(input: Value) -> Result<Value, Value> {
-    let source = field(&input, "source_data");
-    let mappings = field(&input, "mappings")
+pub fn map_fields(input: &Value) -> Result<Value, Value> {
+    let source = field(input, "source_data");
+    let mappings = field(input, "mappings")
         .as_object()
         .ok_or_else(|| invalid_input("'mappings' must be an object of source path → target field"))?;
     let mut result = Value::Object(Map::new());
@@ -37,9 +37,9 @@ pub fn map_fields(input: Value) -> Result<Value, Value> {
 }
 
 /// `extract`: `{value: array, property_path}` → `{values, count}`.
-pub fn extract(input: Value) -> Result<Value, Value> {
-    let items = array_of(&input, "value")?;
-    let path = field(&input, "property_path").as_str().unwrap_or("");
+pub fn extract(input: &Value) -> Result<Value, Value> {
+    let items = array_of(input, "value")?;
+    let path = field(input, "property_path").as_str().unwrap_or("");
     let values: Vec<Value> = items
         .iter()
         .map(|it| jsonpath::get(it, path).cloned().unwrap_or(Value::Null))
@@ -48,16 +48,16 @@ pub fn extract(input: Value) -> Result<Value, Value> {
 }
 
 /// `get-value-by-path`: `{value, property_path}` → the value there or `null`.
-pub fn get_value_by_path(input: Value) -> Result<Value, Value> {
-    let path = field(&input, "property_path").as_str().unwrap_or("");
-    Ok(jsonpath::get(field(&input, "value"), path).cloned().unwrap_or(Value::Null))
+pub fn get_value_by_path(input: &Value) -> Result<Value, Value> {
+    let path = field(input, "property_path").as_str().unwrap_or("");
+    Ok(jsonpath::get(field(input, "value"), path).cloned().unwrap_or(Value::Null))
 }
 
 /// `set-value-by-path`: `{target, property_path, value}` → the updated target.
-pub fn set_value_by_path(input: Value) -> Result<Value, Value> {
-    let mut target = field(&input, "target").clone();
-    let path = field(&input, "property_path").as_str().unwrap_or("");
-    if !jsonpath::set(&mut target, path, field(&input, "value").clone()) {
+pub fn set_value_by_path(input: &Value) -> Result<Value, Value> {
+    let mut target = field(input, "target").clone();
+    let path = field(input, "property_path").as_str().unwrap_or("");
+    if !jsonpath::set(&mut target, path, field(input, "value").clone()) {
         return Err(permanent("PATH_NOT_WRITABLE", alloc::format!("cannot write '{path}' into the target")));
     }
     Ok(target)
@@ -75,18 +75,18 @@ fn truthy(v: &Value) -> bool {
 }
 
 /// `select-first`: `{value: array}` → the first truthy element or `null`.
-pub fn select_first(input: Value) -> Result<Value, Value> {
-    Ok(match field(&input, "value") {
+pub fn select_first(input: &Value) -> Result<Value, Value> {
+    Ok(match field(input, "value") {
         Value::Array(a) => a.iter().find(|v| truthy(v)).cloned().unwrap_or(Value::Null),
         other => other.clone(),
     })
 }
 
 /// `coalesce`: `{values, treat_empty_string_as_null?, treat_zero_as_null?}` → first non-null.
-pub fn coalesce(input: Value) -> Result<Value, Value> {
-    let empty_null = field(&input, "treat_empty_string_as_null").as_bool().unwrap_or(false);
-    let zero_null = field(&input, "treat_zero_as_null").as_bool().unwrap_or(false);
-    let values = array_of(&input, "values")?;
+pub fn coalesce(input: &Value) -> Result<Value, Value> {
+    let empty_null = field(input, "treat_empty_string_as_null").as_bool().unwrap_or(false);
+    let zero_null = field(input, "treat_zero_as_null").as_bool().unwrap_or(false);
+    let values = array_of(input, "values")?;
     Ok(values
         .iter()
         .find(|v| match v {
@@ -100,8 +100,8 @@ pub fn coalesce(input: Value) -> Result<Value, Value> {
 }
 
 /// `from-json-string`: `{value: text}` → the parsed JSON (non-strings pass through).
-pub fn from_json_string(input: Value) -> Result<Value, Value> {
-    match field(&input, "value") {
+pub fn from_json_string(input: &Value) -> Result<Value, Value> {
+    match field(input, "value") {
         Value::String(s) => serde_json::from_str(s)
             .map_err(|e| permanent("INVALID_JSON", alloc::format!("value is not valid JSON: {e}"))),
         other => Ok(other.clone()),
@@ -109,16 +109,16 @@ pub fn from_json_string(input: Value) -> Result<Value, Value> {
 }
 
 /// `to-json-string`: `{value}` → `{json, length}` (compact JSON text).
-pub fn to_json_string(input: Value) -> Result<Value, Value> {
-    let text = field(&input, "value").to_string();
+pub fn to_json_string(input: &Value) -> Result<Value, Value> {
+    let text = field(input, "value").to_string();
     Ok(json!({ "length": text.len(), "json": text }))
 }
 
 /// `group-by`: `{value: array, key, as_map?}` → `{groups, group_count}`; groups is an
 /// object keyed by the key's text when `as_map`, else `[{key, items, count}]`.
-pub fn group_by(input: Value) -> Result<Value, Value> {
-    let items = array_of(&input, "value")?;
-    let key = field(&input, "key").as_str().unwrap_or("");
+pub fn group_by(input: &Value) -> Result<Value, Value> {
+    let items = array_of(input, "value")?;
+    let key = field(input, "key").as_str().unwrap_or("");
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     for it in items {
         let k = match jsonpath::get(it, key) {
@@ -132,7 +132,7 @@ pub fn group_by(input: Value) -> Result<Value, Value> {
         }
     }
     let count = groups.len();
-    let groups = if field(&input, "as_map").as_bool().unwrap_or(false) {
+    let groups = if field(input, "as_map").as_bool().unwrap_or(false) {
         Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Array(v))).collect())
     } else {
         Value::Array(
@@ -146,21 +146,21 @@ pub fn group_by(input: Value) -> Result<Value, Value> {
 }
 
 /// `append`: `{array, item}` → `{array, length}`.
-pub fn append(input: Value) -> Result<Value, Value> {
-    let mut arr = match field(&input, "array") {
+pub fn append(input: &Value) -> Result<Value, Value> {
+    let mut arr = match field(input, "array") {
         Value::Null => Vec::new(),
         Value::Array(a) => a.clone(),
         _ => return Err(invalid_input("'array' must be an array")),
     };
-    arr.push(field(&input, "item").clone());
+    arr.push(field(input, "item").clone());
     Ok(json!({ "length": arr.len(), "array": arr }))
 }
 
 /// `flat-map`: `{value: array, property_path?}` → `{items, count}`; nested arrays (or the
 /// arrays found at `property_path` in each element) are flattened one level.
-pub fn flat_map(input: Value) -> Result<Value, Value> {
-    let items = array_of(&input, "value")?;
-    let path = field(&input, "property_path").as_str().unwrap_or("");
+pub fn flat_map(input: &Value) -> Result<Value, Value> {
+    let items = array_of(input, "value")?;
+    let path = field(input, "property_path").as_str().unwrap_or("");
     let mut out = Vec::new();
     for it in items {
         let v = if path.is_empty() { Some(it) } else { jsonpath::get(it, path) };
@@ -174,16 +174,16 @@ pub fn flat_map(input: Value) -> Result<Value, Value> {
 }
 
 /// `array-length`: `{value}` → `{length, is_array}`.
-pub fn array_length(input: Value) -> Result<Value, Value> {
-    Ok(match field(&input, "value") {
+pub fn array_length(input: &Value) -> Result<Value, Value> {
+    Ok(match field(input, "value") {
         Value::Array(a) => json!({"length": a.len(), "is_array": true}),
         _ => json!({"length": 0, "is_array": false}),
     })
 }
 
 /// `ensure-array`: `{value}` → `{items, count, was_array}`; null → `[]`, scalars → `[v]`.
-pub fn ensure_array(input: Value) -> Result<Value, Value> {
-    let (items, was_array) = match field(&input, "value") {
+pub fn ensure_array(input: &Value) -> Result<Value, Value> {
+    let (items, was_array) = match field(input, "value") {
         Value::Array(a) => (a.clone(), true),
         Value::Null => (Vec::new(), false),
         other => (alloc::vec![other.clone()], false),
@@ -193,10 +193,10 @@ pub fn ensure_array(input: Value) -> Result<Value, Value> {
 
 /// `sort`: `{value: array, property_path?, ascending? (true)}` → `{items, count}`. Numbers
 /// sort numerically, strings lexicographically, nulls first; the sort is stable.
-pub fn sort(input: Value) -> Result<Value, Value> {
-    let mut items = array_of(&input, "value")?.clone();
-    let path = field(&input, "property_path").as_str().unwrap_or("").to_string();
-    let asc = field(&input, "ascending").as_bool().unwrap_or(true);
+pub fn sort(input: &Value) -> Result<Value, Value> {
+    let mut items = array_of(input, "value")?.clone();
+    let path = field(input, "property_path").as_str().unwrap_or("").to_string();
+    let asc = field(input, "ascending").as_bool().unwrap_or(true);
     let key = |v: &Value| -> Value {
         if path.is_empty() { v.clone() } else { jsonpath::get(v, &path).cloned().unwrap_or(Value::Null) }
     };
@@ -227,30 +227,30 @@ mod tests {
 
     #[test]
     fn map_fields_maps_paths_to_targets() {
-        let out = map_fields(json!({"source_data": {"value": 3, "_index": 1},
+        let out = map_fields(&json!({"source_data": {"value": 3, "_index": 1},
             "mappings": {"$.value": "processed", "$._index": "index"}})).unwrap();
         assert_eq!(out, json!({"result": {"processed": 3, "index": 1}, "field_count": 2}));
     }
 
     #[test]
     fn extract_and_ensure_array() {
-        let out = extract(json!({"value": [{"v": 1}, {"x": 2}], "property_path": "$.v"})).unwrap();
+        let out = extract(&json!({"value": [{"v": 1}, {"x": 2}], "property_path": "$.v"})).unwrap();
         assert_eq!(out, json!({"values": [1, null], "count": 2}));
-        assert_eq!(ensure_array(json!({"value": 5})).unwrap()["items"], json!([5]));
+        assert_eq!(ensure_array(&json!({"value": 5})).unwrap()["items"], json!([5]));
     }
 
     #[test]
     fn from_json_string_parses_or_fails_permanently() {
-        assert_eq!(from_json_string(json!({"value": "[1,2]"})).unwrap(), json!([1, 2]));
-        assert_eq!(from_json_string(json!({"value": "{"})).unwrap_err()["category"], "permanent");
+        assert_eq!(from_json_string(&json!({"value": "[1,2]"})).unwrap(), json!([1, 2]));
+        assert_eq!(from_json_string(&json!({"value": "{"})).unwrap_err()["category"], "permanent");
     }
 
     #[test]
     fn group_by_and_sort() {
-        let g = group_by(json!({"value": [{"k": "a"}, {"k": "b"}, {"k": "a"}], "key": "k", "as_map": true})).unwrap();
+        let g = group_by(&json!({"value": [{"k": "a"}, {"k": "b"}, {"k": "a"}], "key": "k", "as_map": true})).unwrap();
         assert_eq!(g["group_count"], 2);
         assert_eq!(g["groups"]["a"].as_array().unwrap().len(), 2);
-        let s = sort(json!({"value": [3, 1, 2], "ascending": false})).unwrap();
+        let s = sort(&json!({"value": [3, 1, 2], "ascending": false})).unwrap();
         assert_eq!(s["items"], json!([3, 2, 1]));
     }
 }

@@ -11,33 +11,33 @@ fn field<'a>(input: &'a Value, name: &str) -> &'a Value {
 }
 
 /// `return-input`: `{value}` → the value itself.
-pub fn return_input(input: Value) -> Result<Value, Value> {
-    Ok(field(&input, "value").clone())
+pub fn return_input(input: &Value) -> Result<Value, Value> {
+    Ok(field(input, "value").clone())
 }
 
 /// `return-input-string`: `{value}` → the value as a string (JSON text for non-strings).
-pub fn return_input_string(input: Value) -> Result<Value, Value> {
-    Ok(match field(&input, "value") {
+pub fn return_input_string(input: &Value) -> Result<Value, Value> {
+    Ok(match field(input, "value") {
         Value::String(s) => Value::String(s.clone()),
         other => Value::String(other.to_string()),
     })
 }
 
 /// `do-nothing`: → `null`.
-pub fn do_nothing(_input: Value) -> Result<Value, Value> {
+pub fn do_nothing(_input: &Value) -> Result<Value, Value> {
     Ok(Value::Null)
 }
 
 /// `random-double`: → a number in [0, 1).
 #[cfg(feature = "std")]
-pub fn random_double(_input: Value) -> Result<Value, Value> {
+pub fn random_double(_input: &Value) -> Result<Value, Value> {
     Ok(json!(next_random()))
 }
 
 /// `random-array`: `{size?}` (default 10) → integers in [0, 100).
 #[cfg(feature = "std")]
-pub fn random_array(input: Value) -> Result<Value, Value> {
-    let size = field(&input, "size").as_u64().unwrap_or(10);
+pub fn random_array(input: &Value) -> Result<Value, Value> {
+    let size = field(input, "size").as_u64().unwrap_or(10);
     Ok(Value::Array((0..size).map(|_| json!((next_random() * 100.0) as i64)).collect()))
 }
 
@@ -60,13 +60,13 @@ fn now_ms() -> u64 {
 
 /// `get-current-unix-timestamp`: → seconds since the Unix epoch.
 #[cfg(feature = "std")]
-pub fn get_current_unix_timestamp(_input: Value) -> Result<Value, Value> {
+pub fn get_current_unix_timestamp(_input: &Value) -> Result<Value, Value> {
     Ok(json!(now_ms() / 1000))
 }
 
 /// `get-current-iso-datetime`: → UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 #[cfg(feature = "std")]
-pub fn get_current_iso_datetime(_input: Value) -> Result<Value, Value> {
+pub fn get_current_iso_datetime(_input: &Value) -> Result<Value, Value> {
     let ms = now_ms();
     let secs = ms / 1000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -98,11 +98,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 ///
 /// The expression supports `+ - * / %`, parentheses, unary minus, numbers and variable
 /// names looked up in `variables`. Errors: `CALCULATION_ERROR` (permanent).
-pub fn calculate(input: Value) -> Result<Value, Value> {
-    let expr = field(&input, "expression")
+pub fn calculate(input: &Value) -> Result<Value, Value> {
+    let expr = field(input, "expression")
         .as_str()
         .ok_or_else(|| invalid_input("expression must be a string"))?;
-    let vars = field(&input, "variables").as_object().cloned().unwrap_or_default();
+    let vars = field(input, "variables").as_object().cloned().unwrap_or_default();
     let mut p = Calc { src: expr.as_bytes(), pos: 0, vars: &vars };
     let v = p.expr().and_then(|v| {
         p.skip_ws();
@@ -116,8 +116,8 @@ pub fn calculate(input: Value) -> Result<Value, Value> {
     if !v.is_finite() {
         return Err(permanent("CALCULATION_ERROR", "result is not a finite number"));
     }
-    if field(&input, "enable_rounding").as_bool().unwrap_or(false) {
-        let places = field(&input, "decimal_places").as_u64().unwrap_or(2).min(12) as i32;
+    if field(input, "enable_rounding").as_bool().unwrap_or(false) {
+        let places = field(input, "decimal_places").as_u64().unwrap_or(2).min(12) as i32;
         let f = libm_pow10(places);
         v = round_half_away(v * f) / f;
     }
@@ -233,16 +233,16 @@ mod tests {
 
     #[test]
     fn calculate_with_variables_and_rounding() {
-        let out = calculate(json!({"expression": "(a + b) * 2 / 3", "variables": {"a": 1, "b": "2"},
+        let out = calculate(&json!({"expression": "(a + b) * 2 / 3", "variables": {"a": 1, "b": "2"},
             "enable_rounding": true, "decimal_places": 2})).unwrap();
         assert_eq!(out, json!(2.0));
-        let err = calculate(json!({"expression": "1 / 0"})).unwrap_err();
+        let err = calculate(&json!({"expression": "1 / 0"})).unwrap_err();
         assert_eq!(err["code"], "CALCULATION_ERROR");
     }
 
     #[test]
     fn return_input_echoes() {
-        assert_eq!(return_input(json!({"value": {"a": 1}})).unwrap(), json!({"a": 1}));
-        assert_eq!(return_input_string(json!({"value": 5})).unwrap(), json!("5"));
+        assert_eq!(return_input(&json!({"value": {"a": 1}})).unwrap(), json!({"a": 1}));
+        assert_eq!(return_input_string(&json!({"value": 5})).unwrap(), json!("5"));
     }
 }

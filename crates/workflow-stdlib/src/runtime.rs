@@ -90,37 +90,44 @@ pub fn run_step<T>(
     info: &StepInfo,
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    if !cx.track_events {
+        return body(cx, scope).map_err(|f| f.at(info.id));
+    }
     let started = cx.rt.now_ms();
-    if cx.track_events {
-        let ids = scope_ids(scope);
-        let mut ev = json!({
-            "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
-            "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
-            "timestamp_ms": started,
-        });
-        if info.step_type == "Finish" {
-            ev["inputs"] = json!({"finishing": true});
-        }
-        if let Some(m) = info.input_mapping {
-            ev["input_mapping"] = serde_json::from_str(m).unwrap_or(Value::Null);
-        }
-        cx.emit("step_debug_start", ev);
-    }
+    debug_start(cx, scope, info, started);
     let result = body(cx, scope).map_err(|f| f.at(info.id));
-    if cx.track_events {
-        let outputs = match &result {
-            Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
-            Err(f) => json!({"_error": true, "error": f.text()}),
-        };
-        let ids = scope_ids(scope);
-        let now = cx.rt.now_ms();
-        cx.emit("step_debug_end", json!({
-            "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
-            "scope_id": ids.0, "parent_scope_id": ids.1, "loop_indices": ids.2,
-            "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
-        }));
-    }
+    let outputs = match &result {
+        Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
+        Err(f) => json!({"_error": true, "error": f.text()}),
+    };
+    debug_end(cx, scope, info, started, outputs);
     result
+}
+
+fn debug_start(cx: &mut Ctx, scope: &Scope, info: &StepInfo, now: u64) {
+    let (scope_id, parent, indices) = scope_ids(scope);
+    let mut ev = json!({
+        "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
+        "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
+        "timestamp_ms": now,
+    });
+    if info.step_type == "Finish" {
+        ev["inputs"] = json!({"finishing": true});
+    }
+    if let Some(m) = info.input_mapping {
+        ev["input_mapping"] = serde_json::from_str(m).unwrap_or(Value::Null);
+    }
+    cx.emit("step_debug_start", ev);
+}
+
+fn debug_end(cx: &mut Ctx, scope: &Scope, info: &StepInfo, started: u64, outputs: Value) {
+    let (scope_id, parent, indices) = scope_ids(scope);
+    let now = cx.rt.now_ms();
+    cx.emit("step_debug_end", json!({
+        "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
+        "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
+        "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
+    }));
 }
 
 /// `(scope_id, parent_scope_id, loop_indices)` from the built-in variables.

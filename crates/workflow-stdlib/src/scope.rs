@@ -85,6 +85,14 @@ impl Scope {
             "steps" if !self.bindings.contains_key("steps") => {
                 return walk_map(&self.steps, text, segments, 1);
             }
+            "item" if !self.bindings.contains_key("item") => match self.variables.get("_item") {
+                Some(v) => return walk(v, text, segments, 1),
+                None => return Resolved::Absent,
+            },
+            "loop" if !self.bindings.contains_key("loop") => match self.variables.get("_loop") {
+                Some(v) => return walk(v, text, segments, 1),
+                None => return Resolved::Absent,
+            },
             "workflow" if rest.len() >= 2 && rest[0] == "inputs" => match rest[1] {
                 "data" => return walk(&self.data, text, segments, 3),
                 "variables" => return walk_map(&self.variables, text, segments, 3),

@@ -12,16 +12,18 @@ use crate::failure::Failure;
 use crate::runtime::{scope_ids, Ctx, StepInfo};
 use crate::scope::Scope;
 
-/// Finish (dsl-spec §7.1): a single `outputs` key is unwrapped. The envelope is recorded
-/// for the step's debug event only: the graph ends here, so nothing can read it.
-pub fn finish(scope: &mut Scope, info: &StepInfo, mapped: Value) -> Value {
+/// Finish (dsl-spec §7.1): a single `outputs` key is unwrapped. With tracked events the
+/// envelope is recorded for the step's debug event; nothing else can read it.
+pub fn finish(cx: &Ctx, scope: &mut Scope, info: &StepInfo, mapped: Value) -> Value {
     let result = match mapped {
         Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => {
             m.remove("outputs").unwrap_or(Value::Null)
         }
         other => other,
     };
-    scope.store(info.id, info.envelope_outputs(result.clone()));
+    if cx.track_events {
+        scope.store(info.id, info.envelope_outputs(result.clone()));
+    }
     result
 }
 
@@ -60,7 +62,7 @@ pub fn agent(
     let mut attempt: u32 = 1;
     let mut rate_wait: u64 = 0;
     loop {
-        let err = match capability(input.clone()) {
+        let err = match capability(&input) {
             Ok(out) => {
                 scope.store(info.id, info.envelope_outputs(out));
                 return Ok(());
@@ -453,6 +455,15 @@ pub fn split(
     let started = cx.rt.now_ms();
     let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
     let parent_scope_id = scope.variables.get("_scope_id").cloned();
+    // Everything but the per-item entries is the same for every iteration: build it once.
+    let mut base = scope.variables.clone();
+    if let Value::Object(extra) = variables {
+        base.extend(extra);
+    }
+    match &parent_scope_id {
+        Some(p) => base.insert("_parent_scope_id".into(), p.clone()),
+        None => base.remove("_parent_scope_id"),
+    };
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
     for (i, item) in items.into_iter().enumerate() {
         if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
@@ -462,10 +473,7 @@ pub fn split(
                     "category": "timeout", "severity": "error"})));
             }
         }
-        let mut vars = scope.variables.clone();
-        if let Value::Object(extra) = &variables {
-            vars.extend(extra.clone());
-        }
+        let mut vars = base.clone();
         let mut indices = parent_indices.clone();
         indices.push(Value::from(i));
         let scope_id = match &parent_scope_id {
@@ -476,10 +484,6 @@ pub fn split(
         vars.insert("_index".into(), Value::from(i));
         vars.insert("_item".into(), item.clone());
         vars.insert("_scope_id".into(), Value::String(scope_id));
-        match &parent_scope_id {
-            Some(p) => vars.insert("_parent_scope_id".into(), p.clone()),
-            None => vars.remove("_parent_scope_id"),
-        };
         let outcome = check_schema(info, i, "input", cfg.input_schema, &item).and_then(|_| {
             let mut child = Scope::new(item, vars);
             let out = body(cx, &mut child)?;

@@ -44,7 +44,7 @@ impl Emitter<'_> {
                 (quote!(Result<Value, Failure>), quote! {
                     run_step(cx, scope, &#info, |cx, scope| {
                         let mapped = #m;
-                        Ok(steps::finish(scope, &#info, mapped))
+                        Ok(steps::finish(cx, scope, &#info, mapped))
                     })
                 })
             }

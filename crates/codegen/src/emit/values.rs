@@ -11,8 +11,7 @@ use runtara_dsl::{
 };
 use serde_json::Value;
 
-/// A JSON literal as an expression of type `Value`. Scalars are built directly; arrays and
-/// objects are parsed from a string literal once per evaluation.
+/// A JSON literal as an expression of type `Value`, built directly (no parsing at run time).
 pub fn json_lit(v: &Value) -> TokenStream {
     match v {
         Value::Null => quote!(Value::Null),
@@ -30,9 +29,16 @@ pub fn json_lit(v: &Value) -> TokenStream {
             }
         }
         Value::String(s) => quote!(Value::from(#s)),
-        other => {
-            let text = other.to_string();
-            quote!(lit(#text))
+        Value::Array(items) => {
+            let items = items.iter().map(json_lit);
+            quote!(composite_array([#(#items),*]))
+        }
+        Value::Object(m) => {
+            let entries = m.iter().map(|(k, v)| {
+                let v = json_lit(v);
+                quote!((#k, #v))
+            });
+            quote!(composite_object([#(#entries),*]))
         }
     }
 }
