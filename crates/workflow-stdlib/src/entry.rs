@@ -55,6 +55,11 @@ impl WorkflowRuntime for HostedRuntime {
     fn sleep_ms(&mut self, ms: u64) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
+
+    fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
+        // Only native builds have threads; wasm32-wasip2 runs Split items in order.
+        cfg!(feature = "native").then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
+    }
 }
 
 /// Builds the root scope from the raw input (dsl-spec §1.3, §1.5): envelope detection,

@@ -10,17 +10,42 @@ use serde_json::{json, Map, Value};
 pub struct Failure {
     pub payload: Value,
     pub step_id: Option<String>,
+    /// Fails the whole workflow: never routed to onError, never aggregated by a Split
+    /// (`SPLIT_TIMEOUT`, dsl-spec §7.4).
+    pub fatal: bool,
 }
 
 impl Failure {
     /// A plain-text failure.
     pub fn msg(message: impl Into<String>) -> Self {
-        Failure { payload: Value::String(message.into()), step_id: None }
+        Failure { payload: Value::String(message.into()), step_id: None, fatal: false }
     }
 
     /// A structured failure.
     pub fn structured(payload: Value) -> Self {
-        Failure { payload, step_id: None }
+        Failure { payload, step_id: None, fatal: false }
+    }
+
+    /// A structured failure that ends the workflow regardless of handlers.
+    pub fn fatal(payload: Value) -> Self {
+        Failure { payload, step_id: None, fatal: true }
+    }
+
+    /// Whether Split/EmbedWorkflow retries may retry this failure (dsl-spec §8.8): a
+    /// payload that is not JSON is retryable; otherwise its category must not be
+    /// `permanent`.
+    pub fn is_retryable(&self) -> bool {
+        if self.fatal {
+            return false;
+        }
+        let obj = match &self.payload {
+            Value::String(s) => match serde_json::from_str::<Value>(s) {
+                Ok(v) => v,
+                Err(_) => return true,
+            },
+            other => other.clone(),
+        };
+        obj.get("category").and_then(Value::as_str) != Some("permanent")
     }
 
     /// Attributes the failure to `step_id` unless it already names a step.

@@ -2,6 +2,7 @@
 //! generated code threads through every step (DESIGN §3).
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use alloc::string::ToString;
 use serde_json::{json, Map, Value};
 
@@ -20,7 +21,15 @@ pub trait WorkflowRuntime {
     fn now_ms(&self) -> u64;
     /// Blocks for `ms` milliseconds.
     fn sleep_ms(&mut self, ms: u64);
+    /// A runtime for another thread, on targets that run Split items in parallel
+    /// (native); `None` means items run sequentially.
+    fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
+        None
+    }
 }
+
+/// One unit of parallel work: a Split item run against its own context.
+pub type Task = Box<dyn FnOnce(&mut Ctx) -> Result<Value, Failure> + Send>;
 
 /// Static facts about one step, emitted by codegen as a `const`.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +78,58 @@ impl Ctx {
     /// A context over `rt`.
     pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: bool) -> Self {
         Ctx { rt, track_events }
+    }
+
+    /// Runs `tasks` and returns their results in task order (DESIGN §3
+    /// `execute_parallel`). With a runtime that can [`fork`](WorkflowRuntime::fork) and the
+    /// `native` feature, up to `window` tasks run at once on threads; otherwise in order.
+    /// `stop_on_failure`: no task starts after a window that had a failure (the sequential
+    /// semantics of a fail-fast Split); the results then end early.
+    pub fn execute_parallel(&mut self, window: usize, tasks: Vec<Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+        #[cfg(feature = "native")]
+        if window > 1 && self.rt.fork().is_some() {
+            return self.execute_threads(window, tasks, stop_on_failure);
+        }
+        let _ = window;
+        let mut out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let r = t(self);
+            let failed = r.is_err();
+            out.push(r);
+            if failed && stop_on_failure {
+                break;
+            }
+        }
+        out
+    }
+
+    #[cfg(feature = "native")]
+    fn execute_threads(&mut self, window: usize, tasks: Vec<Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+        let mut out = Vec::with_capacity(tasks.len());
+        let mut pending = tasks.into_iter().peekable();
+        while pending.peek().is_some() {
+            let batch: Vec<Task> = pending.by_ref().take(window).collect();
+            let results: Vec<Result<Value, Failure>> = std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .into_iter()
+                    .map(|task| {
+                        let rt = self.rt.fork().expect("checked by the caller");
+                        let track_events = self.track_events;
+                        s.spawn(move || task(&mut Ctx::new(rt, track_events)))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err(Failure::msg("a Split item panicked"))))
+                    .collect()
+            });
+            let failed = results.iter().any(Result::is_err);
+            out.extend(results);
+            if failed && stop_on_failure {
+                break;
+            }
+        }
+        out
     }
 
     /// Emits event `name` with the fields of `data` (an object).

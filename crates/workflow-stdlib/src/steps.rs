@@ -394,13 +394,18 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
 }
 
 /// Routes a failure to an onError handler (dsl-spec §8.6): the error object goes to
-/// `steps.__error`, `steps.error` and the roots `__error`, `error`.
-pub fn enter_error(scope: &mut Scope, failure: &Failure, owner: &str) {
+/// `steps.__error`, `steps.error` and the roots `__error`, `error`. Returns false for fatal
+/// failures, which no handler may catch.
+pub fn enter_error(scope: &mut Scope, failure: &Failure, owner: &str) -> bool {
+    if failure.fatal {
+        return false;
+    }
     let obj = failure.error_object(owner);
     scope.steps.insert("__error".into(), obj.clone());
     scope.steps.insert("error".into(), obj.clone());
     scope.bindings.insert("__error".into(), obj.clone());
     scope.bindings.insert("error".into(), obj);
+    true
 }
 
 /// A graph-level body: Split/While subgraphs are compiled to functions of this type.
@@ -415,13 +420,20 @@ pub struct SplitConfig {
     pub batch_size: usize,
     /// Wall-clock budget for the whole Split, milliseconds.
     pub timeout_ms: Option<u64>,
+    /// Re-runs of the whole Split after a retryable failure.
+    pub max_retries: u32,
+    /// Base backoff between re-runs, milliseconds (doubling, capped at 60 000).
+    pub retry_delay_ms: u64,
+    /// Items run at once (native threads); `Some(0)` = as many as the machine has cores.
+    pub parallelism: Option<u32>,
     /// `(field, type, required)` of the step's `inputSchema`.
     pub input_schema: &'static [(&'static str, &'static str, bool)],
     /// `(field, type, required)` of the step's `outputSchema`.
     pub output_schema: &'static [(&'static str, &'static str, bool)],
 }
 
-/// Split (dsl-spec §7.4): runs `body` once per item, in order, with the per-item scope.
+/// Split (dsl-spec §7.4): runs `body` once per item with the per-item scope and stores the
+/// results in item order; re-runs the whole Split on retryable failures (`maxRetries`).
 pub fn split(
     cx: &mut Ctx,
     scope: &mut Scope,
@@ -431,7 +443,23 @@ pub fn split(
     variables: Value,
     body: GraphFn,
 ) -> Result<(), Failure> {
-    let mut items = match value {
+    let items = split_items(info, cfg, value)?;
+    let mut attempt: u32 = 0;
+    loop {
+        match split_once(cx, scope, info, cfg, items.clone(), variables.clone(), body) {
+            Err(f) if attempt < cfg.max_retries && f.is_retryable() => {
+                let backoff = cfg.retry_delay_ms.saturating_mul(1u64 << attempt.min(32)).min(60_000);
+                cx.rt.sleep_ms(backoff);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The collection to iterate: null/single-value rules and batching (dsl-spec §7.4 steps 1–2).
+fn split_items(info: &StepInfo, cfg: &SplitConfig, value: Value) -> Result<Vec<Value>, Failure> {
+    let items = match value {
         Value::Array(a) => a,
         Value::Null if cfg.allow_null => Vec::new(),
         Value::Null => {
@@ -449,9 +477,22 @@ pub fn split(
             )))
         }
     };
-    if cfg.batch_size > 0 {
-        items = items.chunks(cfg.batch_size).map(|c| Value::Array(c.to_vec())).collect();
-    }
+    Ok(if cfg.batch_size > 0 {
+        items.chunks(cfg.batch_size).map(|c| Value::Array(c.to_vec())).collect()
+    } else {
+        items
+    })
+}
+
+fn split_once(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &SplitConfig,
+    items: Vec<Value>,
+    variables: Value,
+    body: GraphFn,
+) -> Result<(), Failure> {
     let started = cx.rt.now_ms();
     let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
     let parent_scope_id = scope.variables.get("_scope_id").cloned();
@@ -464,35 +505,51 @@ pub fn split(
         Some(p) => base.insert("_parent_scope_id".into(), p.clone()),
         None => base.remove("_parent_scope_id"),
     };
+    let cfg = *cfg;
+    let info = *info;
+    let tasks: Vec<crate::runtime::Task> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut vars = base.clone();
+            let mut indices = parent_indices.clone();
+            indices.push(Value::from(i));
+            let scope_id = match &parent_scope_id {
+                Some(Value::String(p)) => format!("{p}_{}_{i}", info.id),
+                _ => format!("sc_{}_{i}", info.id),
+            };
+            vars.insert("_loop_indices".into(), Value::Array(indices));
+            vars.insert("_index".into(), Value::from(i));
+            vars.insert("_item".into(), item.clone());
+            vars.insert("_scope_id".into(), Value::String(scope_id));
+            let task: crate::runtime::Task = alloc::boxed::Box::new(move |cx: &mut Ctx| {
+                if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
+                    if cx.rt.now_ms() >= started + t {
+                        return Err(Failure::fatal(json!({
+                            "code": "SPLIT_TIMEOUT", "message": "Split step exceeded its configured timeout",
+                            "category": "timeout", "severity": "error"})));
+                    }
+                }
+                check_schema(&info, i, "input", cfg.input_schema, &item)?;
+                let mut child = Scope::new(item, vars);
+                let out = body(cx, &mut child)?;
+                check_schema(&info, i, "output", cfg.output_schema, &out)?;
+                Ok(out)
+            });
+            task
+        })
+        .collect();
+    let window = match cfg.parallelism {
+        Some(0) => usize::MAX,
+        Some(n) => n as usize,
+        None => 1,
+    };
+    let results = cx.execute_parallel(window, tasks, !cfg.dont_stop_on_failed);
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
-    for (i, item) in items.into_iter().enumerate() {
-        if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
-            if cx.rt.now_ms() >= started + t {
-                return Err(Failure::structured(json!({
-                    "code": "SPLIT_TIMEOUT", "message": "Split step exceeded its configured timeout",
-                    "category": "timeout", "severity": "error"})));
-            }
-        }
-        let mut vars = base.clone();
-        let mut indices = parent_indices.clone();
-        indices.push(Value::from(i));
-        let scope_id = match &parent_scope_id {
-            Some(Value::String(p)) => format!("{p}_{}_{i}", info.id),
-            _ => format!("sc_{}_{i}", info.id),
-        };
-        vars.insert("_loop_indices".into(), Value::Array(indices));
-        vars.insert("_index".into(), Value::from(i));
-        vars.insert("_item".into(), item.clone());
-        vars.insert("_scope_id".into(), Value::String(scope_id));
-        let outcome = check_schema(info, i, "input", cfg.input_schema, &item).and_then(|_| {
-            let mut child = Scope::new(item, vars);
-            let out = body(cx, &mut child)?;
-            check_schema(info, i, "output", cfg.output_schema, &out)?;
-            Ok(out)
-        });
-        match outcome {
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
             Ok(v) => ok.push(v),
-            Err(f) if cfg.dont_stop_on_failed => errors.push(json!({"error": f.text(), "index": i})),
+            Err(f) if cfg.dont_stop_on_failed && !f.fatal => errors.push(json!({"error": f.text(), "index": i})),
             Err(f) => return Err(f),
         }
     }
@@ -720,6 +777,7 @@ pub fn embed(
                 scope.store(info.id, info.envelope(extra));
                 return Ok(());
             }
+            Err(f) if f.fatal => return Err(f),
             Err(f) => f,
         };
         let child_error = match &failure.payload {

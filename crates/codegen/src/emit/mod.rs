@@ -274,7 +274,9 @@ impl<'o> Emitter<'o> {
             }
             out.extend(quote! {
                 if let Err(failure) = #f(cx, scope) {
-                    steps::enter_error(scope, &failure, #id);
+                    if !steps::enter_error(scope, &failure, #id) {
+                        return Err(failure);
+                    }
                     #handlers
                     #fallback
                 }

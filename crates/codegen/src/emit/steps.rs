@@ -220,8 +220,17 @@ impl Emitter<'_> {
                     Some(t) => quote!(Some(#t)),
                     None => quote!(None),
                 };
+                let parallelism = match cfg.parallelism {
+                    Some(n) => quote!(Some(#n)),
+                    None => quote!(None),
+                };
+                let max_retries = cfg.max_retries.unwrap_or(0);
+                let retry_delay = cfg.retry_delay.unwrap_or(1000);
                 (quote!(Result<(), Failure>), quote! {
                     const CONFIG: steps::SplitConfig = steps::SplitConfig {
+                        max_retries: #max_retries,
+                        retry_delay_ms: #retry_delay,
+                        parallelism: #parallelism,
                         dont_stop_on_failed: #dont_stop,
                         allow_null: #allow_null,
                         convert_single_value: #single,
