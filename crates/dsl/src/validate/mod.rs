@@ -178,7 +178,8 @@ impl Validator<'_> {
         for (i, e) in g.execution_plan.iter().enumerate() {
             if let Some(c) = &e.condition {
                 let ep = format!("{base}/executionPlan/{i}/condition");
-                self.condition(c, &ep, Some(&e.from_step), g, &preds, ctx, RootsExtra::None);
+                let site = Site { step: Some(&e.from_step), graph: g, preds: &preds, ctx, extra: RootsExtra::None };
+                self.condition(c, &ep, site);
             }
         }
     }
@@ -449,10 +450,10 @@ impl Validator<'_> {
             }
         }
         for (p, m) in mappings {
-            self.mapping(m, &p, Some(id), g, preds, ctx, RootsExtra::None);
+            self.mapping(m, &p, Site { step: Some(id), graph: g, preds, ctx, extra: RootsExtra::None });
         }
         for (p, c, extra) in conds {
-            self.condition(c, &p, Some(id), g, preds, ctx, extra);
+            self.condition(c, &p, Site { step: Some(id), graph: g, preds, ctx, extra });
         }
     }
 
@@ -492,19 +493,10 @@ impl Validator<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn condition(
-        &mut self,
-        c: &Condition,
-        p: &str,
-        step: Option<&str>,
-        g: &ExecutionGraph,
-        preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx<'_>,
-        extra: RootsExtra,
-    ) {
+    fn condition(&mut self, c: &Condition, p: &str, site: Site<'_>) {
+        let step = site.step;
         match c {
-            Condition::Value(m) => self.mapping(m, p, step, g, preds, ctx, extra),
+            Condition::Value(m) => self.mapping(m, p, site),
             Condition::Operation { op, arguments } => {
                 if op.is_query_only() {
                     self.error("E027", step, format!("{p}/op"),
@@ -514,28 +506,19 @@ impl Validator<'_> {
                 for (i, a) in arguments.iter().enumerate() {
                     let ap = format!("{p}/arguments/{i}");
                     match a {
-                        ConditionArgument::Condition(c) => self.condition(c, &ap, step, g, preds, ctx, extra),
-                        ConditionArgument::Value(m) => self.mapping(m, &ap, step, g, preds, ctx, extra),
+                        ConditionArgument::Condition(c) => self.condition(c, &ap, site),
+                        ConditionArgument::Value(m) => self.mapping(m, &ap, site),
                     }
                 }
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn mapping(
-        &mut self,
-        m: &MappingValue,
-        p: &str,
-        step: Option<&str>,
-        g: &ExecutionGraph,
-        preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx<'_>,
-        extra: RootsExtra,
-    ) {
+    fn mapping(&mut self, m: &MappingValue, p: &str, site: Site<'_>) {
+        let step = site.step;
         match m {
             MappingValue::Reference { value, .. } => {
-                self.reference(value, &format!("{p}/value"), step, g, preds, ctx, extra)
+                self.reference(value, &format!("{p}/value"), site)
             }
             MappingValue::Immediate { .. } => {}
             MappingValue::Template { value } => {
@@ -549,12 +532,12 @@ impl Validator<'_> {
                 Ok(CompositeEntries::Object(entries)) => {
                     for (k, v) in &entries {
                         let cp = format!("{p}/value/{}", pointer_token(k));
-                        self.mapping(v, &cp, step, g, preds, ctx, extra);
+                        self.mapping(v, &cp, site);
                     }
                 }
                 Ok(CompositeEntries::Array(entries)) => {
                     for (i, v) in entries.iter().enumerate() {
-                        self.mapping(v, &format!("{p}/value/{i}"), step, g, preds, ctx, extra);
+                        self.mapping(v, &format!("{p}/value/{i}"), site);
                     }
                 }
                 Err(e) => self.error("E011", step, format!("{p}/value"),
@@ -564,17 +547,8 @@ impl Validator<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn reference(
-        &mut self,
-        path: &str,
-        p: &str,
-        step: Option<&str>,
-        g: &ExecutionGraph,
-        preds: &BTreeMap<String, BTreeSet<String>>,
-        ctx: Ctx<'_>,
-        extra: RootsExtra,
-    ) {
+    fn reference(&mut self, path: &str, p: &str, site: Site<'_>) {
+        let Site { step, graph: g, preds, ctx, extra } = site;
         if path.contains("..") {
             self.error("E011", step, p.to_string(), format!("reference '{path}' contains '..'"),
                 "remove the empty path segment");
@@ -666,6 +640,17 @@ impl Validator<'_> {
             }
         }
     }
+}
+
+/// Where a reference is being checked: the owning step, its graph level and scope.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    step: Option<&'a str>,
+    graph: &'a ExecutionGraph,
+    /// Step → the steps with an edge path to it.
+    preds: &'a BTreeMap<String, BTreeSet<String>>,
+    ctx: Ctx<'a>,
+    extra: RootsExtra,
 }
 
 /// Extra roots bound by the condition being checked (dsl-spec §8.4).
