@@ -27,6 +27,10 @@ pub struct CodegenOptions {
     pub track_events: bool,
     /// Child graphs of EmbedWorkflow steps, inlined into the artifact (dsl-spec §7.6).
     pub children: runtara_dsl::closure::Children,
+    /// Firmware heap in KiB (embedded target; default sized for the workflow).
+    pub heap_kb: Option<u32>,
+    /// Embedded target: a C-ABI staticlib (`runtara_run`) instead of a firmware ELF.
+    pub staticlib: bool,
 }
 
 /// Why a graph cannot be compiled: the step (if any), the JSON pointer, the unsupported

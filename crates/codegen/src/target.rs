@@ -12,12 +12,14 @@ pub enum CompilationTarget {
     Wasip2,
     /// A WASI Preview 1 module.
     Wasip1,
+    /// no_std firmware for Cortex-M4F (thumbv7em-none-eabihf).
+    Thumbv7em,
 }
 
 impl CompilationTarget {
     /// Whether the target has `std` (templates, clock, stdin/stdout).
     pub fn is_hosted(self) -> bool {
-        true
+        self != CompilationTarget::Thumbv7em
     }
 
     /// The stdlib cargo feature of this target.
@@ -25,6 +27,7 @@ impl CompilationTarget {
         match self {
             CompilationTarget::Native => "native",
             CompilationTarget::Wasip2 | CompilationTarget::Wasip1 => "wasi",
+            CompilationTarget::Thumbv7em => "embedded",
         }
     }
 }
@@ -33,8 +36,8 @@ impl CompilationTarget {
 /// reads input, runs [`run`] and maps the outcome to exit codes.
 pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
     quote! {
-        static META: runtara_workflow_stdlib::entry::WorkflowMeta =
-            runtara_workflow_stdlib::entry::WorkflowMeta {
+        static META: runtara_workflow_stdlib::meta::WorkflowMeta =
+            runtara_workflow_stdlib::meta::WorkflowMeta {
                 workflow_id: #workflow_id,
                 track_events: #track_events,
                 declared_variables,
@@ -48,5 +51,55 @@ pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &s
         fn main() {
             runtara_workflow_stdlib::entry::hosted_main(&META, run)
         }
+    }
+}
+
+/// The entry of firmware (thumbv7em-none-eabihf): a heap of `heap_bytes`, and either the
+/// cortex-m-rt `main` (an ELF for qemu / a board) or the C-ABI `runtara_run` (a staticlib).
+/// No proc macros: `main` is exported by name, as cortex-m-rt's `#[entry]` would.
+pub fn embedded_main(workflow_id: &str, track_events: bool, declared_variables: &str, heap_bytes: usize, staticlib: bool) -> TokenStream {
+    let entry = if staticlib {
+        quote! {
+            /// Runs the workflow on `input[..len]`; writes the output (or the structured error)
+            /// JSON into `out[..cap]`. Returns 0 completed, 1 failed, 2 bad input, or the
+            /// negated size needed when `cap` is too small.
+            ///
+            /// # Safety
+            /// `input` must be valid for `len` bytes and `out` for `cap` bytes.
+            #[no_mangle]
+            pub unsafe extern "C" fn runtara_run(input: *const u8, len: usize, out: *mut u8, cap: usize) -> i32 {
+                let input = unsafe { core::slice::from_raw_parts(input, len) };
+                let out = unsafe { core::slice::from_raw_parts_mut(out, cap) };
+                let heap = unsafe { &mut *core::ptr::addr_of_mut!(HEAP) };
+                runtara_workflow_stdlib::embedded::run_buffer(&META, run, heap, input, out)
+            }
+        }
+    } else {
+        quote! {
+            /// The reset handler of cortex-m-rt jumps here.
+            #[export_name = "main"]
+            pub unsafe extern "C" fn firmware_main() -> ! {
+                let heap = unsafe { &mut *core::ptr::addr_of_mut!(HEAP) };
+                runtara_workflow_stdlib::embedded::firmware_main(&META, run, heap)
+            }
+        }
+    };
+    quote! {
+        static META: runtara_workflow_stdlib::meta::WorkflowMeta =
+            runtara_workflow_stdlib::meta::WorkflowMeta {
+                workflow_id: #workflow_id,
+                track_events: #track_events,
+                declared_variables,
+            };
+
+        /// Declared variables flattened to their values (dsl-spec §1.3).
+        fn declared_variables() -> Value {
+            lit(#declared_variables)
+        }
+
+        /// The heap (`--heap-kb`).
+        static mut HEAP: [core::mem::MaybeUninit<u8>; #heap_bytes] = [core::mem::MaybeUninit::uninit(); #heap_bytes];
+
+        #entry
     }
 }

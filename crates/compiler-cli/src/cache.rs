@@ -41,8 +41,8 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target.triple));
-    if opts.target.is_wasm() {
-        out.set_extension("wasm");
+    if !opts.target.extension().is_empty() {
+        out.set_extension(opts.target.extension());
     }
     if out.is_file() {
         return Ok(out);

@@ -16,7 +16,8 @@ use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
 /// Compile runtara workflow graphs (DSL 3.x JSON) into standalone programs and run them.
 #[derive(Parser)]
 #[command(name = "runtara", version, about, long_about = None)]
-#[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1.\n\
+#[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1,\n\
+thumbv7em-none-eabihf (no_std Cortex-M4 firmware; `runtara run` uses qemu-system-arm).\n\
 Exit codes: 0 ok, 1 invalid workflow / failed run, 2 usage or unreadable input, 3 suspended, 4 cancelled.")]
 struct Cli {
     #[command(subcommand)]
@@ -35,7 +36,8 @@ enum Cmd {
         /// Output path (default: the file stem, `.wasm` for wasm targets, next to the input).
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// `artifact` (default) or `rust`: print the generated Rust source instead.
+        /// `artifact` (default), `rust` (print the generated Rust source) or `staticlib`
+        /// (thumbv7em-none-eabihf: a `.a` with `runtara_run` and a `.h`).
         #[arg(long, value_enum, default_value_t = Emit::Artifact)]
         emit: Emit,
         /// Optimise the artifact (size/speed, LTO, stripped) instead of compile speed.
@@ -51,6 +53,9 @@ enum Cmd {
         /// DIR/<id>/<version>.json (repeatable).
         #[arg(long = "workflows", value_name = "DIR")]
         workflows: Vec<PathBuf>,
+        /// Firmware heap in KiB (thumbv7em-none-eabihf; default: 64 + 4 per step).
+        #[arg(long)]
+        heap_kb: Option<u32>,
     },
     /// Check a workflow graph against the DSL rules (error codes E001…, warnings W003…).
     Validate {
@@ -97,6 +102,8 @@ enum Cmd {
 enum Emit {
     Artifact,
     Rust,
+    /// thumbv7em-none-eabihf only: a static library exposing `runtara_run` plus a C header.
+    Staticlib,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -114,8 +121,8 @@ enum RunFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events, workflows } => {
-            let opts = CompileFlags { output, emit, release, workflow_id, track_events, workflows };
+        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events, workflows, heap_kb } => {
+            let opts = CompileFlags { output, emit, release, workflow_id, track_events, workflows, heap_kb };
             cmd_compile(&file, &target, opts)
         }
         Cmd::Validate { file, format, workflows } => cmd_validate(&file, format, &workflows),
@@ -160,10 +167,11 @@ struct CompileFlags {
     workflow_id: Option<String>,
     track_events: bool,
     workflows: Vec<PathBuf>,
+    heap_kb: Option<u32>,
 }
 
 fn cmd_compile(file: &Path, target: &str, flags: CompileFlags) -> ExitCode {
-    let CompileFlags { output, emit, release, workflow_id, track_events, workflows } = flags;
+    let CompileFlags { output, emit, release, workflow_id, track_events, workflows, heap_kb } = flags;
     let target = match parse_target(target) {
         Ok(t) => t,
         Err(c) => return c,
@@ -174,6 +182,8 @@ fn cmd_compile(file: &Path, target: &str, flags: CompileFlags) -> ExitCode {
     opts.workflow_id = workflow_id;
     opts.track_events = track_events;
     opts.workflow_dirs = workflows;
+    opts.heap_kb = heap_kb;
+    opts.staticlib = matches!(emit, Emit::Staticlib);
     opts.emit_rust_only = matches!(emit, Emit::Rust);
     match compile_scenario(Scenario::Path(file.to_path_buf()), &opts) {
         Ok(r) => {

@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::target::Target;
 use crate::CompileError;
 
+/// Memory layout of the Cortex-M4 board runtara targets by default: qemu's `mps2-an386`
+/// (4 MiB code SRAM at 0x0, 4 MiB data SRAM at 0x2000_0000).
+const MEMORY_X: &str = "MEMORY\n{\n  FLASH : ORIGIN = 0x00000000, LENGTH = 4M\n  RAM : ORIGIN = 0x20000000, LENGTH = 4M\n}\n";
+
 /// Name of the stdlib crate as generated code refers to it.
 pub const STDLIB_CRATE: &str = "runtara_workflow_stdlib";
 
@@ -30,6 +34,10 @@ pub struct Manifest {
     pub source_hash: String,
     /// `--extern` entries: crate name → rlib path relative to the target dir.
     pub externs: Vec<(String, String)>,
+    /// Embedded target: directory (relative) holding cortex-m-rt's `link.x` and our
+    /// `memory.x`.
+    #[serde(default)]
+    pub link_dir: Option<String>,
 }
 
 /// A ready prebuilt stdlib for one target.
@@ -48,6 +56,11 @@ impl Prebuilt {
     /// `--extern` arguments with absolute paths.
     pub fn externs(&self) -> Vec<(String, PathBuf)> {
         self.manifest.externs.iter().map(|(n, p)| (n.clone(), self.dir.join(p))).collect()
+    }
+
+    /// The linker-script directory (embedded target).
+    pub fn link_dir(&self) -> Option<PathBuf> {
+        self.manifest.link_dir.as_ref().map(|d| self.dir.join(d))
     }
 
     /// A short hash of the manifest, part of artifact cache keys.
@@ -204,9 +217,15 @@ fn build(
         .stderr(Stdio::inherit());
     let mut child = cmd.spawn().map_err(|e| CompileError::Toolchain(format!("cannot run cargo: {e}")))?;
     let mut rlib = None;
+    let mut rt_out_dir = None;
     let reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
     for line in reader.lines().map_while(Result::ok) {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if msg["reason"] == "build-script-executed"
+            && msg["package_id"].as_str().is_some_and(|p| p.contains("cortex-m-rt"))
+        {
+            rt_out_dir = msg["out_dir"].as_str().map(PathBuf::from);
+        }
         if msg["reason"] == "compiler-artifact" {
             let name = msg["target"]["name"].as_str().unwrap_or("");
             if name == STDLIB_CRATE {
@@ -235,12 +254,23 @@ fn build(
     let file = rlib.file_name().expect("rlib has a name").to_string_lossy().to_string();
     // cargo reports the uplifted copy (no hash in the name); keep it beside its deps.
     fs::copy(&rlib, staging.join("deps").join(&file)).map_err(io)?;
+    let link_dir = match rt_out_dir {
+        Some(out) if target.is_embedded() => {
+            let link = staging.join("link");
+            fs::create_dir_all(&link).map_err(io)?;
+            fs::copy(out.join("link.x"), link.join("link.x")).map_err(io)?;
+            fs::write(link.join("memory.x"), MEMORY_X).map_err(io)?;
+            Some("link".to_string())
+        }
+        _ => None,
+    };
     let manifest = Manifest {
         rustc,
         target: target.triple.clone(),
         features: features.to_vec(),
         source_hash,
         externs: vec![(STDLIB_CRATE.to_string(), format!("deps/{file}"))],
+        link_dir,
     };
     let mut f = fs::File::create(staging.join("manifest.json")).map_err(io)?;
     f.write_all(serde_json::to_string_pretty(&manifest).unwrap_or_default().as_bytes()).map_err(io)?;

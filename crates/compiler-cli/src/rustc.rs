@@ -13,18 +13,37 @@ use crate::CompileError;
 /// Errors: rustc cannot start, or reports errors (the first error message is returned;
 /// generated code that fails to compile is a compiler bug, reported as such).
 pub fn compile(main_rs: &Path, out: &Path, crate_name: &str, target: &Target, prebuilt: &Prebuilt, release: bool) -> Result<(), CompileError> {
+    compile_kind(main_rs, out, crate_name, target, prebuilt, release, false)
+}
+
+/// [`compile`], or a C-ABI static library when `staticlib` (embedded target).
+pub fn compile_kind(
+    main_rs: &Path,
+    out: &Path,
+    crate_name: &str,
+    target: &Target,
+    prebuilt: &Prebuilt,
+    release: bool,
+    staticlib: bool,
+) -> Result<(), CompileError> {
     let mut cmd = Command::new(rustc());
+    let crate_type = if staticlib { "staticlib" } else { "bin" };
     cmd.arg(main_rs)
-        .args(["--edition", "2021", "--crate-type", "bin", "--crate-name", crate_name])
+        .args(["--edition", "2021", "--crate-type", crate_type, "--crate-name", crate_name])
         .args(["--target", &target.triple])
         .args(["--error-format", "json", "--cap-lints", "allow"])
         .args(["-C", "codegen-units=1", "-C", "debuginfo=0"])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    let size_level = if target.is_embedded() { "opt-level=z" } else { "opt-level=s" };
     if release {
-        cmd.args(["-C", "opt-level=s", "-C", "lto=fat", "-C", "strip=symbols", "-C", "panic=abort"]);
+        cmd.args(["-C", size_level, "-C", "lto=fat", "-C", "strip=symbols", "-C", "panic=abort"]);
     } else {
         cmd.args(["-C", "opt-level=0"]);
+    }
+    if let (Some(link), false) = (prebuilt.link_dir(), staticlib) {
+        cmd.arg("-L").arg(format!("native={}", link.display()));
+        cmd.args(["-C", "link-arg=-Tlink.x"]);
     }
     for d in prebuilt.dependency_dirs() {
         cmd.arg("-L").arg(format!("dependency={}", d.display()));

@@ -26,9 +26,10 @@ impl Target {
             t if t == host_triple() => CompilationTarget::Native,
             "wasm32-wasip2" => CompilationTarget::Wasip2,
             "wasm32-wasip1" => CompilationTarget::Wasip1,
+            "thumbv7em-none-eabihf" => CompilationTarget::Thumbv7em,
             other => {
                 return Err(format!(
-                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1",
+                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1, thumbv7em-none-eabihf",
                     host_triple()
                 ))
             }
@@ -42,16 +43,21 @@ impl Target {
         Target { kind: CompilationTarget::Native, triple: host_triple().to_string() }
     }
 
-    /// File extension of the artifact (`wasm` or none).
+    /// File extension of the artifact (`wasm`, `elf` or none).
     pub fn extension(&self) -> &'static str {
         match self.kind {
             CompilationTarget::Native => "",
+            CompilationTarget::Thumbv7em => "elf",
             _ => "wasm",
         }
     }
 
     pub fn is_wasm(&self) -> bool {
-        self.kind != CompilationTarget::Native
+        matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.kind == CompilationTarget::Thumbv7em
     }
 }
 

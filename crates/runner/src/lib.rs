@@ -1,12 +1,14 @@
 //! runtara-runner: runs compiled artifacts under the artifact contract (DESIGN §5).
 //!
 //! - [`run_artifact`] picks the engine from the file: a WASI P2 component or P1 module runs
-//!   in embedded wasmtime, anything else is executed as a native process;
+//!   in embedded wasmtime, ARM firmware under `qemu-system-arm -machine mps2-an386`,
+//!   anything else is executed as a native process;
 //! - [`Outcome::from_run`] reads the contract back: exit code, output JSON on stdout,
 //!   the structured error (last JSON line on stderr without an `event` key), events.
 
 mod native;
 mod outcome;
+mod qemu;
 mod wasm;
 
 pub use outcome::{Outcome, RunStatus};
@@ -38,16 +40,20 @@ pub enum ArtifactKind {
     Component,
     /// A core WebAssembly module (wasm32-wasip1).
     Module,
+    /// A 32-bit ARM ELF: firmware for thumbv7em-none-eabihf, run under qemu.
+    ArmFirmware,
     /// Anything else: a native executable.
     Native,
 }
 
 /// Classifies an artifact by its header: `\0asm` + version 1 is a core module, `\0asm` +
-/// the component layer (`0x0d 0x00 0x01 0x00`) is a component.
+/// the component layer (`0x0d 0x00 0x01 0x00`) is a component, a 32-bit ELF with
+/// `e_machine` 40 (ARM) is firmware.
 pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
     match bytes.get(..8) {
         Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => ArtifactKind::Component,
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => ArtifactKind::Module,
+        Some([0x7f, b'E', b'L', b'F', 1, ..]) if bytes.get(18..20) == Some(&[40, 0]) => ArtifactKind::ArmFirmware,
         _ => ArtifactKind::Native,
     }
 }
@@ -57,7 +63,7 @@ pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
 /// Errors: the file cannot be read or started, or the wasm cannot be compiled/instantiated
 /// (a trap during the run is an exit code 1, not an error).
 pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 20];
     {
         use std::io::Read;
         let mut f = std::fs::File::open(path)
@@ -67,6 +73,7 @@ pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> 
     match artifact_kind(&head) {
         ArtifactKind::Component => wasm::run_component(path, req),
         ArtifactKind::Module => wasm::run_module(path, req),
+        ArtifactKind::ArmFirmware => qemu::run(path, req),
         ArtifactKind::Native => native::run(path, req),
     }
 }

@@ -27,14 +27,7 @@ pub const EXIT_SUSPENDED: i32 = 3;
 /// Exit code: cancelled.
 pub const EXIT_CANCELLED: i32 = 4;
 
-/// Compile-time facts generated code hands to the entry point.
-pub struct WorkflowMeta {
-    /// The workflow id (`variables._workflow_id`).
-    pub workflow_id: &'static str,
-    pub track_events: bool,
-    /// Declared variables, flattened to their values (dsl-spec §1.3).
-    pub declared_variables: fn() -> Value,
-}
+pub use crate::meta::WorkflowMeta;
 
 /// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep.
 pub struct HostedRuntime;
@@ -62,37 +55,12 @@ impl WorkflowRuntime for HostedRuntime {
     }
 }
 
-/// Builds the root scope from the raw input (dsl-spec §1.3, §1.5): envelope detection,
-/// runtime variable overrides (names not starting with `_`), built-in identity variables.
+/// Builds the root scope with the identity of `RUNTARA_INSTANCE_ID` and
+/// `RUNTARA_TENANT_ID` (or `TENANT_ID`); see [`crate::meta::root_scope`].
 pub fn root_scope(meta: &WorkflowMeta, input: Value) -> Scope {
-    let mut variables = match (meta.declared_variables)() {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let data = match input {
-        Value::Object(mut m) if m.contains_key("data") => {
-            if let Some(Value::Object(overrides)) = m.remove("variables") {
-                for (k, v) in overrides {
-                    if !k.starts_with('_') || k == "_cache_key_prefix" {
-                        variables.insert(k, v);
-                    }
-                }
-            }
-            m.remove("data").unwrap_or(Value::Null)
-        }
-        other => other,
-    };
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    variables.insert("_workflow_id".into(), meta.workflow_id.into());
-    variables.insert(
-        "_instance_id".into(),
-        env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "unknown".into()).into(),
-    );
-    variables.insert(
-        "_tenant_id".into(),
-        env("RUNTARA_TENANT_ID").or_else(|| env("TENANT_ID")).unwrap_or_else(|| "unknown".into()).into(),
-    );
-    Scope::new(data, variables)
+    let tenant = env("RUNTARA_TENANT_ID").or_else(|| env("TENANT_ID"));
+    crate::meta::root_scope(meta, input, env("RUNTARA_INSTANCE_ID"), tenant)
 }
 
 fn read_input() -> Result<Value, String> {

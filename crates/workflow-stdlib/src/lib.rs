@@ -7,7 +7,9 @@
 //! - [`steps`]: per-step semantics and envelopes (dsl-spec §7);
 //! - [`failure`]: failure payloads and the onError error object (dsl-spec §8.6–8.7);
 //! - [`runtime`]: the [`WorkflowRuntime`] trait (events, clock, sleep) and [`Ctx`];
-//! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes.
+//! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes;
+//! - [`embedded`] (thumbv7em-none-eabihf): the firmware contract over semihosting and the
+//!   C-ABI buffer entry.
 //!
 //! The workflow logic is `no_std` + `alloc`; `std` enters only through the hosted features
 //! (`native`, `wasi`, `wasm-js`), which add templates (minijinja) and the hosted entry.
@@ -17,10 +19,13 @@
 pub extern crate alloc;
 
 pub mod cond;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 #[cfg(feature = "std")]
 pub mod entry;
 pub mod failure;
 pub mod mapping;
+pub mod meta;
 pub mod runtime;
 pub mod scope;
 pub mod steps;

@@ -55,7 +55,7 @@ impl Emitter<'_> {
                         format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id))
                 })?;
                 if meta.needs_std && !hosted {
-                    return Err(err(format!("capability '{}/{}' needs a hosted target", meta.agent, meta.id)));
+                    return Err(err(format!("capability '{}/{}' needs a clock or randomness, which thumbv7em-none-eabihf lacks", meta.agent, meta.id)));
                 }
                 let module = quote::format_ident!("{}", slug(meta.agent));
                 let cap = quote::format_ident!("{}", slug(meta.id));

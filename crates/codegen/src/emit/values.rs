@@ -73,7 +73,7 @@ pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, Stri
         MappingValue::Immediate { value } => json_lit(value),
         MappingValue::Template { value } => {
             if !hosted {
-                return Err("templates need a hosted target (std)".into());
+                return Err("templates (minijinja) need std, which thumbv7em-none-eabihf lacks; use a reference or composite value".into());
             }
             quote!(template(scope, #value)?)
         }

@@ -1,0 +1,173 @@
+//! The firmware contract for thumbv7em-none-eabihf (DESIGN §5, embedded).
+//!
+//! - [`firmware_main`]: the input JSON is read from the host file `runtara-input.json`
+//!   over semihosting (missing → `{}`); the output JSON goes to semihosting stdout; a
+//!   failure prints the structured error as one JSON line on stderr; the program exits
+//!   through semihosting (success or failure — semihosting carries no other codes).
+//! - [`run_buffer`]: the C-ABI entry for linking into existing firmware
+//!   (`runtara_run(input, len, out, cap)`), returning the DESIGN §5 exit codes.
+//!
+//! Events go to semihosting stderr as JSON lines; the clock is semihosting `SYS_CLOCK`
+//! (centiseconds since start), which Delay steps busy-wait on.
+
+use core::fmt::Write as _;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use cortex_m_semihosting::{debug, hio, syscall};
+use embedded_alloc::LlffHeap as Heap;
+use serde_json::Value;
+
+use crate::failure::Failure;
+
+// Linked for their side effects: the reset handler and vector table (cortex-m-rt) and the
+// single-core critical-section implementation (cortex-m).
+extern crate cortex_m as _;
+extern crate cortex_m_rt as _;
+use crate::meta::{root_scope, WorkflowMeta};
+use crate::runtime::{Ctx, WorkflowRuntime};
+use crate::scope::Scope;
+
+#[global_allocator]
+static HEAP: Heap = Heap::empty();
+static HEAP_READY: AtomicBool = AtomicBool::new(false);
+
+/// The host file the firmware reads its input from (relative to the emulator's cwd).
+pub const INPUT_FILE: &str = "runtara-input.json";
+
+/// `runtara_run` result: completed (output JSON in the buffer).
+pub const RUN_COMPLETED: i32 = 0;
+/// `runtara_run` result: failed (the structured error JSON is in the buffer).
+pub const RUN_FAILED: i32 = 1;
+/// `runtara_run` result: the input is not JSON (a message is in the buffer).
+pub const RUN_BAD_INPUT: i32 = 2;
+
+fn init_heap(memory: &'static mut [MaybeUninit<u8>]) {
+    if !HEAP_READY.swap(true, Ordering::SeqCst) {
+        // SAFETY: called once (guarded above) with memory no one else uses.
+        unsafe { HEAP.init(memory.as_mut_ptr() as usize, memory.len()) }
+    }
+}
+
+/// Events on semihosting stderr, clock and sleep on `SYS_CLOCK`.
+pub struct EmbeddedRuntime;
+
+impl WorkflowRuntime for EmbeddedRuntime {
+    fn emit_event(&mut self, event: &Value) {
+        if let Ok(mut err) = hio::hstderr() {
+            let _ = writeln!(err, "{event}");
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        // SAFETY: SYS_CLOCK takes no arguments.
+        let cs = unsafe { syscall!(CLOCK) } as isize;
+        if cs < 0 { 0 } else { cs as u64 * 10 }
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        let until = self.now_ms() + ms;
+        while self.now_ms() < until {}
+    }
+}
+
+fn read_input() -> Vec<u8> {
+    let name = "runtara-input.json\0";
+    // SAFETY: the name is NUL-terminated; mode 0 is "r"; the length excludes the NUL.
+    let fd = unsafe { syscall!(OPEN, name.as_ptr(), 0, name.len() - 1) } as isize;
+    if fd < 0 {
+        return b"{}".to_vec();
+    }
+    // SAFETY: fd is an open semihosting handle.
+    let len = unsafe { syscall!(FLEN, fd) } as isize;
+    let mut buf = alloc::vec![0u8; len.max(0) as usize];
+    // SAFETY: buf has `len` bytes; READ returns the number of bytes NOT read.
+    let missing = unsafe { syscall!(READ, fd, buf.as_mut_ptr(), buf.len()) };
+    buf.truncate(buf.len().saturating_sub(missing));
+    // SAFETY: fd is open.
+    unsafe { syscall!(CLOSE, fd) };
+    buf
+}
+
+/// Runs a workflow as firmware and exits through semihosting.
+pub fn firmware_main(
+    meta: &WorkflowMeta,
+    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
+    heap: &'static mut [MaybeUninit<u8>],
+) -> ! {
+    init_heap(heap);
+    let input = read_input();
+    let mut out = String::new();
+    let code = execute(meta, run, &input, &mut out);
+    let stream = if code == RUN_COMPLETED { hio::hstdout() } else { hio::hstderr() };
+    if let Ok(mut s) = stream {
+        let _ = writeln!(s, "{out}");
+    }
+    debug::exit(if code == RUN_COMPLETED { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The C-ABI entry: runs the workflow on `input` and writes the output JSON (completed) or
+/// the structured error JSON (failed) into `out`. Returns [`RUN_COMPLETED`],
+/// [`RUN_FAILED`], [`RUN_BAD_INPUT`], or the negated byte count needed when `out` is too
+/// small.
+pub fn run_buffer(
+    meta: &WorkflowMeta,
+    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
+    heap: &'static mut [MaybeUninit<u8>],
+    input: &[u8],
+    out: &mut [u8],
+) -> i32 {
+    init_heap(heap);
+    let mut text = String::new();
+    let code = execute(meta, run, input, &mut text);
+    if text.len() > out.len() {
+        return -(text.len().min(i32::MAX as usize) as i32);
+    }
+    out[..text.len()].copy_from_slice(text.as_bytes());
+    if text.len() < out.len() {
+        out[text.len()] = 0;
+    }
+    code
+}
+
+fn execute(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>, input: &[u8], out: &mut String) -> i32 {
+    let input: Value = if input.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(input) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = alloc::format!("input is not valid JSON: {e}");
+                *out = serde_json::json!({"code": "BAD_INPUT", "message": msg}).to_string();
+                return RUN_BAD_INPUT;
+            }
+        }
+    };
+    let mut scope = root_scope(meta, input, None, None);
+    let mut cx = Ctx::new(Box::new(EmbeddedRuntime), meta.track_events);
+    match run(&mut cx, &mut scope) {
+        Ok(v) => {
+            *out = v.to_string();
+            RUN_COMPLETED
+        }
+        Err(f) => {
+            *out = f.report().to_string();
+            RUN_FAILED
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    if let Ok(mut err) = hio::hstderr() {
+        let _ = writeln!(err, "{{\"code\":\"PANIC\",\"message\":\"{}\"}}", info.message().as_str().unwrap_or("panic"));
+    }
+    debug::exit(debug::EXIT_FAILURE);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}

@@ -1,0 +1,44 @@
+//! What every target's entry point shares: the compile-time workflow facts and the root
+//! scope built from the raw input (dsl-spec §1.3, §1.5).
+
+use alloc::string::String;
+use serde_json::{Map, Value};
+
+use crate::scope::Scope;
+
+/// Compile-time facts generated code hands to the entry point.
+pub struct WorkflowMeta {
+    /// The workflow id (`variables._workflow_id`).
+    pub workflow_id: &'static str,
+    pub track_events: bool,
+    /// Declared variables, flattened to their values (dsl-spec §1.3).
+    pub declared_variables: fn() -> Value,
+}
+
+/// Builds the root scope: an object with a `data` key is the envelope `{data, variables}`
+/// whose variables (names not starting with `_`, plus `_cache_key_prefix`) override the
+/// declared ones; anything else is the data. Adds `_workflow_id`, `_instance_id`,
+/// `_tenant_id` (`"unknown"` when not given).
+pub fn root_scope(meta: &WorkflowMeta, input: Value, instance: Option<String>, tenant: Option<String>) -> Scope {
+    let mut variables = match (meta.declared_variables)() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let data = match input {
+        Value::Object(mut m) if m.contains_key("data") => {
+            if let Some(Value::Object(overrides)) = m.remove("variables") {
+                for (k, v) in overrides {
+                    if !k.starts_with('_') || k == "_cache_key_prefix" {
+                        variables.insert(k, v);
+                    }
+                }
+            }
+            m.remove("data").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    variables.insert("_workflow_id".into(), meta.workflow_id.into());
+    variables.insert("_instance_id".into(), instance.unwrap_or_else(|| "unknown".into()).into());
+    variables.insert("_tenant_id".into(), tenant.unwrap_or_else(|| "unknown".into()).into());
+    Scope::new(data, variables)
+}
