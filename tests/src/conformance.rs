@@ -205,6 +205,9 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Pass;
     }
     if !compiled.status.success() {
+        if target == "thumbv7em-none-eabihf" && stderr.contains("thumbv7em-none-eabihf lacks") {
+            return Verdict::Unsupported("needs std on the embedded target (rejected at compile time)".into());
+        }
         return Verdict::Fail(format!("compile failed: {}", stderr.trim()));
     }
     if e.get("compile_ok").is_some() {

@@ -1,6 +1,7 @@
 //! Conformance regression gate (DESIGN §7): every case id in
 //! `tests/conformance/passing-<target>.txt` must still pass on that target, and a case that
-//! passes on both native and wasm32-wasip2 must print byte-identical results on both.
+//! passes on several targets must print byte-identical results on all of them (native,
+//! wasm32-wasip2 under wasmtime, thumbv7em-none-eabihf firmware under qemu).
 
 use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, Verdict};
 
@@ -8,12 +9,13 @@ use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, V
 fn passing_cases_still_pass_and_agree_across_targets() {
     let native = read_passing("native");
     let wasm = read_passing("wasm32-wasip2");
-    assert!(!native.is_empty() && !wasm.is_empty(), "passing lists are missing");
+    let firmware = read_passing("thumbv7em-none-eabihf");
+    assert!(!native.is_empty() && !wasm.is_empty() && !firmware.is_empty(), "passing lists are missing");
     let cases = load_cases();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
-    let mut ids: Vec<&String> = native.iter().chain(&wasm).collect();
+    let mut ids: Vec<&String> = native.iter().chain(&wasm).chain(&firmware).collect();
     ids.sort();
     ids.dedup();
     for id in ids {
@@ -22,7 +24,7 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             continue;
         };
         let mut outputs = Vec::new();
-        for (target, list) in [("native", &native), ("wasm32-wasip2", &wasm)] {
+        for (target, list) in [("native", &native), ("wasm32-wasip2", &wasm), ("thumbv7em-none-eabihf", &firmware)] {
             if !list.contains(id) {
                 continue;
             }
@@ -32,10 +34,12 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             }
             outputs.extend(out);
         }
-        if let [a, b] = outputs.as_slice() {
-            compared += 1;
-            if a != b {
-                failures.push(format!("{id}: native and wasm32-wasip2 differ:\n  {a}\n  {b}"));
+        if let [first, rest @ ..] = outputs.as_slice() {
+            compared += usize::from(!rest.is_empty());
+            for other in rest {
+                if other != first {
+                    failures.push(format!("{id}: targets differ:\n  {first}\n  {other}"));
+                }
             }
         }
     }

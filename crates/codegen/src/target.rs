@@ -76,6 +76,9 @@ pub fn embedded_main(workflow_id: &str, track_events: bool, declared_variables: 
         }
     } else {
         quote! {
+            // The reset handler and vector table.
+            extern crate cortex_m_rt as _;
+
             /// The reset handler of cortex-m-rt jumps here.
             #[export_name = "main"]
             pub unsafe extern "C" fn firmware_main() -> ! {

@@ -217,6 +217,7 @@ fn build(
         .stderr(Stdio::inherit());
     let mut child = cmd.spawn().map_err(|e| CompileError::Toolchain(format!("cannot run cargo: {e}")))?;
     let mut rlib = None;
+    let mut rt_rlib = None;
     let mut rt_out_dir = None;
     let reader = BufReader::new(child.stdout.take().expect("stdout is piped"));
     for line in reader.lines().map_while(Result::ok) {
@@ -228,14 +229,13 @@ fn build(
         }
         if msg["reason"] == "compiler-artifact" {
             let name = msg["target"]["name"].as_str().unwrap_or("");
+            let rlib_of = |msg: &serde_json::Value| {
+                msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).find(|f| f.ends_with(".rlib")).map(PathBuf::from)
+            };
             if name == STDLIB_CRATE {
-                rlib = msg["filenames"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| f.as_str())
-                    .find(|f| f.ends_with(".rlib"))
-                    .map(PathBuf::from);
+                rlib = rlib_of(&msg);
+            } else if name == "cortex_m_rt" {
+                rt_rlib = rlib_of(&msg);
             }
         }
     }
@@ -264,12 +264,18 @@ fn build(
         }
         _ => None,
     };
+    let mut externs = vec![(STDLIB_CRATE.to_string(), format!("deps/{file}"))];
+    if let (Some(rt), true) = (rt_rlib, target.is_embedded()) {
+        // Firmware `main` links the reset handler and vector table from cortex-m-rt.
+        let name = rt.file_name().expect("rlib has a name").to_string_lossy().to_string();
+        externs.push(("cortex_m_rt".to_string(), format!("deps/{name}")));
+    }
     let manifest = Manifest {
         rustc,
         target: target.triple.clone(),
         features: features.to_vec(),
         source_hash,
-        externs: vec![(STDLIB_CRATE.to_string(), format!("deps/{file}"))],
+        externs,
         link_dir,
     };
     let mut f = fs::File::create(staging.join("manifest.json")).map_err(io)?;

@@ -23,7 +23,8 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Suspended => "suspended",
             RunStatus::Cancelled => "cancelled",
-            RunStatus::BadInput => "bad-input",
+            // Bad input is a failed run whose error code is BAD_INPUT (exit code 2).
+            RunStatus::BadInput => "failed",
         }
     }
 }

@@ -7,12 +7,14 @@
 //! - [`run_buffer`]: the C-ABI entry for linking into existing firmware
 //!   (`runtara_run(input, len, out, cap)`), returning the DESIGN §5 exit codes.
 //!
-//! Events go to semihosting stderr as JSON lines; the clock is semihosting `SYS_CLOCK`
-//! (centiseconds since start), which Delay steps busy-wait on.
+//! Events go to semihosting stderr as JSON lines (at exit, `firmware_stats` carries
+//! `heap_peak_bytes`); the clock is semihosting `SYS_CLOCK` (centiseconds since start),
+//! which Delay steps busy-wait on.
 
 use core::fmt::Write as _;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -23,17 +25,46 @@ use serde_json::Value;
 
 use crate::failure::Failure;
 
-// Linked for their side effects: the reset handler and vector table (cortex-m-rt) and the
-// single-core critical-section implementation (cortex-m).
+// Linked for its side effect: the single-core critical-section implementation. (The
+// firmware's generated `main` links cortex-m-rt itself, so staticlibs stay free of a reset
+// handler.)
 extern crate cortex_m as _;
-extern crate cortex_m_rt as _;
 use crate::meta::{root_scope, WorkflowMeta};
 use crate::runtime::{Ctx, WorkflowRuntime};
 use crate::scope::Scope;
 
 #[global_allocator]
-static HEAP: Heap = Heap::empty();
+static HEAP: PeakTracking = PeakTracking { heap: Heap::empty(), used: AtomicUsize::new(0), peak: AtomicUsize::new(0) };
 static HEAP_READY: AtomicBool = AtomicBool::new(false);
+
+/// The heap, with the high-water mark of bytes in use (reported as `heap_peak_bytes`).
+struct PeakTracking {
+    heap: Heap,
+    used: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+// SAFETY: delegates to the heap; the counters are bookkeeping only.
+unsafe impl GlobalAlloc for PeakTracking {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.heap.alloc(layout) };
+        if !p.is_null() {
+            let now = self.used.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            self.peak.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        self.used.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { self.heap.dealloc(ptr, layout) }
+    }
+}
+
+/// The most heap bytes in use at once so far.
+pub fn heap_peak_bytes() -> usize {
+    HEAP.peak.load(Ordering::Relaxed)
+}
 
 /// The host file the firmware reads its input from (relative to the emulator's cwd).
 pub const INPUT_FILE: &str = "runtara-input.json";
@@ -48,7 +79,7 @@ pub const RUN_BAD_INPUT: i32 = 2;
 fn init_heap(memory: &'static mut [MaybeUninit<u8>]) {
     if !HEAP_READY.swap(true, Ordering::SeqCst) {
         // SAFETY: called once (guarded above) with memory no one else uses.
-        unsafe { HEAP.init(memory.as_mut_ptr() as usize, memory.len()) }
+        unsafe { HEAP.heap.init(memory.as_mut_ptr() as usize, memory.len()) }
     }
 }
 
@@ -106,6 +137,7 @@ pub fn firmware_main(
     if let Ok(mut s) = stream {
         let _ = writeln!(s, "{out}");
     }
+    EmbeddedRuntime.emit_event(&serde_json::json!({"event": "firmware_stats", "heap_peak_bytes": heap_peak_bytes()}));
     debug::exit(if code == RUN_COMPLETED { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
