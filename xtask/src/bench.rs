@@ -65,6 +65,7 @@ pub fn run() -> Result<()> {
         println!("artifact size, {target}, default profile: {dbg:.1} KB");
     }
     hundred_steps()?;
+    firmware()?;
     split_vs_handwritten()
 }
 
@@ -170,6 +171,49 @@ pub fn split_vs_handwritten() -> Result<()> {
         let (w, b) = (median(tw).as_secs_f64(), median(tb).as_secs_f64());
         let ratio = w / b;
         println!("Split 100k map-fields, {target}: workflow {w:.3} s, hand-written {b:.3} s, ratio {ratio:.2}× (goal ≤ {goal}×: {})", verdict(ratio <= goal));
+    }
+    Ok(())
+}
+
+/// `.text + .rodata` bytes of an ELF.
+fn flash_bytes(elf: &std::path::Path) -> Result<u64> {
+    use object::{Object, ObjectSection};
+    let data = std::fs::read(elf)?;
+    let file = object::File::parse(&*data)?;
+    Ok(file
+        .sections()
+        .filter(|s| matches!(s.name(), Ok(".text") | Ok(".rodata")))
+        .map(|s| s.size())
+        .sum())
+}
+
+/// Flash and peak heap of firmware (thumbv7em-none-eabihf, `--release`) for examples/01
+/// and a generated 20-step workflow (goal: ≤ 64 KB flash for examples/01).
+pub fn firmware() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let chain = dir.path().join("chain20.json");
+    std::fs::write(&chain, serde_json::to_vec_pretty(&chain_workflow(20))?)?;
+    let example = conformance_dir().join("graphs/examples/01-conditional.json");
+    for (name, file, input, goal) in [
+        ("examples/01", example, r#"{"amount": 150}"#, Some(64.0)),
+        ("20-step workflow", chain, r#"{"seed": 7}"#, None),
+    ] {
+        let elf = dir.path().join("fw.elf");
+        compile(file.to_str().expect("utf-8"), "thumbv7em-none-eabihf", elf.to_str().expect("utf-8"), true)?;
+        let kb = flash_bytes(&elf)? as f64 / 1024.0;
+        let run = runtara_runner::run_artifact(&elf, &runtara_runner::RunRequest { stdin: input.as_bytes().to_vec(), env: Vec::new() })?;
+        let outcome = runtara_runner::Outcome::from_run(&run);
+        let peak = outcome
+            .events
+            .iter()
+            .find(|e| e["event"] == "firmware_stats")
+            .and_then(|e| e["heap_peak_bytes"].as_u64())
+            .unwrap_or(0);
+        let goal = match goal {
+            Some(g) => format!(" (goal ≤ {g} KB: {})", verdict(kb <= g)),
+            None => String::new(),
+        };
+        println!("firmware {name}, thumbv7em-none-eabihf --release: flash (.text+.rodata) {kb:.1} KB{goal}, peak heap {:.1} KB, status {}", peak as f64 / 1024.0, outcome.status.as_str());
     }
     Ok(())
 }
