@@ -70,27 +70,27 @@ fn missing_qemu_is_explained() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("apt-get install qemu-system-arm"));
 }
 
-/// The staticlib with `runtara_run` linked into a bare-metal C program (arm-none-eabi-gcc,
-/// installed by CI), run under qemu.
-#[test]
-fn staticlib_links_into_a_c_program() {
+/// Builds `program` (a C file of tests/fixtures/firmware) against the staticlib of
+/// `workflow` with arm-none-eabi-gcc (installed by CI) and runs it under qemu; returns its
+/// stdout, or `None` when the cross compiler is missing outside CI.
+fn c_program_output(workflow: &Path, program: &str) -> Option<String> {
     if Command::new("arm-none-eabi-gcc").arg("--version").output().is_err() {
         assert!(std::env::var_os("CI").is_none(), "CI must install gcc-arm-none-eabi");
         eprintln!("SKIPPED: arm-none-eabi-gcc is not installed");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("workflow.a");
-    let o = compile(&example_01(), &lib, &["--emit", "staticlib", "--release"]);
+    let o = compile(workflow, &lib, &["--emit", "staticlib", "--release"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(dir.path().join("workflow.h").is_file(), "the C header is written beside the library");
     let fixtures = workspace_root().join("tests/fixtures/firmware");
-    let elf = dir.path().join("harness.elf");
+    let elf = dir.path().join("program.elf");
     let gcc = Command::new("arm-none-eabi-gcc")
         .args(["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-nostdlib", "-ffreestanding", "-O1"])
         .arg("-I").arg(dir.path())
         .arg("-T").arg(fixtures.join("harness.ld"))
-        .arg(fixtures.join("harness.c"))
+        .arg(fixtures.join(program))
         .arg(&lib)
         .arg("-o").arg(&elf)
         .output()
@@ -102,7 +102,26 @@ fn staticlib_links_into_a_c_program() {
         .arg(&elf)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
     assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    Some(stdout)
+}
+
+#[test]
+fn staticlib_links_into_a_c_program() {
+    let Some(stdout) = c_program_output(&example_01(), "harness.c") else { return };
     assert_eq!(stdout.trim(), r#"rc=0 {"amount":150,"tier":"high"}"#);
+}
+
+/// Checkpoints through `runtara_set_checkpoint_store`: the second run restores the Agent
+/// step's output from the firmware's store instead of running the step again.
+#[test]
+fn checkpoint_callbacks_make_a_rerun_skip_finished_steps() {
+    let workflow = workspace_root().join("examples/expense-approval.json");
+    let Some(stdout) = c_program_output(&workflow, "checkpoints.c") else { return };
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "first rc=0 saves=1 hits=0", "{stdout}");
+    assert_eq!(lines[1], "second rc=0 saves=0 hits=1", "{stdout}");
+    let expected = r#"{"decision":"escalated","employee":"ada","over":{"by":1200.0}}"#;
+    assert_eq!((lines[2], lines[3]), (expected, expected));
 }

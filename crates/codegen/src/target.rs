@@ -73,6 +73,17 @@ pub fn embedded_main(workflow_id: &str, track_events: bool, declared_variables: 
                 let heap = unsafe { &mut *core::ptr::addr_of_mut!(HEAP) };
                 runtara_workflow_stdlib::embedded::run_buffer(&META, run, heap, input, out)
             }
+
+            /// Registers checkpoint callbacks: `save(key, key_len, value, value_len)` returns 0
+            /// on success; `load(key, key_len, out, cap)` returns the length, -1 when absent or
+            /// -N when N bytes are needed. Values are JSON text.
+            #[no_mangle]
+            pub extern "C" fn runtara_set_checkpoint_store(
+                save: runtara_workflow_stdlib::embedded::SaveFn,
+                load: runtara_workflow_stdlib::embedded::LoadFn,
+            ) {
+                runtara_workflow_stdlib::embedded::set_checkpoint_store(save, load)
+            }
         }
     } else {
         quote! {

@@ -219,6 +219,15 @@ extern "C" {
  * RUNTARA_BAD_INPUT, or -N when the result needs N bytes and cap is smaller. */
 int32_t runtara_run(const uint8_t *input, size_t len, uint8_t *out, size_t cap);
 
+/* Checkpoint store callbacks (checkpoint-as-memo: a rerun returns stored step outputs
+ * without redoing their side effects). Values are JSON text. Without callbacks,
+ * checkpoints live in RAM for as long as the firmware runs.
+ * save: returns 0 on success. load: returns the value length, -1 when absent, or -N when
+ * N bytes are needed and cap is smaller. */
+typedef int32_t (*runtara_save_fn)(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len);
+typedef int32_t (*runtara_load_fn)(const uint8_t *key, size_t key_len, uint8_t *out, size_t cap);
+void runtara_set_checkpoint_store(runtara_save_fn save, runtara_load_fn load);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,13 +1,16 @@
 //! runtara-sdk: the durable-protocol client (DESIGN §6).
 //!
-//! [`SdkBackend`] is what the workflow runtime talks to for checkpoints and signals. This
-//! first cut ships the [`Stateless`] backend (no durable state: every checkpoint is a miss);
-//! the http, local SQLite, browser and embedded backends come with the durability work.
+//! [`SdkBackend`] is what the workflow runtime talks to for checkpoints and signals
+//! (checkpoint-as-memo: a step whose checkpoint exists is not run again). Backends so far:
+//! [`Stateless`] (nothing stored) and [`MemoryStore`] (a map in RAM — the embedded
+//! target's store). The http, local SQLite and browser backends come with the durability
+//! work.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use serde_json::Value;
 
@@ -25,8 +28,10 @@ pub struct SdkError(pub String);
 
 /// The durable-state protocol seen from a running workflow.
 pub trait SdkBackend {
+    /// The state stored under `checkpoint_id`, if any.
+    fn load(&mut self, checkpoint_id: &str) -> Result<Option<Value>, SdkError>;
     /// Stores `state` under `checkpoint_id` unless present; returns the stored state when
-    /// it was already there (checkpoint-as-memo), else `None`.
+    /// it was already there (checkpoint-as-memo, first write wins), else `None`.
     fn checkpoint(&mut self, checkpoint_id: &str, state: &Value) -> Result<Option<Value>, SdkError>;
     /// Pending control signal, if any.
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError>;
@@ -37,11 +42,71 @@ pub trait SdkBackend {
 pub struct Stateless;
 
 impl SdkBackend for Stateless {
+    fn load(&mut self, _id: &str) -> Result<Option<Value>, SdkError> {
+        Ok(None)
+    }
+
     fn checkpoint(&mut self, _id: &str, _state: &Value) -> Result<Option<Value>, SdkError> {
         Ok(None)
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
         Ok(None)
+    }
+}
+
+/// Checkpoints in a map (RAM): first write wins.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    entries: BTreeMap<String, Value>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub const fn new() -> Self {
+        MemoryStore { entries: BTreeMap::new() }
+    }
+
+    /// Number of stored checkpoints.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl SdkBackend for MemoryStore {
+    fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
+        Ok(self.entries.get(id).cloned())
+    }
+
+    fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
+        if let Some(existing) = self.entries.get(id) {
+            return Ok(Some(existing.clone()));
+        }
+        self.entries.insert(String::from(id), state.clone());
+        Ok(None)
+    }
+
+    fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn memory_store_is_first_write_wins() {
+        let mut s = MemoryStore::new();
+        assert_eq!(s.load("a").unwrap(), None);
+        assert_eq!(s.checkpoint("a", &json!(1)).unwrap(), None);
+        assert_eq!(s.checkpoint("a", &json!(2)).unwrap(), Some(json!(1)));
+        assert_eq!(s.load("a").unwrap(), Some(json!(1)));
     }
 }

@@ -6,6 +6,10 @@
 //!   through semihosting (success or failure — semihosting carries no other codes).
 //! - [`run_buffer`]: the C-ABI entry for linking into existing firmware
 //!   (`runtara_run(input, len, out, cap)`), returning the DESIGN §5 exit codes.
+//! - Checkpoints (DESIGN §6) go to a RAM store that lives as long as the firmware runs, or
+//!   to the `save`/`load` callbacks registered with [`set_checkpoint_store`]
+//!   (`runtara_set_checkpoint_store`), so firmware can keep them in flash: a rerun of
+//!   `runtara_run` then returns stored step outputs without redoing their side effects.
 //!
 //! Events go to semihosting stderr as JSON lines (at exit, `firmware_stats` carries
 //! `heap_peak_bytes`); the clock is semihosting `SYS_CLOCK` (centiseconds since start),
@@ -16,7 +20,11 @@ use core::mem::MaybeUninit;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use core::cell::{Cell, RefCell};
+
 use alloc::boxed::Box;
+use critical_section::Mutex;
+use runtara_sdk::{MemoryStore, SdkBackend, SdkError, Signal};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use cortex_m_semihosting::{debug, hio, syscall};
@@ -105,6 +113,86 @@ impl WorkflowRuntime for EmbeddedRuntime {
     }
 }
 
+/// `save(key, key_len, value, value_len) -> 0 on success`.
+pub type SaveFn = unsafe extern "C" fn(*const u8, usize, *const u8, usize) -> i32;
+/// `load(key, key_len, out, cap) -> length`, `-1` when absent, `-N` when `N` bytes are needed.
+pub type LoadFn = unsafe extern "C" fn(*const u8, usize, *mut u8, usize) -> i32;
+
+static RAM_STORE: Mutex<RefCell<MemoryStore>> = Mutex::new(RefCell::new(MemoryStore::new()));
+static CALLBACKS: Mutex<Cell<Option<(SaveFn, LoadFn)>>> = Mutex::new(Cell::new(None));
+
+/// Registers the firmware's checkpoint callbacks (replacing the RAM store).
+pub fn set_checkpoint_store(save: SaveFn, load: LoadFn) {
+    critical_section::with(|cs| CALLBACKS.borrow(cs).set(Some((save, load))));
+}
+
+/// The RAM store shared by every run of this firmware.
+struct RamBackend;
+
+impl SdkBackend for RamBackend {
+    fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
+        critical_section::with(|cs| RAM_STORE.borrow(cs).borrow_mut().load(id))
+    }
+
+    fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
+        critical_section::with(|cs| RAM_STORE.borrow(cs).borrow_mut().checkpoint(id, state))
+    }
+
+    fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
+        Ok(None)
+    }
+}
+
+/// Checkpoints through the firmware's C callbacks; values are JSON text.
+struct CallbackBackend {
+    save: SaveFn,
+    load: LoadFn,
+}
+
+impl SdkBackend for CallbackBackend {
+    fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
+        let mut buf = alloc::vec![0u8; 1024];
+        loop {
+            // SAFETY: the callback contract: key and buffer are valid for the given lengths.
+            let n = unsafe { (self.load)(id.as_ptr(), id.len(), buf.as_mut_ptr(), buf.len()) };
+            match n {
+                -1 => return Ok(None),
+                n if n < -1 => buf.resize((-n) as usize, 0),
+                n => {
+                    let text = &buf[..(n as usize).min(buf.len())];
+                    return serde_json::from_slice(text)
+                        .map(Some)
+                        .map_err(|e| SdkError(alloc::format!("stored checkpoint '{id}' is not JSON: {e}")));
+                }
+            }
+        }
+    }
+
+    fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
+        if let Some(existing) = self.load(id)? {
+            return Ok(Some(existing));
+        }
+        let text = state.to_string();
+        // SAFETY: key and value are valid for the given lengths during the call.
+        let rc = unsafe { (self.save)(id.as_ptr(), id.len(), text.as_ptr(), text.len()) };
+        if rc != 0 {
+            return Err(SdkError(alloc::format!("the save callback returned {rc}")));
+        }
+        Ok(None)
+    }
+
+    fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
+        Ok(None)
+    }
+}
+
+fn backend() -> Box<dyn SdkBackend> {
+    match critical_section::with(|cs| CALLBACKS.borrow(cs).get()) {
+        Some((save, load)) => Box::new(CallbackBackend { save, load }),
+        None => Box::new(RamBackend),
+    }
+}
+
 fn read_input() -> Vec<u8> {
     let name = "runtara-input.json\0";
     // SAFETY: the name is NUL-terminated; mode 0 is "r"; the length excludes the NUL.
@@ -181,7 +269,7 @@ fn execute(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, F
         }
     };
     let mut scope = root_scope(meta, input, None, None);
-    let mut cx = Ctx::new(Box::new(EmbeddedRuntime), meta.track_events);
+    let mut cx = Ctx::with_backend(Box::new(EmbeddedRuntime), backend(), meta.track_events);
     match run(&mut cx, &mut scope) {
         Ok(v) => {
             *out = v.to_string();

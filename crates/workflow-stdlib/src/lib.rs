@@ -46,7 +46,7 @@ pub mod prelude {
     pub use crate::cond;
     pub use crate::failure::Failure;
     pub use crate::mapping::{composite_array, composite_object, input_mapping, lit, reference, Hint};
-    pub use crate::runtime::{run_step, Ctx, StepInfo};
+    pub use crate::runtime::{run_durable_step, run_step, Ctx, StepInfo};
     pub use crate::scope::Scope;
     pub use crate::steps;
     #[cfg(feature = "std")]

@@ -35,6 +35,9 @@ pub type Task = Box<dyn FnOnce(&mut Ctx) -> Result<Value, Failure> + Send>;
 #[derive(Debug, Clone, Copy)]
 pub struct StepInfo {
     pub id: &'static str,
+    /// Checkpoint the step's envelope (Agent, Split, EmbedWorkflow, Delay in durable
+    /// graphs; dsl-spec §8.10).
+    pub durable: bool,
     /// Display name; envelopes default it to `"Unnamed"` (dsl-spec §7.0).
     pub name: Option<&'static str>,
     pub step_type: &'static str,
@@ -67,17 +70,25 @@ impl StepInfo {
     }
 }
 
-/// Per-run context: the platform runtime plus workflow-wide settings.
+/// Per-run context: the platform runtime, the checkpoint backend and workflow-wide
+/// settings.
 pub struct Ctx {
     pub rt: Box<dyn WorkflowRuntime>,
+    /// Where checkpoints go (DESIGN §6).
+    pub backend: Box<dyn runtara_sdk::SdkBackend>,
     /// Emit `step_debug_start` / `step_debug_end` (wrapper `trackEvents`, dsl-spec §8.11).
     pub track_events: bool,
 }
 
 impl Ctx {
-    /// A context over `rt`.
+    /// A context over `rt` without durable state.
     pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: bool) -> Self {
-        Ctx { rt, track_events }
+        Ctx { rt, backend: Box::new(runtara_sdk::Stateless), track_events }
+    }
+
+    /// A context over `rt` checkpointing to `backend`.
+    pub fn with_backend(rt: Box<dyn WorkflowRuntime>, backend: Box<dyn runtara_sdk::SdkBackend>, track_events: bool) -> Self {
+        Ctx { rt, backend, track_events }
     }
 
     /// Runs `tasks` and returns their results in task order (DESIGN §3
@@ -115,6 +126,8 @@ impl Ctx {
                     .map(|task| {
                         let rt = self.rt.fork().expect("checked by the caller");
                         let track_events = self.track_events;
+                        // Threads start without durable state: parallel Split items are not
+                        // checkpointed individually (the Split's own envelope is).
                         s.spawn(move || task(&mut Ctx::new(rt, track_events)))
                     })
                     .collect();
@@ -163,6 +176,51 @@ pub fn run_step<T>(
     };
     debug_end(cx, scope, info, started, outputs);
     result
+}
+
+/// Runs a checkpointed step (checkpoint-as-memo, DESIGN §6): when the backend holds the
+/// step's envelope under its checkpoint id, the envelope is restored and the body does not
+/// run; otherwise the body runs and its envelope is checkpointed. Failures are never
+/// checkpointed. Non-durable steps just run.
+pub fn run_durable_step(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    if !info.durable {
+        return run_step(cx, scope, info, body);
+    }
+    let id = checkpoint_id(scope, info.id);
+    let store_error = |e: runtara_sdk::SdkError| Failure::msg(alloc::format!("checkpoint store failed for '{id}': {}", e.0)).at(info.id);
+    if let Some(envelope) = cx.backend.load(&id).map_err(store_error)? {
+        scope.store(info.id, envelope);
+        return Ok(());
+    }
+    run_step(cx, scope, info, body)?;
+    if let Some(envelope) = scope.steps.get(info.id) {
+        cx.backend.checkpoint(&id, envelope).map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// The deterministic checkpoint id of a step: `<prefix>::<stepId>` plus `::i_j` for the
+/// loop indices, where the prefix is `_cache_key_prefix` inside children, else
+/// `_workflow_id` (dsl-spec §8.10).
+pub fn checkpoint_id(scope: &Scope, step_id: &str) -> alloc::string::String {
+    let prefix = scope
+        .variables
+        .get("_cache_key_prefix")
+        .or_else(|| scope.variables.get("_workflow_id"))
+        .and_then(Value::as_str)
+        .unwrap_or("root");
+    let mut id = alloc::format!("{prefix}::{step_id}");
+    if let Some(indices) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
+        id.push_str("::");
+        id.push_str(&parts.join("_"));
+    }
+    id
 }
 
 fn debug_start(cx: &mut Ctx, scope: &Scope, info: &StepInfo, now: u64) {

@@ -21,8 +21,8 @@ use crate::{target, CodegenError, CodegenOptions};
 
 /// The complete artifact crate root as tokens.
 pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<TokenStream, CodegenError> {
-    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, child_fns: BTreeMap::new() };
-    let root = e.graph_fn(graph, "root", "")?;
+    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, current_durable: false, child_fns: BTreeMap::new() };
+    let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
     let (main, crate_attrs) = if opts.target.is_hosted() {
         (target::hosted_main(&opts.workflow_id, opts.track_events, &declared), quote!())
@@ -90,6 +90,8 @@ pub(crate) struct Emitter<'o> {
     pub opts: &'o CodegenOptions,
     /// Input mapping JSON of the step being emitted (debug events only).
     pub current_mapping: Option<String>,
+    /// Whether the step being emitted checkpoints its envelope.
+    pub current_durable: bool,
     /// Emitted child workflows: key → (graph fn, declared-variables fn).
     pub child_fns: BTreeMap<runtara_dsl::closure::ChildKey, (Ident, Ident)>,
 }
@@ -106,6 +108,8 @@ pub(crate) struct Level<'g> {
     pub names: BTreeMap<&'g str, StepNames>,
     /// JSON pointer of the graph object (`""` for the root).
     pub pointer: String,
+    /// The graph's `durable` setting (inherited when absent; dsl-spec §1.2).
+    pub durable: bool,
 }
 
 impl Level<'_> {
@@ -128,8 +132,9 @@ impl<'o> Emitter<'o> {
         self.opts.target.is_hosted()
     }
 
-    /// Emits the function of one graph level and returns its name.
-    pub fn graph_fn(&mut self, graph: &ExecutionGraph, label: &str, pointer: &str) -> Result<Ident, CodegenError> {
+    /// Emits the function of one graph level and returns its name. `inherited_durable` is
+    /// the enclosing graph's durability.
+    pub fn graph_fn(&mut self, graph: &ExecutionGraph, label: &str, pointer: &str, inherited_durable: bool) -> Result<Ident, CodegenError> {
         let view = GraphView::new(graph);
         if !graph.steps.contains_key(&graph.entry_point) {
             return Err(unsupported(None, format!("{pointer}/entryPoint"), "entry-point",
@@ -156,7 +161,8 @@ impl<'o> Emitter<'o> {
                 info: quote::format_ident!("{}", sanitize("STEP", n, id).to_string().to_uppercase()),
             });
         }
-        let level = Level { view, names, pointer: pointer.to_string() };
+        let durable = graph.durable.unwrap_or(inherited_durable);
+        let level = Level { view, names, pointer: pointer.to_string(), durable };
         for (id, step) in &graph.steps {
             self.step_fn(&level, id, step)?;
         }

@@ -26,6 +26,15 @@ impl Emitter<'_> {
         };
         let step_type = step.step_type();
         self.current_mapping = None;
+        // dsl-spec §8.10: the graph's setting, which a step may turn off for itself.
+        let own = match step {
+            Step::Agent(s) => Some(s.durable),
+            Step::Split(s) => Some(s.durable),
+            Step::EmbedWorkflow(s) => Some(s.durable),
+            Step::Delay(s) => Some(s.durable),
+            _ => None,
+        };
+        self.current_durable = own.is_some_and(|d| lv.durable && d != Some(false));
         if self.opts.track_events {
             let m = match step {
                 Step::Finish(s) => s.input_mapping.as_ref(),
@@ -79,7 +88,7 @@ impl Emitter<'_> {
                         rate_limit_budget_ms: #budget,
                         required: &[#(#required),*],
                     };
-                    run_step(cx, scope, &#info, |cx, scope| {
+                    run_durable_step(cx, scope, &#info, |cx, scope| {
                         let input = #m;
                         steps::agent(cx, scope, &#info, &CALL, input, agents::#module::#cap)
                     })
@@ -188,14 +197,14 @@ impl Emitter<'_> {
             Step::Delay(s) => {
                 let d = mapping_value(&s.duration_ms, hosted).map_err(err)?;
                 (quote!(Result<(), Failure>), quote! {
-                    run_step(cx, scope, &#info, |cx, scope| {
+                    run_durable_step(cx, scope, &#info, |cx, scope| {
                         let duration = #d;
                         steps::delay(cx, scope, &#info, duration)
                     })
                 })
             }
             Step::Split(s) => {
-                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"))?;
+                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"), lv.durable)?;
                 let Some(cfg) = &s.config else {
                     let msg = format!("Split step '{id}' config missing value");
                     self.push(id, func, info, &doc, name, step_type, quote!(Result<(), Failure>), quote!(Err(Failure::msg(#msg).at(#id))));
@@ -239,7 +248,7 @@ impl Emitter<'_> {
                         input_schema: #ins,
                         output_schema: #outs,
                     };
-                    run_step(cx, scope, &#info, |cx, scope| {
+                    run_durable_step(cx, scope, &#info, |cx, scope| {
                         let value = #value;
                         let variables = #vars;
                         steps::split(cx, scope, &#info, &CONFIG, value, variables, #body)
@@ -247,7 +256,7 @@ impl Emitter<'_> {
                 })
             }
             Step::While(s) => {
-                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"))?;
+                let body = self.graph_fn(&s.subgraph, id, &format!("{ptr}/subgraph"), lv.durable)?;
                 let c = condition(&s.condition, hosted).map_err(err)?;
                 let cfg = s.config.as_ref();
                 let vars = input_mapping(cfg.and_then(|c| c.variables.as_ref()), hosted).map_err(err)?;
@@ -282,7 +291,7 @@ impl Emitter<'_> {
                         retry_delay_ms: #retry_delay,
                         required_inputs: &[#(#required),*],
                     };
-                    run_step(cx, scope, &#info, |cx, scope| {
+                    run_durable_step(cx, scope, &#info, |cx, scope| {
                         let data = #m;
                         steps::embed(cx, scope, &#info, &CALL, data, #child_fn, #vars_fn)
                     })
@@ -313,7 +322,7 @@ impl Emitter<'_> {
         let graph_ident = crate::ident::sanitize("graph_child", self.child_fns.len() + 1, &key.0);
         self.child_fns.insert(key.clone(), (graph_ident.clone(), vars_fn.clone()));
         let body_fn = self
-            .graph_fn(&child, &label, &format!("child:{}@{}", key.0, key.1))
+            .graph_fn(&child, &label, &format!("child:{}@{}", key.0, key.1), true)
             .map_err(|e| e.to_string())?;
         let vars = super::declared_variables(&child).to_string();
         let doc = format!(" Child workflow `{}` (version {}).", key.0, key.1);
@@ -342,12 +351,13 @@ impl Emitter<'_> {
         ret: TokenStream,
         body: TokenStream,
     ) {
+        let durable = self.current_durable;
         let mapping = match self.current_mapping.take() {
             Some(m) => quote!(Some(#m)),
             None => quote!(None),
         };
         self.items.push(quote! {
-            const #info: StepInfo = StepInfo { id: #step_id, name: #name, step_type: #step_type, input_mapping: #mapping };
+            const #info: StepInfo = StepInfo { id: #step_id, durable: #durable, name: #name, step_type: #step_type, input_mapping: #mapping };
 
             #[doc = #doc]
             fn #func(cx: &mut Ctx, scope: &mut Scope) -> #ret {
