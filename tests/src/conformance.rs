@@ -224,10 +224,11 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     if verdict != Verdict::Pass || !case.needs.iter().any(|n| n == "events") {
         return verdict;
     }
+    // Workflow events only: artifact-level reports (firmware_stats) are not the workflow's.
     let events: Vec<Value> = String::from_utf8_lossy(&run.stderr)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("event").is_some())
+        .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats"))
         .collect();
     check_events(&case.side_effects, &events)
 }
