@@ -14,6 +14,7 @@
 
 extern crate alloc;
 
+pub mod dates;
 pub mod error;
 pub mod jsonpath;
 pub mod transform;
@@ -69,6 +70,11 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("utils", "calculate", &[req("expression"), opt("variables"), opt("enable_rounding"), opt("decimal_places")]),
     cap_std("utils", "get-current-iso-datetime", &[]),
     cap_std("utils", "get-current-unix-timestamp", &[]),
+    cap_std("utils", "get-current-formatted-datetime", &[req("format")]),
+    cap_std("utils", "delay-in-ms", &[req("delay_value")]),
+    cap("utils", "format-date-from-iso", &[req("iso_date"), req("target_format")]),
+    cap("utils", "iso-to-unix-timestamp", &[req("iso_date")]),
+    cap_std("utils", "country-name-to-iso-code", &[req("country_name"), opt("code_type")]),
     cap("transform", "extract", &[req("value"), req("property_path")]),
     cap("transform", "get-value-by-path", &[opt("value"), opt("property_path")]),
     cap("transform", "set-value-by-path", &[opt("target"), opt("property_path"), opt("value")]),
@@ -83,6 +89,9 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("transform", "array-length", &[opt("value")]),
     cap("transform", "ensure-array", &[opt("value")]),
     cap("transform", "sort", &[opt("value"), opt("property_path"), opt("ascending")]),
+    cap("transform", "filter-non-values", &[req("value"), opt("property_path"), opt("filter_empty_strings"),
+        opt("filter_null_values"), opt("filter_blank_strings"), opt("filter_zero_values")]),
+    cap("transform", "filter", &[opt("value"), req("property_path"), req("match_values"), opt("match_condition")]),
 ];
 
 /// Finds a catalogue entry; `agent` is compared case-insensitively with `_` ≡ `-`.

@@ -221,6 +221,56 @@ fn compare(a: &Value, b: &Value) -> core::cmp::Ordering {
     }
 }
 
+fn blank(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+/// `filter-non-values`: `{value: array, property_path?, filter_null_values? (true),
+/// filter_empty_strings? (true), filter_blank_strings? (false), filter_zero_values? (false)}`
+/// → `{items, count, removed_count}`; the test looks at `property_path` of each element
+/// when given, else at the element.
+pub fn filter_non_values(input: &Value) -> Result<Value, Value> {
+    let items = array_of(input, "value")?;
+    let flag = |k: &str, d: bool| field(input, k).as_bool().unwrap_or(d);
+    let (nulls, empties, blanks, zeros) =
+        (flag("filter_null_values", true), flag("filter_empty_strings", true), flag("filter_blank_strings", false), flag("filter_zero_values", false));
+    let path = field(input, "property_path").as_str().unwrap_or("");
+    let kept: Vec<Value> = items
+        .iter()
+        .filter(|it| {
+            let v = if path.is_empty() { Some(*it) } else { jsonpath::get(it, path) };
+            match v {
+                None | Some(Value::Null) => !nulls,
+                Some(Value::String(s)) if s.is_empty() => !empties,
+                Some(v) if blank(v) => !blanks,
+                Some(Value::Number(n)) if n.as_f64() == Some(0.0) => !zeros,
+                _ => true,
+            }
+        })
+        .cloned()
+        .collect();
+    Ok(json!({ "count": kept.len(), "removed_count": items.len() - kept.len(), "items": kept }))
+}
+
+/// `filter`: `{value: array, property_path, match_values: array, match_condition?
+/// ("include" default | "exclude")}` → `{items, count, removed_count}`: keeps elements
+/// whose value at `property_path` is (include) or is not (exclude) one of `match_values`.
+pub fn filter(input: &Value) -> Result<Value, Value> {
+    let items = array_of(input, "value")?;
+    let path = field(input, "property_path").as_str().unwrap_or("");
+    let wanted = array_of(input, "match_values")?;
+    let exclude = field(input, "match_condition").as_str() == Some("exclude");
+    let kept: Vec<Value> = items
+        .iter()
+        .filter(|it| {
+            let v = jsonpath::get(it, path).unwrap_or(&Value::Null);
+            wanted.contains(v) != exclude
+        })
+        .cloned()
+        .collect();
+    Ok(json!({ "count": kept.len(), "removed_count": items.len() - kept.len(), "items": kept }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +293,15 @@ mod tests {
     fn from_json_string_parses_or_fails_permanently() {
         assert_eq!(from_json_string(&json!({"value": "[1,2]"})).unwrap(), json!([1, 2]));
         assert_eq!(from_json_string(&json!({"value": "{"})).unwrap_err()["category"], "permanent");
+    }
+
+    #[test]
+    fn filters() {
+        let out = filter_non_values(&json!({"value": [1, null, "", " ", 0, "x"], "filter_zero_values": true})).unwrap();
+        assert_eq!(out, json!({"items": [1, " ", "x"], "count": 3, "removed_count": 3}));
+        let out = filter(&json!({"value": [{"s": "a"}, {"s": "b"}, {"s": "c"}], "property_path": "$.s",
+            "match_values": ["a", "c"], "match_condition": "exclude"})).unwrap();
+        assert_eq!(out, json!({"items": [{"s": "b"}], "count": 1, "removed_count": 2}));
     }
 
     #[test]

@@ -94,6 +94,34 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+pub use crate::dates::{format_date_from_iso, iso_to_unix_timestamp};
+#[cfg(feature = "std")]
+pub use crate::dates::get_current_formatted_datetime;
+
+/// `delay-in-ms`: `{delay_value}` blocks for that many milliseconds (not durable; use a
+/// Delay step for durable sleeps) → the delay.
+#[cfg(feature = "std")]
+pub fn delay_in_ms(input: &Value) -> Result<Value, Value> {
+    let ms = field(input, "delay_value").as_u64().ok_or_else(|| invalid_input("'delay_value' must be a non-negative integer"))?;
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Ok(json!(ms))
+}
+
+/// `country-name-to-iso-code`: `{country_name, code_type? ("alpha2" default | "alpha3" |
+/// "numeric")}` → the ISO 3166-1 code (names, aliases and codes are accepted).
+#[cfg(feature = "std")]
+pub fn country_name_to_iso_code(input: &Value) -> Result<Value, Value> {
+    use core::str::FromStr;
+    let name = field(input, "country_name").as_str().ok_or_else(|| invalid_input("'country_name' must be a string"))?;
+    let country = celes::Country::from_str(name.trim())
+        .map_err(|_| permanent("UNKNOWN_COUNTRY", alloc::format!("'{name}' is not a known country name or code")))?;
+    Ok(match field(input, "code_type").as_str().unwrap_or("alpha2") {
+        "alpha3" => json!(country.alpha3),
+        "numeric" => json!(country.value),
+        _ => json!(country.alpha2),
+    })
+}
+
 /// `calculate`: `{expression, variables?, enable_rounding?, decimal_places?}` → number.
 ///
 /// The expression supports `+ - * / %`, parentheses, unary minus, numbers and variable
@@ -238,6 +266,14 @@ mod tests {
         assert_eq!(out, json!(2.0));
         let err = calculate(&json!({"expression": "1 / 0"})).unwrap_err();
         assert_eq!(err["code"], "CALCULATION_ERROR");
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn country_codes() {
+        assert_eq!(country_name_to_iso_code(&json!({"country_name": "Germany"})).unwrap(), json!("DE"));
+        assert_eq!(country_name_to_iso_code(&json!({"country_name": "France", "code_type": "alpha3"})).unwrap(), json!("FRA"));
+        assert_eq!(country_name_to_iso_code(&json!({"country_name": "Atlantis"})).unwrap_err()["code"], "UNKNOWN_COUNTRY");
     }
 
     #[test]

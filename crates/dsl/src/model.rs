@@ -312,6 +312,8 @@ impl ConditionOp {
 }
 
 /// A step, discriminated by `stepType` (dsl-spec §7). Each variant rejects unknown keys.
+// Steps are parsed once per compile; boxing the larger variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "stepType")]
 pub enum Step {
@@ -660,7 +662,7 @@ pub struct AiMemory {
 impl Step {
     /// The step's own `id` field.
     pub fn id(&self) -> &str {
-        &self.common().0
+        self.common().0
     }
 
     /// The step's display name, if any.
