@@ -90,6 +90,13 @@ enum Cmd {
         /// Directory of child workflows for a .json workflow (repeatable).
         #[arg(long = "workflows", value_name = "DIR")]
         workflows: Vec<PathBuf>,
+        /// Keep checkpoints in a local SQLite store in DIR (native artifacts): a rerun of the
+        /// same instance resumes, returning finished steps' outputs without redoing them.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Instance id of the run (with --state-dir; default `default`).
+        #[arg(long, value_name = "ID")]
+        instance: Option<String>,
     },
     /// Build (or refresh) the prebuilt workflow stdlib for a target.
     Prebuild {
@@ -130,8 +137,15 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&runtara_dsl::json_schema()).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Cmd::Run { artifact, input, format, target, release, workflows } => {
-            cmd_run(&artifact, input, format, &target, release, workflows)
+        Cmd::Run { artifact, input, format, target, release, workflows, state_dir, instance } => {
+            let mut env = Vec::new();
+            if let Some(d) = state_dir {
+                env.push(("RUNTARA_STATE_DIR".to_string(), d.display().to_string()));
+            }
+            if let Some(i) = instance {
+                env.push(("RUNTARA_INSTANCE_ID".to_string(), i));
+            }
+            cmd_run(&artifact, input, format, &target, release, workflows, env)
         }
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
@@ -256,7 +270,15 @@ fn read_input(input: Option<String>) -> Result<Vec<u8>, String> {
     }
 }
 
-fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &str, release: bool, workflows: Vec<PathBuf>) -> ExitCode {
+fn cmd_run(
+    artifact: &Path,
+    input: Option<String>,
+    format: RunFormat,
+    target: &str,
+    release: bool,
+    workflows: Vec<PathBuf>,
+    env: Vec<(String, String)>,
+) -> ExitCode {
     let path = if artifact.extension().is_some_and(|e| e == "json") {
         let target = match parse_target(target) {
             Ok(t) => t,
@@ -279,7 +301,7 @@ fn cmd_run(artifact: &Path, input: Option<String>, format: RunFormat, target: &s
             return ExitCode::from(2);
         }
     };
-    let run = match run_artifact(&path, &RunRequest { stdin, env: Vec::new() }) {
+    let run = match run_artifact(&path, &RunRequest { stdin, env }) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -2,13 +2,16 @@
 //!
 //! [`SdkBackend`] is what the workflow runtime talks to for checkpoints and signals
 //! (checkpoint-as-memo: a step whose checkpoint exists is not run again). Backends so far:
-//! [`Stateless`] (nothing stored) and [`MemoryStore`] (a map in RAM — the embedded
-//! target's store). The http, local SQLite and browser backends come with the durability
-//! work.
+//! [`Stateless`] (nothing stored), [`MemoryStore`] (a map in RAM — the embedded target's
+//! store) and, with the `local` feature, [`local::LocalStore`] (a SQLite file; native).
+//! The http and browser backends come with the rest of the durability work.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+#[cfg(feature = "local")]
+pub mod local;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

@@ -6,7 +6,9 @@
 //! - completed: output JSON on stdout (or `RUNTARA_OUTPUT_PATH`), exit 0;
 //! - failed: the structured error as one JSON line on stderr, exit 1;
 //! - bad input: a message on stderr, exit 2; suspended: exit 3; cancelled: exit 4.
-//! - events: JSON lines on stderr.
+//! - events: JSON lines on stderr;
+//! - durable state: `RUNTARA_STATE_DIR` (+ `RUNTARA_INSTANCE_ID`) selects the local SQLite
+//!   checkpoint store (native); otherwise the run is stateless.
 
 use std::io::{Read, Write};
 
@@ -93,6 +95,24 @@ fn write_output(v: &Value) -> std::io::Result<()> {
     }
 }
 
+/// The checkpoint backend the environment selects: `RUNTARA_STATE_DIR` → the local SQLite
+/// store for instance `RUNTARA_INSTANCE_ID` (default `default`; native only); else none.
+fn backend() -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match env("RUNTARA_STATE_DIR") {
+        #[cfg(feature = "native")]
+        Some(dir) => {
+            let instance = env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into());
+            runtara_sdk::local::LocalStore::open(std::path::Path::new(&dir), &instance)
+                .map(|s| Box::new(s) as Box<dyn runtara_sdk::SdkBackend>)
+                .map_err(|e| e.0)
+        }
+        #[cfg(not(feature = "native"))]
+        Some(_) => Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only".into()),
+        None => Ok(Box::new(runtara_sdk::Stateless)),
+    }
+}
+
 /// Runs a compiled workflow under the hosted contract and exits the process.
 pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>) -> ! {
     let input = match read_input() {
@@ -103,7 +123,14 @@ pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<
         }
     };
     let mut scope = root_scope(meta, input);
-    let mut cx = Ctx::new(Box::new(HostedRuntime), meta.track_events);
+    let backend = match backend() {
+        Ok(b) => b,
+        Err(msg) => {
+            eprintln!("{}", serde_json::json!({"code": "STATE_STORE_UNAVAILABLE", "message": msg}));
+            std::process::exit(EXIT_FAILED);
+        }
+    };
+    let mut cx = Ctx::with_backend(Box::new(HostedRuntime), backend, meta.track_events);
     let code = match run(&mut cx, &mut scope) {
         Ok(out) => match write_output(&out) {
             Ok(()) => EXIT_COMPLETED,

@@ -1,0 +1,130 @@
+//! Checkpoint-as-memo with the local SQLite store (`--state-dir`, native): a workflow killed
+//! with SIGKILL at random points and relaunched finishes with the output of an
+//! uninterrupted run, and no step that finished before a kill runs again (at-least-once
+//! only for the step in flight).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use runtara_e2e::cli::runtara;
+use serde_json::{json, Value};
+
+const STEPS: usize = 20;
+
+/// `STEPS` Agent steps, each sleeping 30 ms (`utils/delay-in-ms`) and then passing a
+/// running total on.
+fn workflow() -> Value {
+    let mut steps = serde_json::Map::new();
+    let mut plan = Vec::new();
+    for i in 0..STEPS {
+        let prev = if i == 0 { "data.start".to_string() } else { format!("steps.s{}.outputs", i - 1) };
+        steps.insert(format!("w{i}"), json!({"stepType": "Agent", "id": format!("w{i}"), "agentId": "utils",
+            "capabilityId": "delay-in-ms", "inputMapping": {"delay_value": {"valueType": "immediate", "value": 30}}}));
+        steps.insert(format!("s{i}"), json!({"stepType": "Agent", "id": format!("s{i}"), "agentId": "utils",
+            "capabilityId": "calculate", "inputMapping": {
+                "expression": {"valueType": "immediate", "value": format!("t + {i}")},
+                "variables": {"valueType": "composite", "value": {"t": {"valueType": "reference", "value": prev}}}}}));
+        plan.push(json!({"fromStep": format!("w{i}"), "toStep": format!("s{i}")}));
+        let next = if i + 1 == STEPS { "done".to_string() } else { format!("w{}", i + 1) };
+        plan.push(json!({"fromStep": format!("s{i}"), "toStep": next}));
+    }
+    steps.insert("done".into(), json!({"stepType": "Finish", "id": "done", "inputMapping": {
+        "total": {"valueType": "reference", "value": format!("steps.s{}.outputs", STEPS - 1)}}}));
+    json!({"name": "crash test", "entryPoint": "w0", "inputSchema": {"start": {"type": "number"}},
+        "steps": steps, "executionPlan": plan})
+}
+
+struct Launch {
+    killed: bool,
+    started: Vec<String>,
+    stdout: String,
+}
+
+fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Duration>) -> Launch {
+    let mut child = Command::new(artifact)
+        .env("RUNTARA_STATE_DIR", state)
+        .env("RUNTARA_INSTANCE_ID", instance)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
+    let mut killed = false;
+    if let Some(after) = kill_after {
+        std::thread::sleep(after);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed = true;
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let started = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "step_debug_start")
+        .filter_map(|e| e["step_id"].as_str().map(str::to_string))
+        .collect();
+    Launch { killed, started, stdout: String::from_utf8_lossy(&out.stdout).trim().to_string() }
+}
+
+#[test]
+fn sigkilled_runs_resume_without_redoing_finished_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("crash.json");
+    std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
+    let artifact = dir.path().join("crash");
+    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let state = dir.path().join("state");
+    let reference = launch(&artifact, &state, "uninterrupted", None);
+    let expected = reference.stdout.clone();
+    assert_eq!(serde_json::from_str::<Value>(&expected).unwrap(), json!({"total": 191.0}));
+
+    // A cheap deterministic sequence of kill delays (10–150 ms) instead of a rand dependency.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next_delay = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        Duration::from_millis(10 + seed % 140)
+    };
+    let mut kills = 0;
+    let mut instance_no = 0;
+    while kills < 50 {
+        instance_no += 1;
+        let instance = format!("crash-{instance_no}");
+        let mut launches = Vec::new();
+        loop {
+            let l = launch(&artifact, &state, &instance, Some(next_delay()));
+            let done = !l.killed;
+            kills += usize::from(l.killed);
+            launches.push(l);
+            if done {
+                break;
+            }
+            assert!(launches.len() < 200, "no progress across relaunches");
+        }
+        assert_eq!(launches.last().unwrap().stdout, expected, "instance {instance}");
+        // Each step runs once, plus once more for every launch killed while it was in flight.
+        let mut runs: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut in_flight: BTreeMap<&str, usize> = BTreeMap::new();
+        for l in &launches {
+            for s in &l.started {
+                *runs.entry(s).or_default() += 1;
+            }
+            if let (true, Some(last)) = (l.killed, l.started.last()) {
+                *in_flight.entry(last).or_default() += 1;
+            }
+        }
+        assert_eq!(runs.len(), 2 * STEPS + 1, "every step ran: {runs:?}");
+        for (step, n) in &runs {
+            let allowed = 1 + in_flight.get(step).copied().unwrap_or(0);
+            assert!(*n <= allowed, "step {step} ran {n} times, allowed {allowed} (instance {instance})");
+        }
+    }
+}
