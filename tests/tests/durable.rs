@@ -128,3 +128,26 @@ fn sigkilled_runs_resume_without_redoing_finished_steps() {
         }
     }
 }
+
+/// A durable Delay keeps its deadline: killed mid-sleep and relaunched after the deadline,
+/// the run goes straight on.
+#[test]
+fn durable_sleep_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sleep.json");
+    std::fs::write(&src, r#"{"entryPoint":"nap","steps":{
+        "nap":{"stepType":"Delay","id":"nap","durationMs":{"valueType":"immediate","value":1500}},
+        "done":{"stepType":"Finish","id":"done","inputMapping":{"slept":{"valueType":"reference","value":"steps.nap.duration_ms"}}}},
+        "executionPlan":[{"fromStep":"nap","toStep":"done"}]}"#).unwrap();
+    let artifact = dir.path().join("sleep");
+    let o = runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = dir.path().join("state");
+    let first = launch(&artifact, &state, "nap", Some(Duration::from_millis(300)));
+    assert!(first.killed, "the first launch must be killed during the sleep");
+    std::thread::sleep(Duration::from_millis(1400)); // past the stored deadline
+    let started = std::time::Instant::now();
+    let second = launch(&artifact, &state, "nap", None);
+    assert_eq!(second.stdout, r#"{"slept":1500}"#);
+    assert!(started.elapsed() < Duration::from_millis(1000), "slept again: {:?}", started.elapsed());
+}

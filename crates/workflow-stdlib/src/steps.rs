@@ -374,7 +374,9 @@ pub fn group_by(scope: &mut Scope, info: &StepInfo, value: Value, key: &[&str], 
 }
 
 /// Delay (dsl-spec §7.12): the duration must be a number (floats truncate, negatives are 0).
-/// Stores `{…, duration_ms}` (no `outputs`).
+/// Stores `{…, duration_ms}` (no `outputs`). In a durable step the deadline is
+/// checkpointed first (`<checkpoint id>::sleep`), so a process killed during the sleep and
+/// relaunched sleeps only for what is left — or not at all once the deadline has passed.
 pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) -> Result<(), Failure> {
     let ms = match &duration {
         Value::Number(n) => n.as_u64().unwrap_or_else(|| n.as_f64().map_or(0, |f| f.max(0.0) as u64)),
@@ -386,7 +388,19 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
             )))
         }
     };
-    cx.rt.sleep_ms(ms);
+    let now = cx.rt.now_ms();
+    let mut deadline = now.saturating_add(ms);
+    if info.durable {
+        let id = format!("{}::sleep", crate::runtime::checkpoint_id(scope, info.id));
+        let stored = cx
+            .backend
+            .checkpoint(&id, &json!({ "deadline_ms": deadline }))
+            .map_err(|e| Failure::msg(format!("checkpoint store failed for '{id}': {}", e.0)))?;
+        if let Some(d) = stored.as_ref().and_then(|v| v["deadline_ms"].as_u64()) {
+            deadline = d;
+        }
+    }
+    cx.rt.sleep_ms(deadline.saturating_sub(now));
     let mut extra = Map::new();
     extra.insert("duration_ms".into(), Value::from(ms));
     scope.store(info.id, info.envelope(extra));
