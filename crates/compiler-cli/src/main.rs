@@ -98,6 +98,21 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
     },
+    /// Deliver a custom signal (WaitForSignal) to an instance's local state store.
+    Signal {
+        /// The instance id (as given to `run --instance`).
+        instance: String,
+        /// The signal id the WaitForSignal step waits for
+        /// (`<instance>/<workflow>/<step>[/[indices]]`, see its `external_input_requested` event).
+        #[arg(long = "custom", value_name = "SIGNAL_ID")]
+        custom: String,
+        /// The payload JSON.
+        #[arg(long, default_value = "null")]
+        payload: String,
+        /// The local state store of the run (`run --state-dir`).
+        #[arg(long, value_name = "DIR")]
+        state_dir: PathBuf,
+    },
     /// Build (or refresh) the prebuilt workflow stdlib for a target.
     Prebuild {
         #[arg(long, default_value = "native")]
@@ -147,6 +162,7 @@ fn main() -> ExitCode {
             }
             cmd_run(&artifact, input, format, &target, release, workflows, env)
         }
+        Cmd::Signal { instance, custom, payload, state_dir } => cmd_signal(&instance, &custom, &payload, &state_dir),
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
                 eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
@@ -252,6 +268,24 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn cmd_signal(instance: &str, signal_id: &str, payload: &str, state_dir: &Path) -> ExitCode {
+    let payload: serde_json::Value = match serde_json::from_str(payload) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: --payload is not JSON: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let sent = runtara_sdk::local::LocalStore::open(state_dir, instance).and_then(|mut s| s.send_signal(signal_id, &payload));
+    match sent {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.0);
+            ExitCode::from(1)
+        }
     }
 }
 

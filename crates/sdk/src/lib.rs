@@ -38,6 +38,14 @@ pub trait SdkBackend {
     fn checkpoint(&mut self, checkpoint_id: &str, state: &Value) -> Result<Option<Value>, SdkError>;
     /// Pending control signal, if any.
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError>;
+    /// Whether custom signals can reach this run (WaitForSignal, dsl-spec §7.13).
+    fn receives_signals(&self) -> bool {
+        false
+    }
+    /// The payload of custom signal `signal_id`, if it has been delivered.
+    fn custom_signal(&mut self, _signal_id: &str) -> Result<Option<Value>, SdkError> {
+        Ok(None)
+    }
 }
 
 /// No durable state: nothing is stored, nothing is pending.

@@ -36,7 +36,13 @@ impl LocalStore {
                  checkpoint_id TEXT NOT NULL,
                  state TEXT NOT NULL,
                  created_at_ms INTEGER NOT NULL,
-                 PRIMARY KEY (instance_id, checkpoint_id))",
+                 PRIMARY KEY (instance_id, checkpoint_id));
+             CREATE TABLE IF NOT EXISTS signals (
+                 instance_id TEXT NOT NULL,
+                 signal_id TEXT NOT NULL,
+                 payload TEXT NOT NULL,
+                 created_at_ms INTEGER NOT NULL,
+                 PRIMARY KEY (instance_id, signal_id))",
         )
         .map_err(err)?;
         Ok(LocalStore { db, instance: instance.into() })
@@ -74,6 +80,37 @@ impl SdkBackend for LocalStore {
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
         Ok(None)
+    }
+
+    fn receives_signals(&self) -> bool {
+        true
+    }
+
+    fn custom_signal(&mut self, signal_id: &str) -> Result<Option<Value>, SdkError> {
+        let text: Option<String> = self
+            .db
+            .query_row(
+                "SELECT payload FROM signals WHERE instance_id = ?1 AND signal_id = ?2",
+                params![self.instance, signal_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        text.map(|t| serde_json::from_str(&t).map_err(err)).transpose()
+    }
+}
+
+impl LocalStore {
+    /// Delivers custom signal `signal_id` with `payload` to this instance (first delivery
+    /// wins). Used by `runtara signal --state-dir`.
+    pub fn send_signal(&mut self, signal_id: &str, payload: &Value) -> Result<(), SdkError> {
+        self.db
+            .execute(
+                "INSERT OR IGNORE INTO signals (instance_id, signal_id, payload, created_at_ms) VALUES (?1, ?2, ?3, 0)",
+                params![self.instance, signal_id, payload.to_string()],
+            )
+            .map_err(err)?;
+        Ok(())
     }
 }
 

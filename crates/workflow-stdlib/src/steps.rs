@@ -815,3 +815,105 @@ pub fn embed(
         attempt += 1;
     }
 }
+
+/// Static WaitForSignal settings (dsl-spec §7.13).
+#[derive(Debug, Clone, Copy)]
+pub struct WaitConfig {
+    /// Milliseconds between polls (default 1000).
+    pub poll_interval_ms: u64,
+    /// `action.key`, when non-blank.
+    pub action_key: Option<&'static str>,
+    /// `responseSchema` as JSON text (informational), when given.
+    pub response_schema: Option<&'static str>,
+}
+
+/// WaitForSignal (dsl-spec §7.13): emits `external_input_requested`, runs `on_wait` once,
+/// then polls the state store for the custom signal
+/// `<instance>/<workflow>/<step>[/[i,j]]` until it arrives (envelope `{…, signal_id,
+/// outputs: payload}`) or `timeout` passes (`WAIT_TIMEOUT`, routable to onError). A run
+/// whose store cannot receive signals waits out the timeout, or fails at once when there
+/// is none.
+#[allow(clippy::too_many_arguments)]
+pub fn wait_for_signal(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &WaitConfig,
+    timeout: Value,
+    correlation: Value,
+    context: Value,
+    on_wait: Option<GraphFn>,
+) -> Result<(), Failure> {
+    let timeout_ms = match &timeout {
+        Value::Null => None,
+        Value::Number(n) => Some(n.as_u64().unwrap_or_else(|| n.as_f64().map_or(0, |f| f.max(0.0) as u64))),
+        other => {
+            return Err(Failure::msg(format!(
+                "WaitForSignal step '{}': timeoutMs must be a number, got: {}",
+                info.id,
+                crate::value::to_json(other)
+            )))
+        }
+    };
+    let var = |k: &str| scope.variables.get(k).and_then(Value::as_str).map(String::from);
+    let instance = var("_instance_id").unwrap_or_else(|| "unknown".into());
+    let step_part = match var("_cache_key_prefix") {
+        Some(p) => format!("{p}::{}", info.id),
+        None => String::from(info.id),
+    };
+    let mut signal_id = format!("{instance}/{}/{step_part}", var("_workflow_id").unwrap_or_else(|| "root".into()));
+    if let Some(ix) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        signal_id.push('/');
+        signal_id.push_str(&crate::value::to_json(&Value::Array(ix.clone())));
+    }
+    let schema = cfg.response_schema.map(crate::mapping::lit).unwrap_or(Value::Null);
+    cx.emit("external_input_requested", json!({
+        "type": "external_input_requested", "signal_id": signal_id, "step_id": info.id,
+        "step_name": info.display_name(), "response_schema": schema, "action_key": cfg.action_key,
+        "correlation": correlation, "context": context,
+    }));
+    if let Some(graph) = on_wait {
+        let mut vars = scope.variables.clone();
+        vars.insert("_signal_id".into(), Value::String(signal_id.clone()));
+        let mut wait_scope = Scope::new(scope.data.clone(), vars);
+        if let Err(f) = graph(cx, &mut wait_scope) {
+            let mut failure = Failure::msg(format!("WaitForSignal step '{}' on_wait failed: {}", info.id, f.text()));
+            failure.fatal = true;
+            return Err(failure);
+        }
+    }
+    if !cx.backend.receives_signals() && timeout_ms.is_none() {
+        return Err(Failure::msg(format!(
+            "WaitForSignal step '{}' waits for signal '{signal_id}', but this run has no state store that can receive it; run it with a state store (runtara run --state-dir DIR)",
+            info.id
+        )));
+    }
+    let started = cx.rt.now_ms();
+    loop {
+        let payload = cx
+            .backend
+            .custom_signal(&signal_id)
+            .map_err(|e| Failure::msg(format!("signal store failed for '{signal_id}': {}", e.0)))?;
+        if let Some(p) = payload {
+            let p = match p {
+                Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+                other => other,
+            };
+            let mut extra = Map::new();
+            extra.insert("signal_id".into(), Value::String(signal_id));
+            extra.insert("outputs".into(), p);
+            scope.store(info.id, info.envelope(extra));
+            return Ok(());
+        }
+        let waited = cx.rt.now_ms().saturating_sub(started);
+        if let Some(t) = timeout_ms.filter(|t| waited >= *t) {
+            return Err(Failure::structured(json!({
+                "code": "WAIT_TIMEOUT",
+                "message": format!("WaitForSignal step '{}' timed out after {t}ms waiting for signal '{signal_id}'", info.id),
+                "category": "timeout", "severity": "error",
+            })));
+        }
+        let left = timeout_ms.map_or(u64::MAX, |t| t - waited);
+        cx.rt.sleep_ms(cfg.poll_interval_ms.max(1).min(left));
+    }
+}

@@ -32,6 +32,7 @@ impl Emitter<'_> {
             Step::Split(s) => Some(s.durable),
             Step::EmbedWorkflow(s) => Some(s.durable),
             Step::Delay(s) => Some(s.durable),
+            Step::WaitForSignal(s) => Some(s.durable),
             _ => None,
         };
         self.current_durable = own.is_some_and(|d| lv.durable && d != Some(false));
@@ -297,7 +298,44 @@ impl Emitter<'_> {
                     })
                 })
             }
-            Step::WaitForSignal(_) | Step::AiAgent(_) => {
+            Step::WaitForSignal(s) => {
+                let on_wait = match &s.on_wait {
+                    Some(g) => {
+                        let f = self.graph_fn(g, &format!("{id} onWait"), &format!("{ptr}/onWait"), lv.durable)?;
+                        quote!(Some(#f))
+                    }
+                    None => quote!(None),
+                };
+                let timeout = match &s.timeout_ms {
+                    Some(m) => mapping_value(m, hosted).map_err(err)?,
+                    None => quote!(Value::Null),
+                };
+                let action = s.action.as_ref();
+                let correlation = input_mapping(action.and_then(|a| a.correlation.as_ref()), hosted).map_err(err)?;
+                let context = input_mapping(action.and_then(|a| a.context.as_ref()), hosted).map_err(err)?;
+                let key = match action.and_then(|a| a.key.as_deref()).filter(|k| !k.trim().is_empty()) {
+                    Some(k) => quote!(Some(#k)),
+                    None => quote!(None),
+                };
+                let schema = match &s.response_schema {
+                    Some(sc) => {
+                        let t = serde_json::to_string(sc).unwrap_or_default();
+                        quote!(Some(#t))
+                    }
+                    None => quote!(None),
+                };
+                let poll = s.poll_interval_ms.unwrap_or(1000);
+                (quote!(Result<(), Failure>), quote! {
+                    const CONFIG: steps::WaitConfig = steps::WaitConfig { poll_interval_ms: #poll, action_key: #key, response_schema: #schema };
+                    run_durable_step(cx, scope, &#info, |cx, scope| {
+                        let timeout = #timeout;
+                        let correlation = #correlation;
+                        let context = #context;
+                        steps::wait_for_signal(cx, scope, &#info, &CONFIG, timeout, correlation, context, #on_wait)
+                    })
+                })
+            }
+            Step::AiAgent(_) => {
                 return Err(unsupported(Some(id), ptr.clone(), "step-type",
                     format!("{step_type} steps are not supported by this compiler yet")));
             }
