@@ -32,9 +32,9 @@ impl CompilationTarget {
     }
 }
 
-/// The crate-level attributes and `main()` of a hosted artifact: the stdlib's hosted entry
-/// reads input, runs [`run`] and maps the outcome to exit codes.
-pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
+/// `META` (the compile-time workflow facts) and the declared-variables function, which
+/// every target's entry point hands to the stdlib.
+fn workflow_meta(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
     quote! {
         static META: runtara_workflow_stdlib::meta::WorkflowMeta =
             runtara_workflow_stdlib::meta::WorkflowMeta {
@@ -47,6 +47,15 @@ pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &s
         fn declared_variables() -> Value {
             lit(#declared_variables)
         }
+    }
+}
+
+/// The crate-level attributes and `main()` of a hosted artifact: the stdlib's hosted entry
+/// reads input, runs [`run`] and maps the outcome to exit codes.
+pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
+    let meta = workflow_meta(workflow_id, track_events, declared_variables);
+    quote! {
+        #meta
 
         fn main() {
             runtara_workflow_stdlib::entry::hosted_main(&META, run)
@@ -98,18 +107,9 @@ pub fn embedded_main(workflow_id: &str, track_events: bool, declared_variables: 
             }
         }
     };
+    let meta = workflow_meta(workflow_id, track_events, declared_variables);
     quote! {
-        static META: runtara_workflow_stdlib::meta::WorkflowMeta =
-            runtara_workflow_stdlib::meta::WorkflowMeta {
-                workflow_id: #workflow_id,
-                track_events: #track_events,
-                declared_variables,
-            };
-
-        /// Declared variables flattened to their values (dsl-spec §1.3).
-        fn declared_variables() -> Value {
-            lit(#declared_variables)
-        }
+        #meta
 
         /// The heap (`--heap-kb`).
         static mut HEAP: [core::mem::MaybeUninit<u8>; #heap_bytes] = [core::mem::MaybeUninit::uninit(); #heap_bytes];
