@@ -151,3 +151,58 @@ fn durable_sleep_survives_a_kill() {
     assert_eq!(second.stdout, r#"{"slept":1500}"#);
     assert!(started.elapsed() < Duration::from_millis(1000), "slept again: {:?}", started.elapsed());
 }
+
+fn signal(state: &Path, instance: &str, action: &str) {
+    let o = runtara(&["signal", instance, action, "--state-dir", state.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Pause stops the run at the next step boundary (exit 3, status suspended); after resume
+/// a rerun finishes without redoing finished steps; cancel stops it with exit 4.
+#[test]
+fn pause_resume_and_cancel_act_at_step_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("long.json");
+    std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
+    let artifact = dir.path().join("long");
+    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = dir.path().join("state");
+    let run = |instance: &str| {
+        let mut child = Command::new(&artifact)
+            .env("RUNTARA_STATE_DIR", &state)
+            .env("RUNTARA_INSTANCE_ID", instance)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
+        child
+    };
+
+    let paused = run("p1");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&state, "p1", "pause");
+    let out = paused.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let first_starts = String::from_utf8_lossy(&out.stderr).matches("step_debug_start").count();
+    assert!(first_starts > 0 && first_starts < 2 * STEPS, "paused mid-way: {first_starts} steps started");
+    // Still paused: a relaunch stops again at once.
+    let again = run("p1").wait_with_output().unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    signal(&state, "p1", "resume");
+    let done = run("p1").wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(String::from_utf8_lossy(&done.stdout).trim(), r#"{"total":191.0}"#);
+    let second_starts = String::from_utf8_lossy(&done.stderr).matches("step_debug_start").count();
+    // Steps that finished before the pause are restored, not rerun (the Finish step is new).
+    assert!(first_starts + second_starts <= 2 * STEPS + 2, "{first_starts} + {second_starts} starts");
+
+    let cancelled = run("c1");
+    std::thread::sleep(Duration::from_millis(150));
+    signal(&state, "c1", "cancel");
+    let out = cancelled.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(r#""code":"CANCELLED""#));
+}

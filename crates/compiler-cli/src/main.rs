@@ -98,14 +98,18 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
     },
-    /// Deliver a custom signal (WaitForSignal) to an instance's local state store.
+    /// Pause, resume or cancel an instance, or deliver a custom signal (WaitForSignal), through
+    /// its local state store. Pause and cancel take effect at the next step boundary.
     Signal {
         /// The instance id (as given to `run --instance`).
         instance: String,
+        /// `pause`, `resume` or `cancel` (omit with --custom).
+        #[arg(value_enum)]
+        action: Option<Control>,
         /// The signal id the WaitForSignal step waits for
         /// (`<instance>/<workflow>/<step>[/[indices]]`, see its `external_input_requested` event).
         #[arg(long = "custom", value_name = "SIGNAL_ID")]
-        custom: String,
+        custom: Option<String>,
         /// The payload JSON.
         #[arg(long, default_value = "null")]
         payload: String,
@@ -132,6 +136,13 @@ enum Emit {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Control {
+    Pause,
+    Resume,
+    Cancel,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -162,7 +173,7 @@ fn main() -> ExitCode {
             }
             cmd_run(&artifact, input, format, &target, release, workflows, env)
         }
-        Cmd::Signal { instance, custom, payload, state_dir } => cmd_signal(&instance, &custom, &payload, &state_dir),
+        Cmd::Signal { instance, action, custom, payload, state_dir } => cmd_signal(&instance, action, custom, &payload, &state_dir),
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
                 eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
@@ -271,15 +282,33 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
     }
 }
 
-fn cmd_signal(instance: &str, signal_id: &str, payload: &str, state_dir: &Path) -> ExitCode {
-    let payload: serde_json::Value = match serde_json::from_str(payload) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: --payload is not JSON: {e}");
+fn cmd_signal(instance: &str, action: Option<Control>, custom: Option<String>, payload: &str, state_dir: &Path) -> ExitCode {
+    use runtara_sdk::local::LocalStore;
+    use runtara_sdk::Signal;
+    let sent = match (action, custom) {
+        (Some(a), None) => {
+            let signal = match a {
+                Control::Pause => Signal::Pause,
+                Control::Resume => Signal::Resume,
+                Control::Cancel => Signal::Cancel,
+            };
+            LocalStore::open(state_dir, instance).and_then(|mut s| s.send_control(signal))
+        }
+        (None, Some(signal_id)) => {
+            let payload: serde_json::Value = match serde_json::from_str(payload) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: --payload is not JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            LocalStore::open(state_dir, instance).and_then(|mut s| s.send_signal(&signal_id, &payload))
+        }
+        _ => {
+            eprintln!("error: give either pause|resume|cancel or --custom SIGNAL_ID");
             return ExitCode::from(2);
         }
     };
-    let sent = runtara_sdk::local::LocalStore::open(state_dir, instance).and_then(|mut s| s.send_signal(signal_id, &payload));
     match sent {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

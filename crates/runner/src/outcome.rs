@@ -64,6 +64,8 @@ impl Outcome {
             3 => RunStatus::Suspended,
             4 => RunStatus::Cancelled,
             _ if code_of(&error).as_deref() == Some("BAD_INPUT") => RunStatus::BadInput,
+            _ if code_of(&error).as_deref() == Some("SUSPENDED") => RunStatus::Suspended,
+            _ if code_of(&error).as_deref() == Some("CANCELLED") => RunStatus::Cancelled,
             _ => RunStatus::Failed,
         };
         let output = if status == RunStatus::Completed {

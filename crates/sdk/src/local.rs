@@ -37,6 +37,9 @@ impl LocalStore {
                  state TEXT NOT NULL,
                  created_at_ms INTEGER NOT NULL,
                  PRIMARY KEY (instance_id, checkpoint_id));
+             CREATE TABLE IF NOT EXISTS control (
+                 instance_id TEXT PRIMARY KEY,
+                 signal TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS signals (
                  instance_id TEXT NOT NULL,
                  signal_id TEXT NOT NULL,
@@ -79,7 +82,16 @@ impl SdkBackend for LocalStore {
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
-        Ok(None)
+        let text: Option<String> = self
+            .db
+            .query_row("SELECT signal FROM control WHERE instance_id = ?1", params![self.instance], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        Ok(match text.as_deref() {
+            Some("pause") => Some(Signal::Pause),
+            Some("cancel") => Some(Signal::Cancel),
+            _ => None,
+        })
     }
 
     fn receives_signals(&self) -> bool {
@@ -101,6 +113,23 @@ impl SdkBackend for LocalStore {
 }
 
 impl LocalStore {
+    /// Sets the instance's control state: pause or cancel take effect at the next step
+    /// boundary; resume clears a pause (rerun the instance to continue).
+    pub fn send_control(&mut self, signal: Signal) -> Result<(), SdkError> {
+        match signal {
+            Signal::Resume => self
+                .db
+                .execute("DELETE FROM control WHERE instance_id = ?1 AND signal = 'pause'", params![self.instance]),
+            Signal::Pause | Signal::Cancel => self.db.execute(
+                "INSERT INTO control (instance_id, signal) VALUES (?1, ?2)
+                 ON CONFLICT(instance_id) DO UPDATE SET signal = CASE WHEN signal = 'cancel' THEN 'cancel' ELSE excluded.signal END",
+                params![self.instance, if signal == Signal::Pause { "pause" } else { "cancel" }],
+            ),
+        }
+        .map_err(err)?;
+        Ok(())
+    }
+
     /// Delivers custom signal `signal_id` with `payload` to this instance (first delivery
     /// wins). Used by `runtara signal --state-dir`.
     pub fn send_signal(&mut self, signal_id: &str, payload: &Value) -> Result<(), SdkError> {

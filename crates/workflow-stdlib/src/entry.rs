@@ -140,8 +140,14 @@ pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<
             }
         },
         Err(f) => {
+            // The report line also carries suspension/cancellation for hosts (WASI P2)
+            // whose exit status is only success or failure.
             eprintln!("{}", f.report());
-            EXIT_FAILED
+            match f.interruption() {
+                Some("SUSPENDED") => EXIT_SUSPENDED,
+                Some(_) => EXIT_CANCELLED,
+                None => EXIT_FAILED,
+            }
         }
     };
     std::process::exit(code)

@@ -26,6 +26,18 @@ impl Failure {
         Failure { payload, step_id: None, fatal: false }
     }
 
+    /// The run stops at a step boundary because the instance was paused (`SUSPENDED`,
+    /// exit 3) or cancelled (`CANCELLED`, exit 4); never handled, never checkpointed.
+    pub fn interrupted(code: &str, message: &str) -> Self {
+        Failure::fatal(serde_json::json!({"code": code, "message": message, "category": "lifecycle", "severity": "info"}))
+    }
+
+    /// `Some("SUSPENDED" | "CANCELLED")` for [`Failure::interrupted`] failures.
+    pub fn interruption(&self) -> Option<&str> {
+        let code = self.payload.get("code").and_then(Value::as_str)?;
+        (self.fatal && matches!(code, "SUSPENDED" | "CANCELLED")).then_some(code)
+    }
+
     /// A structured failure that ends the workflow regardless of handlers.
     pub fn fatal(payload: Value) -> Self {
         Failure { payload, step_id: None, fatal: true }

@@ -164,6 +164,7 @@ pub fn run_step<T>(
     info: &StepInfo,
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    step_boundary(cx, info)?;
     if !cx.track_events {
         return body(cx, scope).map_err(|f| f.at(info.id));
     }
@@ -176,6 +177,20 @@ pub fn run_step<T>(
     };
     debug_end(cx, scope, info, started, outputs);
     result
+}
+
+/// Honours pause and cancel at a step boundary (DESIGN §6: signals are pulled). Only
+/// backends that can receive signals are asked.
+fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
+    if !cx.backend.receives_signals() {
+        return Ok(());
+    }
+    match cx.backend.pending_signal() {
+        Ok(Some(runtara_sdk::Signal::Pause)) => Err(Failure::interrupted("SUSPENDED", "the instance was paused").at(info.id)),
+        Ok(Some(runtara_sdk::Signal::Cancel)) => Err(Failure::interrupted("CANCELLED", "the instance was cancelled").at(info.id)),
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure::msg(alloc::format!("signal store failed: {}", e.0)).at(info.id)),
+    }
 }
 
 /// Runs a checkpointed step (checkpoint-as-memo, DESIGN §6): when the backend holds the
@@ -191,6 +206,7 @@ pub fn run_durable_step(
     if !info.durable {
         return run_step(cx, scope, info, body);
     }
+    step_boundary(cx, info)?;
     let id = checkpoint_id(scope, info.id);
     let store_error = |e: runtara_sdk::SdkError| Failure::msg(alloc::format!("checkpoint store failed for '{id}': {}", e.0)).at(info.id);
     if let Some(envelope) = cx.backend.load(&id).map_err(store_error)? {
