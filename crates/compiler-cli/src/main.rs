@@ -15,7 +15,11 @@ use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
 
 /// Compile runtara workflow graphs (DSL 3.x JSON) into standalone programs and run them.
 #[derive(Parser)]
-#[command(name = "runtara", version, about, long_about = None)]
+#[command(
+    name = "runtara",
+    version,
+    about = "Compile runtara workflow graphs (DSL 3.x JSON) into standalone programs and run them."
+)]
 #[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1,\n\
 thumbv7em-none-eabihf (no_std Cortex-M4 firmware; `runtara run` uses qemu-system-arm).\n\
 Exit codes: 0 ok, 1 invalid workflow / failed run, 2 usage or unreadable input, 3 suspended, 4 cancelled.")]
@@ -98,8 +102,11 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
     },
-    /// Pause, resume or cancel an instance, or deliver a custom signal (WaitForSignal), through
-    /// its local state store. Pause and cancel take effect at the next step boundary.
+    /// Pause, resume or cancel an instance, or deliver a custom signal.
+    ///
+    /// Works on the instance's local state store (`run --state-dir`). Pause and cancel take
+    /// effect at the next step boundary; a custom signal completes the WaitForSignal step
+    /// waiting for it.
     Signal {
         /// The instance id (as given to `run --instance`).
         instance: String,
