@@ -9,7 +9,11 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod core_client;
+
+use core_client::{encode, CoreTarget};
 use runtara_compiler::{cache, compile_scenario, load, prebuilt, CompileError, CompileOptions, Scenario, Target};
 use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
 
@@ -98,9 +102,11 @@ enum Cmd {
         /// same instance resumes, returning finished steps' outputs without redoing them.
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
-        /// Instance id of the run (with --state-dir; default `default`).
+        /// Instance id of the run (with --state-dir or --core; default `default`).
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
+        #[command(flatten)]
+        core: CoreArgs,
     },
     /// Pause, resume or cancel an instance, or deliver a custom signal.
     ///
@@ -122,12 +128,72 @@ enum Cmd {
         payload: String,
         /// The local state store of the run (`run --state-dir`).
         #[arg(long, value_name = "DIR")]
-        state_dir: PathBuf,
+        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        core: CoreArgs,
+    },
+    /// List the instances of a tenant on a core.
+    Instances {
+        #[command(flatten)]
+        core: CoreArgs,
+        /// `human` (default) or `json`.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show one instance on a core: status, output or error, checkpoints.
+    Instance {
+        id: String,
+        #[command(flatten)]
+        core: CoreArgs,
+        /// `human` (default) or `json`.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// The state service.
+    Core {
+        #[command(subcommand)]
+        cmd: CoreCmd,
     },
     /// Build (or refresh) the prebuilt workflow stdlib for a target.
     Prebuild {
         #[arg(long, default_value = "native")]
         target: String,
+    },
+}
+
+/// Where the state service is (`--core URL --tenant T --token X`).
+#[derive(Args, Clone)]
+struct CoreArgs {
+    /// Base URL of `runtara core serve`, e.g. http://127.0.0.1:8003.
+    #[arg(long, value_name = "URL")]
+    core: Option<String>,
+    /// Tenant of the instance (X-Runtara-Tenant-Id).
+    #[arg(long, default_value = "default")]
+    tenant: String,
+    /// Bearer token of the core.
+    #[arg(long)]
+    token: Option<String>,
+}
+
+impl CoreArgs {
+    fn target(&self) -> Option<CoreTarget> {
+        self.core.clone().map(|url| CoreTarget { url, tenant: self.tenant.clone(), token: self.token.clone() })
+    }
+}
+
+#[derive(Subcommand)]
+enum CoreCmd {
+    /// Serve the HTTP/JSON API of instances, checkpoints and signals.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8003")]
+        listen: String,
+        /// Database: sqlite:PATH.
+        #[arg(long, default_value = "sqlite:runtara-core.sqlite3")]
+        db: String,
+        /// Require `Authorization: Bearer <token>` on every request.
+        #[arg(long)]
+        token: Option<String>,
     },
 }
 
@@ -170,8 +236,15 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&runtara_dsl::json_schema()).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Cmd::Run { artifact, input, format, target, release, workflows, state_dir, instance } => {
+        Cmd::Run { artifact, input, format, target, release, workflows, state_dir, instance, core } => {
             let mut env = Vec::new();
+            if let Some(url) = &core.core {
+                env.push(("RUNTARA_HTTP_URL".to_string(), url.clone()));
+                env.push(("RUNTARA_TENANT_ID".to_string(), core.tenant.clone()));
+                if let Some(t) = &core.token {
+                    env.push(("RUNTARA_TOKEN".to_string(), t.clone()));
+                }
+            }
             if let Some(d) = state_dir {
                 env.push(("RUNTARA_STATE_DIR".to_string(), d.display().to_string()));
             }
@@ -180,7 +253,12 @@ fn main() -> ExitCode {
             }
             cmd_run(&artifact, input, format, &target, release, workflows, env)
         }
-        Cmd::Signal { instance, action, custom, payload, state_dir } => cmd_signal(&instance, action, custom, &payload, &state_dir),
+        Cmd::Signal { instance, action, custom, payload, state_dir, core } => {
+            cmd_signal(&instance, action, custom, &payload, state_dir.as_deref(), core.target())
+        }
+        Cmd::Instances { core, format } => cmd_instances(core.target(), format),
+        Cmd::Instance { id, core, format } => cmd_instance(&id, core.target(), format),
+        Cmd::Core { cmd: CoreCmd::Serve { listen, db, token } } => cmd_core_serve(&listen, &db, token),
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
                 eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
@@ -289,9 +367,119 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
     }
 }
 
-fn cmd_signal(instance: &str, action: Option<Control>, custom: Option<String>, payload: &str, state_dir: &Path) -> ExitCode {
+fn cmd_core_serve(listen: &str, db: &str, token: Option<String>) -> ExitCode {
+    let Some(path) = db.strip_prefix("sqlite:") else {
+        eprintln!("error: --db must be sqlite:PATH (PostgreSQL is not supported yet)");
+        return ExitCode::from(2);
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(runtara_core::serve(listen, Path::new(path), token)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn need_core(core: Option<CoreTarget>) -> Result<CoreTarget, ExitCode> {
+    core.ok_or_else(|| {
+        eprintln!("error: give --core URL (the address of `runtara core serve`)");
+        ExitCode::from(2)
+    })
+}
+
+fn print_or_fail(result: Result<serde_json::Value, String>, format: Format, human: impl Fn(&serde_json::Value)) -> ExitCode {
+    match result {
+        Ok(v) if format == Format::Json => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Ok(v) => {
+            human(&v);
+            ExitCode::SUCCESS
+        }
+        Err(m) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn cmd_instances(core: Option<CoreTarget>, format: Format) -> ExitCode {
+    let core = match need_core(core) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    print_or_fail(core.get("instances"), format, |v| {
+        for i in v.as_array().into_iter().flatten() {
+            println!("{}\t{}", i["id"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or(""));
+        }
+    })
+}
+
+fn cmd_instance(id: &str, core: Option<CoreTarget>, format: Format) -> ExitCode {
+    let core = match need_core(core) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    print_or_fail(core.get(&format!("instances/{}", encode(id))), format, |v| {
+        println!("instance {id}: {}", v["status"].as_str().unwrap_or("?"));
+        if !v["output"].is_null() {
+            println!("output: {}", v["output"]);
+        }
+        if !v["error"].is_null() {
+            println!("error: {}", v["error"]);
+        }
+        for c in v["checkpoints"].as_array().into_iter().flatten() {
+            println!("checkpoint {}", c.as_str().unwrap_or(""));
+        }
+    })
+}
+
+fn cmd_signal(
+    instance: &str,
+    action: Option<Control>,
+    custom: Option<String>,
+    payload: &str,
+    state_dir: Option<&Path>,
+    core: Option<CoreTarget>,
+) -> ExitCode {
     use runtara_sdk::local::LocalStore;
     use runtara_sdk::Signal;
+    if let Some(core) = core {
+        let body = match (action, &custom) {
+            (Some(a), None) => serde_json::json!({"signal": match a { Control::Pause => "pause", Control::Resume => "resume", Control::Cancel => "cancel" }}),
+            (None, Some(sid)) => match serde_json::from_str::<serde_json::Value>(payload) {
+                Ok(p) => serde_json::json!({"signal_id": sid, "payload": p}),
+                Err(e) => {
+                    eprintln!("error: --payload is not JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            _ => {
+                eprintln!("error: give either pause|resume|cancel or --custom SIGNAL_ID");
+                return ExitCode::from(2);
+            }
+        };
+        return match core.post(&format!("instances/{}/signals", encode(instance)), &body) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(m) => {
+                eprintln!("error: {m}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let Some(state_dir) = state_dir else {
+        eprintln!("error: give --core URL or --state-dir DIR");
+        return ExitCode::from(2);
+    };
     let sent = match (action, custom) {
         (Some(a), None) => {
             let signal = match a {

@@ -3,13 +3,16 @@
 //! [`SdkBackend`] is what the workflow runtime talks to for checkpoints and signals
 //! (checkpoint-as-memo: a step whose checkpoint exists is not run again). Backends so far:
 //! [`Stateless`] (nothing stored), [`MemoryStore`] (a map in RAM — the embedded target's
-//! store) and, with the `local` feature, [`local::LocalStore`] (a SQLite file; native).
-//! The http and browser backends come with the rest of the durability work.
+//! store), with the `local` feature [`local::LocalStore`] (a SQLite file; native) and with
+//! the `http` feature [`http::HttpBackend`] (`runtara core serve`; native). The wasi:http
+//! and browser backends are not built yet.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 
@@ -45,6 +48,15 @@ pub trait SdkBackend {
     /// The payload of custom signal `signal_id`, if it has been delivered.
     fn custom_signal(&mut self, _signal_id: &str) -> Result<Option<Value>, SdkError> {
         Ok(None)
+    }
+    /// Announces the run (status `running`).
+    fn register(&mut self) -> Result<(), SdkError> {
+        Ok(())
+    }
+    /// Reports how the run ended: `completed` (payload = output), `failed` (payload =
+    /// error), `suspended` or `cancelled`.
+    fn report(&mut self, _status: &str, _payload: &Value) -> Result<(), SdkError> {
+        Ok(())
     }
 }
 

@@ -95,10 +95,25 @@ fn write_output(v: &Value) -> std::io::Result<()> {
     }
 }
 
-/// The checkpoint backend the environment selects: `RUNTARA_STATE_DIR` → the local SQLite
-/// store for instance `RUNTARA_INSTANCE_ID` (default `default`; native only); else none.
+/// The checkpoint backend the environment selects (native only so far):
+/// `RUNTARA_HTTP_URL` (+ `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the
+/// http backend; `RUNTARA_STATE_DIR` → the local SQLite store; else none.
 fn backend() -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    #[cfg(feature = "native")]
+    if let Some(url) = env("RUNTARA_HTTP_URL") {
+        let cfg = runtara_sdk::http::HttpConfig {
+            url,
+            instance: env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into()),
+            tenant: env("RUNTARA_TENANT_ID").unwrap_or_else(|| "default".into()),
+            token: env("RUNTARA_TOKEN"),
+        };
+        return Ok(Box::new(runtara_sdk::http::HttpBackend::new(cfg)));
+    }
+    #[cfg(not(feature = "native"))]
+    if env("RUNTARA_HTTP_URL").is_some() {
+        return Err("RUNTARA_HTTP_URL (the http backend) is available to native artifacts only so far".into());
+    }
     match env("RUNTARA_STATE_DIR") {
         #[cfg(feature = "native")]
         Some(dir) => {
@@ -131,7 +146,23 @@ pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<
         }
     };
     let mut cx = Ctx::with_backend(Box::new(HostedRuntime), backend, meta.track_events);
-    let code = match run(&mut cx, &mut scope) {
+    if let Err(e) = cx.backend.register() {
+        eprintln!("{}", serde_json::json!({"code": "STATE_STORE_UNAVAILABLE", "message": e.0}));
+        std::process::exit(EXIT_FAILED);
+    }
+    let result = run(&mut cx, &mut scope);
+    let reported = match &result {
+        Ok(out) => cx.backend.report("completed", out),
+        Err(f) => match f.interruption() {
+            Some("SUSPENDED") => cx.backend.report("suspended", &Value::Null),
+            Some(_) => cx.backend.report("cancelled", &Value::Null),
+            None => cx.backend.report("failed", &f.report()),
+        },
+    };
+    if let Err(e) = reported {
+        eprintln!("{}", serde_json::json!({"event": "report_failed", "message": e.0}));
+    }
+    let code = match result {
         Ok(out) => match write_output(&out) {
             Ok(()) => EXIT_COMPLETED,
             Err(e) => {
