@@ -66,6 +66,7 @@ pub fn run() -> Result<()> {
     }
     hundred_steps()?;
     firmware()?;
+    durability()?;
     split_vs_handwritten()
 }
 
@@ -215,5 +216,94 @@ pub fn firmware() -> Result<()> {
         };
         println!("firmware {name}, thumbv7em-none-eabihf --release: flash (.text+.rodata) {kb:.1} KB{goal}, peak heap {:.1} KB, status {}", peak as f64 / 1024.0, outcome.status.as_str());
     }
+    Ok(())
+}
+
+/// A `runtara core serve` on a free loopback port, stopped on drop.
+struct CoreProcess(std::process::Child, String);
+
+impl Drop for CoreProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_core(db: &std::path::Path) -> Result<CoreProcess> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = runtara_e2e::cli::runtara_command()
+        .args(["core", "serve", "--listen", &listen, "--db", &format!("sqlite:{}", db.display())])
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        if started.elapsed() > Duration::from_secs(20) {
+            bail!("the core did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(CoreProcess(child, format!("http://{listen}")))
+}
+
+fn timed_run(artifact: &std::path::Path, core: &str, instance: &str) -> Result<Duration> {
+    let start = Instant::now();
+    let out = std::process::Command::new(artifact)
+        .env("RUNTARA_HTTP_URL", core)
+        .env("RUNTARA_INSTANCE_ID", instance)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()?;
+    if !out.success() {
+        bail!("{} failed", artifact.display());
+    }
+    Ok(start.elapsed())
+}
+
+/// Checkpoint round trip to a local core (goal p50 ≤ 1 ms, SQLite), checkpoint cost of a
+/// 1,000-step vs a 100-step workflow (goal ratio ≤ 12×), resume of a finished 100-step
+/// instance (goal ≤ 50 ms).
+pub fn durability() -> Result<()> {
+    use runtara_sdk::SdkBackend;
+    let dir = tempfile::tempdir()?;
+    let core = start_core(&dir.path().join("core.sqlite3"))?;
+    let mut backend = runtara_sdk::http::HttpBackend::new(runtara_sdk::http::HttpConfig {
+        url: core.1.clone(),
+        instance: "bench".into(),
+        tenant: "bench".into(),
+        token: None,
+    });
+    let state = serde_json::json!({"outputs": {"value": 42, "text": "checkpoint"}});
+    let mut times: Vec<Duration> = (0..300)
+        .map(|i| {
+            let t = Instant::now();
+            backend.checkpoint(&format!("wf::step{i}"), &state).map(|_| t.elapsed())
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!(e.0))?;
+    times.sort();
+    let p50 = times[times.len() / 2].as_secs_f64() * 1000.0;
+    println!("checkpoint round trip to a local core (SQLite): p50 {p50:.2} ms (goal ≤ 1 ms: {})", verdict(p50 <= 1.0));
+
+    let mut totals = Vec::new();
+    for n in [100usize, 1000] {
+        let file = dir.path().join(format!("chain{n}.json"));
+        std::fs::write(&file, serde_json::to_vec(&chain_workflow(n))?)?;
+        let artifact = dir.path().join(format!("chain{n}"));
+        compile(file.to_str().expect("utf-8"), "native", artifact.to_str().expect("utf-8"), true)?;
+        let with_core = timed_run(&artifact, &core.1, &format!("fresh-{n}"))?;
+        totals.push((n, with_core, artifact));
+    }
+    let ratio = totals[1].1.as_secs_f64() / totals[0].1.as_secs_f64();
+    println!(
+        "checkpointed run: 100 steps {:.1} ms, 1000 steps {:.1} ms, ratio {ratio:.1}× (goal ≤ 12×: {})",
+        totals[0].1.as_secs_f64() * 1000.0,
+        totals[1].1.as_secs_f64() * 1000.0,
+        verdict(ratio <= 12.0)
+    );
+    let resume = (0..5).map(|_| timed_run(&totals[0].2, &core.1, "fresh-100")).collect::<Result<Vec<_>>>()?;
+    let m = median(resume).as_secs_f64() * 1000.0;
+    println!("resume of a finished 100-step instance (all steps restored): {m:.1} ms (goal ≤ 50 ms: {})", verdict(m <= 50.0));
     Ok(())
 }

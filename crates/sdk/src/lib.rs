@@ -41,6 +41,11 @@ pub trait SdkBackend {
     fn checkpoint(&mut self, checkpoint_id: &str, state: &Value) -> Result<Option<Value>, SdkError>;
     /// Pending control signal, if any.
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError>;
+    /// Whether checkpoints are kept at all (false for [`Stateless`], which lets the runtime
+    /// skip computing checkpoint ids).
+    fn persists(&self) -> bool {
+        true
+    }
     /// Whether custom signals can reach this run (WaitForSignal, dsl-spec §7.13).
     fn receives_signals(&self) -> bool {
         false
@@ -67,6 +72,10 @@ pub struct Stateless;
 impl SdkBackend for Stateless {
     fn load(&mut self, _id: &str) -> Result<Option<Value>, SdkError> {
         Ok(None)
+    }
+
+    fn persists(&self) -> bool {
+        false
     }
 
     fn checkpoint(&mut self, _id: &str, _state: &Value) -> Result<Option<Value>, SdkError> {

@@ -203,7 +203,7 @@ pub fn run_durable_step(
     info: &StepInfo,
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    if !info.durable {
+    if !info.durable || !cx.backend.persists() {
         return run_step(cx, scope, info, body);
     }
     step_boundary(cx, info)?;

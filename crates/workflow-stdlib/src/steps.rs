@@ -457,11 +457,14 @@ pub fn split(
     variables: Value,
     body: GraphFn,
 ) -> Result<(), Failure> {
-    let items = split_items(info, cfg, value)?;
+    let mut items = Some(split_items(info, cfg, value)?);
     let mut attempt: u32 = 0;
     loop {
-        match split_once(cx, scope, info, cfg, items.clone(), variables.clone(), body) {
-            Err(f) if attempt < cfg.max_retries && f.is_retryable() => {
+        // Only a run that may be retried needs its own copy of the items.
+        let last = attempt >= cfg.max_retries;
+        let batch = if last { items.take().unwrap_or_default() } else { items.clone().unwrap_or_default() };
+        match split_once(cx, scope, info, cfg, batch, variables.clone(), body) {
+            Err(f) if !last && f.is_retryable() => {
                 let backoff = cfg.retry_delay_ms.saturating_mul(1u64 << attempt.min(32)).min(60_000);
                 cx.rt.sleep_ms(backoff);
                 attempt += 1;
