@@ -96,13 +96,15 @@ impl Ctx {
     /// `native` feature, up to `window` tasks run at once on threads; otherwise in order.
     /// `stop_on_failure`: no task starts after a window that had a failure (the sequential
     /// semantics of a fail-fast Split); the results then end early.
-    pub fn execute_parallel(&mut self, window: usize, tasks: Vec<Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+    /// Tasks are pulled from the iterator as they are started, so a long Split never holds
+    /// more than `window` items' scopes at once.
+    pub fn execute_parallel(&mut self, window: usize, tasks: impl Iterator<Item = Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
         #[cfg(feature = "native")]
         if window > 1 && self.rt.fork().is_some() {
             return self.execute_threads(window, tasks, stop_on_failure);
         }
         let _ = window;
-        let mut out = Vec::with_capacity(tasks.len());
+        let mut out = Vec::new();
         for t in tasks {
             let r = t(self);
             let failed = r.is_err();
@@ -115,9 +117,9 @@ impl Ctx {
     }
 
     #[cfg(feature = "native")]
-    fn execute_threads(&mut self, window: usize, tasks: Vec<Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
-        let mut out = Vec::with_capacity(tasks.len());
-        let mut pending = tasks.into_iter().peekable();
+    fn execute_threads(&mut self, window: usize, tasks: impl Iterator<Item = Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+        let mut out = Vec::new();
+        let mut pending = tasks.peekable();
         while pending.peek().is_some() {
             let batch: Vec<Task> = pending.by_ref().take(window).collect();
             let results: Vec<Result<Value, Failure>> = std::thread::scope(|s| {

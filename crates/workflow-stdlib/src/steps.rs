@@ -524,7 +524,7 @@ fn split_once(
     };
     let cfg = *cfg;
     let info = *info;
-    let tasks: Vec<crate::runtime::Task> = items
+    let tasks = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
@@ -554,8 +554,7 @@ fn split_once(
                 Ok(out)
             });
             task
-        })
-        .collect();
+        });
     let window = match cfg.parallelism {
         Some(0) => usize::MAX,
         Some(n) => n as usize,
