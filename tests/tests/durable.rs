@@ -43,7 +43,8 @@ struct Launch {
     stdout: String,
 }
 
-fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Duration>) -> Launch {
+/// Starts the artifact on the local store of `state` as `instance`, input `{"start": 1}`.
+fn spawn(artifact: &Path, state: &Path, instance: &str) -> std::process::Child {
     let mut child = Command::new(artifact)
         .env("RUNTARA_STATE_DIR", state)
         .env("RUNTARA_INSTANCE_ID", instance)
@@ -53,6 +54,11 @@ fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Dura
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
+    child
+}
+
+fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Duration>) -> Launch {
+    let mut child = spawn(artifact, state, instance);
     let mut killed = false;
     if let Some(after) = kill_after {
         std::thread::sleep(after);
@@ -168,18 +174,7 @@ fn pause_resume_and_cancel_act_at_step_boundaries() {
     let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let state = dir.path().join("state");
-    let run = |instance: &str| {
-        let mut child = Command::new(&artifact)
-            .env("RUNTARA_STATE_DIR", &state)
-            .env("RUNTARA_INSTANCE_ID", instance)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
-        child
-    };
+    let run = |instance: &str| spawn(&artifact, &state, instance);
 
     let paused = run("p1");
     std::thread::sleep(Duration::from_millis(200));

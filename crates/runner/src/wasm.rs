@@ -69,19 +69,12 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     let (mut b, stdout, stderr) = build_ctx(path, req);
     let mut store = Store::new(engine, Host { wasi: b.build(), table: ResourceTable::new() });
     let command = Command::instantiate(&mut store, &component, &linker)?;
-    let code = match command.wasi_cli_run().call_run(&mut store) {
-        Ok(Ok(())) => 0,
-        Ok(Err(())) => 1,
-        Err(e) => match exit_code(Err(anyhow::Error::from(e))) {
-            Ok(code) => code,
-            Err(trap) => {
-                let mut err = stderr.contents().to_vec();
-                err.extend_from_slice(format!("wasm trap: {trap}\n").as_bytes());
-                return Ok(RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err });
-            }
-        },
+    let result = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(())) => return Ok(output(1, &stdout, &stderr, None)),
+        Err(e) => Err(anyhow::Error::from(e)),
     };
-    Ok(RunOutput { exit_code: code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec() })
+    Ok(finish(result, &stdout, &stderr))
 }
 
 /// Runs a WASI P1 module's `_start`.
@@ -95,13 +88,20 @@ pub fn run_module(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
     let mut store = Store::new(engine, b.build_p1());
     let instance = linker.instantiate(&mut store, &module)?;
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-    let code = match exit_code(start.call(&mut store, ()).map_err(anyhow::Error::from)) {
-        Ok(c) => c,
-        Err(trap) => {
-            let mut err = stderr.contents().to_vec();
-            err.extend_from_slice(format!("wasm trap: {trap}\n").as_bytes());
-            return Ok(RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err });
-        }
-    };
-    Ok(RunOutput { exit_code: code, stdout: stdout.contents().to_vec(), stderr: stderr.contents().to_vec() })
+    Ok(finish(start.call(&mut store, ()).map_err(anyhow::Error::from), &stdout, &stderr))
+}
+
+/// The run's output: an explicit exit gives its code; a trap is exit 1 with the trap
+/// appended to stderr.
+fn finish(result: anyhow::Result<()>, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe) -> RunOutput {
+    match exit_code(result) {
+        Ok(code) => output(code, stdout, stderr, None),
+        Err(trap) => output(1, stdout, stderr, Some(format!("wasm trap: {trap}\n"))),
+    }
+}
+
+fn output(exit_code: i32, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe, extra: Option<String>) -> RunOutput {
+    let mut err = stderr.contents().to_vec();
+    err.extend_from_slice(extra.unwrap_or_default().as_bytes());
+    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err }
 }

@@ -47,9 +47,9 @@ impl HttpBackend {
         let mut pause = Duration::from_millis(100);
         loop {
             let result = match body {
-                Some(b) => self.with_headers(self.agent.post(&url)).header("content-type", "application/json").send(b.to_string()),
-                None if method == "GET" => self.with_headers_get(self.agent.get(&url)).call(),
-                None => self.with_headers(self.agent.post(&url)).send(""),
+                Some(b) => self.authorize(self.agent.post(&url)).header("content-type", "application/json").send(b.to_string()),
+                None if method == "GET" => self.authorize(self.agent.get(&url)).call(),
+                None => self.authorize(self.agent.post(&url)).send(""),
             };
             match result {
                 Ok(mut resp) if resp.status().as_u16() < 500 => {
@@ -69,15 +69,8 @@ impl HttpBackend {
         }
     }
 
-    fn with_headers(&self, r: ureq::RequestBuilder<ureq::typestate::WithBody>) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
-        let r = r.header("x-runtara-tenant-id", &self.cfg.tenant);
-        match &self.cfg.token {
-            Some(t) => r.header("authorization", &format!("Bearer {t}")),
-            None => r,
-        }
-    }
-
-    fn with_headers_get(&self, r: ureq::RequestBuilder<ureq::typestate::WithoutBody>) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+    /// Tenant and bearer token on a request.
+    fn authorize<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         let r = r.header("x-runtara-tenant-id", &self.cfg.tenant);
         match &self.cfg.token {
             Some(t) => r.header("authorization", &format!("Bearer {t}")),
@@ -124,11 +117,7 @@ impl SdkBackend for HttpBackend {
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
         let r = self.request("GET", "signals", None)?;
-        Ok(match self.expect_ok(r)?["signal"].as_str() {
-            Some("pause") => Some(Signal::Pause),
-            Some("cancel") => Some(Signal::Cancel),
-            _ => None,
-        })
+        Ok(Signal::pending(self.expect_ok(r)?["signal"].as_str()))
     }
 
     fn receives_signals(&self) -> bool {

@@ -28,6 +28,18 @@ pub enum Signal {
     Resume,
 }
 
+impl Signal {
+    /// A pending control signal by its stored name (`pause`, `cancel`); anything else —
+    /// including `resume`, which only clears a pause — is none.
+    pub fn pending(name: Option<&str>) -> Option<Signal> {
+        match name {
+            Some("pause") => Some(Signal::Pause),
+            Some("cancel") => Some(Signal::Cancel),
+            _ => None,
+        }
+    }
+}
+
 /// Error of a backend call, with a human-readable message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkError(pub String);

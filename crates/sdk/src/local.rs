@@ -87,11 +87,7 @@ impl SdkBackend for LocalStore {
             .query_row("SELECT signal FROM control WHERE instance_id = ?1", params![self.instance], |r| r.get(0))
             .optional()
             .map_err(err)?;
-        Ok(match text.as_deref() {
-            Some("pause") => Some(Signal::Pause),
-            Some("cancel") => Some(Signal::Cancel),
-            _ => None,
-        })
+        Ok(Signal::pending(text.as_deref()))
     }
 
     fn receives_signals(&self) -> bool {

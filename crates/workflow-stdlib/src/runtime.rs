@@ -167,6 +167,16 @@ pub fn run_step<T>(
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     step_boundary(cx, info)?;
+    traced(cx, scope, info, body)
+}
+
+/// The step body with failures attributed to the step and, when tracked, debug events.
+fn traced<T>(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     if !cx.track_events {
         return body(cx, scope).map_err(|f| f.at(info.id));
     }
@@ -210,16 +220,21 @@ pub fn run_durable_step(
     }
     step_boundary(cx, info)?;
     let id = checkpoint_id(scope, info.id);
-    let store_error = |e: runtara_sdk::SdkError| Failure::msg(alloc::format!("checkpoint store failed for '{id}': {}", e.0)).at(info.id);
+    let store_error = |e| store_failure(&id, e).at(info.id);
     if let Some(envelope) = cx.backend.load(&id).map_err(store_error)? {
         scope.store(info.id, envelope);
         return Ok(());
     }
-    run_step(cx, scope, info, body)?;
+    traced(cx, scope, info, body)?;
     if let Some(envelope) = scope.steps.get(info.id) {
         cx.backend.checkpoint(&id, envelope).map_err(store_error)?;
     }
     Ok(())
+}
+
+/// The failure of a checkpoint store call for checkpoint `id`.
+pub fn store_failure(id: &str, e: runtara_sdk::SdkError) -> Failure {
+    Failure::msg(alloc::format!("checkpoint store failed for '{id}': {}", e.0))
 }
 
 /// The deterministic checkpoint id of a step: `<prefix>::<stepId>` plus `::i_j` for the

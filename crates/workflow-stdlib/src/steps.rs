@@ -27,6 +27,14 @@ pub fn finish(cx: &Ctx, scope: &mut Scope, info: &StepInfo, mapped: Value) -> Va
     result
 }
 
+/// Cap of one Split/EmbedWorkflow retry backoff, milliseconds (dsl-spec §8.8).
+const RETRY_CAP_MS: u64 = 60_000;
+
+/// Exponential backoff: `base × 2^doublings`, capped at `cap` milliseconds (dsl-spec §8.8).
+fn backoff_ms(base: u64, doublings: u32, cap: u64) -> u64 {
+    base.saturating_mul(1u64 << doublings.min(32)).min(cap)
+}
+
 /// Static Agent step settings (dsl-spec §7.2).
 #[derive(Debug, Clone, Copy)]
 pub struct AgentCall {
@@ -91,8 +99,7 @@ pub fn agent(
         }
         let exp = (attempt + 1).min(call.max_retries + 1).saturating_sub(2);
         let backoff = retry_after
-            .unwrap_or_else(|| call.retry_delay_ms.saturating_mul(1u64 << exp.min(32)))
-            .min(call.rate_limit_budget_ms);
+            .map_or_else(|| backoff_ms(call.retry_delay_ms, exp, call.rate_limit_budget_ms), |ms| ms.min(call.rate_limit_budget_ms));
         cx.rt.sleep_ms(backoff);
         attempt += 1;
     }
@@ -395,7 +402,7 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
         let stored = cx
             .backend
             .checkpoint(&id, &json!({ "deadline_ms": deadline }))
-            .map_err(|e| Failure::msg(format!("checkpoint store failed for '{id}': {}", e.0)))?;
+            .map_err(|e| crate::runtime::store_failure(&id, e))?;
         if let Some(d) = stored.as_ref().and_then(|v| v["deadline_ms"].as_u64()) {
             deadline = d;
         }
@@ -465,8 +472,7 @@ pub fn split(
         let batch = if last { items.take().unwrap_or_default() } else { items.clone().unwrap_or_default() };
         match split_once(cx, scope, info, cfg, batch, variables.clone(), body) {
             Err(f) if !last && f.is_retryable() => {
-                let backoff = cfg.retry_delay_ms.saturating_mul(1u64 << attempt.min(32)).min(60_000);
-                cx.rt.sleep_ms(backoff);
+                cx.rt.sleep_ms(backoff_ms(cfg.retry_delay_ms, attempt, RETRY_CAP_MS));
                 attempt += 1;
             }
             other => return other,
@@ -812,8 +818,7 @@ pub fn embed(
             }))
             .at(info.id));
         }
-        let backoff = call.retry_delay_ms.saturating_mul(1u64 << attempt.min(32)).min(60_000);
-        cx.rt.sleep_ms(backoff);
+        cx.rt.sleep_ms(backoff_ms(call.retry_delay_ms, attempt, RETRY_CAP_MS));
         attempt += 1;
     }
 }

@@ -7,7 +7,7 @@ use quote::quote;
 use runtara_dsl::catalog::normalize_agent_id;
 use runtara_dsl::{ErrorCategory, LogLevel, Severity, Step, SwitchMatchType};
 
-use super::values::{condition, input_mapping, json_lit, mapping_value};
+use super::values::{condition, input_mapping, json_lit, mapping_value, opt};
 use super::{unsupported, Emitter, Level};
 use crate::ident::slug;
 use crate::CodegenError;
@@ -20,10 +20,7 @@ impl Emitter<'_> {
         let ptr = lv.step_pointer(id);
         let hosted = self.hosted();
         let err = |m: String| unsupported(Some(id), ptr.clone(), "target-feature", m);
-        let name = match step.name() {
-            Some(n) => quote!(Some(#n)),
-            None => quote!(None),
-        };
+        let name = opt(step.name());
         let step_type = step.step_type();
         self.current_mapping = None;
         // dsl-spec §8.10: the graph's setting, which a step may turn off for itself.
@@ -72,10 +69,7 @@ impl Emitter<'_> {
                 let (agent_id, cap_id) = (meta.agent, meta.id);
                 let max_retries = s.max_retries.unwrap_or(if meta.rate_limited { 5 } else { 3 });
                 let retry_delay = s.retry_delay.unwrap_or(if meta.rate_limited { 2000 } else { 1000 });
-                let timeout = match s.timeout {
-                    Some(t) => quote!(Some(#t)),
-                    None => quote!(None),
-                };
+                let timeout = opt(s.timeout);
                 let budget = lv.view.graph.rate_limit_budget_ms.unwrap_or(60_000);
                 let required: Vec<&str> = meta.inputs.iter().filter(|f| f.required).map(|f| f.name).collect();
                 let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
@@ -114,10 +108,7 @@ impl Emitter<'_> {
                     let mt = quote::format_ident!("{}", match_type(c.match_type));
                     let mv = json_lit(&c.match_value);
                     let out = json_lit(&c.output);
-                    let route = match &c.route {
-                        Some(r) => quote!(Some(#r)),
-                        None => quote!(None),
-                    };
+                    let route = opt(c.route.as_ref());
                     quote!(steps::SwitchCase { match_type: steps::MatchType::#mt, match_value: #mv, output: #out, route: #route })
                 });
                 let default = json_lit(cfg.default.as_ref().unwrap_or(&serde_json::json!({})));
@@ -226,14 +217,8 @@ impl Emitter<'_> {
                 let allow_null = cfg.allow_null.unwrap_or(false);
                 let single = cfg.convert_single_value.unwrap_or(false);
                 let batch = Literal::usize_unsuffixed(cfg.batch_size.unwrap_or(0) as usize);
-                let timeout = match cfg.timeout {
-                    Some(t) => quote!(Some(#t)),
-                    None => quote!(None),
-                };
-                let parallelism = match cfg.parallelism {
-                    Some(n) => quote!(Some(#n)),
-                    None => quote!(None),
-                };
+                let timeout = opt(cfg.timeout);
+                let parallelism = opt(cfg.parallelism);
                 let max_retries = cfg.max_retries.unwrap_or(0);
                 let retry_delay = cfg.retry_delay.unwrap_or(1000);
                 (quote!(Result<(), Failure>), quote! {
@@ -262,10 +247,7 @@ impl Emitter<'_> {
                 let cfg = s.config.as_ref();
                 let vars = input_mapping(cfg.and_then(|c| c.variables.as_ref()), hosted).map_err(err)?;
                 let max = cfg.and_then(|c| c.max_iterations).unwrap_or(10);
-                let timeout = match cfg.and_then(|c| c.timeout) {
-                    Some(t) => quote!(Some(#t)),
-                    None => quote!(None),
-                };
+                let timeout = opt(cfg.and_then(|c| c.timeout));
                 (quote!(Result<(), Failure>), quote! {
                     const CONFIG: steps::WhileConfig = steps::WhileConfig { max_iterations: #max, timeout_ms: #timeout };
                     run_step(cx, scope, &#info, |cx, scope| {
@@ -299,13 +281,8 @@ impl Emitter<'_> {
                 })
             }
             Step::WaitForSignal(s) => {
-                let on_wait = match &s.on_wait {
-                    Some(g) => {
-                        let f = self.graph_fn(g, &format!("{id} onWait"), &format!("{ptr}/onWait"), lv.durable)?;
-                        quote!(Some(#f))
-                    }
-                    None => quote!(None),
-                };
+                let on_wait = s.on_wait.as_ref().map(|g| self.graph_fn(g, &format!("{id} onWait"), &format!("{ptr}/onWait"), lv.durable));
+                let on_wait = opt(on_wait.transpose()?);
                 let timeout = match &s.timeout_ms {
                     Some(m) => mapping_value(m, hosted).map_err(err)?,
                     None => quote!(Value::Null),
@@ -313,17 +290,8 @@ impl Emitter<'_> {
                 let action = s.action.as_ref();
                 let correlation = input_mapping(action.and_then(|a| a.correlation.as_ref()), hosted).map_err(err)?;
                 let context = input_mapping(action.and_then(|a| a.context.as_ref()), hosted).map_err(err)?;
-                let key = match action.and_then(|a| a.key.as_deref()).filter(|k| !k.trim().is_empty()) {
-                    Some(k) => quote!(Some(#k)),
-                    None => quote!(None),
-                };
-                let schema = match &s.response_schema {
-                    Some(sc) => {
-                        let t = serde_json::to_string(sc).unwrap_or_default();
-                        quote!(Some(#t))
-                    }
-                    None => quote!(None),
-                };
+                let key = opt(action.and_then(|a| a.key.as_deref()).filter(|k| !k.trim().is_empty()));
+                let schema = opt(s.response_schema.as_ref().map(|sc| serde_json::to_string(sc).unwrap_or_default()));
                 let poll = s.poll_interval_ms.unwrap_or(1000);
                 (quote!(Result<(), Failure>), quote! {
                     const CONFIG: steps::WaitConfig = steps::WaitConfig { poll_interval_ms: #poll, action_key: #key, response_schema: #schema };
@@ -390,10 +358,7 @@ impl Emitter<'_> {
         body: TokenStream,
     ) {
         let durable = self.current_durable;
-        let mapping = match self.current_mapping.take() {
-            Some(m) => quote!(Some(#m)),
-            None => quote!(None),
-        };
+        let mapping = opt(self.current_mapping.take());
         self.items.push(quote! {
             const #info: StepInfo = StepInfo { id: #step_id, durable: #durable, name: #name, step_type: #step_type, input_mapping: #mapping };
 

@@ -43,6 +43,14 @@ pub fn json_lit(v: &Value) -> TokenStream {
     }
 }
 
+/// `Some(x)` / `None` as tokens.
+pub fn opt<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
+    match v {
+        Some(x) => quote!(Some(#x)),
+        None => quote!(None),
+    }
+}
+
 /// The segments of a reference path as a `&[&str]` expression.
 pub fn segments(path: &str) -> TokenStream {
     let segs = tokenize(path);
@@ -61,13 +69,7 @@ pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, Stri
                 Some(TypeHint::Number) => quote!(Hint::Number),
                 Some(TypeHint::Boolean) => quote!(Hint::Boolean),
             };
-            let default = match default {
-                Some(d) => {
-                    let d = json_lit(d);
-                    quote!(Some(#d))
-                }
-                None => quote!(None),
-            };
+            let default = opt(default.as_ref().map(json_lit));
             quote!(reference(scope, #value, #segs, #hint, #default)?)
         }
         MappingValue::Immediate { value } => json_lit(value),
