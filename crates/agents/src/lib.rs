@@ -8,14 +8,25 @@
 //! (`agents::utils::return_input`), so unused capabilities are dropped by the linker.
 //!
 //! no_std + alloc; capabilities that need a clock or randomness exist with the `std` feature
-//! only, and their catalogue entries say so (`needs_std`).
+//! only, and their catalogue entries say so (`needs_std`). Capabilities that use the network
+//! (`http`, and the service-backed `object-model` and `mcp` of [`remote`]) also say
+//! `needs_network`: they go through `runtara_sdk::net` (ureq natively, wasi:http on
+//! wasm32-wasip2).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod connections;
 pub mod dates;
 pub mod error;
+#[cfg(feature = "std")]
+pub mod http;
+#[cfg(feature = "std")]
+pub mod remote;
+#[cfg(feature = "std")]
+pub use remote::{mcp, object_model};
 pub mod jsonpath;
 pub mod transform;
 pub mod utils;
@@ -45,6 +56,8 @@ pub struct CapabilityMeta {
     pub rate_limited: bool,
     /// Needs a hosted target (clock, randomness); rejected for the embedded target.
     pub needs_std: bool,
+    /// Uses the network; rejected for targets without it (firmware, wasm32-wasip1).
+    pub needs_network: bool,
 }
 
 const fn req(name: &'static str) -> FieldMeta {
@@ -54,13 +67,17 @@ const fn opt(name: &'static str) -> FieldMeta {
     FieldMeta { name, required: false }
 }
 const fn cap(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false }
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false, needs_network: false }
 }
 const fn cap_std(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true }
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: false }
+}
+const fn cap_net(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: true }
 }
 
-/// Every built-in capability (agents.md §5.3, the `utils` and `transform` sets).
+/// Every built-in capability (agents.md §5.3: the `utils`, `transform` and `http` sets, and
+/// the forwarded `object-model` and `mcp` capabilities).
 pub static CATALOG: &[CapabilityMeta] = &[
     cap("utils", "return-input", &[req("value")]),
     cap("utils", "return-input-string", &[req("value")]),
@@ -92,6 +109,17 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("transform", "filter-non-values", &[req("value"), opt("property_path"), opt("filter_empty_strings"),
         opt("filter_null_values"), opt("filter_blank_strings"), opt("filter_zero_values")]),
     cap("transform", "filter", &[opt("value"), req("property_path"), req("match_values"), opt("match_condition")]),
+    cap_net("http", "http-request", &[req("url"), opt("method"), opt("headers"), opt("query_parameters"), opt("body"),
+        opt("body_type"), opt("response_type"), opt("timeout_ms"), opt("fail_on_error")]),
+    cap_net("object-model", "load-memory", &[req("conversation_id")]),
+    cap_net("object-model", "save-memory", &[req("conversation_id"), req("messages")]),
+    cap_net("object-model", "create-instance", &[req("schema_name"), req("data")]),
+    cap_net("object-model", "query-instances", &[req("schema_name"), opt("filters"), opt("condition"), opt("orderBy"), opt("limit"), opt("offset")]),
+    cap_net("object-model", "check-instance-exists", &[req("schema_name"), req("filters")]),
+    cap_net("object-model", "update-instance", &[req("schema_name"), req("instance_id"), req("data")]),
+    cap_net("object-model", "delete-instance", &[req("schema_name"), req("instance_id")]),
+    cap_net("mcp", "mcp-tool-search", &[opt("query"), opt("limit")]),
+    cap_net("mcp", "mcp-tool-invoke", &[req("tool_name"), opt("args")]),
 ];
 
 /// Finds a catalogue entry; `agent` is compared case-insensitively with `_` ≡ `-`.

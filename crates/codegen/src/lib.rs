@@ -31,6 +31,9 @@ pub struct CodegenOptions {
     pub heap_kb: Option<u32>,
     /// Embedded target: a C-ABI staticlib (`runtara_run`) instead of a firmware ELF.
     pub staticlib: bool,
+    /// Link the http backend (`runtara core`, `RUNTARA_HTTP_URL`) on wasm32-wasip2 even when
+    /// the graph does not use the network. Native artifacts always link it.
+    pub core_client: bool,
 }
 
 /// Why a graph cannot be compiled: the step (if any), the JSON pointer, the unsupported

@@ -22,11 +22,28 @@ impl CompilationTarget {
         self != CompilationTarget::Thumbv7em
     }
 
+    /// The target's name in messages: `native` or the triple.
+    pub fn name(self) -> &'static str {
+        match self {
+            CompilationTarget::Native => "native",
+            CompilationTarget::Wasip2 => "wasm32-wasip2",
+            CompilationTarget::Wasip1 => "wasm32-wasip1",
+            CompilationTarget::Thumbv7em => "thumbv7em-none-eabihf",
+        }
+    }
+
+    /// Whether artifacts for the target can use the network (the `http` agent, AiAgent,
+    /// forwarded agents, the http backend).
+    pub fn has_network(self) -> bool {
+        matches!(self, CompilationTarget::Native | CompilationTarget::Wasip2)
+    }
+
     /// The stdlib cargo feature of this target.
     pub fn stdlib_feature(self) -> &'static str {
         match self {
             CompilationTarget::Native => "native",
-            CompilationTarget::Wasip2 | CompilationTarget::Wasip1 => "wasi",
+            CompilationTarget::Wasip2 => "wasi-p2",
+            CompilationTarget::Wasip1 => "wasi",
             CompilationTarget::Thumbv7em => "embedded",
         }
     }
@@ -51,14 +68,17 @@ fn workflow_meta(workflow_id: &str, track_events: bool, declared_variables: &str
 }
 
 /// The crate-level attributes and `main()` of a hosted artifact: the stdlib's hosted entry
-/// reads input, runs [`run`] and maps the outcome to exit codes.
-pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
+/// reads input, runs [`run`] and maps the outcome to exit codes. `core_client` links the
+/// http backend (`runtara core`), which on wasm32-wasip2 makes the component import
+/// wasi:http.
+pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str, core_client: bool) -> TokenStream {
     let meta = workflow_meta(workflow_id, track_events, declared_variables);
+    let core = if core_client { quote!(Some(runtara_workflow_stdlib::entry::core_client)) } else { quote!(None) };
     quote! {
         #meta
 
         fn main() {
-            runtara_workflow_stdlib::entry::hosted_main(&META, run)
+            runtara_workflow_stdlib::entry::hosted_main(&META, run, #core)
         }
     }
 }

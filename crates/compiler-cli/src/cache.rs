@@ -26,7 +26,7 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     let mut h = Sha256::new();
     h.update(&text);
     h.update(opts.target.triple.as_bytes());
-    h.update([opts.release as u8, opts.track_events as u8]);
+    h.update([opts.release as u8, opts.track_events as u8, opts.core_client as u8]);
     h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
     h.update(pre.manifest_hash().as_bytes());
     // Children are part of the program: hash what the directories resolve to.

@@ -54,12 +54,15 @@ pub struct CompileOptions {
     pub heap_kb: Option<u32>,
     /// thumbv7em-none-eabihf: a `.a` with `runtara_run` and a C header instead of an ELF.
     pub staticlib: bool,
+    /// wasm32-wasip2: link the http backend (`runtara core`) even when the graph does not
+    /// use the network (the component then imports wasi:http).
+    pub core_client: bool,
 }
 
 impl CompileOptions {
     /// Debug-profile defaults for `target`.
     pub fn new(target: Target) -> Self {
-        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false, workflow_dirs: Vec::new(), heap_kb: None, staticlib: false }
+        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false, workflow_dirs: Vec::new(), heap_kb: None, staticlib: false, core_client: false }
     }
 }
 
@@ -166,6 +169,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         children,
         heap_kb: opts.heap_kb,
         staticlib: opts.staticlib,
+        core_client: opts.core_client,
     };
     if opts.staticlib && !opts.target.is_embedded() {
         return Err(CompileError::Toolchain("--emit staticlib is for --target thumbv7em-none-eabihf".into()));

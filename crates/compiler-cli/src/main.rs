@@ -38,32 +38,12 @@ enum Cmd {
     Compile {
         /// The workflow JSON file (bare graph or {"executionGraph": …} wrapper).
         file: PathBuf,
-        /// Target triple: native, the host triple, wasm32-wasip2 or wasm32-wasip1.
+        /// Target triple: native, the host triple, wasm32-wasip2, wasm32-wasip1 or
+        /// thumbv7em-none-eabihf.
         #[arg(long, default_value = "native")]
         target: String,
-        /// Output path (default: the file stem, `.wasm` for wasm targets, next to the input).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// `artifact` (default), `rust` (print the generated Rust source) or `staticlib`
-        /// (thumbv7em-none-eabihf: a `.a` with `runtara_run` and a `.h`).
-        #[arg(long, value_enum, default_value_t = Emit::Artifact)]
-        emit: Emit,
-        /// Optimise the artifact (size/speed, LTO, stripped) instead of compile speed.
-        #[arg(long)]
-        release: bool,
-        /// Workflow id baked into the artifact (`variables._workflow_id`; default: file stem).
-        #[arg(long)]
-        workflow_id: Option<String>,
-        /// Emit step_debug_start/step_debug_end events (as the wrapper's `trackEvents`).
-        #[arg(long)]
-        track_events: bool,
-        /// Directory of child workflows for EmbedWorkflow steps: DIR/<id>.json or
-        /// DIR/<id>/<version>.json (repeatable).
-        #[arg(long = "workflows", value_name = "DIR")]
-        workflows: Vec<PathBuf>,
-        /// Firmware heap in KiB (thumbv7em-none-eabihf; default: 64 + 4 per step).
-        #[arg(long)]
-        heap_kb: Option<u32>,
+        #[command(flatten)]
+        flags: CompileFlags,
     },
     /// Check a workflow graph against the DSL rules (error codes E001…, warnings W003…).
     Validate {
@@ -105,6 +85,11 @@ enum Cmd {
         /// Instance id of the run (with --state-dir or --core; default `default`).
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
+        /// Connections for agents and AiAgent steps: a JSON file
+        /// {"<id>": {"integrationId": "openai", "parameters": {"baseUrl", "apiKey", "headers"}}}
+        /// (passed to the artifact as RUNTARA_CONNECTIONS).
+        #[arg(long, value_name = "FILE")]
+        connections: Option<PathBuf>,
         #[command(flatten)]
         core: CoreArgs,
     },
@@ -227,17 +212,29 @@ enum RunFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Compile { file, target, output, emit, release, workflow_id, track_events, workflows, heap_kb } => {
-            let opts = CompileFlags { output, emit, release, workflow_id, track_events, workflows, heap_kb };
-            cmd_compile(&file, &target, opts)
-        }
+        Cmd::Compile { file, target, flags } => cmd_compile(&file, &target, flags),
         Cmd::Validate { file, format, workflows } => cmd_validate(&file, format, &workflows),
         Cmd::Schema => {
             println!("{}", serde_json::to_string_pretty(&runtara_dsl::json_schema()).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Cmd::Run { artifact, input, format, target, release, workflows, state_dir, instance, core } => {
+        Cmd::Run { artifact, input, format, target, release, workflows, state_dir, instance, connections, core } => {
             let mut env = Vec::new();
+            // Settings the artifact reads from its environment reach wasm guests too.
+            for k in ["RUNTARA_CONNECTIONS", "RUNTARA_AGENT_SERVICE_URL"] {
+                if let Ok(v) = std::env::var(k) {
+                    env.push((k.to_string(), v));
+                }
+            }
+            if let Some(file) = connections {
+                match read_connections(&file) {
+                    Ok(table) => env.push(("RUNTARA_CONNECTIONS".to_string(), table)),
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             if let Some(url) = &core.core {
                 env.push(("RUNTARA_HTTP_URL".to_string(), url.clone()));
                 env.push(("RUNTARA_TENANT_ID".to_string(), core.tenant.clone()));
@@ -285,19 +282,51 @@ fn fail(e: &CompileError) -> ExitCode {
     }
 }
 
-/// The `compile` flags besides file and target.
+/// How to compile (`runtara compile` options).
+#[derive(clap::Args)]
 struct CompileFlags {
+    /// Output path (default: the file stem, `.wasm` for wasm targets, next to the input).
+    #[arg(short, long)]
     output: Option<PathBuf>,
+    /// `artifact` (default), `rust` (print the generated Rust source) or `staticlib`
+    /// (thumbv7em-none-eabihf: a `.a` with `runtara_run` and a `.h`).
+    #[arg(long, value_enum, default_value_t = Emit::Artifact)]
     emit: Emit,
+    /// Optimise the artifact (size/speed, LTO, stripped) instead of compile speed.
+    #[arg(long)]
     release: bool,
+    /// Workflow id baked into the artifact (`variables._workflow_id`; default: file stem).
+    #[arg(long)]
     workflow_id: Option<String>,
+    /// Emit step_debug_start/step_debug_end events (as the wrapper's `trackEvents`).
+    #[arg(long)]
     track_events: bool,
+    /// Directory of child workflows for EmbedWorkflow steps: DIR/<id>.json or
+    /// DIR/<id>/<version>.json (repeatable).
+    #[arg(long = "workflows", value_name = "DIR")]
     workflows: Vec<PathBuf>,
+    /// Firmware heap in KiB (thumbv7em-none-eabihf; default: 64 + 4 per step).
+    #[arg(long)]
     heap_kb: Option<u32>,
+    /// wasm32-wasip2: link the http backend so the component can checkpoint to
+    /// `runtara core` (`runtara run --core`); the component then imports wasi:http.
+    /// Native artifacts always have it; graphs that use the network get it anyway.
+    #[arg(long)]
+    core_client: bool,
+}
+
+/// The connection table of `run --connections FILE` as compact JSON text.
+fn read_connections(file: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read connections file {}: {e}", file.display()))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v.to_string()),
+        Ok(_) => Err(format!("{}: the connections file must hold a JSON object keyed by connection id", file.display())),
+        Err(e) => Err(format!("{}: not valid JSON: {e}", file.display())),
+    }
 }
 
 fn cmd_compile(file: &Path, target: &str, flags: CompileFlags) -> ExitCode {
-    let CompileFlags { output, emit, release, workflow_id, track_events, workflows, heap_kb } = flags;
+    let CompileFlags { output, emit, release, workflow_id, track_events, workflows, heap_kb, core_client } = flags;
     let target = match parse_target(target) {
         Ok(t) => t,
         Err(c) => return c,
@@ -310,6 +339,7 @@ fn cmd_compile(file: &Path, target: &str, flags: CompileFlags) -> ExitCode {
     opts.workflow_dirs = workflows;
     opts.heap_kb = heap_kb;
     opts.staticlib = matches!(emit, Emit::Staticlib);
+    opts.core_client = core_client;
     opts.emit_rust_only = matches!(emit, Emit::Rust);
     match compile_scenario(Scenario::Path(file.to_path_buf()), &opts) {
         Ok(r) => {

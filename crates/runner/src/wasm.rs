@@ -1,5 +1,6 @@
 //! wasm32-wasip2 components and wasm32-wasip1 modules in embedded wasmtime, with stdin,
-//! stdout and stderr as memory pipes and the `RUNTARA_*` environment.
+//! stdout and stderr as memory pipes and the `RUNTARA_*` environment. Components also get
+//! wasi:http (outgoing requests), which the http backend and network capabilities use.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -9,6 +10,7 @@ use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::{RunOutput, RunRequest};
 
@@ -26,7 +28,14 @@ fn engine() -> &'static Engine {
 
 struct Host {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
     table: ResourceTable,
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
+    }
 }
 
 impl WasiView for Host {
@@ -66,8 +75,9 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
         .map_err(|e| anyhow::anyhow!("{} is not a loadable component: {e}", path.display()))?;
     let mut linker = ComponentLinker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     let (mut b, stdout, stderr) = build_ctx(path, req);
-    let mut store = Store::new(engine, Host { wasi: b.build(), table: ResourceTable::new() });
+    let mut store = Store::new(engine, Host { wasi: b.build(), http: WasiHttpCtx::new(), table: ResourceTable::new() });
     let command = Command::instantiate(&mut store, &component, &linker)?;
     let result = match command.wasi_cli_run().call_run(&mut store) {
         Ok(Ok(())) => Ok(()),

@@ -6,22 +6,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::net::{self, percent_encode as encode};
+pub use crate::HttpConfig;
 use crate::{SdkBackend, SdkError, Signal};
-
-/// Where to find the core and who we are.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Base URL, e.g. `http://127.0.0.1:8003`.
-    pub url: String,
-    pub instance: String,
-    pub tenant: String,
-    pub token: Option<String>,
-}
 
 /// The http backend of one instance.
 pub struct HttpBackend {
     cfg: HttpConfig,
-    agent: ureq::Agent,
 }
 
 const RETRY_FOR: Duration = Duration::from_secs(60);
@@ -29,11 +20,7 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 impl HttpBackend {
     /// A backend for `cfg` (no request is made yet).
     pub fn new(cfg: HttpConfig) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build();
-        HttpBackend { cfg, agent: ureq::Agent::new_with_config(config) }
+        HttpBackend { cfg }
     }
 
     fn url(&self, path: &str) -> String {
@@ -42,39 +29,30 @@ impl HttpBackend {
 
     /// One request with retries on transport errors and 5xx; returns (status, body JSON).
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), SdkError> {
-        let url = self.url(path);
+        let mut req = net::Request::new(method, &self.url(path)).header("x-runtara-tenant-id", &self.cfg.tenant);
+        if let Some(t) = &self.cfg.token {
+            req = req.header("authorization", &format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.timeout_ms = Some(30_000);
         let started = std::time::Instant::now();
         let mut pause = Duration::from_millis(100);
         loop {
-            let result = match body {
-                Some(b) => self.authorize(self.agent.post(&url)).header("content-type", "application/json").send(b.to_string()),
-                None if method == "GET" => self.authorize(self.agent.get(&url)).call(),
-                None => self.authorize(self.agent.post(&url)).send(""),
-            };
-            match result {
-                Ok(mut resp) if resp.status().as_u16() < 500 => {
-                    let status = resp.status().as_u16();
-                    let text = resp.body_mut().read_to_string().map_err(|e| SdkError(format!("core response: {e}")))?;
-                    return Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)));
+            match net::send(&req) {
+                Ok(resp) if resp.status < 500 => {
+                    return Ok((resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null)));
                 }
                 Ok(resp) if started.elapsed() >= RETRY_FOR => {
-                    return Err(SdkError(format!("core answered {} for {url}", resp.status())));
+                    return Err(SdkError(format!("core answered {} for {}", resp.status, req.url)));
                 }
-                Err(e) if started.elapsed() >= RETRY_FOR => return Err(SdkError(format!("core at {url} is unreachable: {e}"))),
+                Err(e) if started.elapsed() >= RETRY_FOR => return Err(SdkError(format!("core is unreachable: {e}"))),
                 _ => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
             }
-        }
-    }
-
-    /// Tenant and bearer token on a request.
-    fn authorize<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        let r = r.header("x-runtara-tenant-id", &self.cfg.tenant);
-        match &self.cfg.token {
-            Some(t) => r.header("authorization", &format!("Bearer {t}")),
-            None => r,
         }
     }
 
@@ -85,19 +63,6 @@ impl HttpBackend {
             s => Err(SdkError(format!("core answered {s}: {}", body["error"].as_str().unwrap_or("")))),
         }
     }
-}
-
-/// Percent-encodes a path segment (ids may hold `/`, `:` and the like).
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl SdkBackend for HttpBackend {

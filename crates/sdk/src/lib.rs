@@ -4,15 +4,17 @@
 //! (checkpoint-as-memo: a step whose checkpoint exists is not run again). Backends so far:
 //! [`Stateless`] (nothing stored), [`MemoryStore`] (a map in RAM — the embedded target's
 //! store), with the `local` feature [`local::LocalStore`] (a SQLite file; native) and with
-//! the `http` feature [`http::HttpBackend`] (`runtara core serve`; native). The wasi:http
-//! and browser backends are not built yet.
+//! the `http` (native) or `wasi-http` (wasm32-wasip2) feature [`http::HttpBackend`]
+//! (`runtara core serve`). [`net`] is the blocking HTTP client under it, shared with the
+//! network capabilities. The browser backend is not built yet.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "wasi-http"))]
 pub mod http;
+pub mod net;
 #[cfg(feature = "local")]
 pub mod local;
 
@@ -38,6 +40,17 @@ impl Signal {
             _ => None,
         }
     }
+}
+
+/// Where the http backend finds `runtara core` and who the run is (DESIGN §5:
+/// `RUNTARA_HTTP_URL`, `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Base URL, e.g. `http://127.0.0.1:8003`.
+    pub url: String,
+    pub instance: String,
+    pub tenant: String,
+    pub token: Option<String>,
 }
 
 /// Error of a backend call, with a human-readable message.

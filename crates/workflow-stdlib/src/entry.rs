@@ -95,24 +95,33 @@ fn write_output(v: &Value) -> std::io::Result<()> {
     }
 }
 
-/// The checkpoint backend the environment selects (native only so far):
-/// `RUNTARA_HTTP_URL` (+ `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the
-/// http backend; `RUNTARA_STATE_DIR` → the local SQLite store; else none.
-fn backend() -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+/// Makes the http backend (the durable protocol against `runtara core`). Generated `main`
+/// passes [`core_client`] when the artifact links it: always on native, on
+/// wasm32-wasip2 only with `runtara compile --core-client` or when the graph already uses
+/// the network, so other components import no wasi:http.
+pub type CoreClient = fn(runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend>;
+
+/// The http backend over `runtara_sdk::net` (ureq natively, wasi:http on wasm32-wasip2).
+#[cfg(any(feature = "native", feature = "wasi-p2"))]
+pub fn core_client(cfg: runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend> {
+    Box::new(runtara_sdk::http::HttpBackend::new(cfg))
+}
+
+/// The checkpoint backend the environment selects: `RUNTARA_HTTP_URL` (+
+/// `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the http backend (when
+/// linked); `RUNTARA_STATE_DIR` → the local SQLite store (native); else none.
+fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    #[cfg(feature = "native")]
     if let Some(url) = env("RUNTARA_HTTP_URL") {
-        let cfg = runtara_sdk::http::HttpConfig {
+        let Some(make) = core else {
+            return Err("RUNTARA_HTTP_URL is set, but this artifact was compiled without the http backend; recompile with `runtara compile --core-client`".into());
+        };
+        return Ok(make(runtara_sdk::HttpConfig {
             url,
             instance: env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into()),
             tenant: env("RUNTARA_TENANT_ID").unwrap_or_else(|| "default".into()),
             token: env("RUNTARA_TOKEN"),
-        };
-        return Ok(Box::new(runtara_sdk::http::HttpBackend::new(cfg)));
-    }
-    #[cfg(not(feature = "native"))]
-    if env("RUNTARA_HTTP_URL").is_some() {
-        return Err("RUNTARA_HTTP_URL (the http backend) is available to native artifacts only so far".into());
+        }));
     }
     match env("RUNTARA_STATE_DIR") {
         #[cfg(feature = "native")]
@@ -123,13 +132,15 @@ fn backend() -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
                 .map_err(|e| e.0)
         }
         #[cfg(not(feature = "native"))]
-        Some(_) => Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only".into()),
+        Some(_) => Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only; use runtara core (--core URL)".into()),
         None => Ok(Box::new(runtara_sdk::Stateless)),
     }
 }
 
 /// Runs a compiled workflow under the hosted contract and exits the process.
-pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>) -> ! {
+///
+/// `core`: the http backend constructor when the artifact links it ([`core_client`]).
+pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>, core: Option<CoreClient>) -> ! {
     let input = match read_input() {
         Ok(v) => v,
         Err(msg) => {
@@ -138,7 +149,7 @@ pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<
         }
     };
     let mut scope = root_scope(meta, input);
-    let backend = match backend() {
+    let backend = match backend(core) {
         Ok(b) => b,
         Err(msg) => {
             eprintln!("{}", serde_json::json!({"code": "STATE_STORE_UNAVAILABLE", "message": msg}));

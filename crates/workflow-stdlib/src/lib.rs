@@ -5,6 +5,7 @@
 //! - [`mapping`]: mapping values, type hints, input mappings (dsl-spec §3);
 //! - [`cond`]: condition operators with their coercion rules (dsl-spec §5.2);
 //! - [`steps`]: per-step semantics and envelopes (dsl-spec §7);
+//! - [`ai`] (hosted targets): AiAgent's LLM calls and tool loop (dsl-spec §7.14);
 //! - [`failure`]: failure payloads and the onError error object (dsl-spec §8.6–8.7);
 //! - [`runtime`]: the [`WorkflowRuntime`] trait (events, clock, sleep) and [`Ctx`];
 //! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes;
@@ -18,6 +19,8 @@
 
 pub extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod ai;
 pub mod cond;
 #[cfg(feature = "embedded")]
 pub mod embedded;

@@ -181,13 +181,14 @@ fn traced<T>(
         return body(cx, scope).map_err(|f| f.at(info.id));
     }
     let started = cx.rt.now_ms();
-    debug_start(cx, scope, info, started);
+    let step = DebugStep { id: info.id, name: info.name, step_type: info.step_type };
+    debug_start(cx, scope, &step, started, info.input_mapping);
     let result = body(cx, scope).map_err(|f| f.at(info.id));
     let outputs = match &result {
         Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
         Err(f) => json!({"_error": true, "error": f.text()}),
     };
-    debug_end(cx, scope, info, started, outputs);
+    debug_end(cx, scope, &step, started, outputs);
     result
 }
 
@@ -256,27 +257,38 @@ pub fn checkpoint_id(scope: &Scope, step_id: &str) -> alloc::string::String {
     id
 }
 
-fn debug_start(cx: &mut Ctx, scope: &Scope, info: &StepInfo, now: u64) {
+/// What `step_debug_start`/`step_debug_end` name: a step of the graph, or a synthetic step
+/// such as an AiAgent tool call (`<ai>.tool.<name>.<n>`, dsl-spec §8.11).
+#[derive(Debug, Clone, Copy)]
+pub struct DebugStep<'a> {
+    pub id: &'a str,
+    pub name: Option<&'a str>,
+    pub step_type: &'a str,
+}
+
+/// Emits `step_debug_start` at `now` (ms); `input_mapping` is the authored mapping JSON.
+pub fn debug_start(cx: &mut Ctx, scope: &Scope, step: &DebugStep<'_>, now: u64, input_mapping: Option<&str>) {
     let (scope_id, parent, indices) = scope_ids(scope);
     let mut ev = json!({
-        "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
+        "step_id": step.id, "step_name": step.name, "step_type": step.step_type,
         "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
         "timestamp_ms": now,
     });
-    if info.step_type == "Finish" {
+    if step.step_type == "Finish" {
         ev["inputs"] = json!({"finishing": true});
     }
-    if let Some(m) = info.input_mapping {
+    if let Some(m) = input_mapping {
         ev["input_mapping"] = serde_json::from_str(m).unwrap_or(Value::Null);
     }
     cx.emit("step_debug_start", ev);
 }
 
-fn debug_end(cx: &mut Ctx, scope: &Scope, info: &StepInfo, started: u64, outputs: Value) {
+/// Emits `step_debug_end` for a step started at `started` (ms) with its `outputs`.
+pub fn debug_end(cx: &mut Ctx, scope: &Scope, step: &DebugStep<'_>, started: u64, outputs: Value) {
     let (scope_id, parent, indices) = scope_ids(scope);
     let now = cx.rt.now_ms();
     cx.emit("step_debug_end", json!({
-        "step_id": info.id, "step_name": info.name, "step_type": info.step_type,
+        "step_id": step.id, "step_name": step.name, "step_type": step.step_type,
         "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
         "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
     }));

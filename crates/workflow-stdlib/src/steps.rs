@@ -60,11 +60,27 @@ pub fn agent(
     info: &StepInfo,
     call: &AgentCall,
     input: Value,
+    connection: Value,
     capability: CapabilityFn,
 ) -> Result<(), Failure> {
     let mut input = unwrap_immediates(input);
     if let (Some(t), Value::Object(m)) = (call.timeout_ms, &mut input) {
         m.insert("timeout_ms".into(), Value::from(t));
+    }
+    match (connection, &mut input) {
+        (Value::Null, _) => {}
+        (Value::String(id), Value::Object(m)) => {
+            m.insert("_connection".into(), connection_descriptor(&id));
+            m.insert("connection_id".into(), Value::String(id));
+        }
+        (Value::String(_), _) => {}
+        (other, _) => {
+            return Err(Failure::msg(format!(
+                "Step {}: connectionRef must evaluate to a connection id string or null, got {}",
+                info.id,
+                crate::value::to_json(&other)
+            )))
+        }
     }
     check_required(info, call, &input)?;
     let mut attempt: u32 = 1;
@@ -103,6 +119,14 @@ pub fn agent(
         cx.rt.sleep_ms(backoff);
         attempt += 1;
     }
+}
+
+/// The `_connection` descriptor of connection `id` (dsl-spec §7.2 step 2; no secrets).
+fn connection_descriptor(id: &str) -> Value {
+    #[cfg(feature = "std")]
+    return crate::agents::connections::descriptor(id);
+    #[cfg(not(feature = "std"))]
+    json!({"connection_id": id, "integration_id": null, "parameters": {}})
 }
 
 /// Top-level fields `{"valueType":"immediate","value":v}` become `v` (dsl-spec §3.6).
@@ -862,17 +886,7 @@ pub fn wait_for_signal(
             )))
         }
     };
-    let var = |k: &str| scope.variables.get(k).and_then(Value::as_str).map(String::from);
-    let instance = var("_instance_id").unwrap_or_else(|| "unknown".into());
-    let step_part = match var("_cache_key_prefix") {
-        Some(p) => format!("{p}::{}", info.id),
-        None => String::from(info.id),
-    };
-    let mut signal_id = format!("{instance}/{}/{step_part}", var("_workflow_id").unwrap_or_else(|| "root".into()));
-    if let Some(ix) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
-        signal_id.push('/');
-        signal_id.push_str(&crate::value::to_json(&Value::Array(ix.clone())));
-    }
+    let signal_id = signal_id(scope, info.id);
     let schema = cfg.response_schema.map(crate::mapping::lit).unwrap_or(Value::Null);
     cx.emit("external_input_requested", json!({
         "type": "external_input_requested", "signal_id": signal_id, "step_id": info.id,
@@ -889,38 +903,61 @@ pub fn wait_for_signal(
             return Err(failure);
         }
     }
+    let payload = await_signal(cx, info.id, &signal_id, cfg.poll_interval_ms, timeout_ms)?;
+    let mut extra = Map::new();
+    extra.insert("signal_id".into(), Value::String(signal_id));
+    extra.insert("outputs".into(), payload);
+    scope.store(info.id, info.envelope(extra));
+    Ok(())
+}
+
+/// The custom-signal id of `step` (a step id, or a synthetic one such as an AiAgent tool
+/// call): `<instance>/<workflow>/<[child prefix::]step>[/[i,j]]` (dsl-spec §7.13).
+pub fn signal_id(scope: &Scope, step: &str) -> String {
+    let var = |k: &str| scope.variables.get(k).and_then(Value::as_str).map(String::from);
+    let instance = var("_instance_id").unwrap_or_else(|| "unknown".into());
+    let step_part = match var("_cache_key_prefix") {
+        Some(p) => format!("{p}::{step}"),
+        None => String::from(step),
+    };
+    let mut id = format!("{instance}/{}/{step_part}", var("_workflow_id").unwrap_or_else(|| "root".into()));
+    if let Some(ix) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        id.push('/');
+        id.push_str(&crate::value::to_json(&Value::Array(ix.clone())));
+    }
+    id
+}
+
+/// Polls the state store every `poll_ms` for custom signal `signal_id` and returns its
+/// payload (JSON text parsed, else the string), or fails with `WAIT_TIMEOUT` after
+/// `timeout_ms`. `step` names the waiting step in messages.
+pub fn await_signal(cx: &mut Ctx, step: &str, signal_id: &str, poll_ms: u64, timeout_ms: Option<u64>) -> Result<Value, Failure> {
     if !cx.backend.receives_signals() && timeout_ms.is_none() {
         return Err(Failure::msg(format!(
-            "WaitForSignal step '{}' waits for signal '{signal_id}', but this run has no state store that can receive it; run it with a state store (runtara run --state-dir DIR)",
-            info.id
+            "WaitForSignal step '{step}' waits for signal '{signal_id}', but this run has no state store that can receive it; run it with a state store (runtara run --state-dir DIR)"
         )));
     }
     let started = cx.rt.now_ms();
     loop {
         let payload = cx
             .backend
-            .custom_signal(&signal_id)
+            .custom_signal(signal_id)
             .map_err(|e| Failure::msg(format!("signal store failed for '{signal_id}': {}", e.0)))?;
         if let Some(p) = payload {
-            let p = match p {
+            return Ok(match p {
                 Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
                 other => other,
-            };
-            let mut extra = Map::new();
-            extra.insert("signal_id".into(), Value::String(signal_id));
-            extra.insert("outputs".into(), p);
-            scope.store(info.id, info.envelope(extra));
-            return Ok(());
+            });
         }
         let waited = cx.rt.now_ms().saturating_sub(started);
         if let Some(t) = timeout_ms.filter(|t| waited >= *t) {
             return Err(Failure::structured(json!({
                 "code": "WAIT_TIMEOUT",
-                "message": format!("WaitForSignal step '{}' timed out after {t}ms waiting for signal '{signal_id}'", info.id),
+                "message": format!("WaitForSignal step '{step}' timed out after {t}ms waiting for signal '{signal_id}'"),
                 "category": "timeout", "severity": "error",
             })));
         }
         let left = timeout_ms.map_or(u64::MAX, |t| t - waited);
-        cx.rt.sleep_ms(cfg.poll_interval_ms.max(1).min(left));
+        cx.rt.sleep_ms(poll_ms.max(1).min(left));
     }
 }

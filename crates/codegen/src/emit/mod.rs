@@ -5,6 +5,7 @@
 //! the merge region after them, and `if let Err(..)` blocks for onError routes. Each step
 //! becomes its own `fn step_<n>_<slug>` (see [`steps`]).
 
+mod ai;
 mod steps;
 pub mod values;
 
@@ -21,11 +22,12 @@ use crate::{target, CodegenError, CodegenOptions};
 
 /// The complete artifact crate root as tokens.
 pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<TokenStream, CodegenError> {
-    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, current_durable: false, child_fns: BTreeMap::new() };
+    let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, current_durable: false, child_fns: BTreeMap::new(), uses_network: false };
     let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
     let (main, crate_attrs) = if opts.target.is_hosted() {
-        (target::hosted_main(&opts.workflow_id, opts.track_events, &declared), quote!())
+        let core_client = opts.target == crate::CompilationTarget::Native || (opts.target.has_network() && (opts.core_client || e.uses_network));
+        (target::hosted_main(&opts.workflow_id, opts.track_events, &declared, core_client), quote!())
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;
         let main = target::embedded_main(&opts.workflow_id, opts.track_events, &declared, heap_kb * 1024, opts.staticlib);
@@ -94,6 +96,8 @@ pub(crate) struct Emitter<'o> {
     pub current_durable: bool,
     /// Emitted child workflows: key → (graph fn, declared-variables fn).
     pub child_fns: BTreeMap<runtara_dsl::closure::ChildKey, (Ident, Ident)>,
+    /// Some step uses the network (so wasm32-wasip2 links wasi:http anyway).
+    pub uses_network: bool,
 }
 
 /// Names of one step's generated items.

@@ -30,6 +30,7 @@ impl Emitter<'_> {
             Step::EmbedWorkflow(s) => Some(s.durable),
             Step::Delay(s) => Some(s.durable),
             Step::WaitForSignal(s) => Some(s.durable),
+            Step::AiAgent(s) => Some(s.durable),
             _ => None,
         };
         self.current_durable = own.is_some_and(|d| lv.durable && d != Some(false));
@@ -61,9 +62,18 @@ impl Emitter<'_> {
                     unsupported(Some(id), format!("{ptr}/capabilityId"), "unknown-capability",
                         format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id))
                 })?;
+                if meta.needs_network && !self.opts.target.has_network() {
+                    return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native or wasm32-wasip2", meta.agent, meta.id, self.opts.target.name())));
+                }
                 if meta.needs_std && !hosted {
                     return Err(err(format!("capability '{}/{}' needs a clock or randomness, which thumbv7em-none-eabihf lacks", meta.agent, meta.id)));
                 }
+                self.uses_network |= meta.needs_network;
+                let connection = match (&s.connection_ref, s.connection_id.as_deref().filter(|c| !c.is_empty() && *c != "__none__")) {
+                    (Some(r), _) => mapping_value(r, hosted).map_err(err)?,
+                    (None, Some(c)) => quote!(Value::from(#c)),
+                    (None, None) => quote!(Value::Null),
+                };
                 let module = quote::format_ident!("{}", slug(meta.agent));
                 let cap = quote::format_ident!("{}", slug(meta.id));
                 let (agent_id, cap_id) = (meta.agent, meta.id);
@@ -85,7 +95,8 @@ impl Emitter<'_> {
                     };
                     run_durable_step(cx, scope, &#info, |cx, scope| {
                         let input = #m;
-                        steps::agent(cx, scope, &#info, &CALL, input, agents::#module::#cap)
+                        let connection = #connection;
+                        steps::agent(cx, scope, &#info, &CALL, input, connection, agents::#module::#cap)
                     })
                 })
             }
@@ -303,10 +314,7 @@ impl Emitter<'_> {
                     })
                 })
             }
-            Step::AiAgent(_) => {
-                return Err(unsupported(Some(id), ptr.clone(), "step-type",
-                    format!("{step_type} steps are not supported by this compiler yet")));
-            }
+            Step::AiAgent(s) => self.ai_agent_step(lv, id, s)?,
         };
         self.push(id, func, info, &doc, name, step_type, ret, body);
         Ok(())
@@ -314,7 +322,7 @@ impl Emitter<'_> {
 
     /// The graph function and declared-variables function of a child workflow, emitted on
     /// first use.
-    fn child_fns(&mut self, key: &runtara_dsl::closure::ChildKey) -> Result<(proc_macro2::Ident, proc_macro2::Ident), String> {
+    pub(crate) fn child_fns(&mut self, key: &runtara_dsl::closure::ChildKey) -> Result<(proc_macro2::Ident, proc_macro2::Ident), String> {
         if let Some(f) = self.child_fns.get(key) {
             return Ok(f.clone());
         }

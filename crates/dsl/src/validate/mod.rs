@@ -298,7 +298,7 @@ impl Validator<'_> {
                 .filter(|e| &e.from_step == id && e.label_kind().is_empty())
                 .collect();
             let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
-            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) {
+            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !ai_side_target(g, id) {
                 self.warn("W003", Some(id), format!("{base}/steps/{}", pointer_token(id)),
                     format!("step '{id}' has no outgoing edge; the graph ends here with a null result"),
                     "add an edge to a Finish step");
@@ -370,7 +370,9 @@ impl Validator<'_> {
                 if let Some(c) = &s.connection_ref {
                     mappings.push((format!("{sp}/connectionRef"), c));
                 }
-                self.agent(s, sp);
+                // Tools, memory and MCP providers of an AiAgent get their input at run time.
+                let ai_side = ai_side_target(g, id);
+                self.agent(s, sp, ai_side);
             }
             Step::Conditional(s) => {
                 // A missing true/false edge is a compile-gate error (dsl-spec §9.3), not E072.
@@ -457,7 +459,7 @@ impl Validator<'_> {
         }
     }
 
-    fn agent(&mut self, s: &AgentStep, sp: &str) {
+    fn agent(&mut self, s: &AgentStep, sp: &str, ai_side: bool) {
         let Some(agent) = self.catalog.agent(&s.agent_id) else {
             let known = list(self.catalog.agents.iter().map(|a| &a.id));
             self.error("E020", Some(&s.id), format!("{sp}/agentId"),
@@ -477,7 +479,7 @@ impl Validator<'_> {
             .flatten()
             .map(|(k, _)| k.split('.').next().unwrap_or(k))
             .collect();
-        for f in cap.inputs.iter().filter(|f| f.required) {
+        for f in cap.inputs.iter().filter(|f| f.required && !ai_side) {
             if !given.contains(f.name.as_str()) {
                 self.error("E022", Some(&s.id), format!("{sp}/inputMapping"),
                     format!("capability '{}/{}' needs input '{}'", agent.id, cap.id, f.name),
@@ -703,6 +705,16 @@ fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
         }
     }
     seen
+}
+
+/// Whether `id` is reached by an AiAgent tool, `memory` or `mcp.*` edge: such steps run
+/// only when the model calls them, with inputs from the run (dsl-spec §7.14).
+fn ai_side_target(g: &ExecutionGraph, id: &str) -> bool {
+    g.execution_plan.iter().any(|e| {
+        e.to_step == id
+            && !matches!(e.label_kind(), "" | "onError")
+            && matches!(g.steps.get(&e.from_step), Some(Step::AiAgent(_)))
+    })
 }
 
 #[cfg(test)]

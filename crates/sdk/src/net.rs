@@ -1,0 +1,142 @@
+//! Blocking HTTP/1.1 for the http backend and for capabilities that use the network (the
+//! `http` agent, AiAgent's LLM calls, forwarded agents).
+//!
+//! One call, [`send`], with two implementations chosen by feature: ureq (with rustls) on
+//! native hosts (`http`), and wasi:http through `wstd` on `wasm32-wasip2` (`wasi-http`), so
+//! a component needs nothing beyond standard WASI interfaces (DESIGN §5).
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// An outgoing request. `timeout_ms` bounds the whole exchange (native) or the wait for the
+/// first response byte (wasi:http).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `GET`, `POST`, … (upper case).
+    pub method: String,
+    /// Absolute `http://` or `https://` URL.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// A response: any status is a response (4xx/5xx are not errors here).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in lower case, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A request with `method`, `url` and no headers or body.
+    pub fn new(method: &str, url: &str) -> Self {
+        Request { method: method.into(), url: url.into(), ..Default::default() }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets a JSON body and its content type.
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = body.to_string().into_bytes();
+        self.header("content-type", "application/json")
+    }
+}
+
+/// Percent-encodes a URL path segment or query component (RFC 3986: unreserved characters
+/// stay, every other byte becomes `%XX`).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&alloc::format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Sends `req` and reads the whole response.
+///
+/// Errors: transport failures (connection refused, DNS, TLS, timeout) and malformed URLs,
+/// as a message naming the URL.
+pub fn send(req: &Request) -> Result<Response, String> {
+    imp::send(req).map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
+}
+
+#[cfg(feature = "http")]
+mod imp {
+    use super::{Request, Response};
+    use std::string::{String, ToString};
+    use std::time::Duration;
+
+    pub fn send(req: &Request) -> Result<Response, String> {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_millis(req.timeout_ms.unwrap_or(300_000))))
+            .build();
+        let agent = ureq::Agent::new_with_config(config);
+        let mut builder = ureq::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = builder.body(req.body.clone()).map_err(|e| e.to_string())?;
+        let mut resp = agent.run(request).map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| e.to_string())?;
+        Ok(Response { status, headers, body })
+    }
+}
+
+#[cfg(all(feature = "wasi-http", not(feature = "http")))]
+mod imp {
+    use super::{Request, Response};
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    pub fn send(req: &Request) -> Result<Response, String> {
+        let mut builder = wstd::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = builder.body(wstd::http::Body::from(req.body.clone())).map_err(|e| e.to_string())?;
+        let mut client = wstd::http::Client::new();
+        if let Some(ms) = req.timeout_ms {
+            client.set_first_byte_timeout(wstd::time::Duration::from_millis(ms));
+        }
+        wstd::runtime::block_on(async move {
+            let resp = client.send(request).await.map_err(|e| e.to_string())?;
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let mut body = resp.into_body();
+            let bytes = body.contents().await.map_err(|e| e.to_string())?.to_vec();
+            Ok(Response { status, headers, body: bytes })
+        })
+    }
+}
+
+#[cfg(not(any(feature = "http", feature = "wasi-http")))]
+mod imp {
+    use super::{Request, Response};
+    use alloc::string::String;
+
+    pub fn send(_req: &Request) -> Result<Response, String> {
+        Err("this target has no network access".into())
+    }
+}

@@ -1,0 +1,134 @@
+//! Capabilities that use the network, run for real against a scripted server on loopback:
+//! AiAgent (an OpenAI-compatible LLM: single shot, structured output, the tool loop) and the
+//! `http` agent, on native and wasm32-wasip2 (wasi:http), with byte-identical outputs.
+//! Plus the compile-time side: no network on firmware, no wasi:http import in components
+//! that do not need it.
+
+use std::path::{Path, PathBuf};
+
+use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
+use runtara_e2e::stub::{llm_text, llm_tool_call, Reply, StubServer};
+use serde_json::{json, Value};
+
+const TARGETS: [&str; 2] = ["native", "wasm32-wasip2"];
+
+fn compile(fixture: &str, target: &str, dir: &Path) -> PathBuf {
+    let src = workspace_root().join("tests/fixtures").join(fixture);
+    let out = dir.join(format!("{}-{target}", fixture.replace('/', "-")));
+    let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// Runs `artifact` with a connection table naming `server` as `id`.
+fn run(artifact: &Path, dir: &Path, id: &str, server: &StubServer, base_path: &str, input: &Value) -> std::process::Output {
+    let table = json!({id: {"integrationId": "openai", "parameters": {"baseUrl": format!("{}{base_path}", server.url), "apiKey": "sk-test"}}});
+    let file = dir.join("connections.json");
+    std::fs::write(&file, table.to_string()).unwrap();
+    runtara_stdin(&["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap()], input.to_string().as_bytes())
+}
+
+#[test]
+fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for target in TARGETS {
+        let artifact = compile("ai/tool_loop.json", target, dir.path());
+        let llm = StubServer::start(vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")], None);
+        let o = run(&artifact, dir.path(), "llm", &llm, "/v1", &json!({"question": "echo 42"}));
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(out, json!({"answer": "loop finished", "turns": 2, "tool": "echo", "toolResult": 42}), "{target}");
+
+        let reqs = llm.requests();
+        assert_eq!(reqs.len(), 2, "{target}: one request per turn");
+        assert!(reqs.iter().all(|r| r.path == "/v1/chat/completions" && r.method == "POST"));
+        assert!(reqs[0].headers.contains(&("authorization".into(), "Bearer sk-test".into())), "{target}: {:?}", reqs[0].headers);
+        let first = &reqs[0].body;
+        assert_eq!(first["model"], "gpt-4o-mini");
+        assert_eq!(first["messages"][1], json!({"role": "user", "content": "echo 42"}));
+        assert_eq!(first["tools"][0]["function"]["name"], "echo");
+        assert_eq!(first["tools"][0]["function"]["description"], "Echo a value back");
+        // Turn 2 carries the assistant's tool call and the tool's result.
+        let second = reqs[1].body["messages"].as_array().unwrap();
+        assert_eq!(second.last().unwrap(), &json!({"role": "tool", "tool_call_id": "call_1", "content": "42"}));
+        outputs.push(o.stdout);
+    }
+    assert_eq!(outputs[0], outputs[1], "native and wasm32-wasip2 outputs differ");
+}
+
+#[test]
+fn ai_structured_output_is_parsed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    for target in TARGETS {
+        let artifact = compile("ai/structured.json", target, dir.path());
+        let llm = StubServer::start(vec![llm_text(r#"{"sentiment": "positive", "confidence": 0.87}"#)], None);
+        let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"result": {"sentiment": "positive", "confidence": 0.87}}));
+        let format = &llm.requests()[0].body["response_format"];
+        assert_eq!(format["json_schema"]["schema"]["required"], json!(["confidence", "sentiment"]), "{target}");
+
+        // A schema violation fails the step; the onError route sees the code.
+        let llm = StubServer::start(vec![llm_text(r#"{"sentiment": "ecstatic"}"#)], None);
+        let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
+        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"code": "AI_STRUCTURED_OUTPUT_SCHEMA_MISMATCH"}), "{target}");
+
+        // A provider outage is a step failure too (no retries by default).
+        let llm = StubServer::start(vec![Reply { status: 500, body: json!({"error": {"message": "provider outage"}}) }], None);
+        let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
+        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"code": "AI_COMPLETION_FAILED"}), "{target}");
+        assert_eq!(llm.requests().len(), 1);
+    }
+}
+
+#[test]
+fn ai_without_a_configured_connection_fails_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = compile("ai/tool_loop.json", "native", dir.path());
+    let o = runtara_stdin(&["run", artifact.to_str().unwrap()], br#"{"question": "hi"}"#);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("connection 'llm' is not configured") && err.contains("--connections"), "{err}");
+}
+
+#[test]
+fn http_agent_sends_the_request_and_routes_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    for target in TARGETS {
+        let artifact = compile("ai/http_call.json", target, dir.path());
+        let api = StubServer::start(vec![Reply { status: 201, body: json!({"id": "o-1"}) }], None);
+        let o = run(&artifact, dir.path(), "api", &api, "/api", &json!({"order": {"sku": "x", "qty": 2}}));
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"status": 201, "id": "o-1"}), "{target}");
+        let r = &api.requests()[0];
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/api/orders?q=a%20b"));
+        assert_eq!(r.body, json!({"sku": "x", "qty": 2}));
+        assert!(r.headers.contains(&("authorization".into(), "Bearer sk-test".into())));
+
+        // 503 is retryable: maxRetries 1 → two attempts, then the onError route.
+        let down = Reply { status: 503, body: json!({"error": "down"}) };
+        let api = StubServer::start(vec![], Some(down));
+        let o = run(&artifact, dir.path(), "api", &api, "", &json!({"order": {}}));
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"handled": true, "status": 503}), "{target}");
+        assert_eq!(api.requests().len(), 2, "{target}");
+    }
+}
+
+#[test]
+fn network_use_decides_the_wasi_http_import_and_firmware_rejects_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let imports_http = |p: &Path| std::fs::read(p).unwrap().windows(9).any(|w| w == b"wasi:http");
+    assert!(imports_http(&compile("ai/http_call.json", "wasm32-wasip2", dir.path())));
+    let plain = compile("injection.json", "wasm32-wasip2", dir.path());
+    assert!(!imports_http(&plain), "a component without network use imports wasi:http");
+
+    let out = dir.path().join("fw.elf");
+    let src = workspace_root().join("tests/fixtures/ai/http_call.json");
+    let o = runtara(&["compile", "--target", "thumbv7em-none-eabihf", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("step 'call'") && err.contains("network"), "{err}");
+    assert!(!out.exists());
+}
