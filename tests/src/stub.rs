@@ -30,6 +30,8 @@ pub struct Reply {
 
 #[derive(Default)]
 struct Shared {
+    /// Delay before every answer.
+    latency: std::time::Duration,
     script: Vec<Reply>,
     /// Answer when the script is exhausted (default: 599 with an error body).
     fallback: Option<Reply>,
@@ -48,7 +50,13 @@ impl StubServer {
     /// Starts a server that answers with `script` in order, then with `fallback` for every
     /// further request (or 599 when `None`).
     pub fn start(script: Vec<Reply>, fallback: Option<Reply>) -> StubServer {
-        let shared = Arc::new(Mutex::new(Shared { script: script.into_iter().rev().collect(), fallback, requests: Vec::new() }));
+        Self::start_slow(script, fallback, std::time::Duration::ZERO)
+    }
+
+    /// [`StubServer::start`] with `latency` before every answer (the request is recorded on
+    /// arrival).
+    pub fn start_slow(script: Vec<Reply>, fallback: Option<Reply>, latency: std::time::Duration) -> StubServer {
+        let shared = Arc::new(Mutex::new(Shared { latency, script: script.into_iter().rev().collect(), fallback, requests: Vec::new() }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking listener");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
@@ -85,6 +93,12 @@ impl Drop for StubServer {
 }
 
 async fn answer(State(state): State<Arc<Mutex<Shared>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+    let (reply, latency) = record(&state, method, uri, headers, body);
+    tokio::time::sleep(latency).await;
+    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), reply.body.to_string())
+}
+
+fn record(state: &Mutex<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (Reply, std::time::Duration) {
     let mut s = state.lock().expect("stub state");
     s.requests.push(Recorded {
         method: method.to_string(),
@@ -96,7 +110,7 @@ async fn answer(State(state): State<Arc<Mutex<Shared>>>, method: Method, uri: Ur
         status: 599,
         body: serde_json::json!({"error": {"message": "the stub's script is exhausted"}}),
     });
-    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), reply.body.to_string())
+    (reply, s.latency)
 }
 
 /// An OpenAI chat-completions answer with `content`.

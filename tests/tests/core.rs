@@ -2,44 +2,12 @@
 //! native artifacts checkpointing to it over HTTP (DESIGN §6), tenants isolated, the token
 //! enforced, pause honoured.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use runtara_e2e::cli::{runtara, runtara_bin, runtara_stdin, workspace_root};
+use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
+use runtara_e2e::core::CoreServer;
 use serde_json::Value;
 
-struct Core {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Core {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_core(db: &std::path::Path, token: &str) -> Core {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(runtara_bin())
-        .args(["core", "serve", "--listen", &listen, "--db", &format!("sqlite:{}", db.display()), "--token", token])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let core = Core { child, url: format!("http://{listen}") };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the core did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    core
-}
-
-fn cli(core: &Core, tenant: &str, token: &str, args: &[&str]) -> std::process::Output {
+fn cli(core: &CoreServer, tenant: &str, token: &str, args: &[&str]) -> std::process::Output {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--core", &core.url, "--tenant", tenant, "--token", token]);
     runtara(&all)
@@ -48,7 +16,7 @@ fn cli(core: &Core, tenant: &str, token: &str, args: &[&str]) -> std::process::O
 #[test]
 fn artifacts_checkpoint_to_the_core_and_tenants_are_isolated() {
     let dir = tempfile::tempdir().unwrap();
-    let core = start_core(&dir.path().join("core.sqlite3"), "s3cret");
+    let core = CoreServer::start(&dir.path().join("core.sqlite3"), "s3cret");
     let src = workspace_root().join("examples/expense-approval.json");
     let artifact = dir.path().join("approval");
     let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
