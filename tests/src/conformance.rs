@@ -13,7 +13,7 @@ use crate::cli::{conformance_dir, runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
 pub const SUPPORTED_NEEDS: &[&str] =
-    &["agent:utils", "agent:transform", "validator", "compiler", "delay", "events", "child-workflow"];
+    &["agent:utils", "agent:transform", "agent-catalog", "validator", "compiler", "delay", "events", "child-workflow"];
 
 /// One case of `cases.json`, with its graph resolved to JSON.
 #[derive(Debug, Clone)]

@@ -1,8 +1,11 @@
 //! `runtara core serve` as a child process on a loopback port, for tests that need the
-//! state service: started, killed and restarted on the same port and database.
+//! state service: started, killed and restarted on the same port and database; and the
+//! databases to run it on — SQLite always, PostgreSQL when `RUNTARA_TEST_POSTGRES_URL` names
+//! a server (required in CI; `scripts/start-postgres.sh` starts one).
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,24 +17,55 @@ pub struct CoreServer {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     listen: String,
-    db: PathBuf,
+    db: String,
     token: String,
 }
 
+/// The environment variable with an admin URL of a PostgreSQL server for tests.
+pub const POSTGRES_ENV: &str = "RUNTARA_TEST_POSTGRES_URL";
+
+/// `--db` specs to run a state-service test against: a fresh SQLite file in `dir`, and a
+/// fresh PostgreSQL database when [`POSTGRES_ENV`] is set. Panics in CI (`CI=true`) when it
+/// is not, so the PostgreSQL half never goes silently missing.
+pub fn databases(dir: &Path) -> Vec<String> {
+    let mut dbs = vec![format!("sqlite:{}", dir.join("core.sqlite3").display())];
+    match std::env::var(POSTGRES_ENV) {
+        Ok(admin) => dbs.push(fresh_postgres_database(&admin)),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{POSTGRES_ENV} is not set; CI runs the state-service tests on PostgreSQL too (scripts/start-postgres.sh)")
+        }
+        Err(_) => {}
+    }
+    dbs
+}
+
+/// Creates an empty database on the server of `admin` and returns its URL.
+fn fresh_postgres_database(admin: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("runtara_test_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap_or_else(|e| panic!("cannot connect to {admin}: {e}"));
+    // One statement per call: CREATE DATABASE cannot run inside a (implicit) transaction.
+    for sql in [format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")] {
+        client.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
 impl CoreServer {
-    /// Starts a core on a free port with the SQLite database `db` and bearer `token`, and
-    /// waits until it accepts connections.
-    pub fn start(db: &Path, token: &str) -> CoreServer {
+    /// Starts a core on a free port with database `db` (a `--db` spec, see [`databases`])
+    /// and bearer `token`, and waits until it accepts connections.
+    pub fn start(db: &str, token: &str) -> CoreServer {
         let port = TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().expect("bound").port();
         let listen = format!("127.0.0.1:{port}");
-        let mut core = CoreServer { child: None, url: format!("http://{listen}"), listen, db: db.to_path_buf(), token: token.into() };
+        let mut core = CoreServer { child: None, url: format!("http://{listen}"), listen, db: db.into(), token: token.into() };
         core.launch();
         core
     }
 
     fn launch(&mut self) {
         let child = Command::new(runtara_bin())
-            .args(["core", "serve", "--listen", &self.listen, "--db", &format!("sqlite:{}", self.db.display()), "--token", &self.token])
+            .args(["core", "serve", "--listen", &self.listen, "--db", &self.db, "--token", &self.token])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

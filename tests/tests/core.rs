@@ -1,10 +1,13 @@
-//! The state service for real: `runtara core serve` on loopback with a SQLite database,
-//! native artifacts checkpointing to it over HTTP (DESIGN §6), tenants isolated, the token
-//! enforced, pause honoured.
+//! The state service for real: `runtara core serve` on loopback with a SQLite database and
+//! a PostgreSQL one (see `runtara_e2e::core::databases`), artifacts checkpointing to it over
+//! HTTP (DESIGN §6), tenants isolated, the token enforced, pause honoured, custom signals
+//! delivered to WaitForSignal on native and wasm32-wasip2.
 
+
+use std::path::Path;
 
 use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
-use runtara_e2e::core::CoreServer;
+use runtara_e2e::core::{databases, CoreServer};
 use serde_json::Value;
 
 fn cli(core: &CoreServer, tenant: &str, token: &str, args: &[&str]) -> std::process::Output {
@@ -16,9 +19,15 @@ fn cli(core: &CoreServer, tenant: &str, token: &str, args: &[&str]) -> std::proc
 #[test]
 fn artifacts_checkpoint_to_the_core_and_tenants_are_isolated() {
     let dir = tempfile::tempdir().unwrap();
-    let core = CoreServer::start(&dir.path().join("core.sqlite3"), "s3cret");
+    for db in databases(dir.path()) {
+        checkpoints_tenants_token_and_pause(dir.path(), &db);
+    }
+}
+
+fn checkpoints_tenants_token_and_pause(dir: &Path, db: &str) {
+    let core = CoreServer::start(db, "s3cret");
     let src = workspace_root().join("examples/expense-approval.json");
-    let artifact = dir.path().join("approval");
+    let artifact = dir.join("approval");
     let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let input = br#"{"employee": "ada", "amount": 1200, "receipt": true}"#;
@@ -28,13 +37,13 @@ fn artifacts_checkpoint_to_the_core_and_tenants_are_isolated() {
     };
 
     let first = run("ord-1");
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(first.status.success(), "{db}: {}", String::from_utf8_lossy(&first.stderr));
     assert!(String::from_utf8_lossy(&first.stderr).contains(r#""step_id":"policy""#));
     let o = cli(&core, "acme", "s3cret", &["instance", "ord-1", "--format", "json"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["status"], "completed");
     assert_eq!(v["output"]["decision"], "escalated");
-    assert_eq!(v["checkpoints"], serde_json::json!(["expense-approval::policy"]));
+    assert_eq!(v["checkpoints"], serde_json::json!(["expense-approval::policy"]), "{db}");
 
     // A rerun of the same instance restores the Agent step instead of running it.
     let again = run("ord-1");
@@ -63,4 +72,39 @@ fn artifacts_checkpoint_to_the_core_and_tenants_are_isolated() {
     assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap()["status"], "suspended");
     assert!(cli(&core, "acme", "s3cret", &["signal", "ord-2", "resume"]).status.success());
     assert!(run("ord-2").status.success());
+}
+
+#[test]
+fn custom_signals_reach_waiting_runs_on_both_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = workspace_root().join("tests/fixtures/wait/approval.json");
+    for db in databases(dir.path()) {
+        let core = CoreServer::start(&db, "s3cret");
+        for target in ["native", "wasm32-wasip2"] {
+            let artifact = dir.path().join(format!("approval-{target}"));
+            let o = runtara(&["compile", "--core-client", "--target", target, src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let instance = format!("wait-{target}");
+            let mut child = std::process::Command::new(runtara_e2e::cli::runtara_bin())
+                .env("RUNTARA_SOURCE_DIR", workspace_root())
+                .args(["run", artifact.to_str().unwrap(), "--instance", &instance, "--core", &core.url, "--tenant", "acme", "--token", "s3cret"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(br#"{"orderId": "A-9", "timeoutMs": 30000}"#).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let signal = format!("{instance}/approval/ask");
+            let o = cli(&core, "acme", "s3cret", &["signal", &instance, "--custom", &signal, "--payload", r#"{"approved": false}"#]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{db} {target}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v, serde_json::json!({"approved": false, "signal": signal}), "{db} {target}");
+            let o = cli(&core, "acme", "s3cret", &["instance", &instance, "--format", "json"]);
+            assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap()["status"], "completed", "{db} {target}");
+        }
+    }
 }

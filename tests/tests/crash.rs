@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use runtara_e2e::cli::{runtara, runtara_bin, workspace_root};
-use runtara_e2e::core::CoreServer;
+use runtara_e2e::core::{databases, CoreServer};
 use runtara_e2e::stub::{Reply, StubServer};
 use serde_json::{json, Value};
 
@@ -49,7 +49,7 @@ struct Setup {
     core: CoreServer,
 }
 
-fn setup(target: &str) -> Setup {
+fn setup(target: &str, postgres: bool) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("crash.json");
     std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
@@ -61,7 +61,9 @@ fn setup(target: &str) -> Setup {
     let connections = dir.path().join("connections.json");
     let table = json!({"effects": {"integrationId": "http", "parameters": {"baseUrl": effects.url}}});
     std::fs::write(&connections, table.to_string()).unwrap();
-    let core = CoreServer::start(&dir.path().join("core.sqlite3"), TOKEN);
+    let dbs = databases(dir.path());
+    let db = if postgres { dbs.last().unwrap() } else { &dbs[0] };
+    let core = CoreServer::start(db, TOKEN);
     Setup { artifact, connections, effects, core, _dir: dir }
 }
 
@@ -126,7 +128,14 @@ fn effects_of(s: &Setup, instance: &str) -> BTreeMap<usize, usize> {
 }
 
 fn crash_test(target: &str) {
-    let s = setup(target);
+    let dbs = databases(tempfile::tempdir().unwrap().path()).len();
+    for postgres in [false, true].into_iter().take(dbs) {
+        crash_test_on(target, postgres);
+    }
+}
+
+fn crash_test_on(target: &str, postgres: bool) {
+    let s = setup(target, postgres);
     let (expected, _) = run_with_kills(&s, "reference", &mut || None);
     assert_eq!(expected, json!({"last": 7, "status": 200}));
     assert!(effects_of(&s, "reference").values().all(|n| *n == 1));
@@ -168,11 +177,17 @@ fn wasip2_runs_survive_sigkill_with_effects_once() {
 }
 
 /// The core dies mid-run and comes back on the same port and database: the artifact's
-/// http backend retries and the run completes with every effect once.
+/// http backend retries and the run completes with every effect once. On SQLite and, when
+/// configured, PostgreSQL.
 #[test]
 fn runs_retry_through_a_core_restart() {
-    for target in ["native", "wasm32-wasip2"] {
-        let mut s = setup(target);
+    let with_postgres = databases(tempfile::tempdir().unwrap().path()).len() > 1;
+    let mut runs = vec![("native", false), ("wasm32-wasip2", false)];
+    if with_postgres {
+        runs.extend([("native", true), ("wasm32-wasip2", true)]);
+    }
+    for (target, postgres) in runs {
+        let mut s = setup(target, postgres);
         let child = spawn(&s, "restart");
         // Wait until a few steps are done, then take the core away for a second.
         while effects_of(&s, "restart").len() < 3 {

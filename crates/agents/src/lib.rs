@@ -58,6 +58,8 @@ pub struct CapabilityMeta {
     pub needs_std: bool,
     /// Uses the network; rejected for targets without it (firmware, wasm32-wasip1).
     pub needs_network: bool,
+    /// Needs a connection: the step must set `connectionId` or `connectionRef` (E026).
+    pub needs_connection: bool,
 }
 
 const fn req(name: &'static str) -> FieldMeta {
@@ -67,13 +69,16 @@ const fn opt(name: &'static str) -> FieldMeta {
     FieldMeta { name, required: false }
 }
 const fn cap(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false, needs_network: false }
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false, needs_network: false, needs_connection: false }
 }
 const fn cap_std(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: false }
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: false, needs_connection: false }
 }
 const fn cap_net(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: true }
+    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: true, needs_connection: false }
+}
+const fn cap_conn(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
+    CapabilityMeta { needs_connection: true, ..cap_net(agent, id, inputs) }
 }
 
 /// Every built-in capability (agents.md §5.3: the `utils`, `transform` and `http` sets, and
@@ -118,6 +123,8 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap_net("object-model", "check-instance-exists", &[req("schema_name"), req("filters")]),
     cap_net("object-model", "update-instance", &[req("schema_name"), req("instance_id"), req("data")]),
     cap_net("object-model", "delete-instance", &[req("schema_name"), req("instance_id")]),
+    cap_conn("object-model", "query-sql", &[req("sql"), opt("params"), opt("resultSchema")]),
+    cap_conn("object-model", "execute-sql", &[req("sql"), opt("params")]),
     cap_net("mcp", "mcp-tool-search", &[opt("query"), opt("limit")]),
     cap_net("mcp", "mcp-tool-invoke", &[req("tool_name"), opt("args")]),
 ];

@@ -63,6 +63,10 @@ pub mod object_model {
         "object-model" "update-instance" => update_instance;
         /// `delete-instance`: `{schema_name, instance_id}`.
         "object-model" "delete-instance" => delete_instance;
+        /// `query-sql`: `{sql, params?, resultSchema?}` → `{rows, row_count}`.
+        "object-model" "query-sql" => query_sql;
+        /// `execute-sql`: `{sql, params?}` → `{rows_affected}`.
+        "object-model" "execute-sql" => execute_sql;
     }
 }
 

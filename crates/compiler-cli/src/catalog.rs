@@ -9,6 +9,7 @@ pub fn builtin_catalog() -> AgentCatalog {
         let info = CapabilityInfo {
             id: cap.id.to_string(),
             inputs: cap.inputs.iter().map(|f| InputField { name: f.name.to_string(), required: f.required }).collect(),
+            needs_connection: cap.needs_connection,
         };
         match agents.iter_mut().find(|a| a.id == cap.agent) {
             Some(a) => a.capabilities.push(info),

@@ -173,7 +173,8 @@ enum CoreCmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8003")]
         listen: String,
-        /// Database: sqlite:PATH.
+        /// Database: sqlite:PATH (WAL) or postgres://user:password@host/db; tables are
+        /// created on start.
         #[arg(long, default_value = "sqlite:runtara-core.sqlite3")]
         db: String,
         /// Require `Authorization: Bearer <token>` on every request.
@@ -398,10 +399,10 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
 }
 
 fn cmd_core_serve(listen: &str, db: &str, token: Option<String>) -> ExitCode {
-    let Some(path) = db.strip_prefix("sqlite:") else {
-        eprintln!("error: --db must be sqlite:PATH (PostgreSQL is not supported yet)");
+    if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+        eprintln!("error: --db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'");
         return ExitCode::from(2);
-    };
+    }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -409,7 +410,7 @@ fn cmd_core_serve(listen: &str, db: &str, token: Option<String>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(runtara_core::serve(listen, Path::new(path), token)) {
+    match rt.block_on(runtara_core::serve(listen, db, token)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

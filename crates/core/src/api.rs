@@ -28,10 +28,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("storage: {e}"))
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("storage: {e:#}"))
     }
+}
+
+fn bad_request(msg: &str) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
 type Answer = Result<Json<Value>, ApiError>;
@@ -68,12 +72,15 @@ pub fn router(store: Store, token: Option<String>) -> Router {
     Router::new()
         .route("/api/v1/instances", get(list))
         .route("/api/v1/instances/{id}", get(inspect))
-        .route("/api/v1/instances/{id}/status", get(inspect))
+        .route("/api/v1/instances/{id}/status", get(status))
         .route("/api/v1/instances/{id}/register", post(register))
         .route("/api/v1/instances/{id}/checkpoint", post(checkpoint))
         .route("/api/v1/instances/{id}/checkpoints/{cid}", get(load))
         .route("/api/v1/instances/{id}/signals", get(pending).post(signal))
         .route("/api/v1/instances/{id}/signals/custom", get(custom))
+        .route("/api/v1/instances/{id}/signals/ack", post(ack))
+        .route("/api/v1/instances/{id}/events", post(events))
+        .route("/api/v1/instances/{id}/sleep", post(sleep))
         .route("/api/v1/instances/{id}/completed", post(completed))
         .route("/api/v1/instances/{id}/failed", post(failed))
         .route("/api/v1/instances/{id}/suspended", post(suspended))
@@ -90,10 +97,40 @@ async fn inspect(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -
     let t = tenant(&h);
     let (status, output, error) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
     let checkpoints = app.store.checkpoint_ids(&t, &id)?;
+    let events: Vec<Value> = app.store.events(&t, &id)?.iter().map(|e| parse(e)).collect();
     Ok(Json(json!({
         "id": id, "status": status, "output": output.as_deref().map(parse), "error": error.as_deref().map(parse),
-        "checkpoints": checkpoints,
+        "checkpoints": checkpoints, "events": events,
     })))
+}
+
+async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+    let t = tenant(&h);
+    let (status, _, _) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
+    let wake_at = app.store.wake_at(&t, &id)?.and_then(|w| w.parse::<u64>().ok());
+    Ok(Json(json!({ "id": id, "status": status, "wake_at_ms": wake_at })))
+}
+
+async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
+    let list = match body.get("events") {
+        Some(Value::Array(a)) => a.iter().map(Value::to_string).collect(),
+        _ if body.is_object() => vec![body.to_string()],
+        _ => return Err(bad_request("send {events: [...]} or one event object")),
+    };
+    app.store.add_events(&tenant(&h), &id, &list)?;
+    Ok(Json(json!({})))
+}
+
+async fn sleep(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
+    let wake = body["wake_at_ms"].as_u64().ok_or_else(|| bad_request("wake_at_ms (ms since the epoch) is required"))?;
+    app.store.sleep(&tenant(&h), &id, &wake.to_string())?;
+    Ok(Json(json!({})))
+}
+
+async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
+    let sid = body["signal_id"].as_str().ok_or_else(|| bad_request("signal_id is required"))?;
+    app.store.ack_custom(&tenant(&h), &id, sid)?;
+    Ok(Json(json!({})))
 }
 
 async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
@@ -103,7 +140,7 @@ async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) 
 
 async fn checkpoint(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
     let t = tenant(&h);
-    let cid = body["checkpoint_id"].as_str().ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "checkpoint_id is required".into()))?;
+    let cid = body["checkpoint_id"].as_str().ok_or_else(|| bad_request("checkpoint_id is required"))?;
     let (stored, state) = app.store.checkpoint(&t, &id, cid, &body["state"].to_string())?;
     let signal = app.store.control(&t, &id)?;
     Ok(Json(json!({ "stored": stored, "state": parse(&state), "signal": signal })))
@@ -123,13 +160,13 @@ async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Js
     match (body["signal"].as_str(), body["signal_id"].as_str()) {
         (Some(s @ ("pause" | "resume" | "cancel")), _) => app.store.set_control(&t, &id, s)?,
         (_, Some(sid)) => app.store.send_custom(&t, &id, sid, &body["payload"].to_string())?,
-        _ => return Err(ApiError(StatusCode::BAD_REQUEST, "send {signal: pause|resume|cancel} or {signal_id, payload}".into())),
+        _ => return Err(bad_request("send {signal: pause|resume|cancel} or {signal_id, payload}")),
     }
     Ok(Json(json!({})))
 }
 
 async fn custom(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Answer {
-    let sid = q.get("signal_id").ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "signal_id is required".into()))?;
+    let sid = q.get("signal_id").ok_or_else(|| bad_request("signal_id is required"))?;
     let payload = app.store.custom(&tenant(&h), &id, sid)?.ok_or_else(|| not_found("signal"))?;
     Ok(Json(json!({ "payload": parse(&payload) })))
 }

@@ -7,16 +7,21 @@
 //! | method & path | body → answer |
 //! |---|---|
 //! | `GET /api/v1/instances` | → `[{id, status}]` |
-//! | `GET /api/v1/instances/{id}` | → `{id, status, output?, error?, checkpoints: [id]}` (404 unknown) |
+//! | `GET /api/v1/instances/{id}` | → `{id, status, output?, error?, checkpoints: [id], events: [event]}` (404 unknown) |
+//! | `GET …/{id}/status` | → `{id, status, wake_at_ms}` |
 //! | `POST …/{id}/register` | → `{}` (status `running`) |
 //! | `GET …/{id}/checkpoints/{cid}` | → `{state}` or 404 |
 //! | `POST …/{id}/checkpoint` | `{checkpoint_id, state}` → `{stored, state, signal}`: first write wins; `signal` is the pending pause/cancel |
 //! | `GET …/{id}/signals` | → `{signal}` (pending `pause`/`cancel` or null) |
 //! | `POST …/{id}/signals` | `{signal: pause\|resume\|cancel}` or `{signal_id, payload}` → `{}` |
 //! | `GET …/{id}/signals/custom?signal_id=S` | → `{payload}` or 404 |
-//! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` → `{}` |
+//! | `POST …/{id}/signals/ack` | `{signal_id}` → `{}`: the custom signal is consumed |
+//! | `POST …/{id}/events` | `{events: [event]}` or one event → `{}` (appended in order) |
+//! | `POST …/{id}/sleep` | `{wake_at_ms}` → `{}` (status `sleeping` until the next register) |
+//! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` / `{status}` → `{}` |
 //!
-//! Storage is SQLite (`--db sqlite:PATH`, WAL); PostgreSQL is not built yet.
+//! Storage: SQLite (`--db sqlite:PATH`, WAL) or PostgreSQL (`--db postgres://…`), the same
+//! schema and statements on both (see [`Store`]); tables are created on start.
 
 mod api;
 mod store;
@@ -26,9 +31,11 @@ pub use store::Store;
 
 /// Serves the API on `listen` until the process ends.
 ///
-/// Errors: the database cannot be opened or the address cannot be bound.
-pub async fn serve(listen: &str, db_path: &std::path::Path, token: Option<String>) -> anyhow::Result<()> {
-    let store = Store::open(db_path)?;
+/// `db`: `sqlite:PATH` or a `postgres://` URL.
+///
+/// Errors: the database cannot be opened or migrated, or the address cannot be bound.
+pub async fn serve(listen: &str, db: &str, token: Option<String>) -> anyhow::Result<()> {
+    let store = Store::open(db)?;
     let app = router(store, token);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("runtara core: listening on http://{}", listener.local_addr()?);

@@ -1,177 +1,300 @@
-//! SQLite storage of instances, checkpoints and signals, scoped by tenant.
+//! Storage of instances, checkpoints, signals and events, scoped by tenant, in SQLite
+//! (default, WAL) or PostgreSQL.
+//!
+//! Every statement is written once: `$1…$n` placeholders numbered in order of first use
+//! (SQLite reads `$N` as a named parameter, PostgreSQL as positional), `ON CONFLICT` for
+//! upserts, and text columns only (JSON is stored as text). The two databases differ only in
+//! [`Db`], which runs a statement with text parameters and returns text cells.
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use anyhow::Context;
 use serde_json::Value;
 
-/// A shared handle to the database.
-#[derive(Clone)]
-pub struct Store {
-    db: Arc<Mutex<Connection>>,
-}
+/// The schema; both databases accept it as is. `seq` orders checkpoints and events.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS instances (tenant TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL,
+         output TEXT, error TEXT, wake_at TEXT, PRIMARY KEY (tenant, id))",
+    "CREATE TABLE IF NOT EXISTS checkpoints (tenant TEXT NOT NULL, instance TEXT NOT NULL,
+         checkpoint_id TEXT NOT NULL, state TEXT NOT NULL, seq BIGINT NOT NULL,
+         PRIMARY KEY (tenant, instance, checkpoint_id))",
+    "CREATE TABLE IF NOT EXISTS control (tenant TEXT NOT NULL, instance TEXT NOT NULL, signal TEXT NOT NULL,
+         PRIMARY KEY (tenant, instance))",
+    "CREATE TABLE IF NOT EXISTS signals (tenant TEXT NOT NULL, instance TEXT NOT NULL, signal_id TEXT NOT NULL,
+         payload TEXT NOT NULL, PRIMARY KEY (tenant, instance, signal_id))",
+    "CREATE TABLE IF NOT EXISTS events (tenant TEXT NOT NULL, instance TEXT NOT NULL, seq BIGINT NOT NULL,
+         event TEXT NOT NULL, PRIMARY KEY (tenant, instance, seq))",
+];
 
-type R<T> = rusqlite::Result<T>;
+/// A statement parameter: text or SQL NULL.
+type Param = Option<String>;
+/// Result rows as text cells.
+type Rows = Vec<Vec<Option<String>>>;
+type R<T> = anyhow::Result<T>;
 
 /// `(status, output JSON, error JSON)` of an instance.
 pub type InstanceRow = (String, Option<String>, Option<String>);
 
-impl Store {
-    /// Opens (creating) the database at `path` in WAL mode.
-    pub fn open(path: &Path) -> anyhow::Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+/// A job for the PostgreSQL thread.
+type PgJob = Box<dyn FnOnce(&mut postgres::Client) + Send>;
+
+/// One database connection.
+enum Db {
+    Sqlite(Mutex<rusqlite::Connection>),
+    /// The blocking `postgres` client runs its own runtime, so it lives on a thread of its
+    /// own and statements are sent to it (never inside the server's tokio runtime).
+    Postgres(Mutex<mpsc::Sender<PgJob>>),
+}
+
+impl Db {
+    /// Runs `sql`; returns the rows (empty for statements without results) and the number of
+    /// rows changed.
+    fn run(&self, sql: &'static str, params: Vec<Param>) -> R<(Rows, u64)> {
+        match self {
+            Db::Sqlite(c) => {
+                let c = c.lock().unwrap_or_else(|e| e.into_inner());
+                let mut stmt = c.prepare_cached(sql)?;
+                let cols = stmt.column_count();
+                let mut rows = Vec::new();
+                if cols == 0 {
+                    let n = stmt.execute(rusqlite::params_from_iter(params.iter()))?;
+                    return Ok((rows, n as u64));
+                }
+                let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+                while let Some(r) = q.next()? {
+                    rows.push((0..cols).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<_, _>>()?);
+                }
+                Ok((rows, 0))
+            }
+            Db::Postgres(tx) => {
+                let (reply, answer) = mpsc::channel();
+                let job: PgJob = Box::new(move |client| {
+                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+                    let result = client.query(sql, &refs).map(|rows| {
+                        let n = rows.len() as u64;
+                        let cells = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect();
+                        (cells, n)
+                    });
+                    let _ = reply.send(result.map_err(anyhow::Error::from));
+                });
+                tx.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .send(job)
+                    .map_err(|_| anyhow::anyhow!("the PostgreSQL connection thread stopped"))?;
+                answer.recv().context("the PostgreSQL connection thread stopped")?
+            }
         }
-        let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.busy_timeout(std::time::Duration::from_secs(5))?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS instances (tenant TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL,
-                 output TEXT, error TEXT, PRIMARY KEY (tenant, id));
-             CREATE TABLE IF NOT EXISTS checkpoints (tenant TEXT NOT NULL, instance TEXT NOT NULL,
-                 checkpoint_id TEXT NOT NULL, state TEXT NOT NULL, seq INTEGER NOT NULL,
-                 PRIMARY KEY (tenant, instance, checkpoint_id));
-             CREATE TABLE IF NOT EXISTS control (tenant TEXT NOT NULL, instance TEXT NOT NULL, signal TEXT NOT NULL,
-                 PRIMARY KEY (tenant, instance));
-             CREATE TABLE IF NOT EXISTS signals (tenant TEXT NOT NULL, instance TEXT NOT NULL, signal_id TEXT NOT NULL,
-                 payload TEXT NOT NULL, PRIMARY KEY (tenant, instance, signal_id));",
-        )?;
-        Ok(Store { db: Arc::new(Mutex::new(db)) })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> R<T>) -> R<T> {
-        let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        f(&db)
+    fn rows(&self, sql: &'static str, params: Vec<Param>) -> R<Rows> {
+        Ok(self.run(sql, params)?.0)
+    }
+
+    /// The first cell of the first row.
+    fn cell(&self, sql: &'static str, params: Vec<Param>) -> R<Option<String>> {
+        Ok(self.rows(sql, params)?.into_iter().next().and_then(|r| r.into_iter().next().flatten()))
+    }
+
+    fn exec(&self, sql: &'static str, params: Vec<Param>) -> R<()> {
+        self.run(sql, params).map(|_| ())
+    }
+}
+
+fn p(s: &str) -> Param {
+    Some(s.to_string())
+}
+
+/// A shared handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Db>,
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database `spec`: `sqlite:PATH` (WAL) or a
+    /// `postgres://user:password@host/db` URL.
+    ///
+    /// Errors: an unknown scheme, a file or server that cannot be opened, a failed migration.
+    pub fn open(spec: &str) -> R<Store> {
+        let db = if let Some(path) = spec.strip_prefix("sqlite:") {
+            Db::Sqlite(Mutex::new(open_sqlite(Path::new(path))?))
+        } else if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            Db::Postgres(Mutex::new(open_postgres(spec)?))
+        } else {
+            anyhow::bail!("--db must be sqlite:PATH or a postgres:// URL, got '{spec}'");
+        };
+        for m in MIGRATIONS {
+            db.exec(m, vec![]).with_context(|| format!("migration failed: {m}"))?;
+        }
+        Ok(Store { db: Arc::new(db) })
     }
 
     /// Marks an instance running (creating it).
     pub fn register(&self, tenant: &str, id: &str) -> R<()> {
-        self.with(|db| {
-            db.execute(
-                "INSERT INTO instances (tenant, id, status) VALUES (?1, ?2, 'running')
-                 ON CONFLICT(tenant, id) DO UPDATE SET status = 'running'",
-                params![tenant, id],
-            )
-            .map(|_| ())
-        })
+        self.db.exec(
+            "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'running')
+             ON CONFLICT (tenant, id) DO UPDATE SET status = 'running', wake_at = NULL",
+            vec![p(tenant), p(id)],
+        )
     }
 
     /// Sets the final status with its output or error JSON.
     pub fn finish(&self, tenant: &str, id: &str, status: &str, output: Option<&Value>, error: Option<&Value>) -> R<()> {
-        self.with(|db| {
-            db.execute(
-                "INSERT INTO instances (tenant, id, status, output, error) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(tenant, id) DO UPDATE SET status = ?3, output = ?4, error = ?5",
-                params![tenant, id, status, output.map(Value::to_string), error.map(Value::to_string)],
-            )
-            .map(|_| ())
-        })
+        self.db.exec(
+            "INSERT INTO instances (tenant, id, status, output, error) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status, output = excluded.output,
+                 error = excluded.error, wake_at = NULL",
+            vec![p(tenant), p(id), p(status), output.map(Value::to_string), error.map(Value::to_string)],
+        )
+    }
+
+    /// Records that an instance sleeps until `wake_at` (ms since the epoch, as text).
+    pub fn sleep(&self, tenant: &str, id: &str, wake_at: &str) -> R<()> {
+        self.db.exec(
+            "INSERT INTO instances (tenant, id, status, wake_at) VALUES ($1, $2, 'sleeping', $3)
+             ON CONFLICT (tenant, id) DO UPDATE SET status = 'sleeping', wake_at = excluded.wake_at",
+            vec![p(tenant), p(id), p(wake_at)],
+        )
     }
 
     /// `(status, output, error)` of an instance.
     pub fn instance(&self, tenant: &str, id: &str) -> R<Option<InstanceRow>> {
-        self.with(|db| {
-            db.query_row(
-                "SELECT status, output, error FROM instances WHERE tenant = ?1 AND id = ?2",
-                params![tenant, id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-        })
+        let rows = self.db.rows("SELECT status, output, error FROM instances WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
+        Ok(rows.into_iter().next().map(|mut r| {
+            let error = r.pop().flatten();
+            let output = r.pop().flatten();
+            (r.pop().flatten().unwrap_or_default(), output, error)
+        }))
+    }
+
+    /// The wake time of a sleeping instance.
+    pub fn wake_at(&self, tenant: &str, id: &str) -> R<Option<String>> {
+        self.db.cell("SELECT wake_at FROM instances WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])
     }
 
     /// `(id, status)` of a tenant's instances.
     pub fn instances(&self, tenant: &str) -> R<Vec<(String, String)>> {
-        self.with(|db| {
-            let mut q = db.prepare("SELECT id, status FROM instances WHERE tenant = ?1 ORDER BY id")?;
-            let rows = q.query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect()
-        })
+        let rows = self.db.rows("SELECT id, status FROM instances WHERE tenant = $1 ORDER BY id", vec![p(tenant)])?;
+        Ok(rows.into_iter().map(|mut r| (r.remove(0).unwrap_or_default(), r.remove(0).unwrap_or_default())).collect())
     }
 
     /// Checkpoint ids of an instance in write order.
     pub fn checkpoint_ids(&self, tenant: &str, id: &str) -> R<Vec<String>> {
-        self.with(|db| {
-            let mut q = db.prepare("SELECT checkpoint_id FROM checkpoints WHERE tenant = ?1 AND instance = ?2 ORDER BY seq")?;
-            let rows = q.query_map(params![tenant, id], |r| r.get(0))?;
-            rows.collect()
-        })
+        let rows = self.db.rows("SELECT checkpoint_id FROM checkpoints WHERE tenant = $1 AND instance = $2 ORDER BY seq", vec![p(tenant), p(id)])?;
+        Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
     }
 
     /// A stored checkpoint.
     pub fn load(&self, tenant: &str, id: &str, cid: &str) -> R<Option<String>> {
-        self.with(|db| {
-            db.query_row(
-                "SELECT state FROM checkpoints WHERE tenant = ?1 AND instance = ?2 AND checkpoint_id = ?3",
-                params![tenant, id, cid],
-                |r| r.get(0),
-            )
-            .optional()
-        })
+        self.db.cell(
+            "SELECT state FROM checkpoints WHERE tenant = $1 AND instance = $2 AND checkpoint_id = $3",
+            vec![p(tenant), p(id), p(cid)],
+        )
     }
 
     /// Stores a checkpoint unless present; returns `(stored, state now stored)`.
     pub fn checkpoint(&self, tenant: &str, id: &str, cid: &str, state: &str) -> R<(bool, String)> {
-        self.with(|db| {
-            let n = db.execute(
-                "INSERT OR IGNORE INTO checkpoints (tenant, instance, checkpoint_id, state, seq)
-                 VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM checkpoints))",
-                params![tenant, id, cid, state],
-            )?;
-            let now: String = db.query_row(
-                "SELECT state FROM checkpoints WHERE tenant = ?1 AND instance = ?2 AND checkpoint_id = ?3",
-                params![tenant, id, cid],
-                |r| r.get(0),
-            )?;
-            Ok((n == 1, now))
-        })
+        self.db.exec(
+            "INSERT INTO checkpoints (tenant, instance, checkpoint_id, state, seq)
+             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM checkpoints))
+             ON CONFLICT (tenant, instance, checkpoint_id) DO NOTHING",
+            vec![p(tenant), p(id), p(cid), p(state)],
+        )?;
+        let now = self.load(tenant, id, cid)?.context("a checkpoint vanished right after it was written")?;
+        Ok((now == state, now))
     }
 
     /// The pending control signal (`pause` / `cancel`).
     pub fn control(&self, tenant: &str, id: &str) -> R<Option<String>> {
-        self.with(|db| {
-            db.query_row("SELECT signal FROM control WHERE tenant = ?1 AND instance = ?2", params![tenant, id], |r| r.get(0))
-                .optional()
-        })
+        self.db.cell("SELECT signal FROM control WHERE tenant = $1 AND instance = $2", vec![p(tenant), p(id)])
     }
 
     /// Pause or cancel (cancel sticks), or resume (clears a pause).
     pub fn set_control(&self, tenant: &str, id: &str, signal: &str) -> R<()> {
-        self.with(|db| {
-            if signal == "resume" {
-                db.execute("DELETE FROM control WHERE tenant = ?1 AND instance = ?2 AND signal = 'pause'", params![tenant, id])?;
-            } else {
-                db.execute(
-                    "INSERT INTO control (tenant, instance, signal) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(tenant, instance) DO UPDATE SET signal = CASE WHEN signal = 'cancel' THEN 'cancel' ELSE ?3 END",
-                    params![tenant, id, signal],
-                )?;
-            }
-            Ok(())
-        })
+        if signal == "resume" {
+            return self.db.exec("DELETE FROM control WHERE tenant = $1 AND instance = $2 AND signal = 'pause'", vec![p(tenant), p(id)]);
+        }
+        self.db.exec(
+            "INSERT INTO control (tenant, instance, signal) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, instance) DO UPDATE SET signal =
+                 CASE WHEN control.signal = 'cancel' THEN 'cancel' ELSE excluded.signal END",
+            vec![p(tenant), p(id), p(signal)],
+        )
     }
 
     /// Delivers a custom signal (first delivery wins).
     pub fn send_custom(&self, tenant: &str, id: &str, signal_id: &str, payload: &str) -> R<()> {
-        self.with(|db| {
-            db.execute(
-                "INSERT OR IGNORE INTO signals (tenant, instance, signal_id, payload) VALUES (?1, ?2, ?3, ?4)",
-                params![tenant, id, signal_id, payload],
-            )
-            .map(|_| ())
-        })
+        self.db.exec(
+            "INSERT INTO signals (tenant, instance, signal_id, payload) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, instance, signal_id) DO NOTHING",
+            vec![p(tenant), p(id), p(signal_id), p(payload)],
+        )
     }
 
     /// A delivered custom signal's payload.
     pub fn custom(&self, tenant: &str, id: &str, signal_id: &str) -> R<Option<String>> {
-        self.with(|db| {
-            db.query_row(
-                "SELECT payload FROM signals WHERE tenant = ?1 AND instance = ?2 AND signal_id = ?3",
-                params![tenant, id, signal_id],
-                |r| r.get(0),
-            )
-            .optional()
-        })
+        self.db.cell(
+            "SELECT payload FROM signals WHERE tenant = $1 AND instance = $2 AND signal_id = $3",
+            vec![p(tenant), p(id), p(signal_id)],
+        )
     }
+
+    /// Consumes a delivered custom signal (it is no longer pending).
+    pub fn ack_custom(&self, tenant: &str, id: &str, signal_id: &str) -> R<()> {
+        self.db.exec("DELETE FROM signals WHERE tenant = $1 AND instance = $2 AND signal_id = $3", vec![p(tenant), p(id), p(signal_id)])
+    }
+
+    /// Appends events (JSON text) to an instance's log.
+    pub fn add_events(&self, tenant: &str, id: &str, events: &[String]) -> R<()> {
+        for e in events {
+            self.db.exec(
+                "INSERT INTO events (tenant, instance, seq, event)
+                 VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE tenant = $1 AND instance = $2), $3)",
+                vec![p(tenant), p(id), p(e)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An instance's events in order, as JSON text.
+    pub fn events(&self, tenant: &str, id: &str) -> R<Vec<String>> {
+        let rows = self.db.rows("SELECT event FROM events WHERE tenant = $1 AND instance = $2 ORDER BY seq", vec![p(tenant), p(id)])?;
+        Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
+    }
+}
+
+fn open_sqlite(path: &Path) -> R<rusqlite::Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db = rusqlite::Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(db)
+}
+
+/// Connects to PostgreSQL and starts the connection's thread.
+fn open_postgres(url: &str) -> R<mpsc::Sender<PgJob>> {
+    let (tx, rx) = mpsc::channel::<PgJob>();
+    let (ready_tx, ready) = mpsc::channel();
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let mut client = match postgres::Client::connect(&url, postgres::NoTls) {
+            Ok(c) => {
+                let _ = ready_tx.send(Ok(()));
+                c
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return;
+            }
+        };
+        for job in rx {
+            job(&mut client);
+        }
+    });
+    ready.recv().context("the PostgreSQL connection thread stopped")?.context("cannot connect to PostgreSQL")?;
+    Ok(tx)
 }

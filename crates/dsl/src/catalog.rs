@@ -21,6 +21,8 @@ pub struct AgentInfo {
 pub struct CapabilityInfo {
     pub id: String,
     pub inputs: Vec<InputField>,
+    /// Steps must name a connection (E026).
+    pub needs_connection: bool,
 }
 
 /// One input field of a capability.

@@ -479,6 +479,12 @@ impl Validator<'_> {
             .flatten()
             .map(|(k, _)| k.split('.').next().unwrap_or(k))
             .collect();
+        let has_connection = s.connection_id.as_deref().is_some_and(|c| !c.is_empty() && c != "__none__") || s.connection_ref.is_some();
+        if cap.needs_connection && !has_connection && !ai_side {
+            self.error("E026", Some(&s.id), sp.to_string(),
+                format!("capability '{}/{}' needs a connection", agent.id, cap.id),
+                "set connectionId (or connectionRef) on the step");
+        }
         for f in cap.inputs.iter().filter(|f| f.required && !ai_side) {
             if !given.contains(f.name.as_str()) {
                 self.error("E022", Some(&s.id), format!("{sp}/inputMapping"),
