@@ -44,6 +44,10 @@ fn checkpoints_tenants_token_and_pause(dir: &Path, db: &str) {
     assert_eq!(v["status"], "completed");
     assert_eq!(v["output"]["decision"], "escalated");
     assert_eq!(v["checkpoints"], serde_json::json!(["expense-approval::policy"]), "{db}");
+    // The run's events went to the core's event log too, in order.
+    let events: Vec<&str> = v["events"].as_array().unwrap().iter().filter_map(|e| e["step_id"].as_str()).collect();
+    assert_eq!(events.first(), Some(&"policy"), "{db}: {v}");
+    assert!(v["events"].as_array().unwrap().iter().all(|e| e["event"].is_string()));
 
     // A rerun of the same instance restores the Agent step instead of running it.
     let again = run("ord-1");

@@ -125,7 +125,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Show one instance on a core: status, output or error, checkpoints.
+    /// Show one instance on a core: status, output or error, checkpoints, events.
     Instance {
         id: String,
         #[command(flatten)]
@@ -470,6 +470,9 @@ fn cmd_instance(id: &str, core: Option<CoreTarget>, format: Format) -> ExitCode 
         }
         for c in v["checkpoints"].as_array().into_iter().flatten() {
             println!("checkpoint {}", c.as_str().unwrap_or(""));
+        }
+        for e in v["events"].as_array().into_iter().flatten() {
+            println!("event {e}");
         }
     })
 }

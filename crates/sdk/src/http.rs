@@ -13,6 +13,9 @@ use crate::{SdkBackend, SdkError, Signal};
 /// The http backend of one instance.
 pub struct HttpBackend {
     cfg: HttpConfig,
+    /// The pending control signal the last checkpoint answer carried (DESIGN §6: checkpoint
+    /// answers carry signals), used once by the next `pending_signal` instead of a request.
+    carried: Option<Option<Signal>>,
 }
 
 const RETRY_FOR: Duration = Duration::from_secs(60);
@@ -20,7 +23,7 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 impl HttpBackend {
     /// A backend for `cfg` (no request is made yet).
     pub fn new(cfg: HttpConfig) -> Self {
-        HttpBackend { cfg }
+        HttpBackend { cfg, carried: None }
     }
 
     fn url(&self, path: &str) -> String {
@@ -77,12 +80,26 @@ impl SdkBackend for HttpBackend {
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
         let r = self.request("POST", "checkpoint", Some(&json!({"checkpoint_id": id, "state": state})))?;
         let body = self.expect_ok(r)?;
+        self.carried = Some(Signal::pending(body["signal"].as_str()));
         Ok(if body["stored"] == true { None } else { Some(body["state"].clone()) })
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
+        if let Some(carried) = self.carried.take() {
+            return Ok(carried);
+        }
         let r = self.request("GET", "signals", None)?;
         Ok(Signal::pending(self.expect_ok(r)?["signal"].as_str()))
+    }
+
+    fn event(&mut self, event: &Value) -> Result<(), SdkError> {
+        let r = self.request("POST", "events", Some(event))?;
+        self.expect_ok(r).map(|_| ())
+    }
+
+    fn sleeping(&mut self, wake_at_ms: u64) -> Result<(), SdkError> {
+        let r = self.request("POST", "sleep", Some(&json!({"wake_at_ms": wake_at_ms})))?;
+        self.expect_ok(r).map(|_| ())
     }
 
     fn receives_signals(&self) -> bool {

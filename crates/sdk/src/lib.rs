@@ -83,6 +83,15 @@ pub trait SdkBackend {
     fn register(&mut self) -> Result<(), SdkError> {
         Ok(())
     }
+    /// Records one event of the run (`{"event": name, …}`); stores without an event log
+    /// ignore it.
+    fn event(&mut self, _event: &Value) -> Result<(), SdkError> {
+        Ok(())
+    }
+    /// Announces a durable sleep until `wake_at_ms` (ms since the epoch).
+    fn sleeping(&mut self, _wake_at_ms: u64) -> Result<(), SdkError> {
+        Ok(())
+    }
     /// Reports how the run ended: `completed` (payload = output), `failed` (payload =
     /// error), `suspended` or `cancelled`.
     fn report(&mut self, _status: &str, _payload: &Value) -> Result<(), SdkError> {

@@ -147,14 +147,18 @@ impl Ctx {
         out
     }
 
-    /// Emits event `name` with the fields of `data` (an object).
+    /// Emits event `name` with the fields of `data` (an object): to the runtime (stderr on
+    /// hosted targets) and to the state store's event log. A store that cannot take the
+    /// event does not fail the step; the runtime still has it.
     pub fn emit(&mut self, name: &str, data: Value) {
         let mut m = Map::new();
         m.insert("event".into(), Value::String(name.to_string()));
         if let Value::Object(d) = data {
             m.extend(d);
         }
-        self.rt.emit_event(&Value::Object(m));
+        let event = Value::Object(m);
+        self.rt.emit_event(&event);
+        let _ = self.backend.event(&event);
     }
 }
 

@@ -430,8 +430,15 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
         if let Some(d) = stored.as_ref().and_then(|v| v["deadline_ms"].as_u64()) {
             deadline = d;
         }
+        if deadline > now {
+            cx.backend.sleeping(deadline).map_err(|e| crate::runtime::store_failure(&id, e))?;
+        }
     }
     cx.rt.sleep_ms(deadline.saturating_sub(now));
+    if info.durable && deadline > now {
+        // Awake again: the instance is running (its status said `sleeping`).
+        cx.backend.register().map_err(|e| crate::runtime::store_failure(info.id, e))?;
+    }
     let mut extra = Map::new();
     extra.insert("duration_ms".into(), Value::from(ms));
     scope.store(info.id, info.envelope(extra));
