@@ -205,8 +205,8 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Pass;
     }
     if !compiled.status.success() {
-        if target == "thumbv7em-none-eabihf" && stderr.contains("thumbv7em-none-eabihf lacks") {
-            return Verdict::Unsupported("needs std on the embedded target (rejected at compile time)".into());
+        if stderr.contains(&format!("which {target} lacks")) || stderr.contains(&format!("which {target} artifacts lack")) {
+            return Verdict::Unsupported(format!("needs what {target} lacks (rejected at compile time)"));
         }
         return Verdict::Fail(format!("compile failed: {}", stderr.trim()));
     }

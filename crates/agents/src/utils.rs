@@ -50,7 +50,13 @@ fn next_random() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "wasm-js")]
+fn now_ms() -> u64 {
+    // wasm32-unknown-unknown has no OS clock.
+    js_sys::Date::now() as u64
+}
+
+#[cfg(all(feature = "std", not(feature = "wasm-js")))]
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -103,6 +109,13 @@ pub use crate::dates::get_current_formatted_datetime;
 #[cfg(feature = "std")]
 pub fn delay_in_ms(input: &Value) -> Result<Value, Value> {
     let ms = field(input, "delay_value").as_u64().ok_or_else(|| invalid_input("'delay_value' must be a non-negative integer"))?;
+    #[cfg(feature = "wasm-js")]
+    {
+        // No blocking sleep in a browser; spin on the clock.
+        let until = now_ms() + ms;
+        while now_ms() < until {}
+    }
+    #[cfg(not(feature = "wasm-js"))]
     std::thread::sleep(std::time::Duration::from_millis(ms));
     Ok(json!(ms))
 }

@@ -14,6 +14,8 @@ pub enum CompilationTarget {
     Wasip1,
     /// no_std firmware for Cortex-M4F (thumbv7em-none-eabihf).
     Thumbv7em,
+    /// A browser/Node module with JS bindings (wasm32-unknown-unknown, wasm-bindgen).
+    WasmJs,
 }
 
 impl CompilationTarget {
@@ -29,6 +31,7 @@ impl CompilationTarget {
             CompilationTarget::Wasip2 => "wasm32-wasip2",
             CompilationTarget::Wasip1 => "wasm32-wasip1",
             CompilationTarget::Thumbv7em => "thumbv7em-none-eabihf",
+            CompilationTarget::WasmJs => "wasm32-unknown-unknown",
         }
     }
 
@@ -45,6 +48,7 @@ impl CompilationTarget {
             CompilationTarget::Wasip2 => "wasi-p2",
             CompilationTarget::Wasip1 => "wasi",
             CompilationTarget::Thumbv7em => "embedded",
+            CompilationTarget::WasmJs => "wasm-js",
         }
     }
 }
@@ -79,6 +83,27 @@ pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &s
 
         fn main() {
             runtara_workflow_stdlib::entry::hosted_main(&META, run, #core)
+        }
+    }
+}
+
+/// The entry of a browser/Node module (wasm32-unknown-unknown): the stdlib's exported
+/// `run(input, options)` reaches the workflow through these two symbols.
+pub fn browser_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
+    let meta = workflow_meta(workflow_id, track_events, declared_variables);
+    quote! {
+        #meta
+
+        /// The workflow's compile-time facts, for `runtara_workflow_stdlib::browser::run`.
+        #[no_mangle]
+        pub fn __runtara_workflow_meta() -> &'static runtara_workflow_stdlib::meta::WorkflowMeta {
+            &META
+        }
+
+        /// The workflow, for `runtara_workflow_stdlib::browser::run`.
+        #[no_mangle]
+        pub fn __runtara_workflow_run(cx: &mut Ctx, scope: &mut Scope) -> Result<Value, Failure> {
+            run(cx, scope)
         }
     }
 }

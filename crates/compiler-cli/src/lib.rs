@@ -13,9 +13,11 @@
 pub mod cache;
 pub mod catalog;
 pub mod children;
+pub mod demo;
 pub mod prebuilt;
 pub mod rustc;
 pub mod target;
+mod browser;
 mod check;
 
 use std::fmt;
@@ -179,6 +181,9 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         return Ok(CompilationResult { artifact: None, rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() });
     }
     let mut out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
+    if opts.target.is_browser() && opts.output.is_none() {
+        out.set_file_name(format!("{stem}-web"));
+    }
     if opts.staticlib && opts.output.is_none() {
         out.set_extension("a");
     }
@@ -264,8 +269,11 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     let main_rs = tmp.path().join("main.rs");
     std::fs::write(&main_rs, source).map_err(|e| CompileError::Io(e.to_string()))?;
     let crate_name = format!("wf_{}", runtara_codegen::ident::slug(stem));
-    let built = tmp.path().join(if target.is_wasm() { "artifact.wasm" } else { "artifact" });
+    let built = tmp.path().join(if target.is_wasm() || target.is_browser() { "artifact.wasm" } else { "artifact" });
     rustc::compile_kind(&main_rs, &built, &crate_name, target, &prebuilt, release, opts.staticlib)?;
+    if target.is_browser() {
+        return browser::package(&built, stem, &tmp.path().join("pkg"), out);
+    }
     if target.is_wasm() {
         check::wasm_artifact(&built, target)?;
     }

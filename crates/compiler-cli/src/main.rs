@@ -25,7 +25,8 @@ use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
     about = "Compile runtara workflow graphs (DSL 3.x JSON) into standalone programs and run them."
 )]
 #[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1,\n\
-thumbv7em-none-eabihf (no_std Cortex-M4 firmware; `runtara run` uses qemu-system-arm).\n\
+thumbv7em-none-eabihf (no_std Cortex-M4 firmware; `runtara run` uses qemu-system-arm),\n\
+wasm32-unknown-unknown (an ES module + wasm for browsers and Node; `runtara run` uses node).\n\
 Exit codes: 0 ok, 1 invalid workflow / failed run, 2 usage or unreadable input, 3 suspended, 4 cancelled.")]
 struct Cli {
     #[command(subcommand)]
@@ -138,6 +139,15 @@ enum Cmd {
     Core {
         #[command(subcommand)]
         cmd: CoreCmd,
+    },
+    /// Serve the browser demo page and the wasm32-unknown-unknown modules compiled into
+    /// subdirectories of DIR (see examples/browser/README.md).
+    ServeDemo {
+        /// Directory whose subdirectories hold compiled modules (`-o DIR/NAME`).
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
     },
     /// Build (or refresh) the prebuilt workflow stdlib for a target.
     Prebuild {
@@ -257,6 +267,7 @@ fn main() -> ExitCode {
         Cmd::Instances { core, format } => cmd_instances(core.target(), format),
         Cmd::Instance { id, core, format } => cmd_instance(&id, core.target(), format),
         Cmd::Core { cmd: CoreCmd::Serve { listen, db, token } } => cmd_core_serve(&listen, &db, token),
+        Cmd::ServeDemo { dir, listen } => cmd_serve_demo(&listen, &dir),
         Cmd::Prebuild { target } => match parse_target(&target).and_then(|t| prebuilt::ensure(&t).map_err(|e| fail(&e))) {
             Ok(p) => {
                 eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
@@ -395,6 +406,23 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn cmd_serve_demo(listen: &str, dir: &Path) -> ExitCode {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(runtara_compiler::demo::serve(listen, dir)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }
 

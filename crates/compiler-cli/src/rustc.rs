@@ -27,7 +27,11 @@ pub fn compile_kind(
     staticlib: bool,
 ) -> Result<(), CompileError> {
     let mut cmd = Command::new(rustc());
-    let crate_type = if staticlib { "staticlib" } else { "bin" };
+    let crate_type = match (staticlib, target.is_browser()) {
+        (true, _) => "staticlib",
+        (false, true) => "cdylib",
+        (false, false) => "bin",
+    };
     cmd.arg(main_rs)
         .args(["--edition", "2021", "--crate-type", crate_type, "--crate-name", crate_name])
         .args(["--target", &target.triple])
@@ -37,7 +41,9 @@ pub fn compile_kind(
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
     let size_level = if target.is_embedded() { "opt-level=z" } else { "opt-level=s" };
     if release {
-        cmd.args(["-C", size_level, "-C", "lto=fat", "-C", "strip=symbols", "-C", "panic=abort"]);
+        // wasm-bindgen reads its custom sections from the module, so keep them there.
+        let strip = if target.is_browser() { "strip=debuginfo" } else { "strip=symbols" };
+        cmd.args(["-C", size_level, "-C", "lto=fat", "-C", strip, "-C", "panic=abort"]);
     } else {
         cmd.args(["-C", "opt-level=0"]);
     }

@@ -17,7 +17,8 @@ pub fn host_triple() -> &'static str {
 }
 
 impl Target {
-    /// Parses `native`, the host triple, `wasm32-wasip2` or `wasm32-wasip1`.
+    /// Parses `native`, the host triple, `wasm32-wasip2`, `wasm32-wasip1`,
+    /// `thumbv7em-none-eabihf` or `wasm32-unknown-unknown`.
     ///
     /// Errors: any other name, with the list of supported ones.
     pub fn parse(name: &str) -> Result<Target, String> {
@@ -27,9 +28,10 @@ impl Target {
             "wasm32-wasip2" => CompilationTarget::Wasip2,
             "wasm32-wasip1" => CompilationTarget::Wasip1,
             "thumbv7em-none-eabihf" => CompilationTarget::Thumbv7em,
+            "wasm32-unknown-unknown" => CompilationTarget::WasmJs,
             other => {
                 return Err(format!(
-                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1, thumbv7em-none-eabihf",
+                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1, thumbv7em-none-eabihf, wasm32-unknown-unknown",
                     host_triple()
                 ))
             }
@@ -43,10 +45,11 @@ impl Target {
         Target { kind: CompilationTarget::Native, triple: host_triple().to_string() }
     }
 
-    /// File extension of the artifact (`wasm`, `elf` or none).
+    /// File extension of the artifact (`wasm`, `elf` or none; a browser module is a
+    /// directory).
     pub fn extension(&self) -> &'static str {
         match self.kind {
-            CompilationTarget::Native => "",
+            CompilationTarget::Native | CompilationTarget::WasmJs => "",
             CompilationTarget::Thumbv7em => "elf",
             _ => "wasm",
         }
@@ -54,6 +57,12 @@ impl Target {
 
     pub fn is_wasm(&self) -> bool {
         matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
+    }
+
+    /// wasm32-unknown-unknown: the artifact is a directory with `<name>.wasm`, `<name>.js`
+    /// and `<name>.d.ts`.
+    pub fn is_browser(&self) -> bool {
+        self.kind == CompilationTarget::WasmJs
     }
 
     pub fn is_embedded(&self) -> bool {

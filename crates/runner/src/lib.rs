@@ -1,12 +1,14 @@
 //! runtara-runner: runs compiled artifacts under the artifact contract (DESIGN §5).
 //!
 //! - [`run_artifact`] picks the engine from the file: a WASI P2 component or P1 module runs
-//!   in embedded wasmtime, ARM firmware under `qemu-system-arm -machine mps2-an386`,
-//!   anything else is executed as a native process;
+//!   in embedded wasmtime, ARM firmware under `qemu-system-arm -machine mps2-an386`, a
+//!   browser module (wasm32-unknown-unknown: a directory with `<name>.js` + `<name>.wasm`)
+//!   in Node, anything else is executed as a native process;
 //! - [`Outcome::from_run`] reads the contract back: exit code, output JSON on stdout,
 //!   the structured error (last JSON line on stderr without an `event` key), events.
 
 mod native;
+mod node;
 mod outcome;
 mod qemu;
 mod wasm;
@@ -63,6 +65,9 @@ pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
 /// Errors: the file cannot be read or started, or the wasm cannot be compiled/instantiated
 /// (a trap during the run is an exit code 1, not an error).
 pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
+    if let Some((dir, name)) = node::browser_module(path) {
+        return node::run(&dir, &name, req);
+    }
     let mut head = [0u8; 20];
     {
         use std::io::Read;

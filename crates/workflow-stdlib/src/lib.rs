@@ -10,7 +10,9 @@
 //! - [`runtime`]: the [`WorkflowRuntime`] trait (events, clock, sleep) and [`Ctx`];
 //! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes;
 //! - [`embedded`] (thumbv7em-none-eabihf): the firmware contract over semihosting and the
-//!   C-ABI buffer entry.
+//!   C-ABI buffer entry;
+//! - [`browser`] (wasm32-unknown-unknown): the JS `run(input, options)` entry with
+//!   IndexedDB checkpoints and timer-driven durable sleeps.
 //!
 //! The workflow logic is `no_std` + `alloc`; `std` enters only through the hosted features
 //! (`native`, `wasi`, `wasm-js`), which add templates (minijinja) and the hosted entry.
@@ -21,6 +23,8 @@ pub extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod ai;
+#[cfg(feature = "wasm-js")]
+pub mod browser;
 pub mod cond;
 #[cfg(feature = "embedded")]
 pub mod embedded;

@@ -21,6 +21,15 @@ pub trait WorkflowRuntime {
     fn now_ms(&self) -> u64;
     /// Blocks for `ms` milliseconds.
     fn sleep_ms(&mut self, ms: u64);
+    /// Waits until `deadline_ms` (ms since the epoch) for a Delay; `persisted` when the
+    /// deadline is checkpointed. Runtimes that must not block (the browser) instead fail
+    /// with the fatal `SLEEPING` failure carrying `wake_at_ms`, and the host runs the
+    /// workflow again after the deadline (DESIGN §6: resume = run again from the top).
+    fn sleep_until(&mut self, deadline_ms: u64, _persisted: bool) -> Result<(), Failure> {
+        let now = self.now_ms();
+        self.sleep_ms(deadline_ms.saturating_sub(now));
+        Ok(())
+    }
     /// A runtime for another thread, on targets that run Split items in parallel
     /// (native); `None` means items run sequentially.
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {

@@ -434,7 +434,7 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
             cx.backend.sleeping(deadline).map_err(|e| crate::runtime::store_failure(&id, e))?;
         }
     }
-    cx.rt.sleep_ms(deadline.saturating_sub(now));
+    cx.rt.sleep_until(deadline, info.durable && cx.backend.persists())?;
     if info.durable && deadline > now {
         // Awake again: the instance is running (its status said `sleeping`).
         cx.backend.register().map_err(|e| crate::runtime::store_failure(info.id, e))?;

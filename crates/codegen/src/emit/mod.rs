@@ -25,7 +25,9 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
     let mut e = Emitter { items: Vec::new(), counter: 0, opts, current_mapping: None, current_durable: false, child_fns: BTreeMap::new(), uses_network: false };
     let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
-    let (main, crate_attrs) = if opts.target.is_hosted() {
+    let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
+        (target::browser_main(&opts.workflow_id, opts.track_events, &declared), quote!())
+    } else if opts.target.is_hosted() {
         let core_client = opts.target == crate::CompilationTarget::Native || (opts.target.has_network() && (opts.core_client || e.uses_network));
         (target::hosted_main(&opts.workflow_id, opts.track_events, &declared, core_client), quote!())
     } else {

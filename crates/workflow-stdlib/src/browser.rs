@@ -1,0 +1,345 @@
+//! The browser and Node entry (wasm32-unknown-unknown, feature `wasm-js`; DESIGN §5).
+//!
+//! JS calls `await run(input, options)`; the result is the workflow output, a failure
+//! rejects with an `Error` whose own fields are the structured error (`code`, `stepId`,
+//! `category`, …, and `payload` with all of it). `options` (all optional):
+//! - `instanceId` (string): checkpoints are kept per instance, so a run of the same instance
+//!   after a page reload resumes where it stopped; without one every call is a new instance;
+//! - `store`: `"indexeddb"` (default where `indexedDB` exists), `"memory"` (default
+//!   elsewhere, e.g. Node: kept for the life of the module), or an object
+//!   `{load(instanceId) → Promise<[[checkpointId, stateJson]]>, save(instanceId,
+//!   checkpointId, stateJson) → Promise}`;
+//! - `signal`: an `AbortSignal`; aborting cancels the run at its next step boundary or
+//!   sleep (rejects with code `CANCELLED`);
+//! - `onEvent`: a function receiving every event object (`workflow_log`,
+//!   `step_debug_start`/`step_debug_end` when compiled with `--track-events`, …).
+//!
+//! The workflow code is synchronous; a durable Delay does not block the page: the run stops
+//! with its deadline checkpointed, this loop awaits a timer, and the workflow runs again
+//! from the top, restoring finished steps from their checkpoints (DESIGN §6). Checkpoint
+//! writes of a run reach the store before the loop sleeps or answers.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use js_sys::{Function, Reflect, JSON};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::failure::Failure;
+use crate::meta::WorkflowMeta;
+use crate::runtime::{Ctx, WorkflowRuntime};
+use crate::scope::Scope;
+
+extern "Rust" {
+    // Defined by the generated crate (codegen `target::browser_main`).
+    fn __runtara_workflow_meta() -> &'static WorkflowMeta;
+    fn __runtara_workflow_run(cx: &mut Ctx, scope: &mut Scope) -> Result<Value, Failure>;
+}
+
+#[wasm_bindgen(inline_js = r#"
+const STORE = 'checkpoints';
+let db = null;
+function open() {
+  if (db) return Promise.resolve(db);
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open('runtara', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+    r.onsuccess = () => { db = r.result; resolve(db); };
+    r.onerror = () => reject(r.error);
+  });
+}
+export async function idb_load(instance) {
+  const d = await open();
+  return new Promise((resolve, reject) => {
+    const out = [];
+    const range = IDBKeyRange.bound(instance + '\u0000', instance + '\u0000\uffff');
+    const req = d.transaction(STORE, 'readonly').objectStore(STORE).openCursor(range);
+    req.onsuccess = () => {
+      const c = req.result;
+      if (c) { out.push([c.key.slice(instance.length + 1), c.value]); c.continue(); } else resolve(out);
+    };
+    req.onerror = () => reject(req.error);
+  });
+}
+export async function idb_save(instance, id, state) {
+  const d = await open();
+  return new Promise((resolve, reject) => {
+    const tx = d.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).put(state, instance + '\u0000' + id);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
+export function has_indexeddb() { return typeof indexedDB !== 'undefined'; }
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    if (signal) signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn idb_load(instance: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn idb_save(instance: &str, id: &str, state: &str) -> Result<JsValue, JsValue>;
+    fn has_indexeddb() -> bool;
+    async fn sleep(ms: f64, signal: JsValue);
+}
+
+/// Where checkpoints live between runs.
+enum Store {
+    IndexedDb,
+    Memory,
+    Custom(JsValue),
+}
+
+thread_local! {
+    /// The `"memory"` store: instance → checkpoint id → state JSON.
+    static MEMORY: RefCell<BTreeMap<String, BTreeMap<String, String>>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+impl Store {
+    async fn load(&self, instance: &str) -> Result<BTreeMap<String, String>, JsValue> {
+        let pairs = match self {
+            Store::Memory => return Ok(MEMORY.with(|m| m.borrow().get(instance).cloned().unwrap_or_default())),
+            Store::IndexedDb => idb_load(instance).await?,
+            Store::Custom(s) => {
+                let load: Function = Reflect::get(s, &"load".into())?.dyn_into()?;
+                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&load.call1(s, &instance.into())?)).await?
+            }
+        };
+        let mut out = BTreeMap::new();
+        for pair in js_sys::Array::from(&pairs).iter() {
+            let pair = js_sys::Array::from(&pair);
+            if let (Some(id), Some(state)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                out.insert(id, state);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn save(&self, instance: &str, id: &str, state: &str) -> Result<(), JsValue> {
+        match self {
+            Store::Memory => {
+                MEMORY.with(|m| m.borrow_mut().entry(instance.to_string()).or_default().insert(id.to_string(), state.to_string()));
+            }
+            Store::IndexedDb => {
+                idb_save(instance, id, state).await?;
+            }
+            Store::Custom(s) => {
+                let save: Function = Reflect::get(s, &"save".into())?.dyn_into()?;
+                let p = save.call3(s, &instance.into(), &id.into(), &state.into())?;
+                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parsed `options` argument.
+struct Options {
+    instance: String,
+    store: Store,
+    signal: JsValue,
+    on_event: Option<Function>,
+}
+
+impl Options {
+    fn parse(o: &JsValue) -> Result<Options, JsValue> {
+        let get = |k: &str| if o.is_object() { Reflect::get(o, &k.into()) } else { Ok(JsValue::UNDEFINED) };
+        let instance = get("instanceId")?.as_string().unwrap_or_else(fresh_instance_id);
+        let store = match get("store")? {
+            s if s.is_object() => Store::Custom(s),
+            s => match s.as_string().as_deref() {
+                Some("memory") => Store::Memory,
+                Some("indexeddb") => Store::IndexedDb,
+                None if has_indexeddb() => Store::IndexedDb,
+                None => Store::Memory,
+                Some(other) => return Err(js_error(&json!({"code": "BAD_OPTIONS", "message": alloc::format!("unknown store '{other}'; use \"indexeddb\", \"memory\" or {{load, save}}")}))),
+            },
+        };
+        let on_event = get("onEvent")?.dyn_into::<Function>().ok();
+        Ok(Options { instance, store, signal: get("signal")?, on_event })
+    }
+
+    fn aborted(&self) -> bool {
+        aborted(&self.signal)
+    }
+}
+
+/// A new instance id (`run-<ms>-<random>`) for calls that name none.
+fn fresh_instance_id() -> String {
+    alloc::format!("run-{}-{}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e9) as u64)
+}
+
+fn aborted(signal: &JsValue) -> bool {
+    signal.is_object() && Reflect::get(signal, &"aborted".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// Events to `onEvent`, the clock from `Date.now()`. Sleeps that cannot wait on a timer
+/// (retry backoff, non-durable Delay) spin on the clock.
+struct BrowserRuntime {
+    on_event: Option<Function>,
+}
+
+impl WorkflowRuntime for BrowserRuntime {
+    fn emit_event(&mut self, event: &Value) {
+        if let Some(f) = &self.on_event {
+            if let Ok(v) = JSON::parse(&event.to_string()) {
+                let _ = f.call1(&JsValue::NULL, &v);
+            }
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        let until = js_sys::Date::now() + ms as f64;
+        while js_sys::Date::now() < until {}
+    }
+
+    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
+        let now = self.now_ms();
+        if deadline_ms <= now {
+            return Ok(());
+        }
+        if !persisted {
+            self.sleep_ms(deadline_ms - now);
+            return Ok(());
+        }
+        Err(Failure::fatal(json!({"code": "SLEEPING", "message": "durable sleep", "wake_at_ms": deadline_ms,
+            "category": "lifecycle", "severity": "info"})))
+    }
+}
+
+/// Checkpoints of one run: the store's entries loaded before it, and the writes it made.
+#[derive(Default)]
+struct Checkpoints {
+    entries: BTreeMap<String, String>,
+    writes: Vec<(String, String)>,
+}
+
+struct BrowserBackend {
+    state: Rc<RefCell<Checkpoints>>,
+    signal: JsValue,
+}
+
+impl runtara_sdk::SdkBackend for BrowserBackend {
+    fn load(&mut self, id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
+        Ok(self.state.borrow().entries.get(id).and_then(|s| serde_json::from_str(s).ok()))
+    }
+
+    fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, runtara_sdk::SdkError> {
+        let mut st = self.state.borrow_mut();
+        if let Some(existing) = st.entries.get(id) {
+            return Ok(serde_json::from_str(existing).ok());
+        }
+        let text = state.to_string();
+        st.entries.insert(id.to_string(), text.clone());
+        st.writes.push((id.to_string(), text));
+        Ok(None)
+    }
+
+    fn pending_signal(&mut self) -> Result<Option<runtara_sdk::Signal>, runtara_sdk::SdkError> {
+        Ok(aborted(&self.signal).then_some(runtara_sdk::Signal::Cancel))
+    }
+
+    fn receives_signals(&self) -> bool {
+        self.signal.is_object()
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const RUN_OPTIONS: &str = r#"
+/** Options of `run` (all optional). */
+export interface RunOptions {
+  /** Checkpoints are kept per instance: rerunning an instance resumes it. Default: a new instance per call. */
+  instanceId?: string;
+  /** Where checkpoints live: "indexeddb" (default in browsers), "memory" (default elsewhere) or your own. */
+  store?: "indexeddb" | "memory" | {
+    load(instanceId: string): Promise<[string, string][]>;
+    save(instanceId: string, checkpointId: string, stateJson: string): Promise<void>;
+  };
+  /** Aborting cancels the run at its next step boundary or sleep (code CANCELLED). */
+  signal?: AbortSignal;
+  /** Receives every event object (workflow_log, step_debug_start/step_debug_end, …). */
+  onEvent?: (event: any) => void;
+}
+"#;
+
+/// Runs the compiled workflow on `input` (any JSON value; `{data, variables}` is the
+/// envelope). Resolves to the output; rejects with an `Error` carrying the structured error.
+#[wasm_bindgen]
+pub async fn run(input: JsValue, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<JsValue, JsValue> {
+    let text = if input.is_undefined() { "{}".to_string() } else { JSON::stringify(&input)?.as_string().unwrap_or_default() };
+    let out = run_json(text, options).await?;
+    JSON::parse(&out)
+}
+
+/// [`run`] on JSON text: the input and the resolved output are JSON text, exactly as the
+/// workflow produced it (numbers keep their form, e.g. `1.0`), which is what `runtara run`
+/// and byte-for-byte comparisons across targets use.
+#[wasm_bindgen]
+pub async fn run_json(input: String, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<String, JsValue> {
+    let opts = Options::parse(&options)?;
+    // SAFETY: the generated crate defines both symbols with these signatures.
+    let meta = unsafe { __runtara_workflow_meta() };
+    let input: Value = if input.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(&input).map_err(|e| js_error(&json!({"code": "BAD_INPUT", "message": alloc::format!("input is not valid JSON: {e}")})))?
+    };
+    loop {
+        if opts.aborted() {
+            return Err(js_error(&json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"})));
+        }
+        let state = Rc::new(RefCell::new(Checkpoints { entries: opts.store.load(&opts.instance).await?, writes: Vec::new() }));
+        let backend = BrowserBackend { state: state.clone(), signal: opts.signal.clone() };
+        let runtime = BrowserRuntime { on_event: opts.on_event.clone() };
+        let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);
+        let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
+        // SAFETY: as above.
+        let result = unsafe { __runtara_workflow_run(&mut cx, &mut scope) };
+        let writes = core::mem::take(&mut state.borrow_mut().writes);
+        for (id, text) in writes {
+            opts.store.save(&opts.instance, &id, &text).await?;
+        }
+        let failure = match result {
+            Ok(out) => return Ok(out.to_string()),
+            Err(f) => f,
+        };
+        match failure.payload.get("code").and_then(Value::as_str) {
+            Some("SLEEPING") if failure.fatal => {
+                let wake = failure.payload["wake_at_ms"].as_f64().unwrap_or(0.0);
+                sleep((wake - js_sys::Date::now()).max(0.0), opts.signal.clone()).await;
+            }
+            _ => return Err(js_error(&failure.report())),
+        }
+    }
+}
+
+/// An `Error` with `message`, every field of `report` as its own property, and `payload`.
+fn js_error(report: &Value) -> JsValue {
+    let err = js_sys::Error::new(report["message"].as_str().unwrap_or("the workflow failed"));
+    if let Value::Object(m) = report {
+        for (k, v) in m {
+            if k != "message" {
+                if let Ok(js) = JSON::parse(&v.to_string()) {
+                    let _ = Reflect::set(&err, &k.as_str().into(), &js);
+                }
+            }
+        }
+    }
+    if let Ok(p) = JSON::parse(&report.to_string()) {
+        let _ = Reflect::set(&err, &"payload".into(), &p);
+    }
+    err.into()
+}
