@@ -1,7 +1,8 @@
 //! Conformance regression gate (DESIGN §7): every case id in
 //! `tests/conformance/passing-<target>.txt` must still pass on that target, and a case that
 //! passes on several targets must print byte-identical results on all of them (native,
-//! wasm32-wasip2 under wasmtime, thumbv7em-none-eabihf firmware under qemu).
+//! wasm32-wasip2 under wasmtime, thumbv7em-none-eabihf firmware under qemu,
+//! wasm32-unknown-unknown in Node).
 
 use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, Verdict};
 
@@ -10,12 +11,13 @@ fn passing_cases_still_pass_and_agree_across_targets() {
     let native = read_passing("native");
     let wasm = read_passing("wasm32-wasip2");
     let firmware = read_passing("thumbv7em-none-eabihf");
-    assert!(!native.is_empty() && !wasm.is_empty() && !firmware.is_empty(), "passing lists are missing");
+    let browser = read_passing("wasm32-unknown-unknown");
+    assert!(!native.is_empty() && !wasm.is_empty() && !firmware.is_empty() && !browser.is_empty(), "passing lists are missing");
     let cases = load_cases();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
-    let mut ids: Vec<&String> = native.iter().chain(&wasm).chain(&firmware).collect();
+    let mut ids: Vec<&String> = native.iter().chain(&wasm).chain(&firmware).chain(&browser).collect();
     ids.sort();
     ids.dedup();
     for id in ids {
@@ -24,7 +26,8 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             continue;
         };
         let mut outputs = Vec::new();
-        for (target, list) in [("native", &native), ("wasm32-wasip2", &wasm), ("thumbv7em-none-eabihf", &firmware)] {
+        let targets = [("native", &native), ("wasm32-wasip2", &wasm), ("thumbv7em-none-eabihf", &firmware), ("wasm32-unknown-unknown", &browser)];
+        for (target, list) in targets {
             if !list.contains(id) {
                 continue;
             }

@@ -3,7 +3,8 @@
 //! Goals: examples/01 compiles in ≤ 1.0 s for wasm32-wasip2 in the default profile and its
 //! `--release` component is ≤ 400 KB; a generated 100-step workflow compiles in ≤ 2 s; a
 //! Split of 100,000 map-fields items runs within 1.5× (native) / 2.0× (wasmtime) of a
-//! hand-written Rust program.
+//! hand-written Rust program; the browser module of examples/01 is ≤ 150 KB (`--release`,
+//! before gzip), and the Split benchmark's run time in Node is reported against native.
 
 use std::time::{Duration, Instant};
 
@@ -35,8 +36,32 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "meets goal" } else { "MISSES goal" }
 }
 
-/// Prints the benchmark table.
-pub fn run() -> Result<()> {
+/// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
+/// `durability`, `split`, `browser`).
+pub fn run(only: Option<&str>) -> Result<()> {
+    let sections: [(&str, fn() -> Result<()>); 6] = [
+        ("compile", compile_and_size),
+        ("steps", hundred_steps),
+        ("firmware", firmware),
+        ("durability", durability),
+        ("split", split_vs_handwritten),
+        ("browser", browser),
+    ];
+    if let Some(name) = only {
+        if !sections.iter().any(|(n, _)| *n == name) {
+            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser");
+        }
+    }
+    for (name, section) in sections {
+        if only.is_none_or(|o| o == name) {
+            section()?;
+        }
+    }
+    Ok(())
+}
+
+/// Compile time and artifact size of examples/01 (wasm32-wasip2 and native).
+fn compile_and_size() -> Result<()> {
     let example = conformance_dir().join("graphs/examples/01-conditional.json");
     let file = example.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir()?;
@@ -64,10 +89,43 @@ pub fn run() -> Result<()> {
         let dbg = std::fs::metadata(out)?.len() as f64 / 1024.0;
         println!("artifact size, {target}, default profile: {dbg:.1} KB");
     }
-    hundred_steps()?;
-    firmware()?;
-    durability()?;
-    split_vs_handwritten()
+    Ok(())
+}
+
+/// wasm32-unknown-unknown: the `.wasm` size of examples/01 with `--release` (goal ≤ 150 KB
+/// before gzip) and the Split benchmark in Node against the same workflow natively.
+pub fn browser() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let example = conformance_dir().join("graphs/examples/01-conditional.json");
+    let pkg = dir.path().join("example");
+    compile(example.to_str().expect("utf-8"), "wasm32-unknown-unknown", pkg.to_str().expect("utf-8"), true)?;
+    let kb = std::fs::metadata(pkg.join("01-conditional.wasm"))?.len() as f64 / 1024.0;
+    println!("browser module, examples/01 --release: .wasm {kb:.1} KB (goal ≤ 150 KB: {})", verdict(kb <= 150.0));
+
+    let wf = runtara_e2e::cli::workspace_root().join("xtask/bench/split-map-fields.json");
+    let items: Vec<serde_json::Value> =
+        (0..100_000).map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]})).collect();
+    let input = serde_json::to_vec(&serde_json::json!({ "items": items }))?;
+    let web = dir.path().join("split-web");
+    compile(wf.to_str().expect("utf-8"), "wasm32-unknown-unknown", web.to_str().expect("utf-8"), true)?;
+    let native = dir.path().join("split-native");
+    compile(wf.to_str().expect("utf-8"), "native", native.to_str().expect("utf-8"), true)?;
+    let (mut tn, mut tw) = (Vec::new(), Vec::new());
+    let (mut on, mut ow) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (d, o) = run_native(&native, &input)?;
+        tn.push(d);
+        on = o;
+        let (d, o) = run_wasm(&web, &input)?;
+        tw.push(d);
+        ow = o;
+    }
+    if on != ow {
+        bail!("Split benchmark: Node and native outputs differ");
+    }
+    let (n, w) = (median(tn).as_secs_f64(), median(tw).as_secs_f64());
+    println!("Split 100k map-fields, Node (wasm32-unknown-unknown) {w:.3} s vs native {n:.3} s: {:.2}×", w / n);
+    Ok(())
 }
 
 /// A linear workflow of `n` steps: `n - 1` Agent steps each reading the previous one, then

@@ -4,7 +4,8 @@
 //! - `cargo xtask conformance [--target T]… [--update]`: run the shared corpus through the
 //!   CLI and print pass/fail/unsupported per feature and target; `--update` rewrites
 //!   `tests/conformance/passing-<target>.txt`;
-//! - `cargo xtask bench`: compile time, artifact size (see `bench.rs`);
+//! - `cargo xtask bench [--only SECTION]`: compile time, artifact size, durability and
+//!   run-time benchmarks (see `bench.rs`);
 //! - `cargo xtask ci`: what CI runs (no_std build check + the whole test suite).
 
 mod bench;
@@ -40,8 +41,12 @@ enum Cmd {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Print compile time and artifact size benchmarks.
-    Bench,
+    /// Print compile time, artifact size, durability and run-time benchmarks.
+    Bench {
+        /// Run one section only: compile, steps, firmware, durability, split or browser.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Everything CI checks: the no_std build of the workflow logic, then `cargo test --workspace`.
     Ci,
 }
@@ -57,7 +62,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Conformance { target, update, verbose } => conformance(target, update, verbose),
-        Cmd::Bench => bench::run(),
+        Cmd::Bench { only } => bench::run(only.as_deref()),
         Cmd::Ci => ci(),
     }
 }
@@ -73,10 +78,18 @@ fn cargo(args: &[&str]) -> Result<()> {
 }
 
 fn ci() -> Result<()> {
-    let targets = ["wasm32-wasip2", "wasm32-wasip1", "thumbv7em-none-eabihf"];
+    let targets = ["wasm32-wasip2", "wasm32-wasip1", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"];
     let status = std::process::Command::new("rustup").args(["target", "add"]).args(targets).status();
     if !status.is_ok_and(|s| s.success()) {
         eprintln!("xtask: rustup target add failed; continuing (the compiler adds targets on demand)");
+    }
+    // playwright-core drives chromium in the browser-target tests.
+    let browser = runtara_e2e::browser::driver_dir();
+    if !browser.join("node_modules/playwright-core").is_dir() {
+        let status = std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&browser).status()?;
+        if !status.success() {
+            bail!("npm ci --prefix tests/browser failed");
+        }
     }
     // The workflow logic of the stdlib is no_std + alloc (DESIGN §3).
     cargo(&["build", "-p", "runtara-workflow-stdlib", "--target", "thumbv7em-none-eabihf", "--features", "embedded"])?;

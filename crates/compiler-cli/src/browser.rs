@@ -14,10 +14,13 @@ use crate::CompileError;
 /// one only once the new one is complete).
 ///
 /// Errors: wasm-bindgen rejects the module (a compiler bug), or the files cannot be written.
-pub fn package(wasm: &Path, name: &str, staging: &Path, out_dir: &Path) -> Result<(), CompileError> {
+/// `release` drops the name and producers sections (function names for stack traces).
+pub fn package(wasm: &Path, name: &str, staging: &Path, out_dir: &Path, release: bool) -> Result<(), CompileError> {
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(wasm)
+        .remove_name_section(release)
+        .remove_producers_section(release)
         .out_name(name)
         .typescript(true)
         .omit_default_module_path(false)

@@ -272,7 +272,7 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     let built = tmp.path().join(if target.is_wasm() || target.is_browser() { "artifact.wasm" } else { "artifact" });
     rustc::compile_kind(&main_rs, &built, &crate_name, target, &prebuilt, release, opts.staticlib)?;
     if target.is_browser() {
-        return browser::package(&built, stem, &tmp.path().join("pkg"), out);
+        return browser::package(&built, stem, &tmp.path().join("pkg"), out, release);
     }
     if target.is_wasm() {
         check::wasm_artifact(&built, target)?;
