@@ -12,8 +12,14 @@ use serde_json::Value;
 use crate::cli::{conformance_dir, runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
-pub const SUPPORTED_NEEDS: &[&str] =
-    &["agent:utils", "agent:transform", "agent-catalog", "validator", "compiler", "delay", "events", "child-workflow"];
+pub const SUPPORTED_NEEDS: &[&str] = &[
+    "agent:utils", "agent:transform", "agent-catalog", "validator", "compiler", "delay", "events", "child-workflow",
+    "signal", "checkpoint-store",
+];
+
+/// Needs that take a state service: such cases run against `runtara core` (native,
+/// wasm32-wasip2), with the harness delivering their signals.
+const STATEFUL_NEEDS: &[&str] = &["signal", "checkpoint-store"];
 
 /// One case of `cases.json`, with its graph resolved to JSON.
 #[derive(Debug, Clone)]
@@ -178,12 +184,22 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some() {
         return check_validation(case, f, &with_children(Vec::new()));
     }
+    let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
+    if stateful && !matches!(target, "native" | "wasm32-wasip2") {
+        return Verdict::Unsupported(format!("needs a state service, which {target} runs do not have here"));
+    }
     let out_path = work.join(format!("{}-{}.out", case.id, target));
     let out = out_path.to_str().expect("utf-8 path");
     let _ = std::fs::remove_file(&out_path);
     let mut args: Vec<String> = ["compile", "--target", target, f, "-o", out].iter().map(|s| s.to_string()).collect();
     if case.harness["track_events"] == Value::Bool(true) {
         args.push("--track-events".into());
+    }
+    if stateful {
+        args.push("--core-client".into());
+    }
+    if let Some(wf) = case.harness["parent_workflow_id"].as_str() {
+        args.extend(["--workflow-id".to_string(), wf.to_string()]);
     }
     args.extend(with_children(Vec::new()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -214,7 +230,11 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Pass;
     }
     let input = serde_json::to_vec(&case.input).expect("input serialises");
-    let run = runtara_stdin(&["run", out, "--format", "envelope"], &input);
+    let run = if stateful {
+        run_with_core(case, out, &input, work)
+    } else {
+        runtara_stdin(&["run", out, "--format", "envelope"], &input)
+    };
     let stdout = String::from_utf8_lossy(&run.stdout);
     let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
         return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
@@ -231,6 +251,55 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats"))
         .collect();
     check_events(&case.side_effects, &events)
+}
+
+/// Runs a stateful case against a fresh `runtara core` (SQLite) as the harness's instance,
+/// delivering its signals for real: `signals_by_id` before the run, and `custom_signals`
+/// to every signal id the run asks for (its `external_input_requested` events reach the
+/// core's event log), in order, the last one repeating.
+fn run_with_core(case: &Case, artifact: &str, input: &[u8], work: &Path) -> std::process::Output {
+    let db = work.join(format!("{}-core.sqlite3", case.id));
+    let _ = std::fs::remove_file(&db);
+    let core = crate::core::CoreServer::start(&format!("sqlite:{}", db.display()), "conformance");
+    let instance = case.harness["instance_id"].as_str().unwrap_or(&case.id).to_string();
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--core", &core.url, "--tenant", "conformance", "--token", "conformance"]);
+        runtara(&all)
+    };
+    for (id, payload) in case.harness["signals_by_id"].as_object().into_iter().flatten() {
+        cli(&["signal", &instance, "--custom", id, "--payload", &payload.to_string()]);
+    }
+    let payloads: Vec<Value> = case.harness["custom_signals"].as_array().cloned().unwrap_or_default();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let deliverer = (!payloads.is_empty()).then(|| {
+        let (done, url, instance) = (done.clone(), core.url.clone(), instance.clone());
+        std::thread::spawn(move || {
+            let mut delivered = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let o = runtara(&["instance", &instance, "--format", "json", "--core", &url, "--tenant", "conformance", "--token", "conformance"]);
+                let events = serde_json::from_slice::<Value>(&o.stdout).map(|v| v["events"].clone()).unwrap_or(Value::Null);
+                for e in events.as_array().into_iter().flatten().filter(|e| e["event"] == "external_input_requested") {
+                    let Some(sid) = e["signal_id"].as_str() else { continue };
+                    if delivered.insert(sid.to_string()) {
+                        let payload = &payloads[(delivered.len() - 1).min(payloads.len() - 1)];
+                        runtara(&["signal", &instance, "--custom", sid, "--payload", &payload.to_string(),
+                            "--core", &url, "--tenant", "conformance", "--token", "conformance"]);
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    });
+    let run = runtara_stdin(
+        &["run", artifact, "--format", "envelope", "--core", &core.url, "--instance", &instance, "--tenant", "conformance", "--token", "conformance"],
+        input,
+    );
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(d) = deliverer {
+        let _ = d.join();
+    }
+    run
 }
 
 /// Checks `side_effects.events` (subtype = our `event` name, JSON-pointer fields).

@@ -40,6 +40,9 @@ enum Cmd {
         /// Print each failing case with its reason.
         #[arg(long, short)]
         verbose: bool,
+        /// Run only the cases whose id contains this text (repeatable; implies no --update).
+        #[arg(long = "case")]
+        cases: Vec<String>,
     },
     /// Print compile time, artifact size, durability and run-time benchmarks.
     Bench {
@@ -61,7 +64,7 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Conformance { target, update, verbose } => conformance(target, update, verbose),
+        Cmd::Conformance { target, update, verbose, cases } => conformance(target, update && cases.is_empty(), verbose, &cases),
         Cmd::Bench { only } => bench::run(only.as_deref()),
         Cmd::Ci => ci(),
     }
@@ -98,9 +101,12 @@ fn ci() -> Result<()> {
     cargo(&["test", "-p", "runtara-workflow-stdlib", "--features", "native"])
 }
 
-fn conformance(targets: Vec<String>, update: bool, verbose: bool) -> Result<()> {
+fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String]) -> Result<()> {
     let targets = if targets.is_empty() { vec!["native".to_string(), "wasm32-wasip2".to_string()] } else { targets };
-    let cases = load_cases();
+    let mut cases = load_cases();
+    if !only.is_empty() {
+        cases.retain(|c| only.iter().any(|o| c.id.contains(o.as_str())));
+    }
     let work = tempfile::tempdir()?;
     eprintln!("runtara binary: {}", runtara_bin().display());
     let mut regressions = Vec::new();
@@ -119,7 +125,7 @@ fn conformance(targets: Vec<String>, update: bool, verbose: bool) -> Result<()> 
                 }
             }
         }
-        for id in read_passing(target) {
+        for id in read_passing(target).into_iter().filter(|_| only.is_empty()) {
             if !passing.contains(&id.as_str()) {
                 regressions.push(format!("{target}: {id}"));
             }

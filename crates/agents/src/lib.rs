@@ -36,12 +36,52 @@ use serde_json::Value;
 /// A capability implementation.
 pub type CapabilityFn = fn(&Value) -> Result<Value, Value>;
 
+/// The JSON type a capability input takes (dsl-spec §9 E023); `Any` is not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Any,
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Array,
+    Object,
+}
+
+impl FieldType {
+    /// The type's name as the DSL writes it (`string`, `integer`, …; `any`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldType::Any => "any",
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Array => "array",
+            FieldType::Object => "object",
+        }
+    }
+}
+
 /// One input field of a capability.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldMeta {
     /// JSON name of the field.
     pub name: &'static str,
     pub required: bool,
+    /// Checked against immediate values (E023).
+    pub ty: FieldType,
+    /// Allowed values of a string field (E024); empty = any.
+    pub allowed: &'static [&'static str],
+}
+
+impl FieldMeta {
+    const fn of(self, ty: FieldType) -> Self {
+        FieldMeta { ty, ..self }
+    }
+    const fn one_of(self, allowed: &'static [&'static str]) -> Self {
+        FieldMeta { ty: FieldType::String, allowed, ..self }
+    }
 }
 
 /// Catalogue entry of one capability.
@@ -63,11 +103,13 @@ pub struct CapabilityMeta {
 }
 
 const fn req(name: &'static str) -> FieldMeta {
-    FieldMeta { name, required: true }
+    FieldMeta { name, required: true, ty: FieldType::Any, allowed: &[] }
 }
 const fn opt(name: &'static str) -> FieldMeta {
-    FieldMeta { name, required: false }
+    FieldMeta { name, required: false, ty: FieldType::Any, allowed: &[] }
 }
+use FieldType::{Array as A, Boolean as B, Integer as I, Object as O, String as S};
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const fn cap(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
     CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false, needs_network: false, needs_connection: false }
 }
@@ -88,34 +130,35 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("utils", "return-input-string", &[req("value")]),
     cap("utils", "do-nothing", &[]),
     cap_std("utils", "random-double", &[]),
-    cap_std("utils", "random-array", &[opt("size")]),
-    cap("utils", "calculate", &[req("expression"), opt("variables"), opt("enable_rounding"), opt("decimal_places")]),
+    cap_std("utils", "random-array", &[opt("size").of(I)]),
+    cap("utils", "calculate", &[req("expression").of(S), opt("variables").of(O), opt("enable_rounding").of(B), opt("decimal_places").of(I)]),
     cap_std("utils", "get-current-iso-datetime", &[]),
     cap_std("utils", "get-current-unix-timestamp", &[]),
-    cap_std("utils", "get-current-formatted-datetime", &[req("format")]),
-    cap_std("utils", "delay-in-ms", &[req("delay_value")]),
-    cap("utils", "format-date-from-iso", &[req("iso_date"), req("target_format")]),
-    cap("utils", "iso-to-unix-timestamp", &[req("iso_date")]),
-    cap_std("utils", "country-name-to-iso-code", &[req("country_name"), opt("code_type")]),
-    cap("transform", "extract", &[req("value"), req("property_path")]),
+    cap_std("utils", "get-current-formatted-datetime", &[req("format").of(S)]),
+    cap_std("utils", "delay-in-ms", &[req("delay_value").of(I)]),
+    cap("utils", "format-date-from-iso", &[req("iso_date").of(S), req("target_format").of(S)]),
+    cap("utils", "iso-to-unix-timestamp", &[req("iso_date").of(S)]),
+    cap_std("utils", "country-name-to-iso-code", &[req("country_name").of(S), opt("code_type").one_of(&["alpha2", "alpha3", "numeric"])]),
+    cap("transform", "extract", &[req("value"), req("property_path").of(S)]),
     cap("transform", "get-value-by-path", &[opt("value"), opt("property_path")]),
     cap("transform", "set-value-by-path", &[opt("target"), opt("property_path"), opt("value")]),
     cap("transform", "select-first", &[opt("value")]),
-    cap("transform", "coalesce", &[req("values"), opt("treat_empty_string_as_null"), opt("treat_zero_as_null")]),
+    cap("transform", "coalesce", &[req("values").of(A), opt("treat_empty_string_as_null").of(B), opt("treat_zero_as_null").of(B)]),
     cap("transform", "from-json-string", &[opt("value")]),
     cap("transform", "to-json-string", &[opt("value")]),
-    cap("transform", "map-fields", &[req("source_data"), req("mappings")]),
-    cap("transform", "group-by", &[req("value"), req("key"), opt("as_map")]),
+    cap("transform", "map-fields", &[req("source_data"), req("mappings").of(O)]),
+    cap("transform", "group-by", &[req("value"), req("key").of(S), opt("as_map").of(B)]),
     cap("transform", "append", &[opt("array"), opt("item")]),
     cap("transform", "flat-map", &[opt("value"), opt("property_path")]),
     cap("transform", "array-length", &[opt("value")]),
     cap("transform", "ensure-array", &[opt("value")]),
-    cap("transform", "sort", &[opt("value"), opt("property_path"), opt("ascending")]),
+    cap("transform", "sort", &[opt("value"), opt("property_path").of(S), opt("ascending").of(B)]),
     cap("transform", "filter-non-values", &[req("value"), opt("property_path"), opt("filter_empty_strings"),
         opt("filter_null_values"), opt("filter_blank_strings"), opt("filter_zero_values")]),
     cap("transform", "filter", &[opt("value"), req("property_path"), req("match_values"), opt("match_condition")]),
-    cap_net("http", "http-request", &[req("url"), opt("method"), opt("headers"), opt("query_parameters"), opt("body"),
-        opt("body_type"), opt("response_type"), opt("timeout_ms"), opt("fail_on_error")]),
+    cap_net("http", "http-request", &[req("url").of(S), opt("method").one_of(HTTP_METHODS), opt("headers").of(O),
+        opt("query_parameters").of(O), opt("body"), opt("body_type").one_of(&["json", "text", "form"]),
+        opt("response_type").one_of(&["json", "text"]), opt("timeout_ms").of(I), opt("fail_on_error").of(B)]),
     cap_net("object-model", "load-memory", &[req("conversation_id")]),
     cap_net("object-model", "save-memory", &[req("conversation_id"), req("messages")]),
     cap_net("object-model", "create-instance", &[req("schema_name"), req("data")]),
@@ -123,10 +166,10 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap_net("object-model", "check-instance-exists", &[req("schema_name"), req("filters")]),
     cap_net("object-model", "update-instance", &[req("schema_name"), req("instance_id"), req("data")]),
     cap_net("object-model", "delete-instance", &[req("schema_name"), req("instance_id")]),
-    cap_conn("object-model", "query-sql", &[req("sql"), opt("params"), opt("resultSchema")]),
-    cap_conn("object-model", "execute-sql", &[req("sql"), opt("params")]),
-    cap_net("mcp", "mcp-tool-search", &[opt("query"), opt("limit")]),
-    cap_net("mcp", "mcp-tool-invoke", &[req("tool_name"), opt("args")]),
+    cap_conn("object-model", "query-sql", &[req("sql").of(S), opt("params").of(A), opt("resultSchema").of(O)]),
+    cap_conn("object-model", "execute-sql", &[req("sql").of(S), opt("params").of(A)]),
+    cap_net("mcp", "mcp-tool-search", &[opt("query").of(S), opt("limit").of(I)]),
+    cap_net("mcp", "mcp-tool-invoke", &[req("tool_name").of(S), opt("args").of(O)]),
 ];
 
 /// Finds a catalogue entry; `agent` is compared case-insensitively with `_` ≡ `-`.

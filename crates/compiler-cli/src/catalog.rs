@@ -8,7 +8,16 @@ pub fn builtin_catalog() -> AgentCatalog {
     for cap in runtara_agents::CATALOG {
         let info = CapabilityInfo {
             id: cap.id.to_string(),
-            inputs: cap.inputs.iter().map(|f| InputField { name: f.name.to_string(), required: f.required }).collect(),
+            inputs: cap
+                .inputs
+                .iter()
+                .map(|f| InputField {
+                    name: f.name.to_string(),
+                    required: f.required,
+                    ty: f.ty.name().to_string(),
+                    allowed: f.allowed.iter().map(|a| a.to_string()).collect(),
+                })
+                .collect(),
             needs_connection: cap.needs_connection,
         };
         match agents.iter_mut().find(|a| a.id == cap.agent) {

@@ -30,6 +30,11 @@ pub struct CapabilityInfo {
 pub struct InputField {
     pub name: String,
     pub required: bool,
+    /// JSON type immediate values must have (E023): `string`, `integer`, `number`,
+    /// `boolean`, `array`, `object`, or `any` (unchecked).
+    pub ty: String,
+    /// Allowed values of a string field (E024); empty = any.
+    pub allowed: Vec<String>,
 }
 
 /// Agent ids compare case-insensitively with `_` ≡ `-` (dsl-spec §7.2).

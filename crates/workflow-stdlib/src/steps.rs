@@ -63,6 +63,8 @@ pub fn agent(
     connection: Value,
     capability: CapabilityFn,
 ) -> Result<(), Failure> {
+    let mut input = input;
+    resolve_nested(scope, &mut input);
     let mut input = unwrap_immediates(input);
     if let (Some(t), Value::Object(m)) = (call.timeout_ms, &mut input) {
         m.insert("timeout_ms".into(), Value::from(t));
@@ -129,9 +131,61 @@ fn connection_descriptor(id: &str) -> Value {
     json!({"connection_id": id, "integration_id": null, "parameters": {}})
 }
 
+/// Agent input pass 1 (dsl-spec §3.6): anywhere inside the evaluated input, an object
+/// `{"valueType":"reference","value":"<path>",…}` is resolved against the scope (failure →
+/// null) and becomes `{"valueType":"immediate","value":<resolved>}` — except the first
+/// argument of a field-comparison operator (`{"op", "arguments"}`) and references inside
+/// `{"fn", "arguments"}` objects whose root is not a workflow root.
+fn resolve_nested(scope: &Scope, v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("valueType").and_then(Value::as_str) == Some("reference") {
+                if let Some(Value::String(path)) = m.get("value") {
+                    let segments = runtara_path::tokenize(path);
+                    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                    let resolved = match scope.resolve(path, &segs) {
+                        crate::scope::Resolved::Found(x) => x,
+                        _ => Value::Null,
+                    };
+                    *v = json!({"valueType": "immediate", "value": resolved});
+                    return;
+                }
+            }
+            let (is_op, is_fn) = (m.contains_key("op"), m.contains_key("fn"));
+            for (k, child) in m.iter_mut() {
+                match (k.as_str(), child) {
+                    ("arguments", Value::Array(args)) if is_op || is_fn => {
+                        for (i, a) in args.iter_mut().enumerate() {
+                            let keep = (is_op && i == 0) || (is_fn && foreign_reference(a));
+                            if !keep {
+                                resolve_nested(scope, a);
+                            }
+                        }
+                    }
+                    (_, child) => resolve_nested(scope, child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| resolve_nested(scope, x)),
+        _ => {}
+    }
+}
+
+/// A reference object whose path root is not a workflow root (dsl-spec §3.6).
+fn foreign_reference(v: &Value) -> bool {
+    const ROOTS: [&str; 7] = ["data", "variables", "workflow", "steps", "loop", "item", "iteration"];
+    match (v.get("valueType").and_then(Value::as_str), v.get("value").and_then(Value::as_str)) {
+        (Some("reference"), Some(path)) => runtara_path::tokenize(path).first().is_none_or(|r| !ROOTS.contains(&r.as_str())),
+        _ => false,
+    }
+}
+
 /// Top-level fields `{"valueType":"immediate","value":v}` become `v` (dsl-spec §3.6).
 fn unwrap_immediates(input: Value) -> Value {
+    let is_immediate = |v: &Value| v.get("valueType").and_then(Value::as_str) == Some("immediate");
     match input {
+        // The common case has nothing to unwrap: keep the map instead of rebuilding it.
+        Value::Object(m) if !m.values().any(is_immediate) => Value::Object(m),
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, v)| {
@@ -966,5 +1020,36 @@ pub fn await_signal(cx: &mut Ctx, step: &str, signal_id: &str, poll_ms: u64, tim
         }
         let left = timeout_ms.map_or(u64::MAX, |t| t - waited);
         cx.rt.sleep_ms(poll_ms.max(1).min(left));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_inside_agent_inputs_are_resolved_except_fields_and_foreign_roots() {
+        let mut vars = Map::new();
+        vars.insert("limit".into(), json!(5));
+        let scope = Scope::new(json!({"sku": "A-1"}), vars);
+        let mut input = json!({
+            "condition": {"op": "EQ", "arguments": [
+                {"valueType": "reference", "value": "sku"},
+                {"valueType": "reference", "value": "data.sku"}]},
+            "score": {"fn": "SIMILARITY", "arguments": [
+                {"valueType": "reference", "value": "embedding"},
+                {"valueType": "reference", "value": "variables.limit"}]},
+            "deep": [{"x": {"valueType": "reference", "value": "data.missing"}}],
+        });
+        resolve_nested(&scope, &mut input);
+        assert_eq!(input, json!({
+            "condition": {"op": "EQ", "arguments": [
+                {"valueType": "reference", "value": "sku"},
+                {"valueType": "immediate", "value": "A-1"}]},
+            "score": {"fn": "SIMILARITY", "arguments": [
+                {"valueType": "reference", "value": "embedding"},
+                {"valueType": "immediate", "value": 5}]},
+            "deep": [{"x": {"valueType": "immediate", "value": null}}],
+        }));
     }
 }

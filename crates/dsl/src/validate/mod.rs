@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::catalog::AgentCatalog;
 use crate::model::*;
@@ -459,6 +460,35 @@ impl Validator<'_> {
         }
     }
 
+    /// E023 (an immediate of the wrong JSON type) and E024 (a string outside the field's
+    /// allowed values) for one capability input.
+    fn immediate_input(&mut self, s: &AgentStep, sp: &str, key: &str, f: &crate::catalog::InputField, value: &Value) {
+        let path = format!("{sp}/inputMapping/{}/value", pointer_token(key));
+        let fits = match f.ty.as_str() {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => true,
+        };
+        if !fits && !value.is_null() {
+            self.error("E023", Some(&s.id), path.clone(),
+                format!("input '{key}' of '{}/{}' must be {} {}, got {}", s.agent_id, s.capability_id,
+                    if f.ty.starts_with(['a', 'i', 'o']) { "an" } else { "a" }, f.ty, json_type(value)),
+                &format!("give '{key}' a {} value (or a reference)", f.ty));
+            return;
+        }
+        if let (false, Some(text)) = (f.allowed.is_empty(), value.as_str()) {
+            if !f.allowed.iter().any(|a| a == text) {
+                self.error("E024", Some(&s.id), path,
+                    format!("input '{key}' of '{}/{}' is '{text}', which is not one of its values", s.agent_id, s.capability_id),
+                    &format!("use one of: {}", f.allowed.join(", ")));
+            }
+        }
+    }
+
     fn agent(&mut self, s: &AgentStep, sp: &str, ai_side: bool) {
         let Some(agent) = self.catalog.agent(&s.agent_id) else {
             let known = list(self.catalog.agents.iter().map(|a| &a.id));
@@ -491,6 +521,10 @@ impl Validator<'_> {
                     format!("capability '{}/{}' needs input '{}'", agent.id, cap.id, f.name),
                     &format!("add \"{}\" to inputMapping", f.name));
             }
+        }
+        for (k, v) in s.input_mapping.iter().flatten() {
+            let (Some(f), MappingValue::Immediate { value, .. }) = (cap.inputs.iter().find(|f| &f.name == k), v) else { continue };
+            self.immediate_input(s, sp, k, f, value);
         }
         for k in &given {
             if !k.starts_with('_') && !cap.inputs.iter().any(|f| f.name == *k) {
@@ -713,6 +747,19 @@ fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
     seen
 }
 
+/// The JSON type name of a value, for messages.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_f64() => "a number",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Whether `id` is reached by an AiAgent tool, `memory` or `mcp.*` edge: such steps run
 /// only when the model calls them, with inputs from the run (dsl-spec §7.14).
 fn ai_side_target(g: &ExecutionGraph, id: &str) -> bool {
@@ -732,6 +779,35 @@ mod tests {
         let w = parse_workflow(doc).unwrap();
         let d = validate(&w.graph, &AgentCatalog::default());
         d.errors.iter().map(|e| e.code).collect()
+    }
+
+    #[test]
+    fn typed_inputs_and_connections_are_checked_against_the_catalogue() {
+        use crate::catalog::{AgentInfo, CapabilityInfo, InputField};
+        let field = |name: &str, ty: &str, allowed: &[&str]| InputField {
+            name: name.into(), required: false, ty: ty.into(), allowed: allowed.iter().map(|a| a.to_string()).collect(),
+        };
+        let catalog = AgentCatalog { agents: vec![AgentInfo { id: "http".into(), capabilities: vec![CapabilityInfo {
+            id: "http-request".into(),
+            inputs: vec![field("url", "string", &[]), field("timeout_ms", "integer", &[]), field("method", "string", &["GET", "POST"])],
+            needs_connection: true,
+        }] }] };
+        let doc = r#"{"entryPoint":"a","steps":{
+            "a":{"stepType":"Agent","id":"a","agentId":"http","capabilityId":"http-request","inputMapping":{
+                "url":{"valueType":"immediate","value":42},
+                "timeout_ms":{"valueType":"immediate","value":1.5},
+                "method":{"valueType":"immediate","value":"FETCH"}}},
+            "f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"a","toStep":"f"}]}"#;
+        let d = validate(&parse_workflow(doc).unwrap().graph, &catalog);
+        let found: Vec<(&str, &str)> = d.errors.iter().map(|e| (e.code, e.path.as_str())).collect();
+        assert_eq!(found, vec![
+            ("E026", "/steps/a"),
+            ("E024", "/steps/a/inputMapping/method/value"),
+            ("E023", "/steps/a/inputMapping/timeout_ms/value"),
+            ("E023", "/steps/a/inputMapping/url/value"),
+        ]);
+        assert!(d.errors[3].message.contains("must be a string, got an integer"), "{}", d.errors[3].message);
+        assert!(d.errors[1].hint.contains("GET, POST"), "{}", d.errors[1].hint);
     }
 
     #[test]
