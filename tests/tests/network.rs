@@ -1,6 +1,7 @@
 //! Capabilities that use the network, run for real against a scripted server on loopback:
 //! AiAgent (an OpenAI-compatible LLM: single shot, structured output, the tool loop) and the
-//! `http` agent, on native and wasm32-wasip2 (wasi:http), with byte-identical outputs.
+//! `http` agent, on native, wasm32-wasip2 (wasi:http) and wasm32-unknown-unknown in Node
+//! (fetch), with byte-identical outputs.
 //! Plus the compile-time side: no network on firmware, no wasi:http import in components
 //! that do not need it.
 
@@ -10,11 +11,11 @@ use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
 use runtara_e2e::stub::{llm_text, llm_tool_call, Reply, StubServer};
 use serde_json::{json, Value};
 
-const TARGETS: [&str; 2] = ["native", "wasm32-wasip2"];
+const TARGETS: [&str; 3] = ["native", "wasm32-wasip2", "wasm32-unknown-unknown"];
 
 fn compile(fixture: &str, target: &str, dir: &Path) -> PathBuf {
     let src = workspace_root().join("tests/fixtures").join(fixture);
-    let out = dir.join(format!("{}-{target}", fixture.replace('/', "-")));
+    let out = dir.join(format!("{}-{target}", fixture.replace(['/', '.'], "-")));
     let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
     out
@@ -54,7 +55,7 @@ fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
         assert_eq!(second.last().unwrap(), &json!({"role": "tool", "tool_call_id": "call_1", "content": "42"}));
         outputs.push(o.stdout);
     }
-    assert_eq!(outputs[0], outputs[1], "native and wasm32-wasip2 outputs differ");
+    assert!(outputs.iter().all(|o| o == &outputs[0]), "outputs differ across targets: {outputs:?}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! The table comes from the environment variable `RUNTARA_CONNECTIONS`, a JSON object
 //! `{"<connection id>": {"integrationId": "openai", "parameters": {…}}}` (`runtara run
-//! --connections FILE` sets it). Parameters the built-in agents understand:
+//! --connections FILE` sets it), or from [`set_table`] (the browser entry's `connections`
+//! option, where there is no environment). Parameters the built-in agents understand:
 //! `baseUrl` (prefix of relative request URLs; the LLM endpoint, default
 //! `https://api.openai.com/v1`), `apiKey` (sent as `Authorization: Bearer …`) and `headers`
 //! (an object of extra request headers). Secrets stay here: step inputs only see the
@@ -16,9 +17,22 @@ use runtara_sdk::net::Request;
 /// The environment variable holding the connection table.
 pub const ENV: &str = "RUNTARA_CONNECTIONS";
 
+std::thread_local! {
+    static TABLE: core::cell::RefCell<Option<Value>> = const { core::cell::RefCell::new(None) };
+}
+
+/// Sets the connection table for this thread (it wins over `RUNTARA_CONNECTIONS`); `None`
+/// goes back to the environment.
+pub fn set_table(table: Option<Value>) {
+    TABLE.with(|t| *t.borrow_mut() = table);
+}
+
 /// The configured connection `id`: `{integrationId, parameters}`, or `None` when the table
 /// is unset, not JSON, or lacks the id.
 pub fn lookup(id: &str) -> Option<Value> {
+    if let Some(found) = TABLE.with(|t| t.borrow().as_ref().map(|table| table.get(id).cloned())) {
+        return found;
+    }
     let table: Value = serde_json::from_str(&std::env::var(ENV).ok()?).ok()?;
     table.get(id).cloned()
 }

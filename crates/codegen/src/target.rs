@@ -36,9 +36,9 @@ impl CompilationTarget {
     }
 
     /// Whether artifacts for the target can use the network (the `http` agent, AiAgent,
-    /// forwarded agents, the http backend).
+    /// forwarded agents, the http backend; `fetch` in browsers and Node).
     pub fn has_network(self) -> bool {
-        matches!(self, CompilationTarget::Native | CompilationTarget::Wasip2)
+        matches!(self, CompilationTarget::Native | CompilationTarget::Wasip2 | CompilationTarget::WasmJs)
     }
 
     /// The stdlib cargo feature of this target.

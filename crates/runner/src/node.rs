@@ -1,7 +1,8 @@
 //! wasm32-unknown-unknown modules (the browser target's ES module + wasm) in Node, under
 //! the same contract as the other artifacts: input on stdin, output JSON on stdout, events
 //! and the structured error as JSON lines on stderr, exit 0 / 1 / 2. Checkpoints live in
-//! the module's memory store for the one run.
+//! the module's memory store for the one run; `RUNTARA_CONNECTIONS` becomes the
+//! `connections` option.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +21,7 @@ const options = {
   instanceId: process.env.RUNTARA_INSTANCE_ID || undefined,
   store: 'memory',
   onEvent: (e) => process.stderr.write(JSON.stringify(e) + '\n'),
+  connections: process.env.RUNTARA_CONNECTIONS ? JSON.parse(process.env.RUNTARA_CONNECTIONS) : undefined,
 };
 try {
   process.stdout.write((await mod.run_json(input, options)) + '\n');

@@ -1,9 +1,13 @@
 //! Blocking HTTP/1.1 for the http backend and for capabilities that use the network (the
 //! `http` agent, AiAgent's LLM calls, forwarded agents).
 //!
-//! One call, [`send`], with two implementations chosen by feature: ureq (with rustls) on
-//! native hosts (`http`), and wasi:http through `wstd` on `wasm32-wasip2` (`wasi-http`), so
-//! a component needs nothing beyond standard WASI interfaces (DESIGN §5).
+//! One call, [`send`], with three implementations chosen by feature: ureq (with rustls) on
+//! native hosts (`http`); wasi:http through `wstd` on `wasm32-wasip2` (`wasi-http`), so a
+//! component needs nothing beyond standard WASI interfaces (DESIGN §5); and `fetch` in
+//! browsers and Node (`fetch`), where a synchronous call cannot wait for a promise: `send`
+//! answers from the responses fetched so far, else records the request as pending and fails
+//! — the browser entry then stops the run, fetches, [`fulfil`]s and runs the workflow again
+//! (finished steps come back from their checkpoints).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -100,6 +104,74 @@ mod imp {
     }
 }
 
+#[cfg(feature = "fetch")]
+pub use imp::{fetch_pending, fulfil, reset, take_pending};
+
+#[cfg(feature = "fetch")]
+mod imp {
+    use super::{Request, Response};
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use core::cell::RefCell;
+    use std::thread_local;
+
+    /// A request's identity: method, URL, headers and body, plus how many identical requests
+    /// came before it in this attempt (so repeated polls of one URL stay distinct).
+    type Key = (String, usize);
+
+    thread_local! {
+        static RESPONSES: RefCell<BTreeMap<Key, Result<Response, String>>> = const { RefCell::new(BTreeMap::new()) };
+        static SEEN: RefCell<BTreeMap<String, usize>> = const { RefCell::new(BTreeMap::new()) };
+        static PENDING: RefCell<Option<(Key, Request)>> = const { RefCell::new(None) };
+    }
+
+    fn fingerprint(req: &Request) -> String {
+        alloc::format!("{} {}\n{:?}\n{}", req.method, req.url, req.headers, String::from_utf8_lossy(&req.body))
+    }
+
+    pub fn send(req: &Request) -> Result<Response, String> {
+        let fp = fingerprint(req);
+        let n = SEEN.with(|s| {
+            let mut s = s.borrow_mut();
+            let n = s.entry(fp.clone()).or_insert(0);
+            *n += 1;
+            *n
+        });
+        let key = (fp, n);
+        if let Some(r) = RESPONSES.with(|m| m.borrow().get(&key).cloned()) {
+            return r;
+        }
+        PENDING.with(|p| *p.borrow_mut() = Some((key, req.clone())));
+        Err("the request is being fetched".into())
+    }
+
+    /// Whether the last failed [`send`] is waiting for a fetch.
+    pub fn fetch_pending() -> bool {
+        PENDING.with(|p| p.borrow().is_some())
+    }
+
+    /// The request to fetch, if any; the run that asked for it should stop.
+    pub fn take_pending() -> Option<Request> {
+        PENDING.with(|p| p.borrow().as_ref().map(|(_, r)| r.clone()))
+    }
+
+    /// Records the fetched result of the pending request for the next attempt.
+    pub fn fulfil(result: Result<Response, String>) {
+        if let Some((key, _)) = PENDING.with(|p| p.borrow_mut().take()) {
+            RESPONSES.with(|m| m.borrow_mut().insert(key, result));
+        }
+    }
+
+    /// Starts a new attempt (`keep_responses`) or a new run (everything forgotten).
+    pub fn reset(keep_responses: bool) {
+        SEEN.with(|s| s.borrow_mut().clear());
+        PENDING.with(|p| *p.borrow_mut() = None);
+        if !keep_responses {
+            RESPONSES.with(|m| m.borrow_mut().clear());
+        }
+    }
+}
+
 #[cfg(all(feature = "wasi-http", not(feature = "http")))]
 mod imp {
     use super::{Request, Response};
@@ -131,7 +203,7 @@ mod imp {
     }
 }
 
-#[cfg(not(any(feature = "http", feature = "wasi-http")))]
+#[cfg(not(any(feature = "http", feature = "wasi-http", feature = "fetch")))]
 mod imp {
     use super::{Request, Response};
     use alloc::string::String;

@@ -207,7 +207,10 @@ fn run_tool(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, tools: ToolFn, cal
     let result = memo(cx, key, |cx| {
         Ok(match tools(cx, scope, call) {
             Ok(v) => v,
-            Err(e) => json!({"error": e}),
+            Err(e) => {
+                crate::steps::fetch_pending()?;
+                json!({"error": e})
+            }
         })
     })?;
     if cx.track_events {
@@ -316,7 +319,13 @@ impl Llm {
             Failure::structured(json!({"code": code, "message": message,
                 "category": if transient { "transient" } else { "permanent" }, "severity": "error", "stepId": self.step}))
         };
-        let resp = net::send(&req).map_err(|e| fail(format!("{code}: LLM request failed: {e}"), true))?;
+        let resp = match net::send(&req) {
+            Ok(r) => r,
+            Err(e) => {
+                crate::steps::fetch_pending()?;
+                return Err(fail(format!("{code}: LLM request failed: {e}"), true));
+            }
+        };
         let answer: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
         if !(200..300).contains(&resp.status) {
             let detail = answer["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).into_owned());
@@ -445,7 +454,11 @@ fn memory_step(
     if cx.track_events {
         debug_start(cx, scope, &step, started, None);
     }
-    let out = call().map_err(|e| {
+    let out = call();
+    if out.is_err() {
+        crate::steps::fetch_pending()?;
+    }
+    let out = out.map_err(|e| {
         Failure::structured(json!({"code": "AI_MEMORY_FAILED", "message": format!("AiAgent step '{}' {suffix} failed: {}", info.id, crate::value::to_json(&e)),
             "category": "transient", "severity": "error"}))
     })?;

@@ -12,7 +12,13 @@
 //! - `signal`: an `AbortSignal`; aborting cancels the run at its next step boundary or
 //!   sleep (rejects with code `CANCELLED`);
 //! - `onEvent`: a function receiving every event object (`workflow_log`,
-//!   `step_debug_start`/`step_debug_end` when compiled with `--track-events`, …).
+//!   `step_debug_start`/`step_debug_end` when compiled with `--track-events`, …);
+//! - `connections`: the connection table for network agents and AiAgent steps (the JSON of
+//!   `runtara run --connections`).
+//!
+//! Network calls use `fetch`: a step that needs a response stops the run
+//! (`FETCH_PENDING`), this loop fetches, and the workflow runs again with the response in
+//! hand — checkpointed steps are not redone, so a durable graph pays one fetch per request.
 //!
 //! The workflow code is synchronous; a durable Delay does not block the page: the run stops
 //! with its deadline checkpointed, this loop awaits a timer, and the workflow runs again
@@ -76,6 +82,13 @@ export async function idb_save(instance, id, state) {
   });
 }
 export function has_indexeddb() { return typeof indexedDB !== 'undefined'; }
+export async function do_fetch(method, url, headers, body, timeoutMs) {
+  const init = { method, headers };
+  if (timeoutMs > 0) init.signal = AbortSignal.timeout(timeoutMs);
+  if (body.length > 0 && method !== 'GET' && method !== 'HEAD') init.body = body;
+  const r = await fetch(url, init);
+  return [r.status, [...r.headers.entries()], new Uint8Array(await r.arrayBuffer())];
+}
 export function sleep(ms, signal) {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -89,6 +102,8 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn idb_save(instance: &str, id: &str, state: &str) -> Result<JsValue, JsValue>;
     fn has_indexeddb() -> bool;
+    #[wasm_bindgen(catch)]
+    async fn do_fetch(method: &str, url: &str, headers: JsValue, body: &[u8], timeout_ms: f64) -> Result<JsValue, JsValue>;
     async fn sleep(ms: f64, signal: JsValue);
 }
 
@@ -148,6 +163,7 @@ struct Options {
     store: Store,
     signal: JsValue,
     on_event: Option<Function>,
+    connections: Option<Value>,
 }
 
 impl Options {
@@ -165,7 +181,11 @@ impl Options {
             },
         };
         let on_event = get("onEvent")?.dyn_into::<Function>().ok();
-        Ok(Options { instance, store, signal: get("signal")?, on_event })
+        let connections = match get("connections")? {
+            c if c.is_object() => serde_json::from_str(&JSON::stringify(&c)?.as_string().unwrap_or_default()).ok(),
+            _ => None,
+        };
+        Ok(Options { instance, store, signal: get("signal")?, on_event, connections })
     }
 
     fn aborted(&self) -> bool {
@@ -272,6 +292,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives every event object (workflow_log, step_debug_start/step_debug_end, …). */
   onEvent?: (event: any) => void;
+  /** Connections for network agents and AiAgent: {"<id>": {integrationId, parameters: {baseUrl, apiKey, headers}}}. */
+  connections?: Record<string, { integrationId?: string; parameters?: Record<string, any> }>;
 }
 "#;
 
@@ -297,7 +319,10 @@ pub async fn run_json(input: String, #[wasm_bindgen(unchecked_param_type = "RunO
     } else {
         serde_json::from_str(&input).map_err(|e| js_error(&json!({"code": "BAD_INPUT", "message": alloc::format!("input is not valid JSON: {e}")})))?
     };
+    crate::agents::connections::set_table(opts.connections.clone());
+    runtara_sdk::net::reset(false);
     loop {
+        runtara_sdk::net::reset(true);
         if opts.aborted() {
             return Err(js_error(&json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"})));
         }
@@ -321,9 +346,35 @@ pub async fn run_json(input: String, #[wasm_bindgen(unchecked_param_type = "RunO
                 let wake = failure.payload["wake_at_ms"].as_f64().unwrap_or(0.0);
                 sleep((wake - js_sys::Date::now()).max(0.0), opts.signal.clone()).await;
             }
+            Some("FETCH_PENDING") if failure.fatal => match runtara_sdk::net::take_pending() {
+                Some(req) => runtara_sdk::net::fulfil(fetch(&req).await),
+                None => return Err(js_error(&failure.report())),
+            },
             _ => return Err(js_error(&failure.report())),
         }
     }
+}
+
+/// Performs `req` with the JS `fetch`; transport failures are `Err(message)`.
+async fn fetch(req: &runtara_sdk::net::Request) -> Result<runtara_sdk::net::Response, String> {
+    let headers = js_sys::Array::new();
+    for (k, v) in &req.headers {
+        headers.push(&js_sys::Array::of2(&k.as_str().into(), &v.as_str().into()));
+    }
+    let answer = do_fetch(&req.method, &req.url, headers.into(), &req.body, req.timeout_ms.unwrap_or(0) as f64)
+        .await
+        .map_err(|e| js_sys::Error::from(e).message().as_string().unwrap_or_else(|| "fetch failed".into()))?;
+    let answer = js_sys::Array::from(&answer);
+    let status = answer.get(0).as_f64().unwrap_or(0.0) as u16;
+    let headers = js_sys::Array::from(&answer.get(1))
+        .iter()
+        .filter_map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            Some((pair.get(0).as_string()?.to_ascii_lowercase(), pair.get(1).as_string()?))
+        })
+        .collect();
+    let body = js_sys::Uint8Array::new(&answer.get(2)).to_vec();
+    Ok(runtara_sdk::net::Response { status, headers, body })
 }
 
 /// An `Error` with `message`, every field of `report` as its own property, and `payload`.

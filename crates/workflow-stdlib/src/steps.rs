@@ -95,6 +95,7 @@ pub fn agent(
             }
             Err(e) => e,
         };
+        fetch_pending()?;
         let retryable = err.get("retryable") == Some(&Value::Bool(true))
             && err.get("category").and_then(Value::as_str) != Some("permanent");
         let code = err.get("code").and_then(Value::as_str).unwrap_or("");
@@ -178,6 +179,17 @@ fn foreign_reference(v: &Value) -> bool {
         (Some("reference"), Some(path)) => runtara_path::tokenize(path).first().is_none_or(|r| !ROOTS.contains(&r.as_str())),
         _ => false,
     }
+}
+
+/// In browsers and Node a network call cannot wait: when one is waiting for its fetch, the
+/// run stops with the fatal `FETCH_PENDING` failure and the entry runs it again once the
+/// response is in (see `runtara_sdk::net`). Elsewhere: always `Ok`.
+pub fn fetch_pending() -> Result<(), Failure> {
+    #[cfg(feature = "wasm-js")]
+    if runtara_sdk::net::fetch_pending() {
+        return Err(Failure::fatal(json!({"code": "FETCH_PENDING", "message": "waiting for a fetch", "category": "lifecycle", "severity": "info"})));
+    }
+    Ok(())
 }
 
 /// Top-level fields `{"valueType":"immediate","value":v}` become `v` (dsl-spec §3.6).

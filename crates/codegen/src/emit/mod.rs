@@ -28,7 +28,8 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
     let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
         (target::browser_main(&opts.workflow_id, opts.track_events, &declared), quote!())
     } else if opts.target.is_hosted() {
-        let core_client = opts.target == crate::CompilationTarget::Native || (opts.target.has_network() && (opts.core_client || e.uses_network));
+        let core_client = opts.target == crate::CompilationTarget::Native
+            || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || e.uses_network));
         (target::hosted_main(&opts.workflow_id, opts.track_events, &declared, core_client), quote!())
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;
