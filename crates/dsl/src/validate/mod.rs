@@ -464,6 +464,12 @@ impl Validator<'_> {
     /// allowed values) for one capability input.
     fn immediate_input(&mut self, s: &AgentStep, sp: &str, key: &str, f: &crate::catalog::InputField, value: &Value) {
         let path = format!("{sp}/inputMapping/{}/value", pointer_token(key));
+        if key == "condition" && crate::catalog::normalize_agent_id(&s.agent_id) == "object-model" && !condition_shape_ok(value) {
+            self.error("E025", Some(&s.id), path.clone(),
+                format!("the condition given to '{}/{}' is not a condition object", s.agent_id, s.capability_id),
+                "write {\"op\": \"EQ\" | \"AND\" | …, \"arguments\": [...]}, nesting conditions inside AND/OR/NOT arguments");
+            return;
+        }
         let fits = match f.ty.as_str() {
             "string" => value.is_string(),
             "integer" => value.is_i64() || value.is_u64(),
@@ -565,9 +571,10 @@ impl Validator<'_> {
             MappingValue::Immediate { .. } => {}
             MappingValue::Template { value } => {
                 let env = minijinja::Environment::new();
-                if let Err(e) = env.template_from_str(value) {
-                    self.error("E011", step, format!("{p}/value"),
-                        format!("template syntax error: {e}"), "fix the minijinja template syntax");
+                match env.template_from_str(value) {
+                    Err(e) => self.error("E011", step, format!("{p}/value"),
+                        format!("template syntax error: {e}"), "fix the minijinja template syntax"),
+                    Ok(t) => self.template_references(&t.undeclared_variables(true), &format!("{p}/value"), site),
                 }
             }
             MappingValue::Composite { value } => match value.entries() {
@@ -586,6 +593,21 @@ impl Validator<'_> {
                     format!("invalid composite entry: {e}"),
                     "every composite entry must be a {\"valueType\": …} descriptor"),
             },
+        }
+    }
+
+    /// W052: the static `data.*` / `variables.*` / `steps.*` references of a template that the
+    /// reference rules cannot verify (they would be errors as plain references) — warnings,
+    /// since a template renders what it finds (dsl-spec §3.3).
+    fn template_references(&mut self, vars: &std::collections::HashSet<String>, p: &str, site: Site<'_>) {
+        let mut paths: Vec<&String> = vars.iter().filter(|v| v.starts_with("data.") || v.starts_with("variables.") || v.starts_with("steps.")).collect();
+        paths.sort();
+        for path in paths {
+            let before = self.out.errors.len();
+            self.reference(path, p, site);
+            for d in self.out.errors.split_off(before) {
+                self.warn("W052", site.step, d.path, format!("template reference '{path}' cannot be verified: {}", d.message), &d.hint);
+            }
         }
     }
 
@@ -747,6 +769,20 @@ fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
     seen
 }
 
+/// E025: an object-model condition is `{op: <string>, arguments: [...]}`, and arguments that
+/// are themselves conditions (objects with `op`) have the same shape.
+fn condition_shape_ok(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => {
+            let op_ok = m.get("op").is_some_and(Value::is_string);
+            let args = m.get("arguments").and_then(Value::as_array);
+            op_ok && args.is_some_and(|a| a.iter().filter(|x| x.get("op").is_some()).all(condition_shape_ok))
+        }
+        _ => false,
+    }
+}
+
 /// The JSON type name of a value, for messages.
 fn json_type(v: &Value) -> &'static str {
     match v {
@@ -807,7 +843,21 @@ mod tests {
             ("E023", "/steps/a/inputMapping/url/value"),
         ]);
         assert!(d.errors[3].message.contains("must be a string, got an integer"), "{}", d.errors[3].message);
+        assert!(condition_shape_ok(&serde_json::json!({"op": "AND", "arguments": [{"op": "EQ", "arguments": ["sku", 1]}]})));
+        assert!(!condition_shape_ok(&serde_json::json!({"op": "AND", "arguments": [{"op": 3}]})));
+        assert!(!condition_shape_ok(&serde_json::json!({"field": "sku"})));
         assert!(d.errors[1].hint.contains("GET, POST"), "{}", d.errors[1].hint);
+    }
+
+    #[test]
+    fn unverifiable_template_references_are_w052_warnings() {
+        let doc = r#"{"entryPoint":"a","steps":{
+            "a":{"stepType":"Finish","id":"a","inputMapping":{
+                "t":{"valueType":"template","value":"{{ steps.ghost.outputs }} {{ data.x | upper }}"}}}}}"#;
+        let d = validate(&parse_workflow(doc).unwrap().graph, &AgentCatalog::default());
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        let w: Vec<(&str, &str)> = d.warnings.iter().map(|w| (w.code, w.message.as_str())).collect();
+        assert!(w.iter().any(|(c, m)| *c == "W052" && m.contains("steps.ghost.outputs")), "{w:?}");
     }
 
     #[test]
