@@ -216,7 +216,7 @@ pub fn split_vs_handwritten() -> Result<()> {
         let run = |p: &std::path::Path| if t.is_wasm() { run_wasm(p, &input) } else { run_native(p, &input) };
         let (mut tw, mut tb) = (Vec::new(), Vec::new());
         let (mut ow, mut ob) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
+        for _ in 0..7 {
             let (d, o) = run(&workflow)?;
             tw.push(d);
             ow = o;

@@ -31,6 +31,12 @@ pub const EXIT_CANCELLED: i32 = 4;
 
 pub use crate::meta::WorkflowMeta;
 
+/// Native artifacts use mimalloc: workflow code allocates per step and per Split item, and
+/// glibc's allocator spent a third of a Split benchmark run (`cargo xtask bench --only split`).
+#[cfg(feature = "native")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep.
 pub struct HostedRuntime;
 

@@ -52,7 +52,7 @@ pub mod prelude {
     pub use crate::alloc::string::String;
     pub use crate::cond;
     pub use crate::failure::Failure;
-    pub use crate::mapping::{composite_array, composite_object, input_mapping, lit, reference, Hint};
+    pub use crate::mapping::{composite_array, composite_object, input_mapping, lit, reference, take_reference, Hint};
     pub use crate::runtime::{run_durable_step, run_step, Ctx, StepInfo};
     pub use crate::scope::Scope;
     pub use crate::steps;

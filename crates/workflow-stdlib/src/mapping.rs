@@ -46,6 +46,28 @@ pub fn reference(
     }
 }
 
+/// [`reference`] that moves a found value out of the scope instead of cloning it. Generated
+/// code uses it only in a Finish step, whose scope is dropped right after, for paths the
+/// mapping reads once (codegen `finish_mapping`); results equal [`reference`]'s.
+pub fn take_reference(
+    scope: &mut Scope,
+    text: &str,
+    segments: &[&str],
+    hint: Hint,
+    default: Option<Value>,
+) -> Result<Value, Failure> {
+    match scope.take(segments) {
+        Some(v) if !v.is_null() => match coerce(&v, hint) {
+            Ok(v) => Ok(v),
+            Err(e) => match default {
+                Some(d) => coerce(&d, hint).map_err(Failure::msg),
+                None => Err(Failure::msg(e)),
+            },
+        },
+        _ => reference(scope, text, segments, hint, default),
+    }
+}
+
 /// Applies a type hint (dsl-spec §3.5 table).
 pub fn coerce(v: &Value, hint: Hint) -> Result<Value, String> {
     let fail = |ty: &str| format!("value {} cannot be coerced to {ty}", crate::value::to_json(v));

@@ -109,6 +109,31 @@ impl Scope {
         walk(start, text, segments, 1)
     }
 
+    /// Moves the value at a `steps.*` path out of the scope (leaving null), or `None` when
+    /// the path does not lead to a value (the caller then resolves it normally for the
+    /// exact absent/mismatch semantics).
+    pub fn take(&mut self, segments: &[&str]) -> Option<Value> {
+        let ["steps", id, rest @ ..] = segments else { return None };
+        if self.bindings.contains_key("steps") {
+            return None;
+        }
+        let mut cur = self.steps.get_mut(*id)?;
+        for seg in rest {
+            cur = match cur {
+                Value::Object(m) => m.get_mut(*seg)?,
+                Value::Array(a) => {
+                    if !is_index(seg) {
+                        return None;
+                    }
+                    let i = index(a.len(), seg)?;
+                    &mut a[i]
+                }
+                _ => return None,
+            };
+        }
+        Some(core::mem::take(cur))
+    }
+
     /// The whole scope as one JSON object (templates, empty paths).
     pub fn as_value(&self) -> Value {
         let mut m = Map::new();

@@ -7,7 +7,7 @@ use quote::quote;
 use runtara_dsl::catalog::normalize_agent_id;
 use runtara_dsl::{ErrorCategory, LogLevel, Severity, Step, SwitchMatchType};
 
-use super::values::{condition, input_mapping, json_lit, mapping_value, opt};
+use super::values::{condition, finish_mapping, input_mapping, json_lit, mapping_value, opt};
 use super::{unsupported, Emitter, Level};
 use crate::ident::slug;
 use crate::CodegenError;
@@ -48,7 +48,7 @@ impl Emitter<'_> {
         };
         let (ret, body) = match step {
             Step::Finish(s) => {
-                let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
+                let m = finish_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
                 (quote!(Result<Value, Failure>), quote! {
                     run_step(cx, scope, &#info, |cx, scope| {
                         let mapped = #m;

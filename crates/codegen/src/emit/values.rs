@@ -3,6 +3,8 @@
 //! Every expression is evaluated inside a step body where `scope: &Scope` (or `&mut Scope`)
 //! is in scope and `?` propagates a `Failure`.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use runtara_dsl::path::tokenize;
@@ -59,6 +61,12 @@ pub fn segments(path: &str) -> TokenStream {
 
 /// A mapping value as a `Value` expression (may use `?`).
 pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, String> {
+    mapping_value_taking(m, hosted, &BTreeSet::new())
+}
+
+/// [`mapping_value`] where references to the paths in `take` move their value out of the
+/// scope instead of cloning it (see [`finish_mapping`]).
+fn mapping_value_taking(m: &MappingValue, hosted: bool, take: &BTreeSet<String>) -> Result<TokenStream, String> {
     Ok(match m {
         MappingValue::Reference { value, type_hint, default } => {
             let segs = segments(value);
@@ -70,7 +78,11 @@ pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, Stri
                 Some(TypeHint::Boolean) => quote!(Hint::Boolean),
             };
             let default = opt(default.as_ref().map(json_lit));
-            quote!(reference(scope, #value, #segs, #hint, #default)?)
+            if take.contains(value) {
+                quote!(take_reference(scope, #value, #segs, #hint, #default)?)
+            } else {
+                quote!(reference(scope, #value, #segs, #hint, #default)?)
+            }
         }
         MappingValue::Immediate { value } => json_lit(value),
         MappingValue::Template { value } => {
@@ -84,7 +96,7 @@ pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, Stri
                 let items = entries
                     .iter()
                     .map(|(k, v)| {
-                        let v = mapping_value(v, hosted)?;
+                        let v = mapping_value_taking(v, hosted, take)?;
                         Ok(quote!((#k, #v)))
                     })
                     .collect::<Result<Vec<_>, String>>()?;
@@ -93,12 +105,61 @@ pub fn mapping_value(m: &MappingValue, hosted: bool) -> Result<TokenStream, Stri
             CompositeEntries::Array(entries) => {
                 let items = entries
                     .iter()
-                    .map(|v| mapping_value(v, hosted))
+                    .map(|v| mapping_value_taking(v, hosted, take))
                     .collect::<Result<Vec<_>, String>>()?;
                 quote!(composite_array([#(#items),*]))
             }
         },
     })
+}
+
+/// A Finish step's input mapping. The graph ends with the Finish and its scope is dropped
+/// right after (every graph level runs in a scope of its own), so a `steps.*` path that
+/// the mapping reads exactly once — and that no other read path contains or extends — is
+/// moved out of the scope instead of cloned: a Finish that returns a large Split result
+/// does not copy it. Templates read the whole scope, so a mapping with one takes nothing.
+pub fn finish_mapping(m: Option<&InputMapping>, hosted: bool) -> Result<TokenStream, String> {
+    let mut paths = Vec::new();
+    let mut templates = false;
+    for (_, v) in m.into_iter().flatten() {
+        collect_paths(v, &mut paths, &mut templates);
+    }
+    let mut take = BTreeSet::new();
+    if !templates {
+        let segs: Vec<Vec<String>> = paths.iter().map(|p| tokenize(p)).collect();
+        for (i, p) in paths.iter().enumerate() {
+            let overlaps = segs.iter().enumerate().any(|(j, o)| {
+                let n = o.len().min(segs[i].len());
+                j != i && o[..n] == segs[i][..n]
+            });
+            if segs[i].first().map(String::as_str) == Some("steps") && segs[i].len() > 1 && !overlaps {
+                take.insert(p.clone());
+            }
+        }
+    }
+    let items = m
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let v = mapping_value_taking(v, hosted, &take)?;
+            Ok(quote!((#k, #v)))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(quote!(input_mapping([#(#items),*])))
+}
+
+/// Reference paths of a mapping value (composites included); notes templates.
+fn collect_paths(m: &MappingValue, out: &mut Vec<String>, templates: &mut bool) {
+    match m {
+        MappingValue::Reference { value, .. } => out.push(value.clone()),
+        MappingValue::Template { .. } => *templates = true,
+        MappingValue::Immediate { .. } => {}
+        MappingValue::Composite { value } => match value.entries() {
+            Ok(CompositeEntries::Object(entries)) => entries.iter().for_each(|(_, v)| collect_paths(v, out, templates)),
+            Ok(CompositeEntries::Array(entries)) => entries.iter().for_each(|v| collect_paths(v, out, templates)),
+            Err(_) => *templates = true,
+        },
+    }
 }
 
 /// An input mapping (dsl-spec §3.6) as a `Value` expression; absent → `{}`.
