@@ -74,3 +74,12 @@ pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.stdin.take().expect("piped").write_all(stdin).expect("stdin accepts the input");
     child.wait_with_output().expect("runtara finishes")
 }
+
+/// Spawns `cmd` with piped stdin/stdout/stderr, writes `stdin` and closes it.
+pub fn spawn_with_input(mut cmd: Command, stdin: &[u8]) -> std::process::Child {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the process starts");
+    child.stdin.take().expect("stdin is piped").write_all(stdin).expect("stdin takes the input");
+    child
+}

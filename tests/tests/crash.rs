@@ -6,12 +6,11 @@
 //! step in flight: at-least-once). A core killed and restarted mid-run is retried through.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
-use runtara_e2e::cli::{runtara, runtara_bin, workspace_root};
+use runtara_e2e::cli::{runtara, runtara_bin, spawn_with_input, workspace_root};
 use runtara_e2e::core::{databases, CoreServer};
 use runtara_e2e::stub::{Reply, StubServer};
 use serde_json::{json, Value};
@@ -82,15 +81,8 @@ fn spawn(s: &Setup, instance: &str) -> Child {
         c.env("RUNTARA_HTTP_URL", &s.core.url).env("RUNTARA_INSTANCE_ID", instance).env("RUNTARA_TENANT_ID", "acme").env("RUNTARA_TOKEN", TOKEN);
         c
     };
-    let mut child = cmd
-        .env("RUNTARA_CONNECTIONS", table)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
-    child
+    cmd.env("RUNTARA_CONNECTIONS", table);
+    spawn_with_input(cmd, br#"{"start": 1}"#)
 }
 
 /// Runs `instance` to completion, SIGKILLing it after each delay of `kills`; returns the

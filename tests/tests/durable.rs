@@ -4,12 +4,11 @@
 //! only for the step in flight).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use runtara_e2e::cli::runtara;
+use runtara_e2e::cli::{runtara, spawn_with_input};
 use serde_json::{json, Value};
 
 const STEPS: usize = 20;
@@ -45,16 +44,9 @@ struct Launch {
 
 /// Starts the artifact on the local store of `state` as `instance`, input `{"start": 1}`.
 fn spawn(artifact: &Path, state: &Path, instance: &str) -> std::process::Child {
-    let mut child = Command::new(artifact)
-        .env("RUNTARA_STATE_DIR", state)
-        .env("RUNTARA_INSTANCE_ID", instance)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(br#"{"start": 1}"#).unwrap();
-    child
+    let mut cmd = Command::new(artifact);
+    cmd.env("RUNTARA_STATE_DIR", state).env("RUNTARA_INSTANCE_ID", instance);
+    spawn_with_input(cmd, br#"{"start": 1}"#)
 }
 
 fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Duration>) -> Launch {

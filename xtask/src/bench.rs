@@ -39,7 +39,8 @@ fn verdict(ok: bool) -> &'static str {
 /// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
 /// `durability`, `split`, `browser`).
 pub fn run(only: Option<&str>) -> Result<()> {
-    let sections: [(&str, fn() -> Result<()>); 6] = [
+    type Section = (&'static str, fn() -> Result<()>);
+    let sections: [Section; 6] = [
         ("compile", compile_and_size),
         ("steps", hundred_steps),
         ("firmware", firmware),

@@ -410,20 +410,7 @@ fn cmd_validate(file: &Path, format: Format, workflows: &[PathBuf]) -> ExitCode 
 }
 
 fn cmd_serve_demo(listen: &str, dir: &Path) -> ExitCode {
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(runtara_compiler::demo::serve(listen, dir)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    serve_until_stopped(runtara_compiler::demo::serve(listen, dir))
 }
 
 fn cmd_core_serve(listen: &str, db: &str, token: Option<String>) -> ExitCode {
@@ -431,14 +418,15 @@ fn cmd_core_serve(listen: &str, db: &str, token: Option<String>) -> ExitCode {
         eprintln!("error: --db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'");
         return ExitCode::from(2);
     }
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(runtara_core::serve(listen, db, token)) {
+    serve_until_stopped(runtara_core::serve(listen, db, token))
+}
+
+/// Runs a server future on a tokio runtime; its error is printed and exits 1.
+fn serve_until_stopped(server: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let result = tokio::runtime::Runtime::new()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+        .and_then(|rt| rt.block_on(server));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

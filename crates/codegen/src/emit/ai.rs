@@ -21,7 +21,7 @@ impl Emitter<'_> {
         let ptr = lv.step_pointer(id);
         let err = |m: String| unsupported(Some(id), ptr.clone(), "target-feature", m);
         if !self.opts.target.has_network() {
-            return Err(err(format!("AiAgent step '{id}' calls an LLM over the network, which {} artifacts lack; compile for native or wasm32-wasip2", self.opts.target.name())));
+            return Err(err(format!("AiAgent step '{id}' calls an LLM over the network, which {} artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown", self.opts.target.name())));
         }
         self.uses_network = true;
         let Some(cfg) = &s.config else {

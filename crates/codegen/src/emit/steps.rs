@@ -63,7 +63,7 @@ impl Emitter<'_> {
                         format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id))
                 })?;
                 if meta.needs_network && !self.opts.target.has_network() {
-                    return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native or wasm32-wasip2", meta.agent, meta.id, self.opts.target.name())));
+                    return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown", meta.agent, meta.id, self.opts.target.name())));
                 }
                 if meta.needs_std && !hosted {
                     return Err(err(format!("capability '{}/{}' needs a clock or randomness, which thumbv7em-none-eabihf lacks", meta.agent, meta.id)));
