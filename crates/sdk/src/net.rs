@@ -78,15 +78,29 @@ pub fn send(req: &Request) -> Result<Response, String> {
 #[cfg(feature = "http")]
 mod imp {
     use super::{Request, Response};
+    use std::collections::HashMap;
     use std::string::{String, ToString};
+    use std::sync::{Mutex, OnceLock};
     use std::time::Duration;
 
+    /// One agent (connection pool) per timeout, so repeated calls reuse their connections.
+    fn agent(timeout_ms: u64) -> ureq::Agent {
+        static AGENTS: OnceLock<Mutex<HashMap<u64, ureq::Agent>>> = OnceLock::new();
+        let mut agents = AGENTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        agents
+            .entry(timeout_ms)
+            .or_insert_with(|| {
+                let config = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_millis(timeout_ms)))
+                    .build();
+                ureq::Agent::new_with_config(config)
+            })
+            .clone()
+    }
+
     pub fn send(req: &Request) -> Result<Response, String> {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_millis(req.timeout_ms.unwrap_or(300_000))))
-            .build();
-        let agent = ureq::Agent::new_with_config(config);
+        let agent = agent(req.timeout_ms.unwrap_or(300_000));
         let mut builder = ureq::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());

@@ -221,7 +221,7 @@ fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
 
 /// Runs a checkpointed step (checkpoint-as-memo, DESIGN §6): when the backend holds the
 /// step's envelope under its checkpoint id, the envelope is restored and the body does not
-/// run; otherwise the body runs and its envelope is checkpointed. Failures are never
+/// run; otherwise pause/cancel are honoured, the body runs and its envelope is checkpointed. Failures are never
 /// checkpointed. Non-durable steps just run.
 pub fn run_durable_step(
     cx: &mut Ctx,
@@ -232,13 +232,14 @@ pub fn run_durable_step(
     if !info.durable || !cx.backend.persists() {
         return run_step(cx, scope, info, body);
     }
-    step_boundary(cx, info)?;
     let id = checkpoint_id(scope, info.id);
     let store_error = |e| store_failure(&id, e).at(info.id);
     if let Some(envelope) = cx.backend.load(&id).map_err(store_error)? {
+        // A restored step runs nothing, so pause/cancel wait for the first step that does.
         scope.store(info.id, envelope);
         return Ok(());
     }
+    step_boundary(cx, info)?;
     traced(cx, scope, info, body)?;
     if let Some(envelope) = scope.steps.get(info.id) {
         cx.backend.checkpoint(&id, envelope).map_err(store_error)?;
