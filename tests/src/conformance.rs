@@ -14,7 +14,7 @@ use crate::cli::{conformance_dir, runtara, runtara_stdin};
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
 pub const SUPPORTED_NEEDS: &[&str] = &[
     "agent:utils", "agent:transform", "agent-catalog", "validator", "compiler", "delay", "events", "child-workflow",
-    "signal", "checkpoint-store",
+    "signal", "checkpoint-store", "ai", "llm-stub", "connection-service",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,
@@ -230,11 +230,15 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Pass;
     }
     let input = serde_json::to_vec(&case.input).expect("input serialises");
-    let run = if stateful {
-        run_with_core(case, out, &input, work)
-    } else {
-        runtara_stdin(&["run", out, "--format", "envelope"], &input)
-    };
+    let mut run_args: Vec<String> = ["run", out, "--format", "envelope"].iter().map(|s| s.to_string()).collect();
+    let llm = case.needs.iter().any(|n| n == "llm-stub").then(|| llm_stub(case, work, &mut run_args));
+    let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
+    let run = if stateful { run_with_core(case, &run_args, &input, work) } else { runtara_stdin(&run_args, &input) };
+    if let (Some(llm), Some(n)) = (&llm, case.side_effects["llm_request_count"].as_u64()) {
+        if llm.requests().len() as u64 != n {
+            return Verdict::Fail(format!("{} LLM requests, expected {n}", llm.requests().len()));
+        }
+    }
     let stdout = String::from_utf8_lossy(&run.stdout);
     let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
         return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
@@ -253,11 +257,52 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     check_events(&case.side_effects, &events)
 }
 
+/// The scripted LLM of an `llm-stub` case (`harness.llm_script`: OpenAI chat-completions
+/// answers in order, then 599) as every connection the graph names, passed to the run with
+/// `--connections`.
+fn llm_stub(case: &Case, work: &Path, run_args: &mut Vec<String>) -> crate::stub::StubServer {
+    use crate::stub::{Reply, StubServer};
+    let script = case.harness["llm_script"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| Reply { status: r["status"].as_u64().unwrap_or(200) as u16, body: r["body"].clone() })
+        .collect();
+    let stub = StubServer::start(script, None);
+    let mut ids = std::collections::BTreeSet::from(["conn-1".to_string()]);
+    collect_connection_ids(&case.graph, &mut ids);
+    let table: serde_json::Map<String, Value> = ids
+        .into_iter()
+        .map(|id| (id, serde_json::json!({"integrationId": "openai", "parameters": {"baseUrl": format!("{}/v1", stub.url)}})))
+        .collect();
+    let file = work.join(format!("{}-connections.json", case.id));
+    std::fs::write(&file, Value::Object(table).to_string()).expect("scratch dir is writable");
+    run_args.extend(["--connections".to_string(), file.to_string_lossy().into_owned()]);
+    stub
+}
+
+fn collect_connection_ids(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("connectionId", Value::String(id)) => {
+                        out.insert(id.clone());
+                    }
+                    _ => collect_connection_ids(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_connection_ids(x, out)),
+        _ => {}
+    }
+}
+
 /// Runs a stateful case against a fresh `runtara core` (SQLite) as the harness's instance,
 /// delivering its signals for real: `signals_by_id` before the run, and `custom_signals`
 /// to every signal id the run asks for (its `external_input_requested` events reach the
 /// core's event log), in order, the last one repeating.
-fn run_with_core(case: &Case, artifact: &str, input: &[u8], work: &Path) -> std::process::Output {
+fn run_with_core(case: &Case, run_args: &[&str], input: &[u8], work: &Path) -> std::process::Output {
     let db = work.join(format!("{}-core.sqlite3", case.id));
     let _ = std::fs::remove_file(&db);
     let core = crate::core::CoreServer::start(&format!("sqlite:{}", db.display()), "conformance");
@@ -291,10 +336,9 @@ fn run_with_core(case: &Case, artifact: &str, input: &[u8], work: &Path) -> std:
             }
         })
     });
-    let run = runtara_stdin(
-        &["run", artifact, "--format", "envelope", "--core", &core.url, "--instance", &instance, "--tenant", "conformance", "--token", "conformance"],
-        input,
-    );
+    let mut args = run_args.to_vec();
+    args.extend(["--core", &core.url, "--instance", &instance, "--tenant", "conformance", "--token", "conformance"]);
+    let run = runtara_stdin(&args, input);
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(d) = deliverer {
         let _ = d.join();

@@ -659,6 +659,18 @@ pub struct AiMemory {
     pub compaction: Option<Value>,
 }
 
+impl ExecutionGraph {
+    /// Whether step `id` is reached by an AiAgent tool, `memory` or `mcp.*` edge: such steps
+    /// run only when the model calls them, with inputs from the run (dsl-spec §7.14).
+    pub fn is_ai_side_target(&self, id: &str) -> bool {
+        self.execution_plan.iter().any(|e| {
+            e.to_step == id
+                && !matches!(e.label_kind(), "" | "onError")
+                && matches!(self.steps.get(&e.from_step), Some(Step::AiAgent(_)))
+        })
+    }
+}
+
 impl Step {
     /// The step's own `id` field.
     pub fn id(&self) -> &str {

@@ -110,10 +110,12 @@ impl Emitter<'_> {
             tools.push(quote!(runtara_workflow_stdlib::ai::Tool { name: #label, description: #description }));
             let arm = match target {
                 Step::Agent(a) => {
-                    let meta = runtara_agents::find(&normalize_agent_id(&a.agent_id), &a.capability_id).ok_or_else(|| {
-                        unsupported(Some(&e.to_step), format!("{ptr}/capabilityId"), "unknown-capability",
-                            format!("no built-in capability '{}/{}'", a.agent_id, a.capability_id))
-                    })?;
+                    let Some(meta) = runtara_agents::find(&normalize_agent_id(&a.agent_id), &a.capability_id) else {
+                        // The model sees the error of a tool that does not exist (dsl-spec §7.14).
+                        let msg = format!("tool '{label}': no built-in capability '{}/{}'", a.agent_id, a.capability_id);
+                        arms.push(quote!(#label => Err(Value::from(#msg)),));
+                        continue;
+                    };
                     if meta.needs_network {
                         self.uses_network = true;
                     }

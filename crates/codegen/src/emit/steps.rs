@@ -58,10 +58,16 @@ impl Emitter<'_> {
             }
             Step::Agent(s) => {
                 let agent = normalize_agent_id(&s.agent_id);
-                let meta = runtara_agents::find(&agent, &s.capability_id).ok_or_else(|| {
-                    unsupported(Some(id), format!("{ptr}/capabilityId"), "unknown-capability",
-                        format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id))
-                })?;
+                let Some(meta) = runtara_agents::find(&agent, &s.capability_id) else {
+                    let msg = format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id);
+                    if !lv.view.graph.is_ai_side_target(id) {
+                        return Err(unsupported(Some(id), format!("{ptr}/capabilityId"), "unknown-capability", msg));
+                    }
+                    // An AiAgent tool that does not exist: its calls fail (ai_tools), and the step
+                    // never runs in the normal flow.
+                    self.push(id, func, info, &doc, name, step_type, quote!(Result<(), Failure>), quote!(Err(Failure::msg(#msg).at(#id))));
+                    return Ok(());
+                };
                 if meta.needs_network && !self.opts.target.has_network() {
                     return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown", meta.agent, meta.id, self.opts.target.name())));
                 }

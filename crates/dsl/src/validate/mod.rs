@@ -299,7 +299,7 @@ impl Validator<'_> {
                 .filter(|e| &e.from_step == id && e.label_kind().is_empty())
                 .collect();
             let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
-            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !ai_side_target(g, id) {
+            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !g.is_ai_side_target(id) {
                 self.warn("W003", Some(id), format!("{base}/steps/{}", pointer_token(id)),
                     format!("step '{id}' has no outgoing edge; the graph ends here with a null result"),
                     "add an edge to a Finish step");
@@ -372,7 +372,7 @@ impl Validator<'_> {
                     mappings.push((format!("{sp}/connectionRef"), c));
                 }
                 // Tools, memory and MCP providers of an AiAgent get their input at run time.
-                let ai_side = ai_side_target(g, id);
+                let ai_side = g.is_ai_side_target(id);
                 self.agent(s, sp, ai_side);
             }
             Step::Conditional(s) => {
@@ -496,15 +496,23 @@ impl Validator<'_> {
     }
 
     fn agent(&mut self, s: &AgentStep, sp: &str, ai_side: bool) {
+        // A tool of an AiAgent that does not exist fails when the model calls it, and the
+        // model sees the error (dsl-spec §7.14): reported, but not fatal.
+        let report = |v: &mut Self, code, path: String, msg: String, hint: &str| {
+            if ai_side {
+                v.warn(code, Some(&s.id), path, format!("{msg} (an AiAgent tool: calls fail at run time)"), hint)
+            } else {
+                v.error(code, Some(&s.id), path, msg, hint)
+            }
+        };
         let Some(agent) = self.catalog.agent(&s.agent_id) else {
             let known = list(self.catalog.agents.iter().map(|a| &a.id));
-            self.error("E020", Some(&s.id), format!("{sp}/agentId"),
-                format!("unknown agent '{}'", s.agent_id), &format!("known agents: {known}"));
+            report(self, "E020", format!("{sp}/agentId"), format!("unknown agent '{}'", s.agent_id), &format!("known agents: {known}"));
             return;
         };
         let Some(cap) = agent.capabilities.iter().find(|c| c.id == s.capability_id) else {
             let known = list(agent.capabilities.iter().map(|c| &c.id));
-            self.error("E021", Some(&s.id), format!("{sp}/capabilityId"),
+            report(self, "E021", format!("{sp}/capabilityId"),
                 format!("agent '{}' has no capability '{}'", agent.id, s.capability_id),
                 &format!("capabilities of '{}': {known}", agent.id));
             return;
@@ -794,16 +802,6 @@ fn json_type(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Whether `id` is reached by an AiAgent tool, `memory` or `mcp.*` edge: such steps run
-/// only when the model calls them, with inputs from the run (dsl-spec §7.14).
-fn ai_side_target(g: &ExecutionGraph, id: &str) -> bool {
-    g.execution_plan.iter().any(|e| {
-        e.to_step == id
-            && !matches!(e.label_kind(), "" | "onError")
-            && matches!(g.steps.get(&e.from_step), Some(Step::AiAgent(_)))
-    })
 }
 
 #[cfg(test)]
