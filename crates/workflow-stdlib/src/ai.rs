@@ -114,7 +114,7 @@ fn single_shot(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, cfg: &AiConfig,
     let message = loop {
         match memo(cx, memo_id(cx, scope, info, "turn.1"), |_| llm.complete(&body, "AI_COMPLETION_FAILED")) {
             Ok(m) => break m,
-            Err(f) if attempt > cfg.max_retries => return Err(f),
+            Err(f) if f.fatal || attempt > cfg.max_retries => return Err(f),
             Err(f) => {
                 record_attempt(cx, scope, info, attempt, &f)?;
                 cx.rt.sleep_ms(cfg.retry_delay_ms.saturating_mul(1 << (attempt - 1).min(16)));

@@ -32,6 +32,12 @@ impl Failure {
         Failure::fatal(serde_json::json!({"code": code, "message": message, "category": "lifecycle", "severity": "info"}))
     }
 
+    /// Whether the run stopped to wait for its host — a browser sleep (`SLEEPING`) or fetch
+    /// (`FETCH_PENDING`) — and will run again: the step did not finish, nor fail.
+    pub fn is_yield(&self) -> bool {
+        self.fatal && matches!(self.payload.get("code").and_then(Value::as_str), Some("SLEEPING" | "FETCH_PENDING"))
+    }
+
     /// `Some("SUSPENDED" | "CANCELLED")` for [`Failure::interrupted`] failures.
     pub fn interruption(&self) -> Option<&str> {
         let code = self.payload.get("code").and_then(Value::as_str)?;

@@ -199,6 +199,8 @@ fn traced<T>(
     let result = body(cx, scope).map_err(|f| f.at(info.id));
     let outputs = match &result {
         Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
+        // The step runs again once the host has waited; its end comes then.
+        Err(f) if f.is_yield() => return result,
         Err(f) => json!({"_error": true, "error": f.text()}),
     };
     debug_end(cx, scope, &step, started, outputs);
