@@ -60,7 +60,8 @@ enum Cmd {
     Schema,
     /// Run an artifact (or a workflow JSON, compiled and cached first).
     Run {
-        /// A compiled artifact (native executable, .wasm component/module) or a workflow .json.
+        /// A compiled artifact (native executable, .wasm component/module, firmware .elf, or a
+        /// wasm32-unknown-unknown module directory, run in Node) or a workflow .json.
         artifact: PathBuf,
         /// Input JSON file, or `-` for stdin (default: stdin). `{"data":…,"variables":…}` is
         /// the envelope; anything else is the data.
