@@ -302,7 +302,7 @@ export interface RunOptions {
 #[wasm_bindgen]
 pub async fn run(input: JsValue, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<JsValue, JsValue> {
     let text = if input.is_undefined() { "{}".to_string() } else { JSON::stringify(&input)?.as_string().unwrap_or_default() };
-    let out = run_json(text, options).await?;
+    let out = run_text(text, options).await?;
     JSON::parse(&out)
 }
 
@@ -311,6 +311,15 @@ pub async fn run(input: JsValue, #[wasm_bindgen(unchecked_param_type = "RunOptio
 /// and byte-for-byte comparisons across targets use.
 #[wasm_bindgen]
 pub async fn run_json(input: String, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<String, JsValue> {
+    run_text(input, options).await
+}
+
+/// The run loop behind both exports, boxed so its state machine exists once in the module.
+fn run_text(input: String, options: JsValue) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<String, JsValue>>>> {
+    Box::pin(run_loop(input, options))
+}
+
+async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     let opts = Options::parse(&options)?;
     // SAFETY: the generated crate defines both symbols with these signatures.
     let meta = unsafe { __runtara_workflow_meta() };
