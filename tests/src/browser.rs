@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cli::{runtara_bin, workspace_root};
+use crate::cli::{free_loopback_addr, runtara_bin, wait_until_listening, workspace_root};
 
 /// A running `runtara serve-demo`; dropping it stops it.
 pub struct DemoServer {
@@ -20,19 +19,14 @@ pub struct DemoServer {
 impl DemoServer {
     /// Serves `dir` (subdirectories = compiled modules) on a free loopback port.
     pub fn start(dir: &Path) -> DemoServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("bound").port();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = free_loopback_addr();
         let child = Command::new(runtara_bin())
             .args(["serve-demo", dir.to_str().expect("utf-8 path"), "--listen", &listen])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("runtara serve-demo starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(&listen).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "serve-demo did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_listening(&listen, "runtara serve-demo");
         DemoServer { child, url: format!("http://{listen}/") }
     }
 }

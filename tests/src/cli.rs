@@ -62,17 +62,9 @@ pub fn runtara(args: &[&str]) -> Output {
 
 /// Runs `runtara <args>` with `stdin` bytes.
 pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = runtara_command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runtara starts");
-    child.stdin.take().expect("piped").write_all(stdin).expect("stdin accepts the input");
-    child.wait_with_output().expect("runtara finishes")
+    let mut cmd = runtara_command();
+    cmd.args(args);
+    spawn_with_input(cmd, stdin).wait_with_output().expect("runtara finishes")
 }
 
 /// Spawns `cmd` with piped stdin/stdout/stderr, writes `stdin` and closes it.
@@ -82,4 +74,19 @@ pub fn spawn_with_input(mut cmd: Command, stdin: &[u8]) -> std::process::Child {
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the process starts");
     child.stdin.take().expect("stdin is piped").write_all(stdin).expect("stdin takes the input");
     child
+}
+
+/// A free `127.0.0.1:<port>` to start a server on.
+pub fn free_loopback_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().expect("bound").port();
+    format!("127.0.0.1:{port}")
+}
+
+/// Waits (up to 20 s) until something accepts connections on `addr`; panics naming `what`.
+pub fn wait_until_listening(addr: &str, what: &str) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what} did not start on {addr}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -3,13 +3,11 @@
 //! databases to run it on — SQLite always, PostgreSQL when `RUNTARA_TEST_POSTGRES_URL` names
 //! a server (required in CI; `scripts/start-postgres.sh` starts one).
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::cli::runtara_bin;
+use crate::cli::{free_loopback_addr, runtara_bin, wait_until_listening};
 
 /// A running core; dropping it kills it.
 pub struct CoreServer {
@@ -56,8 +54,7 @@ impl CoreServer {
     /// Starts a core on a free port with database `db` (a `--db` spec, see [`databases`])
     /// and bearer `token`, and waits until it accepts connections.
     pub fn start(db: &str, token: &str) -> CoreServer {
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind loopback").local_addr().expect("bound").port();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = free_loopback_addr();
         let mut core = CoreServer { child: None, url: format!("http://{listen}"), listen, db: db.into(), token: token.into() };
         core.launch();
         core
@@ -71,11 +68,7 @@ impl CoreServer {
             .spawn()
             .expect("runtara core starts");
         self.child = Some(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(&self.listen).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "the core did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until_listening(&self.listen, "runtara core");
     }
 
     /// Kills the core (SIGKILL) and waits for it to exit.

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
+use runtara_e2e::cli::{runtara, runtara_command, runtara_stdin, spawn_with_input, workspace_root};
 use runtara_e2e::core::{databases, CoreServer};
 use serde_json::Value;
 
@@ -89,16 +89,9 @@ fn custom_signals_reach_waiting_runs_on_both_targets() {
             let o = runtara(&["compile", "--core-client", "--target", target, src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let instance = format!("wait-{target}");
-            let mut child = std::process::Command::new(runtara_e2e::cli::runtara_bin())
-                .env("RUNTARA_SOURCE_DIR", workspace_root())
-                .args(["run", artifact.to_str().unwrap(), "--instance", &instance, "--core", &core.url, "--tenant", "acme", "--token", "s3cret"])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(br#"{"orderId": "A-9", "timeoutMs": 30000}"#).unwrap();
+            let mut cmd = runtara_command();
+            cmd.args(["run", artifact.to_str().unwrap(), "--instance", &instance, "--core", &core.url, "--tenant", "acme", "--token", "s3cret"]);
+            let child = spawn_with_input(cmd, br#"{"orderId": "A-9", "timeoutMs": 30000}"#);
             std::thread::sleep(std::time::Duration::from_millis(500));
             let signal = format!("{instance}/approval/ask");
             let o = cli(&core, "acme", "s3cret", &["signal", &instance, "--custom", &signal, "--payload", r#"{"approved": false}"#]);

@@ -36,6 +36,16 @@ fn workflow() -> Value {
         "steps": steps, "executionPlan": plan})
 }
 
+/// [`workflow`] compiled natively with step events into `dir`.
+fn compile_workflow(dir: &Path) -> std::path::PathBuf {
+    let src = dir.join("chain.json");
+    std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
+    let artifact = dir.join("chain");
+    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    artifact
+}
+
 struct Launch {
     killed: bool,
     started: Vec<String>,
@@ -72,11 +82,7 @@ fn launch(artifact: &Path, state: &Path, instance: &str, kill_after: Option<Dura
 #[test]
 fn sigkilled_runs_resume_without_redoing_finished_steps() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("crash.json");
-    std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
-    let artifact = dir.path().join("crash");
-    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let artifact = compile_workflow(dir.path());
 
     let state = dir.path().join("state");
     let reference = launch(&artifact, &state, "uninterrupted", None);
@@ -160,11 +166,7 @@ fn signal(state: &Path, instance: &str, action: &str) {
 #[test]
 fn pause_resume_and_cancel_act_at_step_boundaries() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("long.json");
-    std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
-    let artifact = dir.path().join("long");
-    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let artifact = compile_workflow(dir.path());
     let state = dir.path().join("state");
     let run = |instance: &str| spawn(&artifact, &state, instance);
 

@@ -3,11 +3,9 @@
 //! the onError route; a run without a store that can receive signals times out (or fails
 //! at once when the wait has no timeout).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use runtara_e2e::cli::{runtara, runtara_bin, runtara_stdin, workspace_root};
+use runtara_e2e::cli::{runtara, runtara_command, runtara_stdin, spawn_with_input, workspace_root};
 use serde_json::{json, Value};
 
 fn compile(target: &str, out: &std::path::Path) {
@@ -22,14 +20,9 @@ fn a_delivered_signal_completes_the_wait() {
     let artifact = dir.path().join("approval");
     compile("native", &artifact);
     let state = dir.path().join("state");
-    let mut child = Command::new(runtara_bin())
-        .args(["run", artifact.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--instance", "ord-7"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(br#"{"orderId": "A-7", "timeoutMs": 20000}"#).unwrap();
+    let mut cmd = runtara_command();
+    cmd.args(["run", artifact.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--instance", "ord-7"]);
+    let child = spawn_with_input(cmd, br#"{"orderId": "A-7", "timeoutMs": 20000}"#);
     std::thread::sleep(Duration::from_millis(300));
     let signal = "ord-7/approval/ask";
     let o = runtara(&["signal", "ord-7", "--custom", signal, "--payload", r#"{"approved": true}"#, "--state-dir", state.to_str().unwrap()]);

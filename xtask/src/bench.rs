@@ -278,37 +278,14 @@ pub fn firmware() -> Result<()> {
     Ok(())
 }
 
-/// A `runtara core serve` on a free loopback port, stopped on drop.
-struct CoreProcess(std::process::Child, String);
-
-impl Drop for CoreProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_core(db: &std::path::Path) -> Result<CoreProcess> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = runtara_e2e::cli::runtara_command()
-        .args(["core", "serve", "--listen", &listen, "--db", &format!("sqlite:{}", db.display())])
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        if started.elapsed() > Duration::from_secs(20) {
-            bail!("the core did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(CoreProcess(child, format!("http://{listen}")))
-}
+/// The bench's core token.
+const TOKEN: &str = "bench";
 
 fn timed_run(artifact: &std::path::Path, core: &str, instance: &str) -> Result<Duration> {
     let start = Instant::now();
     let out = std::process::Command::new(artifact)
         .env("RUNTARA_HTTP_URL", core)
+        .env("RUNTARA_TOKEN", TOKEN)
         .env("RUNTARA_INSTANCE_ID", instance)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -326,12 +303,12 @@ fn timed_run(artifact: &std::path::Path, core: &str, instance: &str) -> Result<D
 pub fn durability() -> Result<()> {
     use runtara_sdk::SdkBackend;
     let dir = tempfile::tempdir()?;
-    let core = start_core(&dir.path().join("core.sqlite3"))?;
+    let core = runtara_e2e::core::CoreServer::start(&format!("sqlite:{}", dir.path().join("core.sqlite3").display()), TOKEN);
     let mut backend = runtara_sdk::http::HttpBackend::new(runtara_sdk::http::HttpConfig {
-        url: core.1.clone(),
+        url: core.url.clone(),
         instance: "bench".into(),
         tenant: "bench".into(),
-        token: None,
+        token: Some(TOKEN.into()),
     });
     let state = serde_json::json!({"outputs": {"value": 42, "text": "checkpoint"}});
     let mut times: Vec<Duration> = (0..300)
@@ -351,7 +328,7 @@ pub fn durability() -> Result<()> {
         std::fs::write(&file, serde_json::to_vec(&chain_workflow(n))?)?;
         let artifact = dir.path().join(format!("chain{n}"));
         compile(file.to_str().expect("utf-8"), "native", artifact.to_str().expect("utf-8"), true)?;
-        let with_core = timed_run(&artifact, &core.1, &format!("fresh-{n}"))?;
+        let with_core = timed_run(&artifact, &core.url, &format!("fresh-{n}"))?;
         totals.push((n, with_core, artifact));
     }
     let ratio = totals[1].1.as_secs_f64() / totals[0].1.as_secs_f64();
@@ -361,7 +338,7 @@ pub fn durability() -> Result<()> {
         totals[1].1.as_secs_f64() * 1000.0,
         verdict(ratio <= 12.0)
     );
-    let resume = (0..5).map(|_| timed_run(&totals[0].2, &core.1, "fresh-100")).collect::<Result<Vec<_>>>()?;
+    let resume = (0..5).map(|_| timed_run(&totals[0].2, &core.url, "fresh-100")).collect::<Result<Vec<_>>>()?;
     let m = median(resume).as_secs_f64() * 1000.0;
     println!("resume of a finished 100-step instance (all steps restored): {m:.1} ms (goal ≤ 50 ms: {})", verdict(m <= 50.0));
     Ok(())

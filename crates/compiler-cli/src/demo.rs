@@ -34,14 +34,7 @@ pub fn modules(dir: &Path) -> Value {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let sub = entry.path();
         let Some(dir_name) = sub.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
-        let names: Vec<String> = std::fs::read_dir(&sub)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|f| f.file_name().into_string().ok()?.strip_suffix(".js").map(str::to_string))
-            .filter(|n| sub.join(format!("{n}.wasm")).is_file())
-            .collect();
-        if let [name] = names.as_slice() {
+        if let Some((_, name)) = runtara_runner::browser_module(&sub).filter(|_| sub.is_dir()) {
             let example = std::fs::read_to_string(sub.join("example.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
             found.push(json!({"dir": dir_name, "name": name, "example": example}));
         }

@@ -141,6 +141,9 @@ async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) 
 async fn checkpoint(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
     let t = tenant(&h);
     let cid = body["checkpoint_id"].as_str().ok_or_else(|| bad_request("checkpoint_id is required"))?;
+    if let Some(events) = body["events"].as_array() {
+        app.store.add_events(&t, &id, &events.iter().map(Value::to_string).collect::<Vec<_>>())?;
+    }
     let (stored, state) = app.store.checkpoint(&t, &id, cid, &body["state"].to_string())?;
     let signal = app.store.control(&t, &id)?;
     Ok(Json(json!({ "stored": stored, "state": parse(&state), "signal": signal })))

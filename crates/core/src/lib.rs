@@ -11,7 +11,7 @@
 //! | `GET …/{id}/status` | → `{id, status, wake_at_ms}` |
 //! | `POST …/{id}/register` | → `{}` (status `running`) |
 //! | `GET …/{id}/checkpoints/{cid}` | → `{state}` or 404 |
-//! | `POST …/{id}/checkpoint` | `{checkpoint_id, state}` → `{stored, state, signal}`: first write wins; `signal` is the pending pause/cancel |
+//! | `POST …/{id}/checkpoint` | `{checkpoint_id, state, events?}` → `{stored, state, signal}`: first write wins; `signal` is the pending pause/cancel; `events` are appended first |
 //! | `GET …/{id}/signals` | → `{signal}` (pending `pause`/`cancel` or null) |
 //! | `POST …/{id}/signals` | `{signal: pause\|resume\|cancel}` or `{signal_id, payload}` → `{}` |
 //! | `GET …/{id}/signals/custom?signal_id=S` | → `{payload}` or 404 |

@@ -13,6 +13,7 @@ mod outcome;
 mod qemu;
 mod wasm;
 
+pub use node::browser_module;
 pub use outcome::{Outcome, RunStatus};
 
 use std::path::Path;

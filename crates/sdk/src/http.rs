@@ -16,14 +16,20 @@ pub struct HttpBackend {
     /// The pending control signal the last checkpoint answer carried (DESIGN §6: checkpoint
     /// answers carry signals), used once by the next `pending_signal` instead of a request.
     carried: Option<Option<Signal>>,
+    /// Events not yet sent: they ride on the next checkpoint, or go in one request before a
+    /// signal wait, a sleep or the final report (never one request per event).
+    events: Vec<Value>,
 }
+
+/// Events held back at most (then they are sent on their own).
+const EVENT_BATCH: usize = 256;
 
 const RETRY_FOR: Duration = Duration::from_secs(60);
 
 impl HttpBackend {
     /// A backend for `cfg` (no request is made yet).
     pub fn new(cfg: HttpConfig) -> Self {
-        HttpBackend { cfg, carried: None }
+        HttpBackend { cfg, carried: None, events: Vec::new() }
     }
 
     fn url(&self, path: &str) -> String {
@@ -59,6 +65,16 @@ impl HttpBackend {
         }
     }
 
+    /// Sends the held-back events, if any.
+    fn flush_events(&mut self) -> Result<(), SdkError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let body = json!({"events": core::mem::take(&mut self.events)});
+        let r = self.request("POST", "events", Some(&body))?;
+        self.expect_ok(r).map(|_| ())
+    }
+
     fn expect_ok(&self, (status, body): (u16, Value)) -> Result<Value, SdkError> {
         match status {
             200..=299 => Ok(body),
@@ -78,7 +94,11 @@ impl SdkBackend for HttpBackend {
     }
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
-        let r = self.request("POST", "checkpoint", Some(&json!({"checkpoint_id": id, "state": state})))?;
+        let mut body = json!({"checkpoint_id": id, "state": state});
+        if !self.events.is_empty() {
+            body["events"] = Value::Array(core::mem::take(&mut self.events));
+        }
+        let r = self.request("POST", "checkpoint", Some(&body))?;
         let body = self.expect_ok(r)?;
         self.carried = Some(Signal::pending(body["signal"].as_str()));
         Ok(if body["stored"] == true { None } else { Some(body["state"].clone()) })
@@ -93,11 +113,15 @@ impl SdkBackend for HttpBackend {
     }
 
     fn event(&mut self, event: &Value) -> Result<(), SdkError> {
-        let r = self.request("POST", "events", Some(event))?;
-        self.expect_ok(r).map(|_| ())
+        self.events.push(event.clone());
+        if self.events.len() >= EVENT_BATCH {
+            return self.flush_events();
+        }
+        Ok(())
     }
 
     fn sleeping(&mut self, wake_at_ms: u64) -> Result<(), SdkError> {
+        self.flush_events()?;
         let r = self.request("POST", "sleep", Some(&json!({"wake_at_ms": wake_at_ms})))?;
         self.expect_ok(r).map(|_| ())
     }
@@ -107,6 +131,8 @@ impl SdkBackend for HttpBackend {
     }
 
     fn custom_signal(&mut self, signal_id: &str) -> Result<Option<Value>, SdkError> {
+        // Whoever delivers the signal may be waiting for this run's events (the request).
+        self.flush_events()?;
         let (status, body) = self.request("GET", &format!("signals/custom?signal_id={}", encode(signal_id)), None)?;
         if status == 404 {
             return Ok(None);
@@ -125,6 +151,7 @@ impl SdkBackend for HttpBackend {
             "failed" => ("failed", json!({"error": payload})),
             other => ("suspended", json!({"status": other})),
         };
+        self.flush_events()?;
         let r = self.request("POST", path, Some(&body))?;
         self.expect_ok(r).map(|_| ())
     }

@@ -52,18 +52,17 @@ impl LocalStore {
     }
 }
 
+impl LocalStore {
+    /// The JSON text `sql` selects for this instance (`?1`) and `key` (`?2`), parsed.
+    fn json(&self, sql: &str, key: &str) -> Result<Option<Value>, SdkError> {
+        let text: Option<String> = self.db.query_row(sql, params![self.instance, key], |r| r.get(0)).optional().map_err(err)?;
+        text.map(|t| serde_json::from_str(&t).map_err(err)).transpose()
+    }
+}
+
 impl SdkBackend for LocalStore {
     fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
-        let text: Option<String> = self
-            .db
-            .query_row(
-                "SELECT state FROM checkpoints WHERE instance_id = ?1 AND checkpoint_id = ?2",
-                params![self.instance, id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        text.map(|t| serde_json::from_str(&t).map_err(err)).transpose()
+        self.json("SELECT state FROM checkpoints WHERE instance_id = ?1 AND checkpoint_id = ?2", id)
     }
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
@@ -95,16 +94,7 @@ impl SdkBackend for LocalStore {
     }
 
     fn custom_signal(&mut self, signal_id: &str) -> Result<Option<Value>, SdkError> {
-        let text: Option<String> = self
-            .db
-            .query_row(
-                "SELECT payload FROM signals WHERE instance_id = ?1 AND signal_id = ?2",
-                params![self.instance, signal_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        text.map(|t| serde_json::from_str(&t).map_err(err)).transpose()
+        self.json("SELECT payload FROM signals WHERE instance_id = ?1 AND signal_id = ?2", signal_id)
     }
 }
 

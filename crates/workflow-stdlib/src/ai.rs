@@ -199,22 +199,40 @@ fn tool_loop(
 fn run_tool(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, tools: ToolFn, call: &ToolCall<'_>) -> Result<Value, Failure> {
     let id = format!("{}.tool.{}.{}", info.id, call.name, call.counter);
     let step = DebugStep { id: &id, name: Some(call.name), step_type: "AiAgentToolCall" };
+    let key = memo_id(cx, scope, info, &id[info.id.len() + 1..]);
+    let body = |cx: &mut Ctx, scope: &mut Scope| {
+        memo(cx, key, |cx| {
+            Ok(match tools(cx, scope, call) {
+                Ok(v) => v,
+                Err(e) => {
+                    crate::steps::fetch_pending()?;
+                    json!({"error": e})
+                }
+            })
+        })
+    };
+    synthetic_step(cx, scope, step, body, |result| {
+        json!({"outputs": {"tool_name": call.name, "arguments": call.args, "result": result}})
+    })
+}
+
+/// Runs `body` as the synthetic step `step` (`<ai>.tool.<name>.<n>`, `<ai>.memory_load`, …;
+/// dsl-spec §8.11): `step_debug_start` before it and, when it succeeds, `step_debug_end` with
+/// `outputs(&result)` — both only when the workflow tracks events.
+fn synthetic_step<T>(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    step: DebugStep<'_>,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
+    outputs: impl FnOnce(&T) -> Value,
+) -> Result<T, Failure> {
     let started = cx.rt.now_ms();
     if cx.track_events {
         debug_start(cx, scope, &step, started, None);
     }
-    let key = memo_id(cx, scope, info, &id[info.id.len() + 1..]);
-    let result = memo(cx, key, |cx| {
-        Ok(match tools(cx, scope, call) {
-            Ok(v) => v,
-            Err(e) => {
-                crate::steps::fetch_pending()?;
-                json!({"error": e})
-            }
-        })
-    })?;
+    let result = body(cx, scope)?;
     if cx.track_events {
-        let outputs = json!({"outputs": {"tool_name": call.name, "arguments": call.args, "result": result}});
+        let outputs = outputs(&result);
         debug_end(cx, scope, &step, started, outputs);
     }
     Ok(result)
@@ -442,7 +460,7 @@ fn memory_input(mem: &MemoryConfig, conversation: &str, messages: Option<Value>)
 /// `AI_MEMORY_FAILED`.
 fn memory_step(
     cx: &mut Ctx,
-    scope: &Scope,
+    scope: &mut Scope,
     info: &StepInfo,
     suffix: &str,
     step_type: &str,
@@ -450,31 +468,28 @@ fn memory_step(
 ) -> Result<Value, Failure> {
     let id = format!("{}.{suffix}", info.id);
     let step = DebugStep { id: &id, name: None, step_type };
-    let started = cx.rt.now_ms();
-    if cx.track_events {
-        debug_start(cx, scope, &step, started, None);
-    }
-    let out = call();
-    if out.is_err() {
-        crate::steps::fetch_pending()?;
-    }
-    let out = out.map_err(|e| {
-        Failure::structured(json!({"code": "AI_MEMORY_FAILED", "message": format!("AiAgent step '{}' {suffix} failed: {}", info.id, crate::value::to_json(&e)),
-            "category": "transient", "severity": "error"}))
-    })?;
-    if cx.track_events {
+    let body = |_: &mut Ctx, _: &mut Scope| {
+        let out = call();
+        if out.is_err() {
+            crate::steps::fetch_pending()?;
+        }
+        out.map_err(|e| {
+            Failure::structured(json!({"code": "AI_MEMORY_FAILED", "message": format!("AiAgent step '{}' {suffix} failed: {}", info.id, crate::value::to_json(&e)),
+                "category": "transient", "severity": "error"}))
+        })
+    };
+    synthetic_step(cx, scope, step, body, |out| {
         let mut outputs = out.clone();
         if let Some(msgs) = out.get("messages").and_then(Value::as_array) {
             outputs["message_count"] = msgs.len().into();
         }
-        debug_end(cx, scope, &step, started, outputs);
-    }
-    Ok(out)
+        outputs
+    })
 }
 
 /// Compacts the conversation to `max_messages` (sliding window drops the oldest; summarize
 /// replaces them with one LLM-written summary), as the synthetic step `<ai>.memory.compact`.
-fn compact(cx: &mut Ctx, scope: &Scope, info: &StepInfo, llm: &Llm, mem: &MemoryConfig, messages: Vec<Value>) -> Result<Vec<Value>, Failure> {
+fn compact(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, llm: &Llm, mem: &MemoryConfig, messages: Vec<Value>) -> Result<Vec<Value>, Failure> {
     let before = messages.len();
     let keep = mem.max_messages.max(1);
     if before <= keep {
@@ -482,27 +497,25 @@ fn compact(cx: &mut Ctx, scope: &Scope, info: &StepInfo, llm: &Llm, mem: &Memory
     }
     let id = format!("{}.memory.compact", info.id);
     let step = DebugStep { id: &id, name: None, step_type: "AiAgentMemoryCompact" };
-    let started = cx.rt.now_ms();
-    if cx.track_events {
-        debug_start(cx, scope, &step, started, None);
-    }
     let (dropped, kept) = messages.split_at(before - keep);
-    let mut out = Vec::new();
-    let strategy = if mem.summarize {
-        let mut prompt = alloc::vec![json!({"role": "system", "content": "Summarize the following conversation in a few sentences."})];
-        prompt.extend(dropped.iter().cloned());
-        let summary = llm.complete(&llm.body(&prompt, None, None), "AI_MEMORY_SUMMARIZE_FAILED")?;
-        out.push(json!({"role": "system", "content": format!("Summary of the earlier conversation: {}", text(&summary["content"]))}));
-        "summarize"
-    } else {
-        "sliding_window"
+    let body = |_: &mut Ctx, _: &mut Scope| {
+        let mut out = Vec::new();
+        let strategy = if mem.summarize {
+            let mut prompt = alloc::vec![json!({"role": "system", "content": "Summarize the following conversation in a few sentences."})];
+            prompt.extend(dropped.iter().cloned());
+            let summary = llm.complete(&llm.body(&prompt, None, None), "AI_MEMORY_SUMMARIZE_FAILED")?;
+            out.push(json!({"role": "system", "content": format!("Summary of the earlier conversation: {}", text(&summary["content"]))}));
+            "summarize"
+        } else {
+            "sliding_window"
+        };
+        out.extend(kept.iter().cloned());
+        Ok((out, strategy))
     };
-    out.extend(kept.iter().cloned());
-    if cx.track_events {
-        let stats = json!({"outputs": {"strategy": strategy, "success": true, "messages_before": before,
-            "messages_after": out.len(), "messages_dropped": dropped.len()}});
-        debug_end(cx, scope, &step, started, stats);
-    }
+    let (out, _) = synthetic_step(cx, scope, step, body, |(out, strategy)| {
+        json!({"outputs": {"strategy": strategy, "success": true, "messages_before": before,
+            "messages_after": out.len(), "messages_dropped": dropped.len()}})
+    })?;
     Ok(out)
 }
 
