@@ -99,6 +99,9 @@ pub enum CompileError {
     Rustc { summary: String, error_count: usize },
     /// The artifact failed its structural check.
     Artifact(String),
+    /// The output path cannot be used without destroying something runtara did not write
+    /// (the input graph, a non-module directory): a usage error, nothing was written.
+    Output(String),
     Io(String),
 }
 
@@ -119,7 +122,7 @@ impl fmt::Display for CompileError {
                 Ok(())
             }
             CompileError::Unsupported { file, error } => write!(f, "{file}: {error}"),
-            CompileError::Toolchain(m) | CompileError::Artifact(m) | CompileError::Io(m) => f.write_str(m),
+            CompileError::Toolchain(m) | CompileError::Artifact(m) | CompileError::Output(m) | CompileError::Io(m) => f.write_str(m),
             CompileError::Rustc { summary, error_count } => write!(
                 f,
                 "internal compiler error: the generated Rust did not compile ({error_count} error(s); first: {summary}). \
@@ -187,6 +190,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     if opts.staticlib && opts.output.is_none() {
         out.set_extension("a");
     }
+    check_output(&scenario, &out, opts)?;
     build_artifact(&source, &stem, &out, opts)?;
     Ok(CompilationResult { artifact: Some(out), rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() })
 }
@@ -242,6 +246,34 @@ void runtara_set_checkpoint_store(runtara_save_fn save, runtara_load_fn load);
 #endif
 #endif
 "#;
+
+/// Refuses output paths that would destroy what runtara did not write, before any work:
+/// a file artifact onto a directory, or onto the input graph itself (`-o flow.json`, or the
+/// staticlib's header beside it). Module directories are checked when they are replaced.
+fn check_output(scenario: &Scenario, out: &Path, opts: &CompileOptions) -> Result<(), CompileError> {
+    if !opts.target.is_browser() && out.is_dir() {
+        return Err(CompileError::Output(format!(
+            "the output {} is a directory; `-o` names the artifact file for {}",
+            out.display(),
+            opts.target.triple
+        )));
+    }
+    let Scenario::Path(input) = scenario else { return Ok(()) };
+    let Ok(input) = input.canonicalize() else { return Ok(()) };
+    let mut written = vec![out.to_path_buf()];
+    if opts.staticlib {
+        written.push(out.with_extension("h"));
+    }
+    for path in written {
+        if path.canonicalize().is_ok_and(|p| p == input) {
+            return Err(CompileError::Output(format!(
+                "the output {} is the input graph; choose another `-o` path",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
 
 fn default_output(scenario: &Scenario, stem: &str, target: &Target) -> PathBuf {
     let dir = match scenario {

@@ -290,7 +290,7 @@ fn parse_target(name: &str) -> Result<Target, ExitCode> {
 fn fail(e: &CompileError) -> ExitCode {
     eprintln!("error: {e}");
     match e {
-        CompileError::Read { .. } | CompileError::Parse { .. } => ExitCode::from(2),
+        CompileError::Read { .. } | CompileError::Parse { .. } | CompileError::Output(_) => ExitCode::from(2),
         _ => ExitCode::from(1),
     }
 }
