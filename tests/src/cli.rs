@@ -38,7 +38,7 @@ pub fn runtara_bin() -> &'static Path {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(workspace_root())
-            .args(["build", "--quiet", "-p", "runtara-compiler", "--bin", "runtara"])
+            .args(["build", "--quiet", "-p", "runtara-cli", "--bin", "runtara"])
             .env("CARGO_TARGET_DIR", &target_dir)
             .status()
             .expect("cargo runs");

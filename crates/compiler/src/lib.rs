@@ -1,7 +1,9 @@
 //! runtara-compiler: the compile pipeline as a library (DESIGN §1).
 //!
 //! [`compile_scenario`] parses, validates, generates Rust and drives rustc against the
-//! prebuilt stdlib; the `runtara` binary is a thin CLI over it.
+//! prebuilt stdlib; the `runtara` binary (crate `runtara-cli`) is a thin CLI over it.
+//! [`validate_scenario`] is the same front half for `runtara validate`. This crate never
+//! runs artifacts or serves anything: no async runtime, no wasmtime, no state service.
 //!
 //! ```no_run
 //! use runtara_compiler::{compile_scenario, CompileOptions, Scenario, Target};
@@ -13,7 +15,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod children;
-pub mod demo;
+pub mod diagnostics;
 pub mod prebuilt;
 pub mod rustc;
 pub mod target;
@@ -113,11 +115,7 @@ impl fmt::Display for CompileError {
             CompileError::Validation { file, diagnostics } => {
                 write!(f, "{file}: {} validation error(s)", diagnostics.errors.len())?;
                 for d in &diagnostics.errors {
-                    write!(f, "\n  error[{}]", d.code)?;
-                    if let Some(s) = &d.step_id {
-                        write!(f, " step '{s}'")?;
-                    }
-                    write!(f, " at {}: {}\n    hint: {}", if d.path.is_empty() { "/" } else { &d.path }, d.message, d.hint)?;
+                    write!(f, "\n{}", diagnostics::render_one("error", d, "  "))?;
                 }
                 Ok(())
             }
@@ -195,11 +193,24 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     Ok(CompilationResult { artifact: Some(out), rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() })
 }
 
-/// The compile gate: the graph's own rules plus the closure of its children (dsl-spec §9),
-/// with runtime-defined errors demoted to warnings.
+/// The compile gate: [`validate_closure`] with the runtime-defined errors demoted to
+/// warnings (`Diagnostics::for_compilation`, see ARCHITECTURE "Departures").
 ///
 /// Errors: a child file that does not parse.
 pub fn validate_with_children(
+    workflow_id: &str,
+    wf: &Workflow,
+    dirs: &[PathBuf],
+) -> Result<(Diagnostics, runtara_dsl::closure::Children), CompileError> {
+    let (diagnostics, children) = validate_closure(workflow_id, wf, dirs)?;
+    Ok((diagnostics.for_compilation(), children))
+}
+
+/// The graph's own rules plus the closure of its EmbedWorkflow children found in `dirs`
+/// (dsl-spec §9), against the built-in agent catalogue: every finding, nothing demoted.
+///
+/// Errors: a child file that cannot be read or does not parse.
+pub fn validate_closure(
     workflow_id: &str,
     wf: &Workflow,
     dirs: &[PathBuf],
@@ -210,7 +221,15 @@ pub fn validate_with_children(
     let closure = runtara_dsl::closure::validate_closure(workflow_id, &wf.graph, &children, &catalog);
     diagnostics.errors.extend(closure.errors);
     diagnostics.warnings.extend(closure.warnings);
-    Ok((diagnostics.for_compilation(), children))
+    Ok((diagnostics, children))
+}
+
+/// What `runtara validate FILE` checks: parse, then [`validate_closure`] under the file's
+/// stem as workflow id. Errors: [`CompileError::Read`], [`CompileError::Parse`], a child
+/// that does not parse.
+pub fn validate_scenario(scenario: &Scenario, dirs: &[PathBuf]) -> Result<Diagnostics, CompileError> {
+    let (_, wf) = load(scenario)?;
+    Ok(validate_closure(&stem(scenario), &wf, dirs)?.0)
 }
 
 /// The C header written beside a staticlib.

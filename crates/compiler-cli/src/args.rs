@@ -1,0 +1,45 @@
+//! Flags and values several subcommands share.
+
+use clap::{Args, ValueEnum};
+use runtara_compiler::Target;
+
+use crate::core_client::CoreTarget;
+use crate::error::{CliError, Result};
+
+/// Where the state service is (`--core URL --tenant T --token X`).
+#[derive(Args, Clone, Debug)]
+pub struct CoreArgs {
+    /// Base URL of `runtara core serve`, e.g. http://127.0.0.1:8003.
+    #[arg(long, value_name = "URL")]
+    pub core: Option<String>,
+    /// Tenant of the instance (X-Runtara-Tenant-Id).
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    /// Bearer token of the core.
+    #[arg(long)]
+    pub token: Option<String>,
+}
+
+impl CoreArgs {
+    /// The core to talk to, when `--core` was given.
+    pub fn target(&self) -> Option<CoreTarget> {
+        self.core.clone().map(|url| CoreTarget { url, tenant: self.tenant.clone(), token: self.token.clone() })
+    }
+
+    /// The core to talk to; a usage error without `--core`.
+    pub fn required(&self) -> Result<CoreTarget> {
+        self.target().ok_or_else(|| CliError::usage("give --core URL (the address of `runtara core serve`)"))
+    }
+}
+
+/// `--format human|json` of the inspecting commands.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// A `--target` value: `native`, the host triple or a supported triple (usage error else).
+pub fn parse_target(name: &str) -> Result<Target> {
+    Target::parse(name).map_err(CliError::usage)
+}

@@ -1,0 +1,43 @@
+//! `runtara instances`: the instances of a tenant on a core.
+
+use std::process::ExitCode;
+
+use crate::args::{CoreArgs, Format};
+use crate::error::{CliError, Result};
+
+/// List the instances of a tenant on a core.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub core: CoreArgs,
+    /// `human` (default: `ID<TAB>STATUS` lines) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Prints the list. Errors: 2 without `--core`, 1 when the core refuses or is unreachable.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let list = args.core.required()?.get("instances").map_err(CliError::failed)?;
+    match args.format {
+        Format::Json => println!("{list}"),
+        Format::Human => {
+            for i in list.as_array().into_iter().flatten() {
+                println!("{}\t{}", i["id"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cli, Cmd};
+    use clap::Parser;
+
+    #[test]
+    fn without_core_is_a_usage_error() {
+        let Cmd::Instances(a) = Cli::try_parse_from(["runtara", "instances", "--tenant", "t"]).unwrap().command else { panic!() };
+        assert_eq!(a.core.tenant, "t");
+        assert_eq!(super::run(a).unwrap_err().code, 2);
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand: each has an `Args` struct (clap) and
+//! `run(Args) -> Result<ExitCode>` calling one library operation.
+
+pub mod compile;
+pub mod core;
+pub mod instance;
+pub mod instances;
+pub mod prebuild;
+pub mod run;
+pub mod schema;
+pub mod serve_demo;
+pub mod signal;
+pub mod validate;

@@ -1,0 +1,174 @@
+//! `runtara run`: run an artifact under the artifact contract (README), compiling a `.json`
+//! graph through the cache first. The run's own exit code is passed through.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use runtara_compiler::{cache, CompileOptions};
+use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
+
+use crate::args::{parse_target, CoreArgs};
+use crate::error::{CliError, Result};
+
+/// Run an artifact (or a workflow JSON, compiled and cached first).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A compiled artifact (native executable, .wasm component/module, firmware .elf, or a
+    /// wasm32-unknown-unknown module directory, run in Node) or a workflow .json.
+    pub artifact: PathBuf,
+    /// Input JSON file, or `-` for stdin (default: stdin). `{"data":…,"variables":…}` is
+    /// the envelope; anything else is the data.
+    #[arg(long)]
+    pub input: Option<String>,
+    /// `output` (default): the output JSON on stdout; `envelope`: one line
+    /// {"status","output"?,"error"?}.
+    #[arg(long, value_enum, default_value_t = RunFormat::Output)]
+    pub format: RunFormat,
+    /// Target to compile a .json workflow for before running it.
+    #[arg(long, default_value = "native")]
+    pub target: String,
+    /// Compile a .json workflow with --release.
+    #[arg(long)]
+    pub release: bool,
+    /// Directory of child workflows for a .json workflow (repeatable).
+    #[arg(long = "workflows", value_name = "DIR")]
+    pub workflows: Vec<PathBuf>,
+    /// Keep checkpoints in a local SQLite store in DIR (native artifacts): a rerun of the
+    /// same instance resumes, returning finished steps' outputs without redoing them.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Instance id of the run (with --state-dir or --core; default `default`).
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+    /// Connections for agents and AiAgent steps: a JSON file
+    /// {"<id>": {"integrationId": "openai", "parameters": {"baseUrl", "apiKey", "headers"}}}
+    /// (passed to the artifact as RUNTARA_CONNECTIONS).
+    #[arg(long, value_name = "FILE")]
+    pub connections: Option<PathBuf>,
+    #[command(flatten)]
+    pub core: CoreArgs,
+}
+
+/// `--format` of `run`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+pub enum RunFormat {
+    Output,
+    Envelope,
+}
+
+/// Runs the artifact and reports as the contract says: events and other stderr lines on
+/// stderr, the output (or envelope) on stdout. Exit: the run's status (0/1/2/3/4); 2 when
+/// the artifact cannot be started or the input/connections cannot be read.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let env = contract_env(&args)?;
+    let path = if args.artifact.extension().is_some_and(|e| e == "json") {
+        let mut opts = CompileOptions::new(parse_target(&args.target)?);
+        opts.release = args.release;
+        opts.workflow_dirs = args.workflows;
+        cache::compile_cached(&args.artifact, &opts)?
+    } else {
+        args.artifact.clone()
+    };
+    let stdin = read_input(args.input.as_deref()).map_err(CliError::usage)?;
+    let run = run_artifact(&path, &RunRequest { stdin, env }).map_err(|e| CliError::usage(format!("{e:#}")))?;
+    let outcome = Outcome::from_run(&run);
+    let mut err = std::io::stderr().lock();
+    for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {
+        let _ = writeln!(err, "{line}");
+    }
+    match args.format {
+        RunFormat::Envelope => println!("{}", outcome.envelope()),
+        RunFormat::Output => match (&outcome.output, &outcome.error) {
+            (Some(o), _) => println!("{o}"),
+            (None, Some(e)) => {
+                let _ = writeln!(err, "{e}");
+            }
+            _ => {}
+        },
+    }
+    Ok(ExitCode::from(match outcome.status {
+        RunStatus::Completed => 0,
+        RunStatus::Failed => 1,
+        RunStatus::BadInput => 2,
+        RunStatus::Suspended => 3,
+        RunStatus::Cancelled => 4,
+    }))
+}
+
+/// The `RUNTARA_*` variables of the artifact contract that the flags set.
+fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
+    let mut env = Vec::new();
+    // Settings the artifact reads from its environment reach wasm guests too.
+    for k in ["RUNTARA_CONNECTIONS", "RUNTARA_AGENT_SERVICE_URL"] {
+        if let Ok(v) = std::env::var(k) {
+            env.push((k.to_string(), v));
+        }
+    }
+    if let Some(file) = &args.connections {
+        env.push(("RUNTARA_CONNECTIONS".to_string(), read_connections(file).map_err(CliError::usage)?));
+    }
+    if let Some(url) = &args.core.core {
+        env.push(("RUNTARA_HTTP_URL".to_string(), url.clone()));
+        env.push(("RUNTARA_TENANT_ID".to_string(), args.core.tenant.clone()));
+        if let Some(t) = &args.core.token {
+            env.push(("RUNTARA_TOKEN".to_string(), t.clone()));
+        }
+    }
+    if let Some(d) = &args.state_dir {
+        env.push(("RUNTARA_STATE_DIR".to_string(), d.display().to_string()));
+    }
+    if let Some(i) = &args.instance {
+        env.push(("RUNTARA_INSTANCE_ID".to_string(), i.clone()));
+    }
+    Ok(env)
+}
+
+/// The connection table of `run --connections FILE` as compact JSON text.
+fn read_connections(file: &Path) -> std::result::Result<String, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read connections file {}: {e}", file.display()))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v.to_string()),
+        Ok(_) => Err(format!("{}: the connections file must hold a JSON object keyed by connection id", file.display())),
+        Err(e) => Err(format!("{}: not valid JSON: {e}", file.display())),
+    }
+}
+
+/// `--input FILE`, `-` or nothing (stdin; `{}` when stdin is a terminal).
+fn read_input(input: Option<&str>) -> std::result::Result<Vec<u8>, String> {
+    match input {
+        Some("-") | None => {
+            let mut stdin = std::io::stdin();
+            if input.is_none() && stdin.is_terminal() {
+                return Ok(b"{}".to_vec());
+            }
+            let mut buf = Vec::new();
+            stdin.read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+            Ok(buf)
+        }
+        Some(p) => std::fs::read(p).map_err(|e| format!("cannot read input file {p}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cli, Cmd};
+    use clap::Parser;
+
+    #[test]
+    fn core_flags_become_the_contract_environment() {
+        let Cmd::Run(a) = Cli::try_parse_from(["runtara", "run", "x.wasm", "--core", "http://127.0.0.1:1", "--tenant", "t1", "--instance", "i9", "--format", "envelope"]).unwrap().command else { panic!() };
+        assert_eq!(a.format, super::RunFormat::Envelope);
+        let env = super::contract_env(&a).unwrap();
+        for (k, v) in [("RUNTARA_HTTP_URL", "http://127.0.0.1:1"), ("RUNTARA_TENANT_ID", "t1"), ("RUNTARA_INSTANCE_ID", "i9")] {
+            assert!(env.contains(&(k.to_string(), v.to_string())), "{k} missing from {env:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_connections_file_is_a_usage_error() {
+        let Cmd::Run(a) = Cli::try_parse_from(["runtara", "run", "x.wasm", "--connections", "/nonexistent/c.json"]).unwrap().command else { panic!() };
+        assert_eq!(super::contract_env(&a).unwrap_err().code, 2);
+    }
+}
