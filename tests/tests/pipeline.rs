@@ -239,14 +239,6 @@ fn schema_is_a_json_schema_of_the_graph() {
 }
 
 #[test]
-fn generated_code_snapshot() {
-    let file = workspace_root().join("tests/fixtures/snapshot.json");
-    let o = runtara(&["compile", "--emit", "rust", file.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    insta::assert_snapshot!(String::from_utf8_lossy(&o.stdout));
-}
-
-#[test]
 fn release_artifacts_run_too() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.wasm");

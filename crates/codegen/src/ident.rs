@@ -1,6 +1,10 @@
 //! Identifiers derived from user step ids. A step id never becomes a Rust token except
-//! through [`sanitize`]: `step_<n>_<slug>`, where `n` is unique in the program and the slug
-//! keeps only `[a-z0-9_]`.
+//! through [`Namer::fresh`]: `<prefix>_<slug>`, where the slug keeps only `[a-z0-9_]` and a
+//! collision gets a numeric suffix (`step_fetch_2`). Names depend only on the ids that
+//! share a slug, so an edit elsewhere in the graph does not rename every later step (and
+//! the golden files of generated code show only what changed).
+
+use std::collections::BTreeSet;
 
 use proc_macro2::Ident;
 use quote::format_ident;
@@ -27,9 +31,26 @@ pub fn slug(raw: &str) -> String {
     }
 }
 
-/// `<prefix>_<n>_<slug>` as an identifier.
-pub fn sanitize(prefix: &str, n: usize, raw: &str) -> Ident {
-    format_ident!("{}_{}_{}", prefix, n, slug(raw))
+/// Hands out identifiers unique within one generated program.
+#[derive(Debug, Default)]
+pub struct Namer {
+    used: BTreeSet<String>,
+}
+
+impl Namer {
+    /// `<prefix>_<slug(raw)>`, or with `_2`, `_3`, … appended when that name is taken.
+    /// `prefix` is ours (a Rust identifier); `raw` is any user string.
+    pub fn fresh(&mut self, prefix: &str, raw: &str) -> Ident {
+        let base = format!("{prefix}_{}", slug(raw));
+        let mut name = base.clone();
+        let mut n = 1;
+        while self.used.contains(&name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        self.used.insert(name.clone());
+        format_ident!("{}", name)
+    }
 }
 
 #[cfg(test)]
@@ -38,9 +59,16 @@ mod tests {
 
     #[test]
     fn rust_syntax_in_ids_is_neutralised() {
-        let id = sanitize("step", 3, r#"a"); std::process::exit(0); //"#);
-        assert_eq!(id.to_string(), "step_3_a_std_process_exit_0");
+        let id = Namer::default().fresh("step", r#"a"); std::process::exit(0); //"#);
+        assert_eq!(id.to_string(), "step_a_std_process_exit_0");
         assert_eq!(slug("Ünïcode—"), "n_code");
         assert_eq!(slug("!!!"), "x");
+    }
+
+    #[test]
+    fn collisions_get_a_suffix_and_nothing_else_moves() {
+        let mut n = Namer::default();
+        let names: Vec<String> = ["fetch", "Fetch!", "fetch_2", "other"].iter().map(|r| n.fresh("step", r).to_string()).collect();
+        assert_eq!(names, ["step_fetch", "step_fetch_2", "step_fetch_2_2", "step_other"]);
     }
 }

@@ -19,6 +19,15 @@ pub enum CompilationTarget {
 }
 
 impl CompilationTarget {
+    /// Every target, in the order the docs list them.
+    pub const ALL: [CompilationTarget; 5] = [
+        CompilationTarget::Native,
+        CompilationTarget::Wasip2,
+        CompilationTarget::Wasip1,
+        CompilationTarget::WasmJs,
+        CompilationTarget::Thumbv7em,
+    ];
+
     /// Whether the target has `std` (templates, clock, stdin/stdout).
     pub fn is_hosted(self) -> bool {
         self != CompilationTarget::Thumbv7em

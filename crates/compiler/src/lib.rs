@@ -98,7 +98,8 @@ pub enum CompileError {
     /// rustc, cargo or rustup are missing or failed around the stdlib.
     Toolchain(String),
     /// rustc rejected the generated code: a compiler bug.
-    Rustc { summary: String, error_count: usize },
+    /// `rendered` holds rustc's full diagnostics (for tests and bug reports).
+    Rustc { summary: String, error_count: usize, rendered: String },
     /// The artifact failed its structural check.
     Artifact(String),
     /// The output path cannot be used without destroying something runtara did not write
@@ -121,7 +122,7 @@ impl fmt::Display for CompileError {
             }
             CompileError::Unsupported { file, error } => write!(f, "{file}: {error}"),
             CompileError::Toolchain(m) | CompileError::Artifact(m) | CompileError::Output(m) | CompileError::Io(m) => f.write_str(m),
-            CompileError::Rustc { summary, error_count } => write!(
+            CompileError::Rustc { summary, error_count, .. } => write!(
                 f,
                 "internal compiler error: the generated Rust did not compile ({error_count} error(s); first: {summary}). \
                  Please report this with the workflow file; `runtara compile --emit rust` shows the source"
@@ -321,7 +322,7 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     std::fs::write(&main_rs, source).map_err(|e| CompileError::Io(e.to_string()))?;
     let crate_name = format!("wf_{}", runtara_codegen::ident::slug(stem));
     let built = tmp.path().join(if target.is_wasm() || target.is_browser() { "artifact.wasm" } else { "artifact" });
-    rustc::compile_kind(&main_rs, &built, &crate_name, target, &prebuilt, release, opts.staticlib)?;
+    rustc::compile_with(&main_rs, &built, &crate_name, target, &prebuilt, rustc::BuildFlags { release, staticlib: opts.staticlib, deny_warnings: false })?;
     if target.is_browser() {
         return browser::package(&built, stem, &tmp.path().join("pkg"), out, release);
     }

@@ -7,25 +7,37 @@ use crate::prebuilt::{rustc, Prebuilt};
 use crate::target::Target;
 use crate::CompileError;
 
+/// How to build: profile, crate kind, lint level.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildFlags {
+    /// Size optimised with fat LTO and stripped symbols (else `opt-level=0`).
+    pub release: bool,
+    /// A C-ABI static library (embedded target) instead of a program.
+    pub staticlib: bool,
+    /// `-D warnings`: the golden-file test builds generated code this way, so the emitters
+    /// keep it warning-free. Ordinary compiles ignore warnings.
+    pub deny_warnings: bool,
+}
+
 /// Compiles `main_rs` into `out` for `target`. Debug: `opt-level=0`; release: size
 /// optimised with fat LTO and stripped symbols.
 ///
 /// Errors: rustc cannot start, or reports errors (the first error message is returned;
 /// generated code that fails to compile is a compiler bug, reported as such).
 pub fn compile(main_rs: &Path, out: &Path, crate_name: &str, target: &Target, prebuilt: &Prebuilt, release: bool) -> Result<(), CompileError> {
-    compile_kind(main_rs, out, crate_name, target, prebuilt, release, false)
+    compile_with(main_rs, out, crate_name, target, prebuilt, BuildFlags { release, ..BuildFlags::default() })
 }
 
-/// [`compile`], or a C-ABI static library when `staticlib` (embedded target).
-pub fn compile_kind(
+/// [`compile`] with every [`BuildFlags`] choice.
+pub fn compile_with(
     main_rs: &Path,
     out: &Path,
     crate_name: &str,
     target: &Target,
     prebuilt: &Prebuilt,
-    release: bool,
-    staticlib: bool,
+    flags: BuildFlags,
 ) -> Result<(), CompileError> {
+    let BuildFlags { release, staticlib, deny_warnings } = flags;
     let mut cmd = Command::new(rustc());
     let crate_type = match (staticlib, target.is_browser()) {
         (true, _) => "staticlib",
@@ -35,7 +47,8 @@ pub fn compile_kind(
     cmd.arg(main_rs)
         .args(["--edition", "2021", "--crate-type", crate_type, "--crate-name", crate_name])
         .args(["--target", &target.triple])
-        .args(["--error-format", "json", "--cap-lints", "allow"])
+        .args(["--error-format", "json"])
+        .args(if deny_warnings { &["-D", "warnings"][..] } else { &[] })
         .args(["-C", "codegen-units=1", "-C", "debuginfo=0"])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
@@ -66,8 +79,10 @@ pub fn compile_kind(
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let mut messages = Vec::new();
+    let mut rendered = String::new();
     for line in stderr.lines() {
         if let Ok(d) = serde_json::from_str::<serde_json::Value>(line) {
+            rendered.push_str(d["rendered"].as_str().unwrap_or(""));
             if d["level"] == "error" {
                 messages.push(d["message"].as_str().unwrap_or("").to_string());
             }
@@ -78,5 +93,6 @@ pub fn compile_kind(
     Err(CompileError::Rustc {
         summary: messages.first().cloned().unwrap_or_else(|| "rustc failed".into()),
         error_count: messages.len(),
+        rendered,
     })
 }

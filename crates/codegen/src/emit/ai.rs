@@ -9,7 +9,7 @@ use runtara_dsl::{AiAgentStep, Step};
 
 use super::values::{mapping_value, opt};
 use super::{unsupported, Emitter, Level};
-use crate::ident::{sanitize, slug};
+use crate::ident::slug;
 use crate::CodegenError;
 
 /// Labels of AiAgent edges that are not tools.
@@ -45,7 +45,7 @@ impl Emitter<'_> {
 
         let (tools, arms) = self.ai_tools(lv, id)?;
         let memory = self.ai_memory(lv, id, cfg)?;
-        let dispatcher = sanitize("ai_tools", self.next(), id);
+        let dispatcher = self.names.fresh("ai_tools", id);
         self.items.push(quote! {
             /// The tools of the AiAgent step: the model's calls by name.
             fn #dispatcher(cx: &mut Ctx, scope: &mut Scope, call: &runtara_workflow_stdlib::ai::ToolCall<'_>) -> Result<Value, Value> {

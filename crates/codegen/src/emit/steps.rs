@@ -336,10 +336,11 @@ impl Emitter<'_> {
             return Err(format!("child workflow '{}' (version {}) was not supplied; pass --workflows DIR", key.0, key.1));
         };
         let child = child.clone();
-        let label = format!("child {}", key.0);
-        let vars_fn = crate::ident::sanitize("child_variables", self.child_fns.len() + 1, &key.0);
+        let child_name = format!("{}_v{}", key.0, key.1);
+        let label = format!("child {child_name}");
+        let vars_fn = self.names.fresh("child_variables", &child_name);
         // Registered before emitting the body so recursion (rejected by validation) cannot loop.
-        let graph_ident = crate::ident::sanitize("graph_child", self.child_fns.len() + 1, &key.0);
+        let graph_ident = self.names.fresh("child", &child_name);
         self.child_fns.insert(key.clone(), (graph_ident.clone(), vars_fn.clone()));
         let body_fn = self
             .graph_fn(&child, &label, &format!("child:{}@{}", key.0, key.1), true)
