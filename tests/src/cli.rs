@@ -9,21 +9,6 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root exists")
 }
 
-/// The shared conformance corpus: `RUNTARA_CONFORMANCE_DIR`, else `../shared/conformance`
-/// beside the checkout, else `/work/shared/conformance` (where these machines keep it).
-/// Panics with a clear message when none exists.
-pub fn conformance_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("RUNTARA_CONFORMANCE_DIR") {
-        return PathBuf::from(d);
-    }
-    let candidates = [workspace_root().join("../shared/conformance"), PathBuf::from("/work/shared/conformance")];
-    candidates
-        .iter()
-        .find(|d| d.join("cases.json").is_file())
-        .cloned()
-        .unwrap_or_else(|| panic!("the conformance corpus is not at {candidates:?}; set RUNTARA_CONFORMANCE_DIR"))
-}
-
 /// The `runtara` binary: `RUNTARA_BIN`, else `cargo build`-ed (a no-op when fresh) into the
 /// current target dir, so tests never run a stale compiler.
 pub fn runtara_bin() -> &'static Path {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cli::{conformance_dir, runtara, runtara_stdin};
+use crate::cli::{runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
 pub const SUPPORTED_NEEDS: &[&str] = &[
@@ -47,9 +47,9 @@ pub enum Verdict {
     Unsupported(String),
 }
 
-/// Loads every case; graph files are read from `graphs/`, placeholders expanded.
-pub fn load_cases() -> Vec<Case> {
-    let dir = conformance_dir();
+/// Loads every case of the corpus in `dir` (see `tools::conformance_corpus`); graph files
+/// are read from `graphs/`, placeholders expanded.
+pub fn load_cases(dir: &Path) -> Vec<Case> {
     let text = std::fs::read_to_string(dir.join("cases.json")).expect("cases.json is readable");
     let raw: Vec<Value> = serde_json::from_str(&text).expect("cases.json is JSON");
     raw.into_iter()

@@ -7,4 +7,6 @@ pub mod browser;
 pub mod cli;
 pub mod conformance;
 pub mod core;
+pub mod regression;
 pub mod stub;
+pub mod tools;

@@ -11,6 +11,7 @@ use std::process::Command;
 use runtara_e2e::browser::{chromium, DemoServer};
 use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
 use runtara_e2e::conformance::{load_cases, read_passing};
+use runtara_e2e::tools::{conformance_corpus, have_chromium, have_runner_for};
 use serde_json::{json, Value};
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -32,6 +33,9 @@ fn artifacts_dir() -> PathBuf {
 
 #[test]
 fn the_module_layout_and_js_api_in_node() {
+    if !have_runner_for(TARGET) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let pkg = dir.path().join("approval");
     compile(&workspace_root().join("examples/expense-approval.json"), &pkg, &["--track-events"]);
@@ -81,8 +85,12 @@ console.log(JSON.stringify({ out, events, failure, cancelled }));
 /// error) it gives in Node — which the conformance gate holds byte-identical to native.
 #[test]
 fn passing_cases_give_the_same_results_in_chromium() {
+    let Some(corpus) = conformance_corpus("chromium vs node on the corpus") else { return };
+    if !have_chromium() {
+        return;
+    }
     let passing = read_passing(TARGET);
-    let cases: Vec<_> = load_cases()
+    let cases: Vec<_> = load_cases(&corpus)
         .into_iter()
         .filter(|c| passing.contains(&c.id) && c.children.is_empty())
         .filter(|c| ["output", "output_fields", "error", "outcome"].iter().any(|k| c.expect.get(*k).is_some()))
@@ -120,6 +128,9 @@ fn passing_cases_give_the_same_results_in_chromium() {
 
 #[test]
 fn a_page_reload_during_a_durable_delay_resumes_without_redoing_steps() {
+    if !have_chromium() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let modules = dir.path().join("modules");
     compile(&workspace_root().join("tests/fixtures/browser/reload.json"), &modules.join("reload"), &["--track-events"]);
@@ -138,6 +149,9 @@ fn a_page_reload_during_a_durable_delay_resumes_without_redoing_steps() {
 
 #[test]
 fn the_demo_page_runs_a_workflow_and_is_screenshotted() {
+    if !have_chromium() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let modules = dir.path().join("modules");
     let pkg = modules.join("expense-approval");

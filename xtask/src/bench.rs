@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use runtara_e2e::cli::{conformance_dir, runtara};
+use runtara_e2e::cli::{runtara, workspace_root};
 
 const RUNS: usize = 5;
 
@@ -63,7 +63,7 @@ pub fn run(only: Option<&str>) -> Result<()> {
 
 /// Compile time and artifact size of examples/01 (wasm32-wasip2 and native).
 fn compile_and_size() -> Result<()> {
-    let example = conformance_dir().join("graphs/examples/01-conditional.json");
+    let example = workspace_root().join("tests/fixtures/conditional.json");
     let file = example.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir()?;
     println!("benchmark: examples/01-conditional.json ({RUNS} runs each, median; prebuilt stdlib warm)");
@@ -97,7 +97,7 @@ fn compile_and_size() -> Result<()> {
 /// before gzip) and the Split benchmark in Node against the same workflow natively.
 pub fn browser() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let example = conformance_dir().join("graphs/examples/01-conditional.json");
+    let example = workspace_root().join("tests/fixtures/conditional.json");
     let pkg = dir.path().join("example");
     compile(example.to_str().expect("utf-8"), "wasm32-unknown-unknown", pkg.to_str().expect("utf-8"), true)?;
     let kb = std::fs::metadata(pkg.join("01-conditional.wasm"))?.len() as f64 / 1024.0;
@@ -253,7 +253,7 @@ pub fn firmware() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let chain = dir.path().join("chain20.json");
     std::fs::write(&chain, serde_json::to_vec_pretty(&chain_workflow(20))?)?;
-    let example = conformance_dir().join("graphs/examples/01-conditional.json");
+    let example = workspace_root().join("tests/fixtures/conditional.json");
     for (name, file, input, goal) in [
         ("examples/01", example, r#"{"amount": 150}"#, Some(64.0)),
         ("20-step workflow", chain, r#"{"seed": 7}"#, None),

@@ -103,7 +103,10 @@ fn ci() -> Result<()> {
 
 fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String]) -> Result<()> {
     let targets = if targets.is_empty() { vec!["native".to_string(), "wasm32-wasip2".to_string()] } else { targets };
-    let mut cases = load_cases();
+    let Some(corpus) = runtara_e2e::tools::conformance_corpus("cargo xtask conformance") else {
+        bail!("no conformance corpus: set RUNTARA_CONFORMANCE_DIR or put it at ../shared/conformance");
+    };
+    let mut cases = load_cases(&corpus);
     if !only.is_empty() {
         cases.retain(|c| only.iter().any(|o| c.id.contains(o.as_str())));
     }
