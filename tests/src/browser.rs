@@ -54,7 +54,10 @@ pub fn chromium(scenario: &str, url: &str, arg: &Value) -> Value {
         "playwright-core is not installed: run `npm ci --prefix tests/browser` (cargo xtask ci does)"
     );
     let chromium = std::env::var("RUNTARA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(Path::new(&chromium).exists(), "{chromium} is missing: install Debian's `chromium` package or set RUNTARA_CHROMIUM");
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: install Debian's `chromium` package or set RUNTARA_CHROMIUM"
+    );
     let out = Command::new(std::env::var("RUNTARA_NODE").unwrap_or_else(|_| "node".into()))
         .arg(dir.join("chromium.mjs"))
         .args([scenario, url, &arg.to_string()])

@@ -17,9 +17,8 @@ pub fn runtara_bin() -> &'static Path {
         if let Some(p) = std::env::var_os("RUNTARA_BIN") {
             return PathBuf::from(p);
         }
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
+        let target_dir =
+            std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(workspace_root())
@@ -56,7 +55,8 @@ pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
 pub fn spawn_with_input(mut cmd: Command, stdin: &[u8]) -> std::process::Child {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the process starts");
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the process starts");
     child.stdin.take().expect("stdin is piped").write_all(stdin).expect("stdin takes the input");
     child
 }

@@ -13,8 +13,19 @@ use crate::cli::{runtara, runtara_stdin};
 
 /// What the toolchain provides, in the vocabulary of the corpus `needs`.
 pub const SUPPORTED_NEEDS: &[&str] = &[
-    "agent:utils", "agent:transform", "agent-catalog", "validator", "compiler", "delay", "events", "child-workflow",
-    "signal", "checkpoint-store", "ai", "llm-stub", "connection-service",
+    "agent:utils",
+    "agent:transform",
+    "agent-catalog",
+    "validator",
+    "compiler",
+    "delay",
+    "events",
+    "child-workflow",
+    "signal",
+    "checkpoint-store",
+    "ai",
+    "llm-stub",
+    "connection-service",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,
@@ -125,7 +136,8 @@ fn expand_placeholders(v: &Value) -> Value {
 impl Case {
     /// Why the case cannot run here, if it cannot.
     pub fn unsupported_reason(&self) -> Option<String> {
-        let missing: Vec<&str> = self.needs.iter().map(String::as_str).filter(|n| !SUPPORTED_NEEDS.contains(n)).collect();
+        let missing: Vec<&str> =
+            self.needs.iter().map(String::as_str).filter(|n| !SUPPORTED_NEEDS.contains(n)).collect();
         if !missing.is_empty() {
             return Some(format!("needs {}", missing.join(", ")));
         }
@@ -160,7 +172,8 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Unsupported(r);
     }
     let file = work.join(format!("{}.json", case.id));
-    std::fs::write(&file, serde_json::to_vec_pretty(&case.graph).expect("graph serialises")).expect("scratch dir is writable");
+    std::fs::write(&file, serde_json::to_vec_pretty(&case.graph).expect("graph serialises"))
+        .expect("scratch dir is writable");
     let f = file.to_str().expect("utf-8 path");
     let children_dir = work.join(format!("{}-children", case.id));
     for (id, version, graph) in &case.children {
@@ -169,7 +182,8 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
             None => children_dir.join(format!("{id}.json")),
         };
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("scratch dir is writable");
-        std::fs::write(&path, serde_json::to_vec_pretty(graph).expect("graph serialises")).expect("scratch dir is writable");
+        std::fs::write(&path, serde_json::to_vec_pretty(graph).expect("graph serialises"))
+            .expect("scratch dir is writable");
     }
     let children_arg = children_dir.to_str().expect("utf-8 path").to_string();
     let with_children = |mut args: Vec<&'static str>| -> Vec<String> {
@@ -181,7 +195,8 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         v
     };
     let e = &case.expect;
-    if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some() {
+    if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some()
+    {
         return check_validation(case, f, &with_children(Vec::new()));
     }
     let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
@@ -221,7 +236,9 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         return Verdict::Pass;
     }
     if !compiled.status.success() {
-        if stderr.contains(&format!("which {target} lacks")) || stderr.contains(&format!("which {target} artifacts lack")) {
+        if stderr.contains(&format!("which {target} lacks"))
+            || stderr.contains(&format!("which {target} artifacts lack"))
+        {
             return Verdict::Unsupported(format!("needs what {target} lacks (rejected at compile time)"));
         }
         return Verdict::Fail(format!("compile failed: {}", stderr.trim()));
@@ -273,7 +290,9 @@ fn llm_stub(case: &Case, work: &Path, run_args: &mut Vec<String>) -> crate::stub
     collect_connection_ids(&case.graph, &mut ids);
     let table: serde_json::Map<String, Value> = ids
         .into_iter()
-        .map(|id| (id, serde_json::json!({"integrationId": "openai", "parameters": {"baseUrl": format!("{}/v1", stub.url)}})))
+        .map(|id| {
+            (id, serde_json::json!({"integrationId": "openai", "parameters": {"baseUrl": format!("{}/v1", stub.url)}}))
+        })
         .collect();
     let file = work.join(format!("{}-connections.json", case.id));
     std::fs::write(&file, Value::Object(table).to_string()).expect("scratch dir is writable");
@@ -322,14 +341,38 @@ fn run_with_core(case: &Case, run_args: &[&str], input: &[u8], work: &Path) -> s
         std::thread::spawn(move || {
             let mut delivered = std::collections::BTreeSet::new();
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                let o = runtara(&["instance", &instance, "--format", "json", "--core", &url, "--tenant", "conformance", "--token", "conformance"]);
-                let events = serde_json::from_slice::<Value>(&o.stdout).map(|v| v["events"].clone()).unwrap_or(Value::Null);
+                let o = runtara(&[
+                    "instance",
+                    &instance,
+                    "--format",
+                    "json",
+                    "--core",
+                    &url,
+                    "--tenant",
+                    "conformance",
+                    "--token",
+                    "conformance",
+                ]);
+                let events =
+                    serde_json::from_slice::<Value>(&o.stdout).map(|v| v["events"].clone()).unwrap_or(Value::Null);
                 for e in events.as_array().into_iter().flatten().filter(|e| e["event"] == "external_input_requested") {
                     let Some(sid) = e["signal_id"].as_str() else { continue };
                     if delivered.insert(sid.to_string()) {
                         let payload = &payloads[(delivered.len() - 1).min(payloads.len() - 1)];
-                        runtara(&["signal", &instance, "--custom", sid, "--payload", &payload.to_string(),
-                            "--core", &url, "--tenant", "conformance", "--token", "conformance"]);
+                        runtara(&[
+                            "signal",
+                            &instance,
+                            "--custom",
+                            sid,
+                            "--payload",
+                            &payload.to_string(),
+                            "--core",
+                            &url,
+                            "--tenant",
+                            "conformance",
+                            "--token",
+                            "conformance",
+                        ]);
                     }
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -357,7 +400,12 @@ fn check_events(side: &Value, events: &[Value]) -> Verdict {
         let subtype = want.get("subtype").and_then(Value::as_str);
         let matches = |ev: &Value| {
             subtype.is_none_or(|s| ev["event"] == s)
-                && want.get("match").and_then(Value::as_object).into_iter().flatten().all(|(p, v)| ev.pointer(p) == Some(v))
+                && want
+                    .get("match")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .all(|(p, v)| ev.pointer(p) == Some(v))
         };
         let found = match want.get("index").and_then(Value::as_u64) {
             Some(i) => events.get(i as usize).filter(|ev| matches(ev)),
@@ -426,7 +474,12 @@ fn check_run(e: &Value, env: &Value) -> Verdict {
             }
         }
         let subs = |k: &str| -> Vec<String> {
-            spec.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            spec.get(k)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
         };
         for s in subs("message_contains").iter().chain(subs("attributes_contain").iter()) {
             if !text.contains(s.as_str()) {
@@ -468,11 +521,18 @@ fn check_validation(case: &Case, file: &str, extra: &[String]) -> Verdict {
         return if errors.iter().any(|c| c == want) {
             Verdict::Pass
         } else {
-            Verdict::Fail(format!("expected {want}, got errors {errors:?} (exit {code}): {}", String::from_utf8_lossy(&out.stderr)))
+            Verdict::Fail(format!(
+                "expected {want}, got errors {errors:?} (exit {code}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
         };
     }
     if let Some(want) = e.get("validation_warning").and_then(Value::as_str) {
-        return if warnings.iter().any(|c| c == want) { Verdict::Pass } else { Verdict::Fail(format!("expected warning {want}, got {warnings:?}")) };
+        return if warnings.iter().any(|c| c == want) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!("expected warning {want}, got {warnings:?}"))
+        };
     }
     if let Some(ok) = e.get("validation_ok") {
         if code == 2 {

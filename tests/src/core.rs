@@ -4,8 +4,8 @@
 //! a server (required in CI; `scripts/start-postgres.sh` starts one).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cli::{free_loopback_addr, runtara_bin, wait_until_listening};
 
@@ -41,7 +41,8 @@ pub fn databases(dir: &Path) -> Vec<String> {
 fn fresh_postgres_database(admin: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!("runtara_test_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap_or_else(|e| panic!("cannot connect to {admin}: {e}"));
+    let mut client =
+        postgres::Client::connect(admin, postgres::NoTls).unwrap_or_else(|e| panic!("cannot connect to {admin}: {e}"));
     // One statement per call: CREATE DATABASE cannot run inside a (implicit) transaction.
     for sql in [format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")] {
         client.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -55,7 +56,8 @@ impl CoreServer {
     /// and bearer `token`, and waits until it accepts connections.
     pub fn start(db: &str, token: &str) -> CoreServer {
         let listen = free_loopback_addr();
-        let mut core = CoreServer { child: None, url: format!("http://{listen}"), listen, db: db.into(), token: token.into() };
+        let mut core =
+            CoreServer { child: None, url: format!("http://{listen}"), listen, db: db.into(), token: token.into() };
         core.launch();
         core
     }

@@ -48,7 +48,8 @@ impl RegressionCase {
             Value::String(rel) => workspace_root().join(rel),
             inline => {
                 let path = work.join(format!("{}.json", self.name()));
-                std::fs::write(&path, serde_json::to_vec_pretty(inline).expect("a graph serialises")).expect("work dir is writable");
+                std::fs::write(&path, serde_json::to_vec_pretty(inline).expect("a graph serialises"))
+                    .expect("work dir is writable");
                 path
             }
         }
@@ -56,7 +57,14 @@ impl RegressionCase {
 
     /// Runs `input` on `target`: the envelope line as printed (raw, for byte comparisons).
     pub fn run(&self, graph: &Path, target: &str, input: &Value) -> String {
-        let mut args = vec!["run".to_string(), graph.display().to_string(), "--target".into(), target.into(), "--format".into(), "envelope".into()];
+        let mut args = vec![
+            "run".to_string(),
+            graph.display().to_string(),
+            "--target".into(),
+            target.into(),
+            "--format".into(),
+            "envelope".into(),
+        ];
         if let Some(dir) = self.doc["workflows"].as_str() {
             args.extend(["--workflows".to_string(), workspace_root().join(dir).display().to_string()]);
         }
@@ -64,7 +72,11 @@ impl RegressionCase {
         let o = runtara_stdin(&args, input.to_string().as_bytes());
         let stdout = String::from_utf8_lossy(&o.stdout).trim().to_string();
         if stdout.is_empty() {
-            return format!("<no envelope; exit {:?}; stderr: {}>", o.status.code(), String::from_utf8_lossy(&o.stderr).trim());
+            return format!(
+                "<no envelope; exit {:?}; stderr: {}>",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
         }
         stdout
     }

@@ -56,7 +56,12 @@ impl StubServer {
     /// [`StubServer::start`] with `latency` before every answer (the request is recorded on
     /// arrival).
     pub fn start_slow(script: Vec<Reply>, fallback: Option<Reply>, latency: std::time::Duration) -> StubServer {
-        let shared = Arc::new(Mutex::new(Shared { latency, script: script.into_iter().rev().collect(), fallback, requests: Vec::new() }));
+        let shared = Arc::new(Mutex::new(Shared {
+            latency,
+            script: script.into_iter().rev().collect(),
+            fallback,
+            requests: Vec::new(),
+        }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener.set_nonblocking(true).expect("nonblocking listener");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
@@ -67,7 +72,11 @@ impl StubServer {
             rt.block_on(async move {
                 let app = axum::Router::new().fallback(answer).with_state(state);
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = stopped.await; }).await;
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
             });
         });
         StubServer { url, shared, stop: Some(stop) }
@@ -92,13 +101,25 @@ impl Drop for StubServer {
     }
 }
 
-async fn answer(State(state): State<Arc<Mutex<Shared>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn answer(
+    State(state): State<Arc<Mutex<Shared>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     let (reply, latency) = record(&state, method, uri, headers, body);
     tokio::time::sleep(latency).await;
     (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), reply.body.to_string())
 }
 
-fn record(state: &Mutex<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (Reply, std::time::Duration) {
+fn record(
+    state: &Mutex<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (Reply, std::time::Duration) {
     let mut s = state.lock().expect("stub state");
     s.requests.push(Recorded {
         method: method.to_string(),
@@ -115,7 +136,10 @@ fn record(state: &Mutex<Shared>, method: Method, uri: Uri, headers: HeaderMap, b
 
 /// An OpenAI chat-completions answer with `content`.
 pub fn llm_text(content: &str) -> Reply {
-    Reply { status: 200, body: serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}]}) }
+    Reply {
+        status: 200,
+        body: serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}]}),
+    }
 }
 
 /// An OpenAI chat-completions answer that calls tool `name` with `args`.

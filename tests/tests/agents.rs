@@ -19,8 +19,12 @@ fn portable_capabilities_agree_on_every_target() {
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
         let r = runtara_stdin(&["run", out.to_str().unwrap()], input.to_string().as_bytes());
         let v: Value = serde_json::from_slice(&r.stdout).unwrap_or(Value::Null);
-        assert_eq!(v, json!({"day": "2024/03/05", "epoch": 1709626830, "kept": 2, "pro": [{"email": "a@x", "plan": "pro"}]}),
-            "{target}: {}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(
+            v,
+            json!({"day": "2024/03/05", "epoch": 1709626830, "kept": 2, "pro": [{"email": "a@x", "plan": "pro"}]}),
+            "{target}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
     }
 }
 
@@ -28,11 +32,16 @@ fn portable_capabilities_agree_on_every_target() {
 fn clock_capabilities_are_rejected_for_firmware() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("now.json");
-    std::fs::write(&src, r#"{"entryPoint":"now","steps":{
+    std::fs::write(
+        &src,
+        r#"{"entryPoint":"now","steps":{
         "now":{"stepType":"Agent","id":"now","agentId":"utils","capabilityId":"get-current-iso-datetime"},
-        "f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"now","toStep":"f"}]}"#).unwrap();
+        "f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"now","toStep":"f"}]}"#,
+    )
+    .unwrap();
     let out = dir.path().join("now.elf");
-    let o = runtara(&["compile", "--target", "thumbv7em-none-eabihf", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o =
+        runtara(&["compile", "--target", "thumbv7em-none-eabihf", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("step 'now'") && err.contains("thumbv7em-none-eabihf"), "{err}");

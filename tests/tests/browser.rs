@@ -25,7 +25,8 @@ fn compile(src: &Path, out: &Path, extra: &[&str]) {
 
 /// Where test artifacts (screenshots) go: `<target dir>/browser-artifacts`.
 fn artifacts_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let dir = target.join("browser-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -71,14 +72,20 @@ console.log(JSON.stringify({ out, events, failure, cancelled }));
     assert_eq!(v["out"], json!({"decision": "escalated", "employee": "ada", "over": {"by": 1200}}));
     let events: Vec<&str> = v["events"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(events.contains(&"step_debug_start:policy") && events.contains(&"workflow_log:audit"), "{events:?}");
-    assert_eq!(v["failure"], json!({"isError": true, "message": "Expenses need a receipt", "code": "RECEIPT_MISSING",
-        "stepId": "reject", "severity": "warning", "payloadCode": "RECEIPT_MISSING"}));
+    assert_eq!(
+        v["failure"],
+        json!({"isError": true, "message": "Expenses need a receipt", "code": "RECEIPT_MISSING",
+        "stepId": "reject", "severity": "warning", "payloadCode": "RECEIPT_MISSING"})
+    );
     assert_eq!(v["cancelled"], "CANCELLED");
 
     // `runtara run` runs the module in Node with the artifact contract, exact JSON text.
     let o = runtara_stdin(&["run", pkg.to_str().unwrap()], br#"{"employee": "ada", "amount": 1200, "receipt": true}"#);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"decision":"escalated","employee":"ada","over":{"by":1200.0}}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        r#"{"decision":"escalated","employee":"ada","over":{"by":1200.0}}"#
+    );
 }
 
 /// Every passing conformance case with a run result gives, in Chromium, the output (or
@@ -104,8 +111,10 @@ fn passing_cases_give_the_same_results_in_chromium() {
         std::fs::write(&src, serde_json::to_vec(&c.graph).unwrap()).unwrap();
         let pkg = dir.path().join("modules").join(&c.id);
         compile(&src, &pkg, &[]);
-        let run = runtara_stdin(&["run", pkg.to_str().unwrap(), "--format", "envelope"], c.input.to_string().as_bytes());
-        let envelope: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|_| panic!("{}: {}", c.id, String::from_utf8_lossy(&run.stderr)));
+        let run =
+            runtara_stdin(&["run", pkg.to_str().unwrap(), "--format", "envelope"], c.input.to_string().as_bytes());
+        let envelope: Value = serde_json::from_slice(&run.stdout)
+            .unwrap_or_else(|_| panic!("{}: {}", c.id, String::from_utf8_lossy(&run.stderr)));
         expected.push(envelope);
         specs.push(json!({"dir": c.id, "name": c.id, "input": c.input}));
     }
@@ -114,7 +123,9 @@ fn passing_cases_give_the_same_results_in_chromium() {
     let mut differ = Vec::new();
     for ((c, node), browser) in cases.iter().zip(&expected).zip(results.as_array().unwrap()) {
         let same = match (node["status"].as_str(), browser["ok"].as_bool()) {
-            (Some("completed"), Some(true)) => serde_json::from_str::<Value>(browser["output"].as_str().unwrap()).ok() == Some(node["output"].clone()),
+            (Some("completed"), Some(true)) => {
+                serde_json::from_str::<Value>(browser["output"].as_str().unwrap()).ok() == Some(node["output"].clone())
+            }
             (Some("failed"), Some(false)) => browser["error"] == node["error"],
             _ => false,
         };

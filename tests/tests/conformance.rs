@@ -14,10 +14,16 @@ fn passing_cases_still_pass_and_agree_across_targets() {
     let wasm = read_passing("wasm32-wasip2");
     let firmware = read_passing("thumbv7em-none-eabihf");
     let browser = read_passing("wasm32-unknown-unknown");
-    assert!(!native.is_empty() && !wasm.is_empty() && !firmware.is_empty() && !browser.is_empty(), "passing lists are missing");
+    assert!(
+        !native.is_empty() && !wasm.is_empty() && !firmware.is_empty() && !browser.is_empty(),
+        "passing lists are missing"
+    );
     let cases = load_cases(&corpus);
     let runnable: std::collections::BTreeMap<&str, bool> =
-        ["native", "wasm32-wasip2", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"].into_iter().map(|t| (t, have_runner_for(t))).collect();
+        ["native", "wasm32-wasip2", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"]
+            .into_iter()
+            .map(|t| (t, have_runner_for(t)))
+            .collect();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -30,7 +36,12 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             continue;
         };
         let mut outputs = Vec::new();
-        let targets = [("native", &native), ("wasm32-wasip2", &wasm), ("thumbv7em-none-eabihf", &firmware), ("wasm32-unknown-unknown", &browser)];
+        let targets = [
+            ("native", &native),
+            ("wasm32-wasip2", &wasm),
+            ("thumbv7em-none-eabihf", &firmware),
+            ("wasm32-unknown-unknown", &browser),
+        ];
         for (target, list) in targets {
             if !list.contains(id) || !runnable[target] {
                 continue;

@@ -3,7 +3,6 @@
 //! HTTP (DESIGN §6), tenants isolated, the token enforced, pause honoured, custom signals
 //! delivered to WaitForSignal on native and wasm32-wasip2.
 
-
 use std::path::Path;
 
 use runtara_e2e::cli::{runtara, runtara_command, runtara_stdin, spawn_with_input, workspace_root};
@@ -32,7 +31,18 @@ fn checkpoints_tenants_token_and_pause(dir: &Path, db: &str) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let input = br#"{"employee": "ada", "amount": 1200, "receipt": true}"#;
     let run = |instance: &str| {
-        let args = ["run", artifact.to_str().unwrap(), "--instance", instance, "--core", &core.url, "--tenant", "acme", "--token", "s3cret"];
+        let args = [
+            "run",
+            artifact.to_str().unwrap(),
+            "--instance",
+            instance,
+            "--core",
+            &core.url,
+            "--tenant",
+            "acme",
+            "--token",
+            "s3cret",
+        ];
         runtara_stdin(&args, input)
     };
 
@@ -86,15 +96,39 @@ fn custom_signals_reach_waiting_runs_on_both_targets() {
         let core = CoreServer::start(&db, "s3cret");
         for target in ["native", "wasm32-wasip2"] {
             let artifact = dir.path().join(format!("approval-{target}"));
-            let o = runtara(&["compile", "--core-client", "--target", target, src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+            let o = runtara(&[
+                "compile",
+                "--core-client",
+                "--target",
+                target,
+                src.to_str().unwrap(),
+                "-o",
+                artifact.to_str().unwrap(),
+            ]);
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let instance = format!("wait-{target}");
             let mut cmd = runtara_command();
-            cmd.args(["run", artifact.to_str().unwrap(), "--instance", &instance, "--core", &core.url, "--tenant", "acme", "--token", "s3cret"]);
+            cmd.args([
+                "run",
+                artifact.to_str().unwrap(),
+                "--instance",
+                &instance,
+                "--core",
+                &core.url,
+                "--tenant",
+                "acme",
+                "--token",
+                "s3cret",
+            ]);
             let child = spawn_with_input(cmd, br#"{"orderId": "A-9", "timeoutMs": 30000}"#);
             std::thread::sleep(std::time::Duration::from_millis(500));
             let signal = format!("{instance}/approval/ask");
-            let o = cli(&core, "acme", "s3cret", &["signal", &instance, "--custom", &signal, "--payload", r#"{"approved": false}"#]);
+            let o = cli(
+                &core,
+                "acme",
+                "s3cret",
+                &["signal", &instance, "--custom", &signal, "--payload", r#"{"approved": false}"#],
+            );
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "{db} {target}: {}", String::from_utf8_lossy(&out.stderr));

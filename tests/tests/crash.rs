@@ -25,17 +25,23 @@ fn workflow() -> Value {
     let mut plan = Vec::new();
     for i in 0..STEPS {
         let prev = if i == 0 { "data.start".to_string() } else { format!("steps.h{}.outputs.body.n", i - 1) };
-        steps.insert(format!("h{i}"), json!({"stepType": "Agent", "id": format!("h{i}"), "agentId": "http",
+        steps.insert(
+            format!("h{i}"),
+            json!({"stepType": "Agent", "id": format!("h{i}"), "agentId": "http",
             "capabilityId": "http-request", "connectionId": "effects", "inputMapping": {
                 "method": {"valueType": "immediate", "value": "POST"},
                 "url": {"valueType": "template", "value": format!("/effect/{{{{ variables._instance_id }}}}/{i}")},
-                "body": {"valueType": "composite", "value": {"prev": {"valueType": "reference", "value": prev}}}}}));
+                "body": {"valueType": "composite", "value": {"prev": {"valueType": "reference", "value": prev}}}}}),
+        );
         let next = if i + 1 == STEPS { "done".to_string() } else { format!("h{}", i + 1) };
         plan.push(json!({"fromStep": format!("h{i}"), "toStep": next}));
     }
-    steps.insert("done".into(), json!({"stepType": "Finish", "id": "done", "inputMapping": {
+    steps.insert(
+        "done".into(),
+        json!({"stepType": "Finish", "id": "done", "inputMapping": {
         "last": {"valueType": "reference", "value": format!("steps.h{}.outputs.body.n", STEPS - 1)},
-        "status": {"valueType": "reference", "value": format!("steps.h{}.outputs.status_code", STEPS - 1)}}}));
+        "status": {"valueType": "reference", "value": format!("steps.h{}.outputs.status_code", STEPS - 1)}}}),
+    );
     json!({"name": "crash test", "entryPoint": "h0", "inputSchema": {"start": {"type": "number"}},
         "steps": steps, "executionPlan": plan})
 }
@@ -56,7 +62,8 @@ fn setup(target: &str, postgres: bool) -> Setup {
     let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Every effect answers {"n": 7} after 15 ms, so kills land mid-request as well.
-    let effects = StubServer::start_slow(vec![], Some(Reply { status: 200, body: json!({"n": 7}) }), Duration::from_millis(15));
+    let effects =
+        StubServer::start_slow(vec![], Some(Reply { status: 200, body: json!({"n": 7}) }), Duration::from_millis(15));
     let connections = dir.path().join("connections.json");
     let table = json!({"effects": {"integrationId": "http", "parameters": {"baseUrl": effects.url}}});
     std::fs::write(&connections, table.to_string()).unwrap();
@@ -73,12 +80,22 @@ fn spawn(s: &Setup, instance: &str) -> Child {
     let mut cmd = if s.artifact.extension().is_some_and(|e| e == "wasm") {
         let mut c = Command::new(runtara_bin());
         c.env("RUNTARA_SOURCE_DIR", workspace_root()).arg("run").arg(&s.artifact).args([
-            "--core", &s.core.url, "--instance", instance, "--tenant", "acme", "--token", TOKEN,
+            "--core",
+            &s.core.url,
+            "--instance",
+            instance,
+            "--tenant",
+            "acme",
+            "--token",
+            TOKEN,
         ]);
         c
     } else {
         let mut c = Command::new(&s.artifact);
-        c.env("RUNTARA_HTTP_URL", &s.core.url).env("RUNTARA_INSTANCE_ID", instance).env("RUNTARA_TENANT_ID", "acme").env("RUNTARA_TOKEN", TOKEN);
+        c.env("RUNTARA_HTTP_URL", &s.core.url)
+            .env("RUNTARA_INSTANCE_ID", instance)
+            .env("RUNTARA_TENANT_ID", "acme")
+            .env("RUNTARA_TOKEN", TOKEN);
         c
     };
     cmd.env("RUNTARA_CONNECTIONS", table);
@@ -194,7 +211,18 @@ fn runs_retry_through_a_core_restart() {
         let counts = effects_of(&s, "restart");
         assert_eq!(counts.len(), STEPS, "{target}: {counts:?}");
         assert!(counts.values().all(|n| *n == 1), "{target}: {counts:?}");
-        let status = runtara(&["instance", "restart", "--core", &s.core.url, "--tenant", "acme", "--token", TOKEN, "--format", "json"]);
+        let status = runtara(&[
+            "instance",
+            "restart",
+            "--core",
+            &s.core.url,
+            "--tenant",
+            "acme",
+            "--token",
+            TOKEN,
+            "--format",
+            "json",
+        ]);
         let v: Value = serde_json::from_slice(&status.stdout).unwrap_or(Value::Null);
         assert_eq!(v["status"], "completed", "{target}: {}", String::from_utf8_lossy(&status.stderr));
     }

@@ -20,18 +20,27 @@ fn workflow() -> Value {
     let mut plan = Vec::new();
     for i in 0..STEPS {
         let prev = if i == 0 { "data.start".to_string() } else { format!("steps.s{}.outputs", i - 1) };
-        steps.insert(format!("w{i}"), json!({"stepType": "Agent", "id": format!("w{i}"), "agentId": "utils",
-            "capabilityId": "delay-in-ms", "inputMapping": {"delay_value": {"valueType": "immediate", "value": 30}}}));
-        steps.insert(format!("s{i}"), json!({"stepType": "Agent", "id": format!("s{i}"), "agentId": "utils",
+        steps.insert(
+            format!("w{i}"),
+            json!({"stepType": "Agent", "id": format!("w{i}"), "agentId": "utils",
+            "capabilityId": "delay-in-ms", "inputMapping": {"delay_value": {"valueType": "immediate", "value": 30}}}),
+        );
+        steps.insert(
+            format!("s{i}"),
+            json!({"stepType": "Agent", "id": format!("s{i}"), "agentId": "utils",
             "capabilityId": "calculate", "inputMapping": {
                 "expression": {"valueType": "immediate", "value": format!("t + {i}")},
-                "variables": {"valueType": "composite", "value": {"t": {"valueType": "reference", "value": prev}}}}}));
+                "variables": {"valueType": "composite", "value": {"t": {"valueType": "reference", "value": prev}}}}}),
+        );
         plan.push(json!({"fromStep": format!("w{i}"), "toStep": format!("s{i}")}));
         let next = if i + 1 == STEPS { "done".to_string() } else { format!("w{}", i + 1) };
         plan.push(json!({"fromStep": format!("s{i}"), "toStep": next}));
     }
-    steps.insert("done".into(), json!({"stepType": "Finish", "id": "done", "inputMapping": {
-        "total": {"valueType": "reference", "value": format!("steps.s{}.outputs", STEPS - 1)}}}));
+    steps.insert(
+        "done".into(),
+        json!({"stepType": "Finish", "id": "done", "inputMapping": {
+        "total": {"valueType": "reference", "value": format!("steps.s{}.outputs", STEPS - 1)}}}),
+    );
     json!({"name": "crash test", "entryPoint": "w0", "inputSchema": {"start": {"type": "number"}},
         "steps": steps, "executionPlan": plan})
 }

@@ -13,7 +13,16 @@ fn fixtures() -> PathBuf {
 fn compile(target: &str, out: &std::path::Path) {
     let parent = fixtures().join("parent.json");
     let dir = fixtures().join("workflows");
-    let o = runtara(&["compile", "--target", target, parent.to_str().unwrap(), "-o", out.to_str().unwrap(), "--workflows", dir.to_str().unwrap()]);
+    let o = runtara(&[
+        "compile",
+        "--target",
+        target,
+        parent.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--workflows",
+        dir.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -30,7 +39,11 @@ fn child_and_grandchild_run_inside_the_parent_artifact() {
         compile(target, &out);
         let env = run(&out, json!({"sku": "A-1"}));
         // latest = version 2; the grandchild sees its own variables, not the parent's.
-        assert_eq!(env, json!({"status": "completed", "output": {"price": "42", "currency": "EUR", "child": "pricing"}}), "{target}");
+        assert_eq!(
+            env,
+            json!({"status": "completed", "output": {"price": "42", "currency": "EUR", "child": "pricing"}}),
+            "{target}"
+        );
     }
 }
 
@@ -40,8 +53,11 @@ fn child_failure_reaches_the_parent_on_error_route_with_child_error() {
     let out = dir.path().join("parent.wasm");
     compile("wasm32-wasip2", &out);
     let env = run(&out, json!({"sku": "bad"}));
-    assert_eq!(env["output"], json!({"handled": true, "code": "CHILD_WORKFLOW_FAILED", "childCode": "NO_PRICE",
-        "childStep": "no_price", "message": "Child workflow pricing failed"}));
+    assert_eq!(
+        env["output"],
+        json!({"handled": true, "code": "CHILD_WORKFLOW_FAILED", "childCode": "NO_PRICE",
+        "childStep": "no_price", "message": "Child workflow pricing failed"})
+    );
 }
 
 #[test]

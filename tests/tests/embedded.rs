@@ -34,7 +34,10 @@ fn firmware_runs_under_qemu_with_the_artifact_contract() {
     let fw = dir.path().join("fw.elf");
     let o = compile(&example_01(), &fw, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(envelope(&fw, br#"{"amount": 150}"#), (Some(0), json!({"status": "completed", "output": {"tier": "high", "amount": 150}})));
+    assert_eq!(
+        envelope(&fw, br#"{"amount": 150}"#),
+        (Some(0), json!({"status": "completed", "output": {"tier": "high", "amount": 150}}))
+    );
     assert_eq!(envelope(&fw, br#"{"data": {"amount": 5}}"#).1["output"]["tier"], "low");
     let (code, env) = envelope(&fw, b"{nope");
     assert_eq!(code, Some(2));
@@ -78,7 +81,9 @@ fn missing_qemu_is_explained() {
 /// `workflow` with arm-none-eabi-gcc (installed by CI) and runs it under qemu; returns its
 /// stdout, or `None` when the cross compiler is missing outside CI.
 fn c_program_output(workflow: &Path, program: &str) -> Option<String> {
-    if !have_program("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi") || !have_runner_for("thumbv7em-none-eabihf") {
+    if !have_program("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi")
+        || !have_runner_for("thumbv7em-none-eabihf")
+    {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -89,12 +94,23 @@ fn c_program_output(workflow: &Path, program: &str) -> Option<String> {
     let fixtures = workspace_root().join("tests/fixtures/firmware");
     let elf = dir.path().join("program.elf");
     let gcc = Command::new("arm-none-eabi-gcc")
-        .args(["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-nostdlib", "-ffreestanding", "-O1"])
-        .arg("-I").arg(dir.path())
-        .arg("-T").arg(fixtures.join("harness.ld"))
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-mfloat-abi=hard",
+            "-mfpu=fpv4-sp-d16",
+            "-nostdlib",
+            "-ffreestanding",
+            "-O1",
+        ])
+        .arg("-I")
+        .arg(dir.path())
+        .arg("-T")
+        .arg(fixtures.join("harness.ld"))
         .arg(fixtures.join(program))
         .arg(&lib)
-        .arg("-o").arg(&elf)
+        .arg("-o")
+        .arg(&elf)
         .output()
         .unwrap();
     assert!(gcc.status.success(), "{}", String::from_utf8_lossy(&gcc.stderr));

@@ -31,7 +31,9 @@ fn every_golden_builds_with_warnings_denied() {
         let flags = BuildFlags { deny_warnings: true, ..BuildFlags::default() };
         match compile_with(&path, &out, &format!("golden_{graph}"), &target, &pre, flags) {
             Ok(()) => built += 1,
-            Err(runtara_compiler::CompileError::Rustc { rendered, .. }) => failures.push(format!("{name}:\n{rendered}")),
+            Err(runtara_compiler::CompileError::Rustc { rendered, .. }) => {
+                failures.push(format!("{name}:\n{rendered}"))
+            }
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }

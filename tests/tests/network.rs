@@ -23,11 +23,21 @@ fn compile(fixture: &str, target: &str, dir: &Path) -> PathBuf {
 }
 
 /// Runs `artifact` with a connection table naming `server` as `id`.
-fn run(artifact: &Path, dir: &Path, id: &str, server: &StubServer, base_path: &str, input: &Value) -> std::process::Output {
+fn run(
+    artifact: &Path,
+    dir: &Path,
+    id: &str,
+    server: &StubServer,
+    base_path: &str,
+    input: &Value,
+) -> std::process::Output {
     let table = json!({id: {"integrationId": "openai", "parameters": {"baseUrl": format!("{}{base_path}", server.url), "apiKey": "sk-test"}}});
     let file = dir.join("connections.json");
     std::fs::write(&file, table.to_string()).unwrap();
-    runtara_stdin(&["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap()], input.to_string().as_bytes())
+    runtara_stdin(
+        &["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap()],
+        input.to_string().as_bytes(),
+    )
 }
 
 #[test]
@@ -36,7 +46,10 @@ fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
     let mut outputs = Vec::new();
     for target in TARGETS.into_iter().filter(|t| have_runner_for(t)) {
         let artifact = compile("ai/tool_loop.json", target, dir.path());
-        let llm = StubServer::start(vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")], None);
+        let llm = StubServer::start(
+            vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")],
+            None,
+        );
         let o = run(&artifact, dir.path(), "llm", &llm, "/v1", &json!({"question": "echo 42"}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
         let out: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -45,7 +58,11 @@ fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
         let reqs = llm.requests();
         assert_eq!(reqs.len(), 2, "{target}: one request per turn");
         assert!(reqs.iter().all(|r| r.path == "/v1/chat/completions" && r.method == "POST"));
-        assert!(reqs[0].headers.contains(&("authorization".into(), "Bearer sk-test".into())), "{target}: {:?}", reqs[0].headers);
+        assert!(
+            reqs[0].headers.contains(&("authorization".into(), "Bearer sk-test".into())),
+            "{target}: {:?}",
+            reqs[0].headers
+        );
         let first = &reqs[0].body;
         assert_eq!(first["model"], "gpt-4o-mini");
         assert_eq!(first["messages"][1], json!({"role": "user", "content": "echo 42"}));
@@ -67,19 +84,33 @@ fn ai_structured_output_is_parsed_and_checked() {
         let llm = StubServer::start(vec![llm_text(r#"{"sentiment": "positive", "confidence": 0.87}"#)], None);
         let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"result": {"sentiment": "positive", "confidence": 0.87}}));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"result": {"sentiment": "positive", "confidence": 0.87}})
+        );
         let format = &llm.requests()[0].body["response_format"];
         assert_eq!(format["json_schema"]["schema"]["required"], json!(["confidence", "sentiment"]), "{target}");
 
         // A schema violation fails the step; the onError route sees the code.
         let llm = StubServer::start(vec![llm_text(r#"{"sentiment": "ecstatic"}"#)], None);
         let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
-        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"code": "AI_STRUCTURED_OUTPUT_SCHEMA_MISMATCH"}), "{target}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"code": "AI_STRUCTURED_OUTPUT_SCHEMA_MISMATCH"}),
+            "{target}"
+        );
 
         // A provider outage is a step failure too (no retries by default).
-        let llm = StubServer::start(vec![Reply { status: 500, body: json!({"error": {"message": "provider outage"}}) }], None);
+        let llm = StubServer::start(
+            vec![Reply { status: 500, body: json!({"error": {"message": "provider outage"}}) }],
+            None,
+        );
         let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
-        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"code": "AI_COMPLETION_FAILED"}), "{target}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"code": "AI_COMPLETION_FAILED"}),
+            "{target}"
+        );
         assert_eq!(llm.requests().len(), 1);
     }
 }
@@ -102,7 +133,11 @@ fn http_agent_sends_the_request_and_routes_failures() {
         let api = StubServer::start(vec![Reply { status: 201, body: json!({"id": "o-1"}) }], None);
         let o = run(&artifact, dir.path(), "api", &api, "/api", &json!({"order": {"sku": "x", "qty": 2}}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"status": 201, "id": "o-1"}), "{target}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"status": 201, "id": "o-1"}),
+            "{target}"
+        );
         let r = &api.requests()[0];
         assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/api/orders?q=a%20b"));
         assert_eq!(r.body, json!({"sku": "x", "qty": 2}));
@@ -113,7 +148,11 @@ fn http_agent_sends_the_request_and_routes_failures() {
         let api = StubServer::start(vec![], Some(down));
         let o = run(&artifact, dir.path(), "api", &api, "", &json!({"order": {}}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), json!({"handled": true, "status": 503}), "{target}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"handled": true, "status": 503}),
+            "{target}"
+        );
         assert_eq!(api.requests().len(), 2, "{target}");
     }
 }
@@ -128,7 +167,8 @@ fn network_use_decides_the_wasi_http_import_and_firmware_rejects_it() {
 
     let out = dir.path().join("fw.elf");
     let src = workspace_root().join("tests/fixtures/ai/http_call.json");
-    let o = runtara(&["compile", "--target", "thumbv7em-none-eabihf", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o =
+        runtara(&["compile", "--target", "thumbv7em-none-eabihf", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("step 'call'") && err.contains("network"), "{err}");

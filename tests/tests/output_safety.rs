@@ -13,7 +13,11 @@ const BROWSER: &str = "wasm32-unknown-unknown";
 
 /// `runtara compile --target T GRAPH -o OUT` run in `cwd`.
 fn compile_in(cwd: &Path, target: &str, graph: &str, out: &str) -> Output {
-    runtara_command().current_dir(cwd).args(["compile", "--target", target, graph, "-o", out]).output().expect("runtara starts")
+    runtara_command()
+        .current_dir(cwd)
+        .args(["compile", "--target", target, graph, "-o", out])
+        .output()
+        .expect("runtara starts")
 }
 
 /// A scratch directory holding a copy of a project example as `flow.json`.

@@ -28,7 +28,11 @@ fn run_json(artifact: &Path, input: &Value) -> (i32, Value, String) {
 }
 
 fn artifact_name(target: &str) -> &'static str {
-    if target == "native" { "wf" } else { "wf.wasm" }
+    if target == "native" {
+        "wf"
+    } else {
+        "wf.wasm"
+    }
 }
 
 #[test]
@@ -61,7 +65,10 @@ fn run_with_input_file_and_envelope_format() {
 #[test]
 fn stock_wasmtime_runs_the_component() {
     let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    if !runtara_e2e::tools::have_program(&wasmtime, "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME") {
+    if !runtara_e2e::tools::have_program(
+        &wasmtime,
+        "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME",
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -70,12 +77,8 @@ fn stock_wasmtime_runs_the_component() {
     for (amount, tier) in [(150, "high"), (5, "low")] {
         let input = dir.path().join("in.json");
         std::fs::write(&input, json!({"amount": amount}).to_string()).unwrap();
-        let o = Command::new(&wasmtime)
-            .arg("run")
-            .arg(&out)
-            .stdin(std::fs::File::open(&input).unwrap())
-            .output()
-            .unwrap();
+        let o =
+            Command::new(&wasmtime).arg("run").arg(&out).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v, json!({"tier": tier, "amount": amount}));
@@ -87,7 +90,9 @@ fn project_examples_give_identical_output_on_both_targets() {
     let dir = tempfile::tempdir().unwrap();
     let examples = workspace_root().join("examples");
     for name in ["order-routing", "data-cleanup", "expense-approval"] {
-        let input: Value = serde_json::from_str(&std::fs::read_to_string(examples.join(format!("{name}.input.json"))).unwrap()).unwrap();
+        let input: Value =
+            serde_json::from_str(&std::fs::read_to_string(examples.join(format!("{name}.input.json"))).unwrap())
+                .unwrap();
         let mut outputs = Vec::new();
         for target in TARGETS {
             let out = dir.path().join(format!("{name}-{}", artifact_name(target)));
@@ -107,7 +112,10 @@ fn failed_run_reports_the_structured_error_and_exit_1() {
     for target in TARGETS {
         let out = dir.path().join(artifact_name(target));
         compile(&examples.join("expense-approval.json"), target, &out);
-        let o = runtara_stdin(&["run", out.to_str().unwrap(), "--format", "envelope"], br#"{"employee":"eve","amount":10,"receipt":false}"#);
+        let o = runtara_stdin(
+            &["run", out.to_str().unwrap(), "--format", "envelope"],
+            br#"{"employee":"eve","amount":10,"receipt":false}"#,
+        );
         assert_eq!(o.status.code(), Some(1), "{target}");
         let env: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(env["status"], "failed");
@@ -193,11 +201,14 @@ fn rust_syntax_in_user_strings_stays_a_literal() {
         compile(&file, target, &out);
         let (code, v, err) = run_json(&out, &json!({}));
         assert_eq!(code, 0, "{target}: {err}");
-        assert_eq!(v, json!({
-            "echo": "\"); std::process::exit(3); r#\"",
-            "var": "}); std::process::exit(7); {(",
-            "lit": "\\\"}; loop {} //",
-        }));
+        assert_eq!(
+            v,
+            json!({
+                "echo": "\"); std::process::exit(3); r#\"",
+                "var": "}); std::process::exit(7); {(",
+                "lit": "\\\"}; loop {} //",
+            })
+        );
     }
     let src = runtara(&["compile", "--emit", "rust", file.to_str().unwrap()]);
     let src = String::from_utf8_lossy(&src.stdout);
@@ -237,7 +248,15 @@ fn schema_is_a_json_schema_of_the_graph() {
 fn release_artifacts_run_too() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.wasm");
-    let o = runtara(&["compile", "--release", "--target", "wasm32-wasip2", example_01().to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = runtara(&[
+        "compile",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        example_01().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (code, v, err) = run_json(&out, &json!({"amount": 150}));
     assert_eq!((code, v), (0, json!({"tier": "high", "amount": 150})), "{err}");

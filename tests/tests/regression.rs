@@ -31,17 +31,23 @@ fn every_case_gives_its_expected_envelope_on_every_target() {
                 }
                 let line = case.run(&graph, &target, &run["input"]);
                 if bless && first.is_none() {
-                    let blessed: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{name} run {i}: {line}"));
+                    let blessed: Value =
+                        serde_json::from_str(&line).unwrap_or_else(|_| panic!("{name} run {i}: {line}"));
                     case.doc["runs"][i]["expect"] = blessed;
                 } else {
                     let got: Value = serde_json::from_str(&line).unwrap_or(Value::String(line.clone()));
                     if got != run["expect"] {
-                        failures.push(format!("{name} run {i} on {target}:\n  expected {}\n  got      {line}", run["expect"]));
+                        failures.push(format!(
+                            "{name} run {i} on {target}:\n  expected {}\n  got      {line}",
+                            run["expect"]
+                        ));
                     }
                 }
                 match &first {
                     None => first = Some((target.clone(), line)),
-                    Some((t, l)) if *l != line => failures.push(format!("{name} run {i}: {t} and {target} differ:\n  {l}\n  {line}")),
+                    Some((t, l)) if *l != line => {
+                        failures.push(format!("{name} run {i}: {t} and {target} differ:\n  {l}\n  {line}"))
+                    }
                     Some(_) => {}
                 }
             }

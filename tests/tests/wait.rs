@@ -25,14 +25,27 @@ fn a_delivered_signal_completes_the_wait() {
     let child = spawn_with_input(cmd, br#"{"orderId": "A-7", "timeoutMs": 20000}"#);
     std::thread::sleep(Duration::from_millis(300));
     let signal = "ord-7/approval/ask";
-    let o = runtara(&["signal", "ord-7", "--custom", signal, "--payload", r#"{"approved": true}"#, "--state-dir", state.to_str().unwrap()]);
+    let o = runtara(&[
+        "signal",
+        "ord-7",
+        "--custom",
+        signal,
+        "--payload",
+        r#"{"approved": true}"#,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v, json!({"approved": true, "signal": signal}));
-    assert!(stderr.contains(r#""event":"external_input_requested""#) && stderr.contains(r#""action_key":"manager_approval""#), "{stderr}");
+    assert!(
+        stderr.contains(r#""event":"external_input_requested""#)
+            && stderr.contains(r#""action_key":"manager_approval""#),
+        "{stderr}"
+    );
     assert!(stderr.contains(r#""signal":"ord-7/approval/ask""#), "onWait saw the signal id: {stderr}");
 }
 
@@ -45,7 +58,10 @@ fn no_signal_times_out_to_the_on_error_route_on_every_hosted_target() {
         let o = runtara_stdin(&["run", artifact.to_str().unwrap()], br#"{"orderId": "A-8", "timeoutMs": 120}"#);
         let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
         assert_eq!(v["code"], "WAIT_TIMEOUT", "{target}: {}", String::from_utf8_lossy(&o.stderr));
-        assert!(v["message"].as_str().unwrap().contains("timed out after 120ms waiting for signal 'unknown/approval/ask'"), "{v}");
+        assert!(
+            v["message"].as_str().unwrap().contains("timed out after 120ms waiting for signal 'unknown/approval/ask'"),
+            "{v}"
+        );
     }
 }
 

@@ -33,7 +33,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn verdict(ok: bool) -> &'static str {
-    if ok { "meets goal" } else { "MISSES goal" }
+    if ok {
+        "meets goal"
+    } else {
+        "MISSES goal"
+    }
 }
 
 /// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
@@ -74,7 +78,9 @@ fn compile_and_size() -> Result<()> {
         let times = (0..RUNS).map(|_| compile(file, target, out, false)).collect::<Result<Vec<_>>>()?;
         let m = median(times).as_secs_f64();
         match goal {
-            Some(g) => println!("compile time, {target}, default profile: {m:.3} s (goal ≤ {g:.1} s: {})", verdict(m <= g)),
+            Some(g) => {
+                println!("compile time, {target}, default profile: {m:.3} s (goal ≤ {g:.1} s: {})", verdict(m <= g))
+            }
             None => println!("compile time, {target}, default profile: {m:.3} s"),
         }
         let rel = dir.path().join(format!("r-{target}"));
@@ -83,7 +89,11 @@ fn compile_and_size() -> Result<()> {
         let size = std::fs::metadata(rel)?.len();
         let kb = size as f64 / 1024.0;
         if target == "wasm32-wasip2" {
-            println!("artifact size, {target}, --release: {kb:.1} KB (goal ≤ 400 KB: {}); compile {:.3} s", verdict(kb <= 400.0), t.as_secs_f64());
+            println!(
+                "artifact size, {target}, --release: {kb:.1} KB (goal ≤ 400 KB: {}); compile {:.3} s",
+                verdict(kb <= 400.0),
+                t.as_secs_f64()
+            );
         } else {
             println!("artifact size, {target}, --release: {kb:.1} KB; compile {:.3} s", t.as_secs_f64());
         }
@@ -104,8 +114,9 @@ pub fn browser() -> Result<()> {
     println!("browser module, examples/01 --release: .wasm {kb:.1} KB (goal ≤ 150 KB: {})", verdict(kb <= 150.0));
 
     let wf = runtara_e2e::cli::workspace_root().join("xtask/bench/split-map-fields.json");
-    let items: Vec<serde_json::Value> =
-        (0..100_000).map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]})).collect();
+    let items: Vec<serde_json::Value> = (0..100_000)
+        .map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]}))
+        .collect();
     let input = serde_json::to_vec(&serde_json::json!({ "items": items }))?;
     let web = dir.path().join("split-web");
     compile(wf.to_str().expect("utf-8"), "wasm32-unknown-unknown", web.to_str().expect("utf-8"), true)?;
@@ -136,16 +147,22 @@ fn chain_workflow(n: usize) -> serde_json::Value {
     let mut plan = Vec::new();
     for i in 0..n - 1 {
         let prev = if i == 0 { "data.seed".to_string() } else { format!("steps.s{}.outputs.next", i - 1) };
-        steps.insert(format!("s{i}"), serde_json::json!({
+        steps.insert(
+            format!("s{i}"),
+            serde_json::json!({
             "stepType": "Agent", "id": format!("s{i}"), "agentId": "utils", "capabilityId": "return-input",
             "inputMapping": { "value": { "valueType": "composite", "value": {
                 "next": { "valueType": "reference", "value": prev },
-                "index": { "valueType": "immediate", "value": i } } } } }));
+                "index": { "valueType": "immediate", "value": i } } } } }),
+        );
         let to = if i + 2 == n { "done".to_string() } else { format!("s{}", i + 1) };
         plan.push(serde_json::json!({ "fromStep": format!("s{i}"), "toStep": to }));
     }
-    steps.insert("done".into(), serde_json::json!({ "stepType": "Finish", "id": "done", "inputMapping": {
-        "last": { "valueType": "reference", "value": format!("steps.s{}.outputs", n - 2) } } }));
+    steps.insert(
+        "done".into(),
+        serde_json::json!({ "stepType": "Finish", "id": "done", "inputMapping": {
+        "last": { "valueType": "reference", "value": format!("steps.s{}.outputs", n - 2) } } }),
+    );
     serde_json::json!({ "name": format!("{n}-step chain"), "entryPoint": "s0",
         "inputSchema": { "seed": { "type": "number" } }, "steps": steps, "executionPlan": plan })
 }
@@ -161,7 +178,10 @@ pub fn hundred_steps() -> Result<()> {
         let out = out.to_str().expect("utf-8 path");
         let times = (0..3).map(|_| compile(f, target, out, false)).collect::<Result<Vec<_>>>()?;
         let m = median(times).as_secs_f64();
-        println!("compile time, generated 100-step workflow, {target}, default profile: {m:.3} s (goal ≤ 2.0 s: {})", verdict(m <= 2.0));
+        println!(
+            "compile time, generated 100-step workflow, {target}, default profile: {m:.3} s (goal ≤ 2.0 s: {})",
+            verdict(m <= 2.0)
+        );
     }
     Ok(())
 }
@@ -202,8 +222,9 @@ pub fn split_vs_handwritten() -> Result<()> {
     use runtara_compiler::{prebuilt, rustc, Target};
     let root = runtara_e2e::cli::workspace_root();
     let dir = tempfile::tempdir()?;
-    let items: Vec<serde_json::Value> =
-        (0..100_000).map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]})).collect();
+    let items: Vec<serde_json::Value> = (0..100_000)
+        .map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]}))
+        .collect();
     let input = serde_json::to_vec(&serde_json::json!({ "items": items }))?;
     let wf = root.join("xtask/bench/split-map-fields.json");
     for (target, goal) in [("native", 1.5), ("wasm32-wasip2", 2.0)] {
@@ -240,11 +261,7 @@ fn flash_bytes(elf: &std::path::Path) -> Result<u64> {
     use object::{Object, ObjectSection};
     let data = std::fs::read(elf)?;
     let file = object::File::parse(&*data)?;
-    Ok(file
-        .sections()
-        .filter(|s| matches!(s.name(), Ok(".text") | Ok(".rodata")))
-        .map(|s| s.size())
-        .sum())
+    Ok(file.sections().filter(|s| matches!(s.name(), Ok(".text") | Ok(".rodata"))).map(|s| s.size()).sum())
 }
 
 /// Flash and peak heap of firmware (thumbv7em-none-eabihf, `--release`) for examples/01
@@ -261,7 +278,10 @@ pub fn firmware() -> Result<()> {
         let elf = dir.path().join("fw.elf");
         compile(file.to_str().expect("utf-8"), "thumbv7em-none-eabihf", elf.to_str().expect("utf-8"), true)?;
         let kb = flash_bytes(&elf)? as f64 / 1024.0;
-        let run = runtara_runner::run_artifact(&elf, &runtara_runner::RunRequest { stdin: input.as_bytes().to_vec(), env: Vec::new() })?;
+        let run = runtara_runner::run_artifact(
+            &elf,
+            &runtara_runner::RunRequest { stdin: input.as_bytes().to_vec(), env: Vec::new() },
+        )?;
         let outcome = runtara_runner::Outcome::from_run(&run);
         let peak = outcome
             .events
@@ -303,7 +323,8 @@ fn timed_run(artifact: &std::path::Path, core: &str, instance: &str) -> Result<D
 pub fn durability() -> Result<()> {
     use runtara_sdk::SdkBackend;
     let dir = tempfile::tempdir()?;
-    let core = runtara_e2e::core::CoreServer::start(&format!("sqlite:{}", dir.path().join("core.sqlite3").display()), TOKEN);
+    let core =
+        runtara_e2e::core::CoreServer::start(&format!("sqlite:{}", dir.path().join("core.sqlite3").display()), TOKEN);
     let mut backend = runtara_sdk::http::HttpBackend::new(runtara_sdk::http::HttpConfig {
         url: core.url.clone(),
         instance: "bench".into(),
@@ -340,6 +361,9 @@ pub fn durability() -> Result<()> {
     );
     let resume = (0..5).map(|_| timed_run(&totals[0].2, &core.url, "fresh-100")).collect::<Result<Vec<_>>>()?;
     let m = median(resume).as_secs_f64() * 1000.0;
-    println!("resume of a finished 100-step instance (all steps restored): {m:.1} ms (goal ≤ 50 ms: {})", verdict(m <= 50.0));
+    println!(
+        "resume of a finished 100-step instance (all steps restored): {m:.1} ms (goal ≤ 50 ms: {})",
+        verdict(m <= 50.0)
+    );
     Ok(())
 }

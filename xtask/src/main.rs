@@ -64,7 +64,9 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Conformance { target, update, verbose, cases } => conformance(target, update && cases.is_empty(), verbose, &cases),
+        Cmd::Conformance { target, update, verbose, cases } => {
+            conformance(target, update && cases.is_empty(), verbose, &cases)
+        }
         Cmd::Bench { only } => bench::run(only.as_deref()),
         Cmd::Ci => ci(),
     }
@@ -89,7 +91,10 @@ fn ci() -> Result<()> {
     // playwright-core drives chromium in the browser-target tests.
     let browser = runtara_e2e::browser::driver_dir();
     if !browser.join("node_modules/playwright-core").is_dir() {
-        let status = std::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&browser).status()?;
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&browser)
+            .status()?;
         if !status.success() {
             bail!("npm ci --prefix tests/browser failed");
         }
@@ -120,7 +125,8 @@ fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String
         for (feature, [p, f, u]) in table(&results) {
             println!("{feature:<28} {p:>5} {f:>5} {u:>12}");
         }
-        let passing: Vec<&str> = results.iter().filter(|(_, v)| *v == Verdict::Pass).map(|(c, _)| c.id.as_str()).collect();
+        let passing: Vec<&str> =
+            results.iter().filter(|(_, v)| *v == Verdict::Pass).map(|(c, _)| c.id.as_str()).collect();
         for (c, v) in &results {
             if let Verdict::Fail(why) = v {
                 if verbose {
@@ -136,7 +142,10 @@ fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String
         if update {
             let path = passing_list_path(target);
             std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            let body = format!("# Conformance cases that pass on {target}; regenerate with `cargo xtask conformance --update`.\n{}\n", passing.join("\n"));
+            let body = format!(
+                "# Conformance cases that pass on {target}; regenerate with `cargo xtask conformance --update`.\n{}\n",
+                passing.join("\n")
+            );
             std::fs::write(&path, body)?;
             println!("wrote {}", path.display());
         }

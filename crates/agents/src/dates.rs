@@ -9,10 +9,7 @@ use serde_json::{json, Value};
 use crate::error::{invalid_input, permanent};
 
 fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, Value> {
-    input
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid_input(alloc::format!("'{name}' must be a string")))
+    input.get(name).and_then(Value::as_str).ok_or_else(|| invalid_input(alloc::format!("'{name}' must be a string")))
 }
 
 /// Parses RFC 3339 / ISO 8601: with offset, naive date-time (UTC), or a plain date.
@@ -37,7 +34,8 @@ fn format(d: &DateTime<FixedOffset>, fmt: &str) -> Result<Value, Value> {
     use core::fmt::Write;
     let mut out = alloc::string::String::new();
     // chrono reports an invalid specifier as a formatting error.
-    write!(out, "{}", d.format(fmt)).map_err(|_| permanent("INVALID_FORMAT", alloc::format!("'{fmt}' is not a valid strftime format")))?;
+    write!(out, "{}", d.format(fmt))
+        .map_err(|_| permanent("INVALID_FORMAT", alloc::format!("'{fmt}' is not a valid strftime format")))?;
     Ok(Value::String(out))
 }
 
@@ -64,10 +62,14 @@ mod tests {
 
     #[test]
     fn parses_and_formats() {
-        let v = format_date_from_iso(&json!({"iso_date": "2024-03-05T10:20:30Z", "target_format": "%d/%m/%Y %H:%M"})).unwrap();
+        let v = format_date_from_iso(&json!({"iso_date": "2024-03-05T10:20:30Z", "target_format": "%d/%m/%Y %H:%M"}))
+            .unwrap();
         assert_eq!(v, json!("05/03/2024 10:20"));
         assert_eq!(iso_to_unix_timestamp(&json!({"iso_date": "1970-01-02"})).unwrap(), json!(86400));
-        assert_eq!(iso_to_unix_timestamp(&json!({"iso_date": "2024-01-01T01:00:00+01:00"})).unwrap(), json!(1704067200));
+        assert_eq!(
+            iso_to_unix_timestamp(&json!({"iso_date": "2024-01-01T01:00:00+01:00"})).unwrap(),
+            json!(1704067200)
+        );
         assert_eq!(iso_to_unix_timestamp(&json!({"iso_date": "yesterday"})).unwrap_err()["code"], "INVALID_DATE");
     }
 }

@@ -20,7 +20,8 @@ use runtara_sdk::net::{self, percent_encode as encode, Request};
 
 /// `http-request`.
 pub fn http_request(input: &Value) -> Result<Value, Value> {
-    let url = input.get("url").and_then(Value::as_str).ok_or_else(|| invalid_input("http-request needs a string 'url'"))?;
+    let url =
+        input.get("url").and_then(Value::as_str).ok_or_else(|| invalid_input("http-request needs a string 'url'"))?;
     let conn = input.get("connection_id").and_then(Value::as_str).and_then(connections::lookup);
     let mut url = connections::resolve_url(conn.as_ref(), url);
     if let Some(Value::Object(q)) = input.get("query_parameters") {
@@ -82,7 +83,8 @@ fn with_body(req: Request, body: Option<&Value>, body_type: Option<&str>) -> Req
     match (body, body_type) {
         (None | Some(Value::Null), _) => req,
         (Some(Value::Object(m)), Some("form")) => {
-            let pairs: Vec<String> = m.iter().map(|(k, v)| alloc::format!("{}={}", encode(k), encode(&text(v)))).collect();
+            let pairs: Vec<String> =
+                m.iter().map(|(k, v)| alloc::format!("{}={}", encode(k), encode(&text(v)))).collect();
             let mut r = req.header("content-type", "application/x-www-form-urlencoded");
             r.body = pairs.join("&").into_bytes();
             r

@@ -111,13 +111,37 @@ const fn opt(name: &'static str) -> FieldMeta {
 use FieldType::{Array as A, Boolean as B, Integer as I, Object as O, String as S};
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const fn cap(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: false, needs_network: false, needs_connection: false }
+    CapabilityMeta {
+        agent,
+        id,
+        inputs,
+        rate_limited: false,
+        needs_std: false,
+        needs_network: false,
+        needs_connection: false,
+    }
 }
 const fn cap_std(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: false, needs_connection: false }
+    CapabilityMeta {
+        agent,
+        id,
+        inputs,
+        rate_limited: false,
+        needs_std: true,
+        needs_network: false,
+        needs_connection: false,
+    }
 }
 const fn cap_net(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
-    CapabilityMeta { agent, id, inputs, rate_limited: false, needs_std: true, needs_network: true, needs_connection: false }
+    CapabilityMeta {
+        agent,
+        id,
+        inputs,
+        rate_limited: false,
+        needs_std: true,
+        needs_network: true,
+        needs_connection: false,
+    }
 }
 const fn cap_conn(agent: &'static str, id: &'static str, inputs: &'static [FieldMeta]) -> CapabilityMeta {
     CapabilityMeta { needs_connection: true, ..cap_net(agent, id, inputs) }
@@ -131,19 +155,31 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("utils", "do-nothing", &[]),
     cap_std("utils", "random-double", &[]),
     cap_std("utils", "random-array", &[opt("size").of(I)]),
-    cap("utils", "calculate", &[req("expression").of(S), opt("variables").of(O), opt("enable_rounding").of(B), opt("decimal_places").of(I)]),
+    cap(
+        "utils",
+        "calculate",
+        &[req("expression").of(S), opt("variables").of(O), opt("enable_rounding").of(B), opt("decimal_places").of(I)],
+    ),
     cap_std("utils", "get-current-iso-datetime", &[]),
     cap_std("utils", "get-current-unix-timestamp", &[]),
     cap_std("utils", "get-current-formatted-datetime", &[req("format").of(S)]),
     cap_std("utils", "delay-in-ms", &[req("delay_value").of(I)]),
     cap("utils", "format-date-from-iso", &[req("iso_date").of(S), req("target_format").of(S)]),
     cap("utils", "iso-to-unix-timestamp", &[req("iso_date").of(S)]),
-    cap_std("utils", "country-name-to-iso-code", &[req("country_name").of(S), opt("code_type").one_of(&["alpha2", "alpha3", "numeric"])]),
+    cap_std(
+        "utils",
+        "country-name-to-iso-code",
+        &[req("country_name").of(S), opt("code_type").one_of(&["alpha2", "alpha3", "numeric"])],
+    ),
     cap("transform", "extract", &[req("value"), req("property_path").of(S)]),
     cap("transform", "get-value-by-path", &[opt("value"), opt("property_path")]),
     cap("transform", "set-value-by-path", &[opt("target"), opt("property_path"), opt("value")]),
     cap("transform", "select-first", &[opt("value")]),
-    cap("transform", "coalesce", &[req("values").of(A), opt("treat_empty_string_as_null").of(B), opt("treat_zero_as_null").of(B)]),
+    cap(
+        "transform",
+        "coalesce",
+        &[req("values").of(A), opt("treat_empty_string_as_null").of(B), opt("treat_zero_as_null").of(B)],
+    ),
     cap("transform", "from-json-string", &[opt("value")]),
     cap("transform", "to-json-string", &[opt("value")]),
     cap("transform", "map-fields", &[req("source_data"), req("mappings").of(O)]),
@@ -153,16 +189,42 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("transform", "array-length", &[opt("value")]),
     cap("transform", "ensure-array", &[opt("value")]),
     cap("transform", "sort", &[opt("value"), opt("property_path").of(S), opt("ascending").of(B)]),
-    cap("transform", "filter-non-values", &[req("value"), opt("property_path"), opt("filter_empty_strings"),
-        opt("filter_null_values"), opt("filter_blank_strings"), opt("filter_zero_values")]),
+    cap(
+        "transform",
+        "filter-non-values",
+        &[
+            req("value"),
+            opt("property_path"),
+            opt("filter_empty_strings"),
+            opt("filter_null_values"),
+            opt("filter_blank_strings"),
+            opt("filter_zero_values"),
+        ],
+    ),
     cap("transform", "filter", &[opt("value"), req("property_path"), req("match_values"), opt("match_condition")]),
-    cap_net("http", "http-request", &[req("url").of(S), opt("method").one_of(HTTP_METHODS), opt("headers").of(O),
-        opt("query_parameters").of(O), opt("body"), opt("body_type").one_of(&["json", "text", "form"]),
-        opt("response_type").one_of(&["json", "text"]), opt("timeout_ms").of(I), opt("fail_on_error").of(B)]),
+    cap_net(
+        "http",
+        "http-request",
+        &[
+            req("url").of(S),
+            opt("method").one_of(HTTP_METHODS),
+            opt("headers").of(O),
+            opt("query_parameters").of(O),
+            opt("body"),
+            opt("body_type").one_of(&["json", "text", "form"]),
+            opt("response_type").one_of(&["json", "text"]),
+            opt("timeout_ms").of(I),
+            opt("fail_on_error").of(B),
+        ],
+    ),
     cap_net("object-model", "load-memory", &[req("conversation_id")]),
     cap_net("object-model", "save-memory", &[req("conversation_id"), req("messages")]),
     cap_net("object-model", "create-instance", &[req("schema_name"), req("data")]),
-    cap_net("object-model", "query-instances", &[req("schema_name"), opt("filters"), opt("condition"), opt("orderBy"), opt("limit"), opt("offset")]),
+    cap_net(
+        "object-model",
+        "query-instances",
+        &[req("schema_name"), opt("filters"), opt("condition"), opt("orderBy"), opt("limit"), opt("offset")],
+    ),
     cap_net("object-model", "check-instance-exists", &[req("schema_name"), req("filters")]),
     cap_net("object-model", "update-instance", &[req("schema_name"), req("instance_id"), req("data")]),
     cap_net("object-model", "delete-instance", &[req("schema_name"), req("instance_id")]),

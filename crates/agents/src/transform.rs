@@ -12,9 +12,7 @@ fn field<'a>(input: &'a Value, name: &str) -> &'a Value {
 }
 
 fn array_of<'a>(input: &'a Value, name: &str) -> Result<&'a Vec<Value>, Value> {
-    field(input, name)
-        .as_array()
-        .ok_or_else(|| invalid_input(alloc::format!("'{name}' must be an array")))
+    field(input, name).as_array().ok_or_else(|| invalid_input(alloc::format!("'{name}' must be an array")))
 }
 
 /// `map-fields`: `{source_data, mappings: {sourcePath: targetField}}` →
@@ -40,10 +38,7 @@ pub fn map_fields(input: &Value) -> Result<Value, Value> {
 pub fn extract(input: &Value) -> Result<Value, Value> {
     let items = array_of(input, "value")?;
     let path = field(input, "property_path").as_str().unwrap_or("");
-    let values: Vec<Value> = items
-        .iter()
-        .map(|it| jsonpath::get(it, path).cloned().unwrap_or(Value::Null))
-        .collect();
+    let values: Vec<Value> = items.iter().map(|it| jsonpath::get(it, path).cloned().unwrap_or(Value::Null)).collect();
     Ok(json!({ "count": values.len(), "values": values }))
 }
 
@@ -135,12 +130,7 @@ pub fn group_by(input: &Value) -> Result<Value, Value> {
     let groups = if field(input, "as_map").as_bool().unwrap_or(false) {
         Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Array(v))).collect())
     } else {
-        Value::Array(
-            groups
-                .into_iter()
-                .map(|(k, v)| json!({"key": k, "count": v.len(), "items": v}))
-                .collect(),
-        )
+        Value::Array(groups.into_iter().map(|(k, v)| json!({"key": k, "count": v.len(), "items": v})).collect())
     };
     Ok(json!({ "groups": groups, "group_count": count }))
 }
@@ -198,11 +188,19 @@ pub fn sort(input: &Value) -> Result<Value, Value> {
     let path = field(input, "property_path").as_str().unwrap_or("").to_string();
     let asc = field(input, "ascending").as_bool().unwrap_or(true);
     let key = |v: &Value| -> Value {
-        if path.is_empty() { v.clone() } else { jsonpath::get(v, &path).cloned().unwrap_or(Value::Null) }
+        if path.is_empty() {
+            v.clone()
+        } else {
+            jsonpath::get(v, &path).cloned().unwrap_or(Value::Null)
+        }
     };
     items.sort_by(|a, b| {
         let o = compare(&key(a), &key(b));
-        if asc { o } else { o.reverse() }
+        if asc {
+            o
+        } else {
+            o.reverse()
+        }
     });
     Ok(json!({ "count": items.len(), "items": items }))
 }
@@ -210,9 +208,7 @@ pub fn sort(input: &Value) -> Result<Value, Value> {
 fn compare(a: &Value, b: &Value) -> core::cmp::Ordering {
     use core::cmp::Ordering;
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
@@ -232,8 +228,12 @@ fn blank(v: &Value) -> bool {
 pub fn filter_non_values(input: &Value) -> Result<Value, Value> {
     let items = array_of(input, "value")?;
     let flag = |k: &str, d: bool| field(input, k).as_bool().unwrap_or(d);
-    let (nulls, empties, blanks, zeros) =
-        (flag("filter_null_values", true), flag("filter_empty_strings", true), flag("filter_blank_strings", false), flag("filter_zero_values", false));
+    let (nulls, empties, blanks, zeros) = (
+        flag("filter_null_values", true),
+        flag("filter_empty_strings", true),
+        flag("filter_blank_strings", false),
+        flag("filter_zero_values", false),
+    );
     let path = field(input, "property_path").as_str().unwrap_or("");
     let kept: Vec<Value> = items
         .iter()
@@ -278,7 +278,8 @@ mod tests {
     #[test]
     fn map_fields_maps_paths_to_targets() {
         let out = map_fields(&json!({"source_data": {"value": 3, "_index": 1},
-            "mappings": {"$.value": "processed", "$._index": "index"}})).unwrap();
+            "mappings": {"$.value": "processed", "$._index": "index"}}))
+        .unwrap();
         assert_eq!(out, json!({"result": {"processed": 3, "index": 1}, "field_count": 2}));
     }
 
@@ -300,7 +301,8 @@ mod tests {
         let out = filter_non_values(&json!({"value": [1, null, "", " ", 0, "x"], "filter_zero_values": true})).unwrap();
         assert_eq!(out, json!({"items": [1, " ", "x"], "count": 3, "removed_count": 3}));
         let out = filter(&json!({"value": [{"s": "a"}, {"s": "b"}, {"s": "c"}], "property_path": "$.s",
-            "match_values": ["a", "c"], "match_condition": "exclude"})).unwrap();
+            "match_values": ["a", "c"], "match_condition": "exclude"}))
+        .unwrap();
         assert_eq!(out, json!({"items": [{"s": "b"}], "count": 1, "removed_count": 2}));
     }
 

@@ -58,10 +58,7 @@ fn now_ms() -> u64 {
 
 #[cfg(all(feature = "std", not(feature = "wasm-js")))]
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// `get-current-unix-timestamp`: → seconds since the Unix epoch.
@@ -100,15 +97,17 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-pub use crate::dates::{format_date_from_iso, iso_to_unix_timestamp};
 #[cfg(feature = "std")]
 pub use crate::dates::get_current_formatted_datetime;
+pub use crate::dates::{format_date_from_iso, iso_to_unix_timestamp};
 
 /// `delay-in-ms`: `{delay_value}` blocks for that many milliseconds (not durable; use a
 /// Delay step for durable sleeps) → the delay.
 #[cfg(feature = "std")]
 pub fn delay_in_ms(input: &Value) -> Result<Value, Value> {
-    let ms = field(input, "delay_value").as_u64().ok_or_else(|| invalid_input("'delay_value' must be a non-negative integer"))?;
+    let ms = field(input, "delay_value")
+        .as_u64()
+        .ok_or_else(|| invalid_input("'delay_value' must be a non-negative integer"))?;
     #[cfg(feature = "wasm-js")]
     {
         // No blocking sleep in a browser; spin on the clock.
@@ -140,9 +139,7 @@ pub fn country_name_to_iso_code(input: &Value) -> Result<Value, Value> {
 /// The expression supports `+ - * / %`, parentheses, unary minus, numbers and variable
 /// names looked up in `variables`. Errors: `CALCULATION_ERROR` (permanent).
 pub fn calculate(input: &Value) -> Result<Value, Value> {
-    let expr = field(input, "expression")
-        .as_str()
-        .ok_or_else(|| invalid_input("expression must be a string"))?;
+    let expr = field(input, "expression").as_str().ok_or_else(|| invalid_input("expression must be a string"))?;
     let vars = field(input, "variables").as_object().cloned().unwrap_or_default();
     let mut p = Calc { src: expr.as_bytes(), pos: 0, vars: &vars };
     let v = p.expr().and_then(|v| {
@@ -247,13 +244,17 @@ impl Calc<'_> {
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = self.pos;
-                while self.pos < self.src.len() && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_') {
+                while self.pos < self.src.len()
+                    && (self.src[self.pos].is_ascii_alphanumeric() || self.src[self.pos] == b'_')
+                {
                     self.pos += 1;
                 }
                 let name = core::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
                 match self.vars.get(name) {
                     Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0)),
-                    Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| alloc::format!("variable '{name}' is not a number")),
+                    Some(Value::String(s)) => {
+                        s.trim().parse::<f64>().map_err(|_| alloc::format!("variable '{name}' is not a number"))
+                    }
                     Some(_) => Err(alloc::format!("variable '{name}' is not a number")),
                     None => Err(alloc::format!("unknown variable '{name}'")),
                 }
@@ -275,7 +276,8 @@ mod tests {
     #[test]
     fn calculate_with_variables_and_rounding() {
         let out = calculate(&json!({"expression": "(a + b) * 2 / 3", "variables": {"a": 1, "b": "2"},
-            "enable_rounding": true, "decimal_places": 2})).unwrap();
+            "enable_rounding": true, "decimal_places": 2}))
+        .unwrap();
         assert_eq!(out, json!(2.0));
         let err = calculate(&json!({"expression": "1 / 0"})).unwrap_err();
         assert_eq!(err["code"], "CALCULATION_ERROR");
@@ -285,8 +287,14 @@ mod tests {
     #[test]
     fn country_codes() {
         assert_eq!(country_name_to_iso_code(&json!({"country_name": "Germany"})).unwrap(), json!("DE"));
-        assert_eq!(country_name_to_iso_code(&json!({"country_name": "France", "code_type": "alpha3"})).unwrap(), json!("FRA"));
-        assert_eq!(country_name_to_iso_code(&json!({"country_name": "Atlantis"})).unwrap_err()["code"], "UNKNOWN_COUNTRY");
+        assert_eq!(
+            country_name_to_iso_code(&json!({"country_name": "France", "code_type": "alpha3"})).unwrap(),
+            json!("FRA")
+        );
+        assert_eq!(
+            country_name_to_iso_code(&json!({"country_name": "Atlantis"})).unwrap_err()["code"],
+            "UNKNOWN_COUNTRY"
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ mod tests {
     #[test]
     fn collisions_get_a_suffix_and_nothing_else_moves() {
         let mut n = Namer::default();
-        let names: Vec<String> = ["fetch", "Fetch!", "fetch_2", "other"].iter().map(|r| n.fresh("step", r).to_string()).collect();
+        let names: Vec<String> =
+            ["fetch", "Fetch!", "fetch_2", "other"].iter().map(|r| n.fresh("step", r).to_string()).collect();
         assert_eq!(names, ["step_fetch", "step_fetch_2", "step_fetch_2_2", "step_other"]);
     }
 }

@@ -66,10 +66,7 @@ impl std::error::Error for CodegenError {}
 /// Errors: shapes the planner cannot lower (fan-out without merge, missing Conditional
 /// branches, routing Switch without an edge per route, unsupported step types for the
 /// target) as [`CodegenError`].
-pub fn generate(
-    graph: &runtara_dsl::ExecutionGraph,
-    opts: &CodegenOptions,
-) -> Result<String, CodegenError> {
+pub fn generate(graph: &runtara_dsl::ExecutionGraph, opts: &CodegenOptions) -> Result<String, CodegenError> {
     let tokens = emit::emit_program(graph, opts)?;
     let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError {
         step_id: None,

@@ -20,8 +20,13 @@ impl<'g> GraphView<'g> {
                 Some(_) => -(i64::from(e.priority.unwrap_or(0))),
                 None => i64::MAX,
             };
-            (a.from_step.as_str(), a.label_kind(), rank(a), *ia, a.to_step.as_str())
-                .cmp(&(b.from_step.as_str(), b.label_kind(), rank(b), *ib, b.to_step.as_str()))
+            (a.from_step.as_str(), a.label_kind(), rank(a), *ia, a.to_step.as_str()).cmp(&(
+                b.from_step.as_str(),
+                b.label_kind(),
+                rank(b),
+                *ib,
+                b.to_step.as_str(),
+            ))
         });
         GraphView { graph, edges: idx.into_iter().map(|(_, e)| e).collect() }
     }
@@ -32,11 +37,7 @@ impl<'g> GraphView<'g> {
 
     /// Outgoing edges of `from` with the given label kind (`""` = normal flow).
     pub fn out(&self, from: &str, label: &str) -> Vec<&'g Edge> {
-        self.edges
-            .iter()
-            .copied()
-            .filter(|e| e.from_step == from && e.label_kind() == label)
-            .collect()
+        self.edges.iter().copied().filter(|e| e.from_step == from && e.label_kind() == label).collect()
     }
 
     /// Every outgoing edge of `from`.
@@ -47,10 +48,7 @@ impl<'g> GraphView<'g> {
     /// Whether a routing Switch (some case has `route`).
     pub fn is_routing_switch(&self, id: &str) -> bool {
         match self.step(id) {
-            Some(Step::Switch(s)) => s
-                .config
-                .as_ref()
-                .is_some_and(|c| c.cases.iter().any(|c| c.route.is_some())),
+            Some(Step::Switch(s)) => s.config.as_ref().is_some_and(|c| c.cases.iter().any(|c| c.route.is_some())),
             _ => false,
         }
     }
@@ -178,12 +176,8 @@ impl<'g> GraphView<'g> {
                 None => {}
             }
             marks.insert(s, Mark::Active);
-            let succs: Vec<&str> = v
-                .all_out(s)
-                .into_iter()
-                .filter(|e| e.label_kind() != "onError")
-                .map(|e| e.to_step.as_str())
-                .collect();
+            let succs: Vec<&str> =
+                v.all_out(s).into_iter().filter(|e| e.label_kind() != "onError").map(|e| e.to_step.as_str()).collect();
             for t in succs {
                 if let Some(c) = visit(v, t, marks) {
                     return Some(c);
@@ -218,7 +212,8 @@ mod tests {
             }
         }
         let plan: Vec<_> = edges.iter().map(|(a, b)| serde_json::json!({"fromStep": a, "toStep": b})).collect();
-        serde_json::from_value(serde_json::json!({"entryPoint": edges[0].0, "steps": steps, "executionPlan": plan})).unwrap()
+        serde_json::from_value(serde_json::json!({"entryPoint": edges[0].0, "steps": steps, "executionPlan": plan}))
+            .unwrap()
     }
 
     #[test]

@@ -120,7 +120,13 @@ pub fn browser_main(workflow_id: &str, track_events: bool, declared_variables: &
 /// The entry of firmware (thumbv7em-none-eabihf): a heap of `heap_bytes`, and either the
 /// cortex-m-rt `main` (an ELF for qemu / a board) or the C-ABI `runtara_run` (a staticlib).
 /// No proc macros: `main` is exported by name, as cortex-m-rt's `#[entry]` would.
-pub fn embedded_main(workflow_id: &str, track_events: bool, declared_variables: &str, heap_bytes: usize, staticlib: bool) -> TokenStream {
+pub fn embedded_main(
+    workflow_id: &str,
+    track_events: bool,
+    declared_variables: &str,
+    heap_bytes: usize,
+    staticlib: bool,
+) -> TokenStream {
     let entry = if staticlib {
         quote! {
             /// Runs the workflow on `input[..len]`; writes the output (or the structured error)

@@ -25,7 +25,9 @@ fn parse(path: &Path) -> runtara_dsl::Workflow {
 fn children(graph: &runtara_dsl::ExecutionGraph) -> Children {
     embed_steps(graph)
         .into_iter()
-        .map(|(step, _)| (child_key(step), parse(&graphs_dir().join(format!("children/{}.json", step.child_workflow_id))).graph))
+        .map(|(step, _)| {
+            (child_key(step), parse(&graphs_dir().join(format!("children/{}.json", step.child_workflow_id))).graph)
+        })
         .collect()
 }
 
@@ -59,7 +61,8 @@ fn generated_code_matches_the_goldens_on_every_target() {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let wf = parse(&path);
         for target in CompilationTarget::ALL {
-            let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/expanded/{stem}.{}.rs", target.name()));
+            let golden =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/expanded/{stem}.{}.rs", target.name()));
             expect_test::expect_file![golden].assert_eq(&expand(&wf, &stem, target));
         }
     }
@@ -88,8 +91,21 @@ fn the_golden_graphs_cover_every_step_type() {
         }
     }
     for kind in [
-        "Agent", "Conditional", "Split", "Switch", "While", "Filter", "GroupBy", "Log", "Error", "Delay",
-        "WaitForSignal", "EmbedWorkflow", "Finish", "AiAgent", "onError",
+        "Agent",
+        "Conditional",
+        "Split",
+        "Switch",
+        "While",
+        "Filter",
+        "GroupBy",
+        "Log",
+        "Error",
+        "Delay",
+        "WaitForSignal",
+        "EmbedWorkflow",
+        "Finish",
+        "AiAgent",
+        "onError",
     ] {
         assert!(seen.contains(kind), "no golden graph uses {kind}; seen {seen:?}");
     }

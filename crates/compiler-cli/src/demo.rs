@@ -35,7 +35,9 @@ pub fn modules(dir: &Path) -> Value {
         let sub = entry.path();
         let Some(dir_name) = sub.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
         if let Some((_, name)) = runtara_runner::browser_module(&sub).filter(|_| sub.is_dir()) {
-            let example = std::fs::read_to_string(sub.join("example.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            let example = std::fs::read_to_string(sub.join("example.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok());
             found.push(json!({"dir": dir_name, "name": name, "example": example}));
         }
     }
@@ -47,7 +49,12 @@ pub fn modules(dir: &Path) -> Value {
 ///
 /// Errors: `dir` is not a directory, or the address cannot be bound.
 pub async fn serve(listen: &str, dir: &Path) -> anyhow::Result<()> {
-    anyhow::ensure!(dir.is_dir(), "{} is not a directory of compiled modules (runtara compile --target wasm32-unknown-unknown … -o {}/NAME)", dir.display(), dir.display());
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{} is not a directory of compiled modules (runtara compile --target wasm32-unknown-unknown … -o {}/NAME)",
+        dir.display(),
+        dir.display()
+    );
     let listener = tokio::net::TcpListener::bind(listen).await?;
     eprintln!("runtara serve-demo: http://{}/ (modules from {})", listener.local_addr()?, dir.display());
     axum::serve(listener, router(dir.to_path_buf())).await?;

@@ -21,7 +21,8 @@ pub fn cache_dir() -> PathBuf {
 
 /// Returns a cached artifact for the scenario file, compiling it on a miss.
 pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<PathBuf, CompileError> {
-    let text = std::fs::read(path).map_err(|e| CompileError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+    let text =
+        std::fs::read(path).map_err(|e| CompileError::Read { path: path.to_path_buf(), message: e.to_string() })?;
     let pre = prebuilt::ensure(&opts.target)?;
     let mut h = Sha256::new();
     h.update(&text);

@@ -41,7 +41,9 @@ pub fn wasm_artifact(path: &Path, target: &Target) -> Result<(), CompileError> {
                 let import = import.map_err(|e| CompileError::Artifact(e.to_string()))?;
                 let name = import.name.0;
                 if !name.starts_with("wasi:") {
-                    return Err(CompileError::Artifact(format!("the component imports '{name}', which is not a standard WASI interface")));
+                    return Err(CompileError::Artifact(format!(
+                        "the component imports '{name}', which is not a standard WASI interface"
+                    )));
                 }
             }
         }

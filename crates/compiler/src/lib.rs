@@ -12,15 +12,15 @@
 //! println!("{}", result.artifact.unwrap().display());
 //! ```
 
+mod browser;
 pub mod cache;
 pub mod catalog;
+mod check;
 pub mod children;
 pub mod diagnostics;
 pub mod prebuilt;
 pub mod rustc;
 pub mod target;
-mod browser;
-mod check;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -66,7 +66,18 @@ pub struct CompileOptions {
 impl CompileOptions {
     /// Debug-profile defaults for `target`.
     pub fn new(target: Target) -> Self {
-        CompileOptions { target, output: None, release: false, emit_rust_only: false, workflow_id: None, track_events: false, workflow_dirs: Vec::new(), heap_kb: None, staticlib: false, core_client: false }
+        CompileOptions {
+            target,
+            output: None,
+            release: false,
+            emit_rust_only: false,
+            workflow_id: None,
+            track_events: false,
+            workflow_dirs: Vec::new(),
+            heap_kb: None,
+            staticlib: false,
+            core_client: false,
+        }
     }
 }
 
@@ -88,18 +99,34 @@ pub struct CompilationResult {
 #[derive(Debug)]
 pub enum CompileError {
     /// The input file cannot be read.
-    Read { path: PathBuf, message: String },
+    Read {
+        path: PathBuf,
+        message: String,
+    },
     /// The document is not valid JSON or not a valid workflow (line:column, pointer).
-    Parse { file: String, error: ParseError },
+    Parse {
+        file: String,
+        error: ParseError,
+    },
     /// The graph breaks validation rules (dsl-spec §9).
-    Validation { file: String, diagnostics: Diagnostics },
+    Validation {
+        file: String,
+        diagnostics: Diagnostics,
+    },
     /// The graph has a shape the compiler cannot lower (dsl-spec §9.3).
-    Unsupported { file: String, error: CodegenError },
+    Unsupported {
+        file: String,
+        error: CodegenError,
+    },
     /// rustc, cargo or rustup are missing or failed around the stdlib.
     Toolchain(String),
     /// rustc rejected the generated code: a compiler bug.
     /// `rendered` holds rustc's full diagnostics (for tests and bug reports).
-    Rustc { summary: String, error_count: usize, rendered: String },
+    Rustc {
+        summary: String,
+        error_count: usize,
+        rendered: String,
+    },
     /// The artifact failed its structural check.
     Artifact(String),
     /// The output path cannot be used without destroying something runtara did not write
@@ -149,7 +176,9 @@ pub fn load(scenario: &Scenario) -> Result<(String, Workflow), CompileError> {
 
 fn stem(scenario: &Scenario) -> String {
     match scenario {
-        Scenario::Path(p) => p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "workflow".into()),
+        Scenario::Path(p) => {
+            p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "workflow".into())
+        }
         Scenario::Text { name, .. } => name.clone(),
     }
 }
@@ -178,9 +207,16 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     if opts.staticlib && !opts.target.is_embedded() {
         return Err(CompileError::Toolchain("--emit staticlib is for --target thumbv7em-none-eabihf".into()));
     }
-    let source = runtara_codegen::generate(&wf.graph, &cg).map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
+    let source = runtara_codegen::generate(&wf.graph, &cg)
+        .map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
     if opts.emit_rust_only {
-        return Ok(CompilationResult { artifact: None, rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() });
+        return Ok(CompilationResult {
+            artifact: None,
+            rust_source: source,
+            warnings: diagnostics,
+            duration: started.elapsed(),
+            target: opts.target.clone(),
+        });
     }
     let mut out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
     if opts.target.is_browser() && opts.output.is_none() {
@@ -191,7 +227,13 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     }
     check_output(&scenario, &out, opts)?;
     build_artifact(&source, &stem, &out, opts)?;
-    Ok(CompilationResult { artifact: Some(out), rust_source: source, warnings: diagnostics, duration: started.elapsed(), target: opts.target.clone() })
+    Ok(CompilationResult {
+        artifact: Some(out),
+        rust_source: source,
+        warnings: diagnostics,
+        duration: started.elapsed(),
+        target: opts.target.clone(),
+    })
 }
 
 /// The compile gate: [`validate_closure`] with the runtime-defined errors demoted to
@@ -313,7 +355,8 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     let (target, release) = (&opts.target, opts.release);
     let prebuilt = prebuilt::ensure(target)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| CompileError::Io(format!("cannot create {}: {e}", parent.display())))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| CompileError::Io(format!("cannot create {}: {e}", parent.display())))?;
     let tmp = tempfile::Builder::new()
         .prefix(".runtara-build-")
         .tempdir_in(parent)
@@ -322,7 +365,14 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     std::fs::write(&main_rs, source).map_err(|e| CompileError::Io(e.to_string()))?;
     let crate_name = format!("wf_{}", runtara_codegen::ident::slug(stem));
     let built = tmp.path().join(if target.is_wasm() || target.is_browser() { "artifact.wasm" } else { "artifact" });
-    rustc::compile_with(&main_rs, &built, &crate_name, target, &prebuilt, rustc::BuildFlags { release, staticlib: opts.staticlib, deny_warnings: false })?;
+    rustc::compile_with(
+        &main_rs,
+        &built,
+        &crate_name,
+        target,
+        &prebuilt,
+        rustc::BuildFlags { release, staticlib: opts.staticlib, deny_warnings: false },
+    )?;
     if target.is_browser() {
         return browser::package(&built, stem, &tmp.path().join("pkg"), out, release);
     }
@@ -331,8 +381,10 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     }
     if opts.staticlib {
         let header = out.with_extension("h");
-        std::fs::write(&header, C_HEADER).map_err(|e| CompileError::Io(format!("cannot write {}: {e}", header.display())))?;
+        std::fs::write(&header, C_HEADER)
+            .map_err(|e| CompileError::Io(format!("cannot write {}: {e}", header.display())))?;
     }
-    std::fs::rename(&built, out).map_err(|e| CompileError::Io(format!("cannot move the artifact to {}: {e}", out.display())))?;
+    std::fs::rename(&built, out)
+        .map_err(|e| CompileError::Io(format!("cannot move the artifact to {}: {e}", out.display())))?;
     Ok(())
 }

@@ -18,7 +18,8 @@ use crate::CompileError;
 
 /// Memory layout of the Cortex-M4 board runtara targets by default: qemu's `mps2-an386`
 /// (4 MiB code SRAM at 0x0, 4 MiB data SRAM at 0x2000_0000).
-const MEMORY_X: &str = "MEMORY\n{\n  FLASH : ORIGIN = 0x00000000, LENGTH = 4M\n  RAM : ORIGIN = 0x20000000, LENGTH = 4M\n}\n";
+const MEMORY_X: &str =
+    "MEMORY\n{\n  FLASH : ORIGIN = 0x00000000, LENGTH = 4M\n  RAM : ORIGIN = 0x20000000, LENGTH = 4M\n}\n";
 
 /// Name of the stdlib crate as generated code refers to it.
 pub const STDLIB_CRATE: &str = "runtara_workflow_stdlib";
@@ -80,9 +81,7 @@ pub fn source_root() -> PathBuf {
 
 /// Where snapshots live: `RUNTARA_PREBUILT_DIR`, else `<source root>/stdlib-prebuilt`.
 pub fn prebuilt_root() -> PathBuf {
-    std::env::var_os("RUNTARA_PREBUILT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| source_root().join("stdlib-prebuilt"))
+    std::env::var_os("RUNTARA_PREBUILT_DIR").map(PathBuf::from).unwrap_or_else(|| source_root().join("stdlib-prebuilt"))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -175,7 +174,9 @@ pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
             if fresh {
                 return Ok(Prebuilt { dir, manifest: m });
             }
-            eprintln!("runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding");
+            eprintln!(
+                "runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding"
+            );
         }
     }
     if !has_source {
@@ -230,7 +231,13 @@ fn build(
         if msg["reason"] == "compiler-artifact" {
             let name = msg["target"]["name"].as_str().unwrap_or("");
             let rlib_of = |msg: &serde_json::Value| {
-                msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).find(|f| f.ends_with(".rlib")).map(PathBuf::from)
+                msg["filenames"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str())
+                    .find(|f| f.ends_with(".rlib"))
+                    .map(PathBuf::from)
             };
             if name == STDLIB_CRATE {
                 rlib = rlib_of(&msg);
@@ -241,7 +248,9 @@ fn build(
     }
     let status = child.wait().map_err(|e| CompileError::Toolchain(format!("cargo failed: {e}")))?;
     if !status.success() {
-        return Err(CompileError::Toolchain(format!("building the stdlib for {target} failed (see cargo output above)")));
+        return Err(CompileError::Toolchain(format!(
+            "building the stdlib for {target} failed (see cargo output above)"
+        )));
     }
     let rlib = rlib.ok_or_else(|| CompileError::Toolchain("cargo did not report the stdlib rlib".into()))?;
 
@@ -270,14 +279,8 @@ fn build(
         let name = rt.file_name().expect("rlib has a name").to_string_lossy().to_string();
         externs.push(("cortex_m_rt".to_string(), format!("deps/{name}")));
     }
-    let manifest = Manifest {
-        rustc,
-        target: target.triple.clone(),
-        features: features.to_vec(),
-        source_hash,
-        externs,
-        link_dir,
-    };
+    let manifest =
+        Manifest { rustc, target: target.triple.clone(), features: features.to_vec(), source_hash, externs, link_dir };
     let mut f = fs::File::create(staging.join("manifest.json")).map_err(io)?;
     f.write_all(serde_json::to_string_pretty(&manifest).unwrap_or_default().as_bytes()).map_err(io)?;
     let _ = fs::remove_dir_all(dir);

@@ -24,7 +24,14 @@ pub struct BuildFlags {
 ///
 /// Errors: rustc cannot start, or reports errors (the first error message is returned;
 /// generated code that fails to compile is a compiler bug, reported as such).
-pub fn compile(main_rs: &Path, out: &Path, crate_name: &str, target: &Target, prebuilt: &Prebuilt, release: bool) -> Result<(), CompileError> {
+pub fn compile(
+    main_rs: &Path,
+    out: &Path,
+    crate_name: &str,
+    target: &Target,
+    prebuilt: &Prebuilt,
+    release: bool,
+) -> Result<(), CompileError> {
     compile_with(main_rs, out, crate_name, target, prebuilt, BuildFlags { release, ..BuildFlags::default() })
 }
 

@@ -41,7 +41,11 @@ fn bad_request(msg: &str) -> ApiError {
 type Answer = Result<Json<Value>, ApiError>;
 
 fn tenant(h: &HeaderMap) -> String {
-    h.get("x-runtara-tenant-id").and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()).unwrap_or("default").to_string()
+    h.get("x-runtara-tenant-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .unwrap_or("default")
+        .to_string()
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -168,7 +172,12 @@ async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Js
     Ok(Json(json!({})))
 }
 
-async fn custom(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Answer {
+async fn custom(
+    State(app): State<App>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
     let sid = q.get("signal_id").ok_or_else(|| bad_request("signal_id is required"))?;
     let payload = app.store.custom(&tenant(&h), &id, sid)?.ok_or_else(|| not_found("signal"))?;
     Ok(Json(json!({ "payload": parse(&payload) })))

@@ -74,10 +74,14 @@ impl Db {
             Db::Postgres(tx) => {
                 let (reply, answer) = mpsc::channel();
                 let job: PgJob = Box::new(move |client| {
-                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                        params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
                     let result = client.query(sql, &refs).map(|rows| {
                         let n = rows.len() as u64;
-                        let cells = rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect();
+                        let cells = rows
+                            .iter()
+                            .map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
+                            .collect();
                         (cells, n)
                     });
                     let _ = reply.send(result.map_err(anyhow::Error::from));
@@ -164,7 +168,10 @@ impl Store {
 
     /// `(status, output, error)` of an instance.
     pub fn instance(&self, tenant: &str, id: &str) -> R<Option<InstanceRow>> {
-        let rows = self.db.rows("SELECT status, output, error FROM instances WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
+        let rows = self.db.rows(
+            "SELECT status, output, error FROM instances WHERE tenant = $1 AND id = $2",
+            vec![p(tenant), p(id)],
+        )?;
         Ok(rows.into_iter().next().map(|mut r| {
             let error = r.pop().flatten();
             let output = r.pop().flatten();
@@ -185,7 +192,10 @@ impl Store {
 
     /// Checkpoint ids of an instance in write order.
     pub fn checkpoint_ids(&self, tenant: &str, id: &str) -> R<Vec<String>> {
-        let rows = self.db.rows("SELECT checkpoint_id FROM checkpoints WHERE tenant = $1 AND instance = $2 ORDER BY seq", vec![p(tenant), p(id)])?;
+        let rows = self.db.rows(
+            "SELECT checkpoint_id FROM checkpoints WHERE tenant = $1 AND instance = $2 ORDER BY seq",
+            vec![p(tenant), p(id)],
+        )?;
         Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
     }
 
@@ -217,7 +227,10 @@ impl Store {
     /// Pause or cancel (cancel sticks), or resume (clears a pause).
     pub fn set_control(&self, tenant: &str, id: &str, signal: &str) -> R<()> {
         if signal == "resume" {
-            return self.db.exec("DELETE FROM control WHERE tenant = $1 AND instance = $2 AND signal = 'pause'", vec![p(tenant), p(id)]);
+            return self.db.exec(
+                "DELETE FROM control WHERE tenant = $1 AND instance = $2 AND signal = 'pause'",
+                vec![p(tenant), p(id)],
+            );
         }
         self.db.exec(
             "INSERT INTO control (tenant, instance, signal) VALUES ($1, $2, $3)
@@ -246,7 +259,10 @@ impl Store {
 
     /// Consumes a delivered custom signal (it is no longer pending).
     pub fn ack_custom(&self, tenant: &str, id: &str, signal_id: &str) -> R<()> {
-        self.db.exec("DELETE FROM signals WHERE tenant = $1 AND instance = $2 AND signal_id = $3", vec![p(tenant), p(id), p(signal_id)])
+        self.db.exec(
+            "DELETE FROM signals WHERE tenant = $1 AND instance = $2 AND signal_id = $3",
+            vec![p(tenant), p(id), p(signal_id)],
+        )
     }
 
     /// Appends events (JSON text) to an instance's log.
@@ -263,7 +279,10 @@ impl Store {
 
     /// An instance's events in order, as JSON text.
     pub fn events(&self, tenant: &str, id: &str) -> R<Vec<String>> {
-        let rows = self.db.rows("SELECT event FROM events WHERE tenant = $1 AND instance = $2 ORDER BY seq", vec![p(tenant), p(id)])?;
+        let rows = self.db.rows(
+            "SELECT event FROM events WHERE tenant = $1 AND instance = $2 ORDER BY seq",
+            vec![p(tenant), p(id)],
+        )?;
         Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
     }
 }

@@ -60,7 +60,12 @@ fn error(code: &'static str, step: &str, path: String, message: String, hint: &s
 /// Validates the closure: every child present (E124), no cycles (E056), unique embed step
 /// ids (E125), child input schemas honoured (E054, E055), and each child's own rules
 /// (its diagnostics carry the path prefix `child:<id>@<version>`).
-pub fn validate_closure(root_id: &str, root: &ExecutionGraph, children: &Children, catalog: &AgentCatalog) -> Diagnostics {
+pub fn validate_closure(
+    root_id: &str,
+    root: &ExecutionGraph,
+    children: &Children,
+    catalog: &AgentCatalog,
+) -> Diagnostics {
     let mut out = Diagnostics::default();
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
     let mut visited = BTreeSet::new();
@@ -82,33 +87,45 @@ fn walk(
     for (step, ptr) in embed_steps(graph) {
         let path = format!("{prefix}{ptr}");
         if let Some(first) = seen_ids.insert(step.id.clone(), path.clone()) {
-            out.errors.push(error("E125", &step.id, path.clone(),
+            out.errors.push(error(
+                "E125",
+                &step.id,
+                path.clone(),
                 format!("EmbedWorkflow step id '{}' is also used at {first}", step.id),
-                "give every EmbedWorkflow step in the parent/child closure a distinct id"));
+                "give every EmbedWorkflow step in the parent/child closure a distinct id",
+            ));
         }
         let key = child_key(step);
         let Some(child) = children.get(&key) else {
-            out.errors.push(error("E124", &step.id, format!("{path}/childWorkflowId"),
+            out.errors.push(error(
+                "E124",
+                &step.id,
+                format!("{path}/childWorkflowId"),
                 format!("child workflow '{}' (version {}) was not found", key.0, key.1),
-                "pass the directory holding <childWorkflowId>.json with --workflows DIR"));
+                "pass the directory holding <childWorkflowId>.json with --workflows DIR",
+            ));
             continue;
         };
         if stack.contains(&key.0) {
-            out.errors.push(error("E056", &step.id, format!("{path}/childWorkflowId"),
+            out.errors.push(error(
+                "E056",
+                &step.id,
+                format!("{path}/childWorkflowId"),
                 format!("workflows embed each other in a cycle: {} → {}", stack.join(" → "), key.0),
-                "break the cycle; a workflow cannot embed itself directly or indirectly"));
+                "break the cycle; a workflow cannot embed itself directly or indirectly",
+            ));
             continue;
         }
-        let given: BTreeSet<&str> = step
-            .input_mapping
-            .iter()
-            .flatten()
-            .map(|(k, _)| k.split('.').next().unwrap_or(k))
-            .collect();
+        let given: BTreeSet<&str> =
+            step.input_mapping.iter().flatten().map(|(k, _)| k.split('.').next().unwrap_or(k)).collect();
         if !given.is_empty() && child.input_schema.is_empty() {
-            out.errors.push(error("E054", &step.id, format!("{path}/inputMapping"),
+            out.errors.push(error(
+                "E054",
+                &step.id,
+                format!("{path}/inputMapping"),
                 format!("child workflow '{}' declares no inputSchema but is passed inputs", key.0),
-                "declare the child's inputs in its inputSchema"));
+                "declare the child's inputs in its inputSchema",
+            ));
         }
         let missing: Vec<&str> = child
             .input_schema
@@ -117,9 +134,17 @@ fn walk(
             .map(|(name, _)| name.as_str())
             .collect();
         if !missing.is_empty() {
-            out.errors.push(error("E055", &step.id, format!("{path}/inputMapping"),
-                format!("child workflow '{}' requires input(s) {} that the mapping does not provide", key.0, missing.join(", ")),
-                &format!("add {} to the inputMapping", missing.join(", "))));
+            out.errors.push(error(
+                "E055",
+                &step.id,
+                format!("{path}/inputMapping"),
+                format!(
+                    "child workflow '{}' requires input(s) {} that the mapping does not provide",
+                    key.0,
+                    missing.join(", ")
+                ),
+                &format!("add {} to the inputMapping", missing.join(", ")),
+            ));
         }
         if visited.insert(key.clone()) {
             let child_prefix = format!("child:{}@{}", key.0, key.1);

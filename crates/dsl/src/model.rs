@@ -171,16 +171,12 @@ impl CompositeValue {
     /// The nested mapping values, parsed. Composite children are kept as raw JSON during
     /// deserialisation (serde cannot otherwise tell an object from an array here).
     pub fn entries(&self) -> Result<CompositeEntries, String> {
-        let parse = |v: &Value| {
-            serde_json::from_value::<MappingValue>(v.clone()).map_err(|e| e.to_string())
-        };
+        let parse = |v: &Value| serde_json::from_value::<MappingValue>(v.clone()).map_err(|e| e.to_string());
         Ok(match self {
             CompositeValue::Object(m) => CompositeEntries::Object(
                 m.iter().map(|(k, v)| Ok((k.clone(), parse(v)?))).collect::<Result<_, String>>()?,
             ),
-            CompositeValue::Array(a) => {
-                CompositeEntries::Array(a.iter().map(parse).collect::<Result<_, String>>()?)
-            }
+            CompositeValue::Array(a) => CompositeEntries::Array(a.iter().map(parse).collect::<Result<_, String>>()?),
         })
     }
 }
@@ -229,10 +225,7 @@ impl<'de> Deserialize<'de> for ConditionArgument {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let raw = Value::deserialize(d)?;
-        let is_condition = matches!(
-            raw.get("type").and_then(Value::as_str),
-            Some("operation") | Some("value")
-        );
+        let is_condition = matches!(raw.get("type").and_then(Value::as_str), Some("operation") | Some("value"));
         if is_condition {
             serde_json::from_value(raw).map(|c| ConditionArgument::Condition(Box::new(c)))
         } else {

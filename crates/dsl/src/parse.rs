@@ -66,12 +66,7 @@ pub fn parse_workflow(text: &str) -> Result<Workflow, ParseError> {
         if graph.durable.is_none() && w.durable == Some(false) {
             graph.durable = Some(false);
         }
-        Ok(Workflow {
-            graph,
-            track_events: w.track_events.unwrap_or(false),
-            memory_tier: w.memory_tier,
-            wrapped: true,
-        })
+        Ok(Workflow { graph, track_events: w.track_events.unwrap_or(false), memory_tier: w.memory_tier, wrapped: true })
     } else {
         Ok(Workflow { graph: located(text)?, track_events: false, memory_tier: None, wrapped: false })
     }
@@ -82,12 +77,7 @@ fn located<T: DeserializeOwned>(text: &str) -> Result<T, ParseError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
-        ParseError {
-            message: strip_location(&inner.to_string()),
-            line: inner.line(),
-            column: inner.column(),
-            pointer,
-        }
+        ParseError { message: strip_location(&inner.to_string()), line: inner.line(), column: inner.column(), pointer }
     })
 }
 
@@ -135,7 +125,8 @@ mod tests {
 
     #[test]
     fn unknown_step_field_is_located() {
-        let doc = "{\"entryPoint\":\"f\",\n\"steps\":{\"f\":{\"stepType\":\"Finish\",\"id\":\"f\",\"outputMapping\":{}}}}";
+        let doc =
+            "{\"entryPoint\":\"f\",\n\"steps\":{\"f\":{\"stepType\":\"Finish\",\"id\":\"f\",\"outputMapping\":{}}}}";
         let e = parse_workflow(doc).unwrap_err();
         assert!(e.message.contains("outputMapping"), "{e}");
         assert_eq!(e.pointer, "/steps/f");

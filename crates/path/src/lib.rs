@@ -68,8 +68,8 @@ pub fn is_index_token(seg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::tokenize;
-    use alloc::vec::Vec;
     use alloc::string::String;
+    use alloc::vec::Vec;
 
     #[test]
     fn grammar_examples_of_the_spec() {

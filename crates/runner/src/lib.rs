@@ -72,8 +72,8 @@ pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> 
     let mut head = [0u8; 20];
     {
         use std::io::Read;
-        let mut f = std::fs::File::open(path)
-            .map_err(|e| anyhow::anyhow!("cannot open artifact {}: {e}", path.display()))?;
+        let mut f =
+            std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open artifact {}: {e}", path.display()))?;
         let _ = f.read(&mut head)?;
     }
     match artifact_kind(&head) {

@@ -57,7 +57,8 @@ impl Outcome {
                 _ => other.push(line.to_string()),
             }
         }
-        let code_of = |e: &Option<Value>| e.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str).map(str::to_string);
+        let code_of =
+            |e: &Option<Value>| e.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str).map(str::to_string);
         let status = match run.exit_code {
             0 => RunStatus::Completed,
             2 => RunStatus::BadInput,

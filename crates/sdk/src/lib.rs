@@ -14,9 +14,9 @@ extern crate alloc;
 
 #[cfg(any(feature = "http", feature = "wasi-http"))]
 pub mod http;
-pub mod net;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod net;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

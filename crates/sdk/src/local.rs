@@ -55,7 +55,8 @@ impl LocalStore {
 impl LocalStore {
     /// The JSON text `sql` selects for this instance (`?1`) and `key` (`?2`), parsed.
     fn json(&self, sql: &str, key: &str) -> Result<Option<Value>, SdkError> {
-        let text: Option<String> = self.db.query_row(sql, params![self.instance, key], |r| r.get(0)).optional().map_err(err)?;
+        let text: Option<String> =
+            self.db.query_row(sql, params![self.instance, key], |r| r.get(0)).optional().map_err(err)?;
         text.map(|t| serde_json::from_str(&t).map_err(err)).transpose()
     }
 }
@@ -77,7 +78,11 @@ impl SdkBackend for LocalStore {
                 params![self.instance, id, state.to_string(), now],
             )
             .map_err(err)?;
-        if inserted == 1 { Ok(None) } else { self.load(id) }
+        if inserted == 1 {
+            Ok(None)
+        } else {
+            self.load(id)
+        }
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {

@@ -93,7 +93,14 @@ pub type ToolFn = fn(&mut Ctx, &mut Scope, &ToolCall<'_>) -> Result<Value, Value
 /// single shot, `AI_TURN_COMPLETION_FAILED` in the loop); with `outputSchema`,
 /// `AI_STRUCTURED_OUTPUT_INVALID` (not JSON) or `AI_STRUCTURED_OUTPUT_SCHEMA_MISMATCH`;
 /// memory load/save failures (`AI_MEMORY_FAILED`). All are routable to `onError`.
-pub fn ai_agent(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, cfg: &AiConfig, inputs: AiInputs, tools: ToolFn) -> Result<(), Failure> {
+pub fn ai_agent(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &AiConfig,
+    inputs: AiInputs,
+    tools: ToolFn,
+) -> Result<(), Failure> {
     let llm = Llm::connect(info, &inputs, cfg)?;
     let mut messages = Vec::new();
     messages.push(json!({"role": "system", "content": text(&inputs.system_prompt)}));
@@ -108,7 +115,14 @@ pub fn ai_agent(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, cfg: &AiConfig
 }
 
 /// One chat completion with retries; the structured answer is parsed and checked.
-fn single_shot(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, cfg: &AiConfig, llm: &Llm, messages: Vec<Value>) -> Result<Value, Failure> {
+fn single_shot(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    cfg: &AiConfig,
+    llm: &Llm,
+    messages: Vec<Value>,
+) -> Result<Value, Failure> {
     let body = llm.body(&messages, None, cfg.output_schema);
     let mut attempt = 1u32;
     let message = loop {
@@ -159,15 +173,19 @@ fn tool_loop(
     let defs: Vec<Value> = cfg
         .tools
         .iter()
-        .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description,
-            "parameters": {"type": "object", "properties": {}, "additionalProperties": true}}}))
+        .map(|t| {
+            json!({"type": "function", "function": {"name": t.name, "description": t.description,
+            "parameters": {"type": "object", "properties": {}, "additionalProperties": true}}})
+        })
         .collect();
     let max_turns = if cfg.max_iterations == 0 { 10 } else { cfg.max_iterations };
     let (mut response, mut log, mut counter, mut turns) = (Value::Null, Vec::new(), 0u32, 0u32);
     while turns < max_turns {
         turns += 1;
         let body = llm.body(&messages, Some(&defs), None);
-        let message = memo(cx, memo_id(cx, scope, info, &format!("turn.{turns}")), |_| llm.complete(&body, "AI_TURN_COMPLETION_FAILED"))?;
+        let message = memo(cx, memo_id(cx, scope, info, &format!("turn.{turns}")), |_| {
+            llm.complete(&body, "AI_TURN_COMPLETION_FAILED")
+        })?;
         let calls = message.get("tool_calls").and_then(Value::as_array).cloned().unwrap_or_default();
         if calls.is_empty() {
             response = message.get("content").cloned().unwrap_or(Value::Null);
@@ -183,7 +201,8 @@ fn tool_loop(
                 other => other.clone(),
             };
             let result = run_tool(cx, scope, info, tools, &ToolCall { name, args: args.clone(), counter })?;
-            messages.push(json!({"role": "tool", "tool_call_id": call["id"], "content": crate::value::to_json(&result)}));
+            messages
+                .push(json!({"role": "tool", "tool_call_id": call["id"], "content": crate::value::to_json(&result)}));
             log.push(json!({"tool_name": name, "arguments": args, "result": result, "iteration": turns}));
         }
     }
@@ -196,7 +215,13 @@ fn tool_loop(
 
 /// Runs one tool call as the synthetic step `<ai>.tool.<name>.<n>` (checkpointed; debug
 /// events of type `AiAgentToolCall`). A failing tool yields its error envelope.
-fn run_tool(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, tools: ToolFn, call: &ToolCall<'_>) -> Result<Value, Failure> {
+fn run_tool(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    tools: ToolFn,
+    call: &ToolCall<'_>,
+) -> Result<Value, Failure> {
     let id = format!("{}.tool.{}.{}", info.id, call.name, call.counter);
     let step = DebugStep { id: &id, name: Some(call.name), step_type: "AiAgentToolCall" };
     let key = memo_id(cx, scope, info, &id[info.id.len() + 1..]);
@@ -211,9 +236,13 @@ fn run_tool(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, tools: ToolFn, cal
             })
         })
     };
-    synthetic_step(cx, scope, step, body, |result| {
-        json!({"outputs": {"tool_name": call.name, "arguments": call.args, "result": result}})
-    })
+    synthetic_step(
+        cx,
+        scope,
+        step,
+        body,
+        |result| json!({"outputs": {"tool_name": call.name, "arguments": call.args, "result": result}}),
+    )
 }
 
 /// Runs `body` as the synthetic step `step` (`<ai>.tool.<name>.<n>`, `<ai>.memory_load`, …;
@@ -245,7 +274,11 @@ fn memo_id(cx: &Ctx, scope: &Scope, info: &StepInfo, key: &str) -> Option<String
 
 /// `f`'s result, checkpointed under `id` (see [`memo_id`]) and restored from there on a
 /// rerun.
-fn memo(cx: &mut Ctx, id: Option<String>, f: impl FnOnce(&mut Ctx) -> Result<Value, Failure>) -> Result<Value, Failure> {
+fn memo(
+    cx: &mut Ctx,
+    id: Option<String>,
+    f: impl FnOnce(&mut Ctx) -> Result<Value, Failure>,
+) -> Result<Value, Failure> {
     let Some(id) = id else { return f(cx) };
     if let Some(v) = cx.backend.load(&id).map_err(|e| store_failure(&id, e))? {
         return Ok(v);
@@ -324,7 +357,10 @@ impl Llm {
         }
         if let Some(s) = schema {
             let schema = json_schema(&crate::mapping::lit(s));
-            b.insert("response_format".into(), json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}));
+            b.insert(
+                "response_format".into(),
+                json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}),
+            );
         }
         Value::Object(b)
     }
@@ -346,17 +382,28 @@ impl Llm {
         };
         let answer: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
         if !(200..300).contains(&resp.status) {
-            let detail = answer["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| String::from_utf8_lossy(&resp.body).into_owned());
-            return Err(fail(format!("{code}: LLM provider answered {}: {detail}", resp.status), resp.status >= 500 || resp.status == 429));
+            let detail = answer["error"]["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| String::from_utf8_lossy(&resp.body).into_owned());
+            return Err(fail(
+                format!("{code}: LLM provider answered {}: {detail}", resp.status),
+                resp.status >= 500 || resp.status == 429,
+            ));
         }
-        answer["choices"][0].get("message").cloned().ok_or_else(|| fail(format!("{code}: LLM answer has no choices[0].message"), false))
+        answer["choices"][0]
+            .get("message")
+            .cloned()
+            .ok_or_else(|| fail(format!("{code}: LLM answer has no choices[0].message"), false))
     }
 }
 
 /// Parses a structured answer and checks it against the `outputSchema` map.
 fn structured(content: &str, schema: &Value) -> Result<Value, Failure> {
     let fail = |code: &str, message: String| {
-        Failure::structured(json!({"code": code, "message": format!("{code}: {message}"), "category": "permanent", "severity": "error"}))
+        Failure::structured(
+            json!({"code": code, "message": format!("{code}: {message}"), "category": "permanent", "severity": "error"}),
+        )
     };
     let parsed: Value = serde_json::from_str(content.trim())
         .map_err(|_| fail("AI_STRUCTURED_OUTPUT_INVALID", format!("the model's answer is not JSON: {content}")))?;
@@ -394,7 +441,10 @@ fn schema_problems(v: &Value, schema: &Value) -> Vec<String> {
                     out.push(format!("field '{name}' must be of type {ty}"));
                 }
                 if let Some(allowed) = f["enum"].as_array().filter(|a| !a.contains(x)) {
-                    out.push(format!("field '{name}' must be one of {}", crate::value::to_json(&Value::Array(allowed.clone()))));
+                    out.push(format!(
+                        "field '{name}' must be one of {}",
+                        crate::value::to_json(&Value::Array(allowed.clone()))
+                    ));
                 }
             }
         }
@@ -428,14 +478,29 @@ fn json_schema(schema: &Value) -> Value {
 
 /// Loads the conversation through the memory provider (`object-model/load-memory`),
 /// as the synthetic step `<ai>.memory_load`.
-fn load_memory(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, mem: &MemoryConfig, conversation: &str) -> Result<Vec<Value>, Failure> {
+fn load_memory(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    mem: &MemoryConfig,
+    conversation: &str,
+) -> Result<Vec<Value>, Failure> {
     let input = memory_input(mem, conversation, None);
-    let out = memory_step(cx, scope, info, "memory_load", "AiAgentMemoryLoad", || crate::agents::object_model::load_memory(&input))?;
+    let out = memory_step(cx, scope, info, "memory_load", "AiAgentMemoryLoad", || {
+        crate::agents::object_model::load_memory(&input)
+    })?;
     Ok(out.get("messages").and_then(Value::as_array).cloned().unwrap_or_default())
 }
 
 /// Saves the conversation (`object-model/save-memory`) as `<ai>.memory_save`.
-fn save_memory(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, mem: &MemoryConfig, conversation: &str, messages: Vec<Value>) -> Result<(), Failure> {
+fn save_memory(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    mem: &MemoryConfig,
+    conversation: &str,
+    messages: Vec<Value>,
+) -> Result<(), Failure> {
     let count = messages.len();
     let input = memory_input(mem, conversation, Some(Value::Array(messages)));
     memory_step(cx, scope, info, "memory_save", "AiAgentMemorySave", || {
@@ -489,7 +554,14 @@ fn memory_step(
 
 /// Compacts the conversation to `max_messages` (sliding window drops the oldest; summarize
 /// replaces them with one LLM-written summary), as the synthetic step `<ai>.memory.compact`.
-fn compact(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, llm: &Llm, mem: &MemoryConfig, messages: Vec<Value>) -> Result<Vec<Value>, Failure> {
+fn compact(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    llm: &Llm,
+    mem: &MemoryConfig,
+    messages: Vec<Value>,
+) -> Result<Vec<Value>, Failure> {
     let before = messages.len();
     let keep = mem.max_messages.max(1);
     if before <= keep {
@@ -501,7 +573,9 @@ fn compact(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, llm: &Llm, mem: &Me
     let body = |_: &mut Ctx, _: &mut Scope| {
         let mut out = Vec::new();
         let strategy = if mem.summarize {
-            let mut prompt = alloc::vec![json!({"role": "system", "content": "Summarize the following conversation in a few sentences."})];
+            let mut prompt = alloc::vec![
+                json!({"role": "system", "content": "Summarize the following conversation in a few sentences."})
+            ];
             prompt.extend(dropped.iter().cloned());
             let summary = llm.complete(&llm.body(&prompt, None, None), "AI_MEMORY_SUMMARIZE_FAILED")?;
             out.push(json!({"role": "system", "content": format!("Summary of the earlier conversation: {}", text(&summary["content"]))}));
@@ -521,7 +595,12 @@ fn compact(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, llm: &Llm, mem: &Me
 
 /// Runs an Agent tool: the capability gets the model's arguments (the target's
 /// `inputMapping` is not used) plus `timeout_ms` from the target's `timeout`.
-pub fn agent_tool(args: &Value, timeout_ms: Option<u64>, connection_id: Option<&str>, capability: crate::agents::CapabilityFn) -> Result<Value, Value> {
+pub fn agent_tool(
+    args: &Value,
+    timeout_ms: Option<u64>,
+    connection_id: Option<&str>,
+    capability: crate::agents::CapabilityFn,
+) -> Result<Value, Value> {
     let mut input = match args {
         Value::Object(m) => m.clone(),
         Value::Null => Map::new(),
@@ -555,11 +634,21 @@ pub fn mcp_tool(call: &ToolCall<'_>, connection_id: Option<&str>) -> Result<Valu
 
 /// Runs a WaitForSignal tool: a durable wait for signal `…/<ai>.tool.<name>.<n>`; the
 /// result is `{status: "received", human_response: <payload>}`.
-pub fn wait_tool(cx: &mut Ctx, scope: &Scope, ai_step: &str, call: &ToolCall<'_>, poll_ms: u64, timeout_ms: Option<u64>) -> Result<Value, Value> {
+pub fn wait_tool(
+    cx: &mut Ctx,
+    scope: &Scope,
+    ai_step: &str,
+    call: &ToolCall<'_>,
+    poll_ms: u64,
+    timeout_ms: Option<u64>,
+) -> Result<Value, Value> {
     let step = format!("{ai_step}.tool.{}.{}", call.name, call.counter);
     let signal_id = crate::steps::signal_id(scope, &step);
-    cx.emit("external_input_requested", json!({"type": "external_input_requested", "signal_id": signal_id,
-        "step_id": step, "tool_arguments": call.args}));
+    cx.emit(
+        "external_input_requested",
+        json!({"type": "external_input_requested", "signal_id": signal_id,
+        "step_id": step, "tool_arguments": call.args}),
+    );
     match crate::steps::await_signal(cx, &step, &signal_id, poll_ms, timeout_ms) {
         Ok(payload) => Ok(json!({"status": "received", "human_response": payload})),
         Err(f) => Err(f.payload),

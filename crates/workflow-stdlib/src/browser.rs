@@ -103,7 +103,13 @@ extern "C" {
     async fn idb_save(instance: &str, id: &str, state: &str) -> Result<JsValue, JsValue>;
     fn has_indexeddb() -> bool;
     #[wasm_bindgen(catch)]
-    async fn do_fetch(method: &str, url: &str, headers: JsValue, body: &[u8], timeout_ms: f64) -> Result<JsValue, JsValue>;
+    async fn do_fetch(
+        method: &str,
+        url: &str,
+        headers: JsValue,
+        body: &[u8],
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
     async fn sleep(ms: f64, signal: JsValue);
 }
 
@@ -126,7 +132,8 @@ impl Store {
             Store::IndexedDb => idb_load(instance).await?,
             Store::Custom(s) => {
                 let load: Function = Reflect::get(s, &"load".into())?.dyn_into()?;
-                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&load.call1(s, &instance.into())?)).await?
+                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&load.call1(s, &instance.into())?))
+                    .await?
             }
         };
         let mut out = BTreeMap::new();
@@ -142,7 +149,9 @@ impl Store {
     async fn save(&self, instance: &str, id: &str, state: &str) -> Result<(), JsValue> {
         match self {
             Store::Memory => {
-                MEMORY.with(|m| m.borrow_mut().entry(instance.to_string()).or_default().insert(id.to_string(), state.to_string()));
+                MEMORY.with(|m| {
+                    m.borrow_mut().entry(instance.to_string()).or_default().insert(id.to_string(), state.to_string())
+                });
             }
             Store::IndexedDb => {
                 idb_save(instance, id, state).await?;
@@ -177,7 +186,11 @@ impl Options {
                 Some("indexeddb") => Store::IndexedDb,
                 None if has_indexeddb() => Store::IndexedDb,
                 None => Store::Memory,
-                Some(other) => return Err(js_error(&json!({"code": "BAD_OPTIONS", "message": alloc::format!("unknown store '{other}'; use \"indexeddb\", \"memory\" or {{load, save}}")}))),
+                Some(other) => {
+                    return Err(js_error(
+                        &json!({"code": "BAD_OPTIONS", "message": alloc::format!("unknown store '{other}'; use \"indexeddb\", \"memory\" or {{load, save}}")}),
+                    ))
+                }
             },
         };
         let on_event = get("onEvent")?.dyn_into::<Function>().ok();
@@ -300,8 +313,12 @@ export interface RunOptions {
 /// Runs the compiled workflow on `input` (any JSON value; `{data, variables}` is the
 /// envelope). Resolves to the output; rejects with an `Error` carrying the structured error.
 #[wasm_bindgen]
-pub async fn run(input: JsValue, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<JsValue, JsValue> {
-    let text = if input.is_undefined() { "{}".to_string() } else { JSON::stringify(&input)?.as_string().unwrap_or_default() };
+pub async fn run(
+    input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let text =
+        if input.is_undefined() { "{}".to_string() } else { JSON::stringify(&input)?.as_string().unwrap_or_default() };
     let out = run_text(text, options).await?;
     JSON::parse(&out)
 }
@@ -310,12 +327,18 @@ pub async fn run(input: JsValue, #[wasm_bindgen(unchecked_param_type = "RunOptio
 /// workflow produced it (numbers keep their form, e.g. `1.0`), which is what `runtara run`
 /// and byte-for-byte comparisons across targets use.
 #[wasm_bindgen]
-pub async fn run_json(input: String, #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue) -> Result<String, JsValue> {
+pub async fn run_json(
+    input: String,
+    #[wasm_bindgen(unchecked_param_type = "RunOptions")] options: JsValue,
+) -> Result<String, JsValue> {
     run_text(input, options).await
 }
 
 /// The run loop behind both exports, boxed so its state machine exists once in the module.
-fn run_text(input: String, options: JsValue) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<String, JsValue>>>> {
+fn run_text(
+    input: String,
+    options: JsValue,
+) -> core::pin::Pin<Box<dyn core::future::Future<Output = Result<String, JsValue>>>> {
     Box::pin(run_loop(input, options))
 }
 
@@ -326,16 +349,21 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     let input: Value = if input.trim().is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_json::from_str(&input).map_err(|e| js_error(&json!({"code": "BAD_INPUT", "message": alloc::format!("input is not valid JSON: {e}")})))?
+        serde_json::from_str(&input).map_err(|e| {
+            js_error(&json!({"code": "BAD_INPUT", "message": alloc::format!("input is not valid JSON: {e}")}))
+        })?
     };
     crate::agents::connections::set_table(opts.connections.clone());
     runtara_sdk::net::reset(false);
     loop {
         runtara_sdk::net::reset(true);
         if opts.aborted() {
-            return Err(js_error(&json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"})));
+            return Err(js_error(
+                &json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"}),
+            ));
         }
-        let state = Rc::new(RefCell::new(Checkpoints { entries: opts.store.load(&opts.instance).await?, writes: Vec::new() }));
+        let state =
+            Rc::new(RefCell::new(Checkpoints { entries: opts.store.load(&opts.instance).await?, writes: Vec::new() }));
         let backend = BrowserBackend { state: state.clone(), signal: opts.signal.clone() };
         let runtime = BrowserRuntime { on_event: opts.on_event.clone() };
         let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);

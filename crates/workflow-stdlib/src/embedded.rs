@@ -15,20 +15,20 @@
 //! `heap_peak_bytes`); the clock is semihosting `SYS_CLOCK` (centiseconds since start),
 //! which Delay steps busy-wait on.
 
+use core::alloc::{GlobalAlloc, Layout};
 use core::fmt::Write as _;
 use core::mem::MaybeUninit;
-use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use core::cell::{Cell, RefCell};
 
 use alloc::boxed::Box;
-use critical_section::Mutex;
-use runtara_sdk::{MemoryStore, SdkBackend, SdkError, Signal};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use cortex_m_semihosting::{debug, hio, syscall};
+use critical_section::Mutex;
 use embedded_alloc::LlffHeap as Heap;
+use runtara_sdk::{MemoryStore, SdkBackend, SdkError, Signal};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -104,7 +104,11 @@ impl WorkflowRuntime for EmbeddedRuntime {
     fn now_ms(&self) -> u64 {
         // SAFETY: SYS_CLOCK takes no arguments.
         let cs = unsafe { syscall!(CLOCK) } as isize;
-        if cs < 0 { 0 } else { cs as u64 * 10 }
+        if cs < 0 {
+            0
+        } else {
+            cs as u64 * 10
+        }
     }
 
     fn sleep_ms(&mut self, ms: u64) {
@@ -255,7 +259,12 @@ pub fn run_buffer(
     code
 }
 
-fn execute(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>, input: &[u8], out: &mut String) -> i32 {
+fn execute(
+    meta: &WorkflowMeta,
+    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
+    input: &[u8],
+    out: &mut String,
+) -> i32 {
     let input: Value = if input.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {

@@ -47,10 +47,7 @@ impl WorkflowRuntime for HostedRuntime {
     }
 
     fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     }
 
     fn sleep_ms(&mut self, ms: u64) {
@@ -146,7 +143,11 @@ fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>,
 /// Runs a compiled workflow under the hosted contract and exits the process.
 ///
 /// `core`: the http backend constructor when the artifact links it ([`core_client`]).
-pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>, core: Option<CoreClient>) -> ! {
+pub fn hosted_main(
+    meta: &WorkflowMeta,
+    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
+    core: Option<CoreClient>,
+) -> ! {
     let input = match read_input() {
         Ok(v) => v,
         Err(msg) => {

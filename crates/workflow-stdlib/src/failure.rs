@@ -29,7 +29,9 @@ impl Failure {
     /// The run stops at a step boundary because the instance was paused (`SUSPENDED`,
     /// exit 3) or cancelled (`CANCELLED`, exit 4); never handled, never checkpointed.
     pub fn interrupted(code: &str, message: &str) -> Self {
-        Failure::fatal(serde_json::json!({"code": code, "message": message, "category": "lifecycle", "severity": "info"}))
+        Failure::fatal(
+            serde_json::json!({"code": code, "message": message, "category": "lifecycle", "severity": "info"}),
+        )
     }
 
     /// Whether the run stopped to wait for its host — a browser sleep (`SLEEPING`) or fetch
@@ -161,6 +163,9 @@ mod tests {
     #[test]
     fn plain_text_becomes_unknown_category() {
         let e = Failure::msg("boom").error_object("s");
-        assert_eq!(e, json!({"message": "boom", "code": null, "category": "unknown", "severity": "error", "stepId": "s"}));
+        assert_eq!(
+            e,
+            json!({"message": "boom", "code": null, "category": "unknown", "severity": "error", "stepId": "s"})
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! generated code threads through every step (DESIGN §3).
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use alloc::string::ToString;
+use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 
 use crate::failure::Failure;
@@ -96,7 +96,11 @@ impl Ctx {
     }
 
     /// A context over `rt` checkpointing to `backend`.
-    pub fn with_backend(rt: Box<dyn WorkflowRuntime>, backend: Box<dyn runtara_sdk::SdkBackend>, track_events: bool) -> Self {
+    pub fn with_backend(
+        rt: Box<dyn WorkflowRuntime>,
+        backend: Box<dyn runtara_sdk::SdkBackend>,
+        track_events: bool,
+    ) -> Self {
         Ctx { rt, backend, track_events }
     }
 
@@ -107,7 +111,12 @@ impl Ctx {
     /// semantics of a fail-fast Split); the results then end early.
     /// Tasks are pulled from the iterator as they are started, so a long Split never holds
     /// more than `window` items' scopes at once.
-    pub fn execute_parallel(&mut self, window: usize, tasks: impl Iterator<Item = Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+    pub fn execute_parallel(
+        &mut self,
+        window: usize,
+        tasks: impl Iterator<Item = Task>,
+        stop_on_failure: bool,
+    ) -> Vec<Result<Value, Failure>> {
         #[cfg(feature = "native")]
         if window > 1 && self.rt.fork().is_some() {
             return self.execute_threads(window, tasks, stop_on_failure);
@@ -126,7 +135,12 @@ impl Ctx {
     }
 
     #[cfg(feature = "native")]
-    fn execute_threads(&mut self, window: usize, tasks: impl Iterator<Item = Task>, stop_on_failure: bool) -> Vec<Result<Value, Failure>> {
+    fn execute_threads(
+        &mut self,
+        window: usize,
+        tasks: impl Iterator<Item = Task>,
+        stop_on_failure: bool,
+    ) -> Vec<Result<Value, Failure>> {
         let mut out = Vec::new();
         let mut pending = tasks.peekable();
         while pending.peek().is_some() {
@@ -214,8 +228,12 @@ fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
         return Ok(());
     }
     match cx.backend.pending_signal() {
-        Ok(Some(runtara_sdk::Signal::Pause)) => Err(Failure::interrupted("SUSPENDED", "the instance was paused").at(info.id)),
-        Ok(Some(runtara_sdk::Signal::Cancel)) => Err(Failure::interrupted("CANCELLED", "the instance was cancelled").at(info.id)),
+        Ok(Some(runtara_sdk::Signal::Pause)) => {
+            Err(Failure::interrupted("SUSPENDED", "the instance was paused").at(info.id))
+        }
+        Ok(Some(runtara_sdk::Signal::Cancel)) => {
+            Err(Failure::interrupted("CANCELLED", "the instance was cancelled").at(info.id))
+        }
         Ok(_) => Ok(()),
         Err(e) => Err(Failure::msg(alloc::format!("signal store failed: {}", e.0)).at(info.id)),
     }
@@ -303,11 +321,14 @@ pub fn debug_start(cx: &mut Ctx, scope: &Scope, step: &DebugStep<'_>, now: u64, 
 pub fn debug_end(cx: &mut Ctx, scope: &Scope, step: &DebugStep<'_>, started: u64, outputs: Value) {
     let (scope_id, parent, indices) = scope_ids(scope);
     let now = cx.rt.now_ms();
-    cx.emit("step_debug_end", json!({
-        "step_id": step.id, "step_name": step.name, "step_type": step.step_type,
-        "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
-        "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
-    }));
+    cx.emit(
+        "step_debug_end",
+        json!({
+            "step_id": step.id, "step_name": step.name, "step_type": step.step_type,
+            "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
+            "timestamp_ms": now, "duration_ms": now.saturating_sub(started), "outputs": outputs,
+        }),
+    );
 }
 
 /// `(scope_id, parent_scope_id, loop_indices)` from the built-in variables.

@@ -16,9 +16,7 @@ use crate::scope::Scope;
 /// envelope is recorded for the step's debug event; nothing else can read it.
 pub fn finish(cx: &Ctx, scope: &mut Scope, info: &StepInfo, mapped: Value) -> Value {
     let result = match mapped {
-        Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => {
-            m.remove("outputs").unwrap_or(Value::Null)
-        }
+        Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => m.remove("outputs").unwrap_or(Value::Null),
         other => other,
     };
     if cx.track_events {
@@ -117,8 +115,10 @@ pub fn agent(
             )));
         }
         let exp = (attempt + 1).min(call.max_retries + 1).saturating_sub(2);
-        let backoff = retry_after
-            .map_or_else(|| backoff_ms(call.retry_delay_ms, exp, call.rate_limit_budget_ms), |ms| ms.min(call.rate_limit_budget_ms));
+        let backoff = retry_after.map_or_else(
+            || backoff_ms(call.retry_delay_ms, exp, call.rate_limit_budget_ms),
+            |ms| ms.min(call.rate_limit_budget_ms),
+        );
         cx.rt.sleep_ms(backoff);
         attempt += 1;
     }
@@ -176,7 +176,9 @@ fn resolve_nested(scope: &Scope, v: &mut Value) {
 fn foreign_reference(v: &Value) -> bool {
     const ROOTS: [&str; 7] = ["data", "variables", "workflow", "steps", "loop", "item", "iteration"];
     match (v.get("valueType").and_then(Value::as_str), v.get("value").and_then(Value::as_str)) {
-        (Some("reference"), Some(path)) => runtara_path::tokenize(path).first().is_none_or(|r| !ROOTS.contains(&r.as_str())),
+        (Some("reference"), Some(path)) => {
+            runtara_path::tokenize(path).first().is_none_or(|r| !ROOTS.contains(&r.as_str()))
+        }
         _ => false,
     }
 }
@@ -187,7 +189,9 @@ fn foreign_reference(v: &Value) -> bool {
 pub fn fetch_pending() -> Result<(), Failure> {
     #[cfg(feature = "wasm-js")]
     if runtara_sdk::net::fetch_pending() {
-        return Err(Failure::fatal(json!({"code": "FETCH_PENDING", "message": "waiting for a fetch", "category": "lifecycle", "severity": "info"})));
+        return Err(Failure::fatal(
+            json!({"code": "FETCH_PENDING", "message": "waiting for a fetch", "category": "lifecycle", "severity": "info"}),
+        ));
     }
     Ok(())
 }
@@ -202,9 +206,7 @@ fn unwrap_immediates(input: Value) -> Value {
             m.into_iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::Object(mut o)
-                            if o.get("valueType").and_then(Value::as_str) == Some("immediate") =>
-                        {
+                        Value::Object(mut o) if o.get("valueType").and_then(Value::as_str) == Some("immediate") => {
                             o.remove("value").unwrap_or(Value::Null)
                         }
                         other => other,
@@ -250,12 +252,15 @@ fn check_required(info: &StepInfo, call: &AgentCall, input: &Value) -> Result<()
 pub fn log(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, level: &str, message: &str, context: Value) {
     let (scope_id, parent, indices) = scope_ids(scope);
     let ts = cx.rt.now_ms();
-    cx.emit("workflow_log", json!({
-        "step_id": info.id, "step_name": info.display_name(), "step_type": "Log",
-        "level": level, "message": message, "context": context,
-        "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
-        "timestamp_ms": ts,
-    }));
+    cx.emit(
+        "workflow_log",
+        json!({
+            "step_id": info.id, "step_name": info.display_name(), "step_type": "Log",
+            "level": level, "message": message, "context": context,
+            "scope_id": scope_id, "parent_scope_id": parent, "loop_indices": indices,
+            "timestamp_ms": ts,
+        }),
+    );
     scope.store(info.id, info.envelope_outputs(json!({"level": level, "message": message})));
 }
 
@@ -271,11 +276,14 @@ pub fn error(
     context: Value,
 ) -> Failure {
     let ts = cx.rt.now_ms();
-    cx.emit("workflow_error", json!({
-        "step_id": info.id, "step_name": info.display_name(), "category": category,
-        "code": code, "message": message, "severity": severity, "context": context,
-        "timestamp_ms": ts,
-    }));
+    cx.emit(
+        "workflow_error",
+        json!({
+            "step_id": info.id, "step_name": info.display_name(), "category": category,
+            "code": code, "message": message, "severity": severity, "context": context,
+            "timestamp_ms": ts,
+        }),
+    );
     Failure::structured(json!({
         "stepId": info.id, "stepName": info.display_name(), "category": category, "code": code,
         "message": message, "severity": severity, "context": context,
@@ -459,15 +467,10 @@ pub fn group_by(scope: &mut Scope, info: &StepInfo, value: Value, key: &[&str], 
             a.push(it);
         }
     }
-    let counts: Map<String, Value> = groups
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from(v.as_array().map_or(0, Vec::len))))
-        .collect();
+    let counts: Map<String, Value> =
+        groups.iter().map(|(k, v)| (k.clone(), Value::from(v.as_array().map_or(0, Vec::len)))).collect();
     let total = groups.len();
-    scope.store(
-        info.id,
-        info.envelope_outputs(json!({"groups": groups, "counts": counts, "total_groups": total})),
-    );
+    scope.store(info.id, info.envelope_outputs(json!({"groups": groups, "counts": counts, "total_groups": total})));
 }
 
 /// Delay (dsl-spec §7.12): the duration must be a number (floats truncate, negatives are 0).
@@ -627,37 +630,34 @@ fn split_once(
     };
     let cfg = *cfg;
     let info = *info;
-    let tasks = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let mut vars = base.clone();
-            let mut indices = parent_indices.clone();
-            indices.push(Value::from(i));
-            let scope_id = match &parent_scope_id {
-                Some(Value::String(p)) => format!("{p}_{}_{i}", info.id),
-                _ => format!("sc_{}_{i}", info.id),
-            };
-            vars.insert("_loop_indices".into(), Value::Array(indices));
-            vars.insert("_index".into(), Value::from(i));
-            vars.insert("_item".into(), item.clone());
-            vars.insert("_scope_id".into(), Value::String(scope_id));
-            let task: crate::runtime::Task = alloc::boxed::Box::new(move |cx: &mut Ctx| {
-                if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
-                    if cx.rt.now_ms() >= started + t {
-                        return Err(Failure::fatal(json!({
+    let tasks = items.into_iter().enumerate().map(|(i, item)| {
+        let mut vars = base.clone();
+        let mut indices = parent_indices.clone();
+        indices.push(Value::from(i));
+        let scope_id = match &parent_scope_id {
+            Some(Value::String(p)) => format!("{p}_{}_{i}", info.id),
+            _ => format!("sc_{}_{i}", info.id),
+        };
+        vars.insert("_loop_indices".into(), Value::Array(indices));
+        vars.insert("_index".into(), Value::from(i));
+        vars.insert("_item".into(), item.clone());
+        vars.insert("_scope_id".into(), Value::String(scope_id));
+        let task: crate::runtime::Task = alloc::boxed::Box::new(move |cx: &mut Ctx| {
+            if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
+                if cx.rt.now_ms() >= started + t {
+                    return Err(Failure::fatal(json!({
                             "code": "SPLIT_TIMEOUT", "message": "Split step exceeded its configured timeout",
                             "category": "timeout", "severity": "error"})));
-                    }
                 }
-                check_schema(&info, i, "input", cfg.input_schema, &item)?;
-                let mut child = Scope::new(item, vars);
-                let out = body(cx, &mut child)?;
-                check_schema(&info, i, "output", cfg.output_schema, &out)?;
-                Ok(out)
-            });
-            task
+            }
+            check_schema(&info, i, "input", cfg.input_schema, &item)?;
+            let mut child = Scope::new(item, vars);
+            let out = body(cx, &mut child)?;
+            check_schema(&info, i, "output", cfg.output_schema, &out)?;
+            Ok(out)
         });
+        task
+    });
     let window = match cfg.parallelism {
         Some(0) => usize::MAX,
         Some(n) => n as usize,
@@ -675,8 +675,14 @@ fn split_once(
     let mut extra = Map::new();
     if cfg.dont_stop_on_failed {
         let (s, e) = (ok.len(), errors.len());
-        extra.insert("data".into(), json!({"success": ok, "error": errors, "aborted": [], "unknown": [], "skipped": []}));
-        extra.insert("stats".into(), json!({"success": s, "error": e, "aborted": 0, "unknown": 0, "skipped": 0, "total": s + e}));
+        extra.insert(
+            "data".into(),
+            json!({"success": ok, "error": errors, "aborted": [], "unknown": [], "skipped": []}),
+        );
+        extra.insert(
+            "stats".into(),
+            json!({"success": s, "error": e, "aborted": 0, "unknown": 0, "skipped": 0, "total": s + e}),
+        );
         extra.insert("hasFailures".into(), Value::Bool(e > 0));
     }
     extra.insert("outputs".into(), Value::Array(ok));
@@ -850,12 +856,8 @@ pub fn embed(
     child: GraphFn,
     child_variables: fn() -> Value,
 ) -> Result<(), Failure> {
-    let missing: Vec<&str> = call
-        .required_inputs
-        .iter()
-        .copied()
-        .filter(|f| data.get(*f).is_none_or(Value::is_null))
-        .collect();
+    let missing: Vec<&str> =
+        call.required_inputs.iter().copied().filter(|f| data.get(*f).is_none_or(Value::is_null)).collect();
     if !missing.is_empty() {
         let lines: Vec<String> = missing.iter().map(|f| format!("  - {f}")).collect();
         return Err(Failure::msg(format!(
@@ -961,11 +963,14 @@ pub fn wait_for_signal(
     };
     let signal_id = signal_id(scope, info.id);
     let schema = cfg.response_schema.map(crate::mapping::lit).unwrap_or(Value::Null);
-    cx.emit("external_input_requested", json!({
-        "type": "external_input_requested", "signal_id": signal_id, "step_id": info.id,
-        "step_name": info.display_name(), "response_schema": schema, "action_key": cfg.action_key,
-        "correlation": correlation, "context": context,
-    }));
+    cx.emit(
+        "external_input_requested",
+        json!({
+            "type": "external_input_requested", "signal_id": signal_id, "step_id": info.id,
+            "step_name": info.display_name(), "response_schema": schema, "action_key": cfg.action_key,
+            "correlation": correlation, "context": context,
+        }),
+    );
     if let Some(graph) = on_wait {
         let mut vars = scope.variables.clone();
         vars.insert("_signal_id".into(), Value::String(signal_id.clone()));
@@ -1004,7 +1009,13 @@ pub fn signal_id(scope: &Scope, step: &str) -> String {
 /// Polls the state store every `poll_ms` for custom signal `signal_id` and returns its
 /// payload (JSON text parsed, else the string), or fails with `WAIT_TIMEOUT` after
 /// `timeout_ms`. `step` names the waiting step in messages.
-pub fn await_signal(cx: &mut Ctx, step: &str, signal_id: &str, poll_ms: u64, timeout_ms: Option<u64>) -> Result<Value, Failure> {
+pub fn await_signal(
+    cx: &mut Ctx,
+    step: &str,
+    signal_id: &str,
+    poll_ms: u64,
+    timeout_ms: Option<u64>,
+) -> Result<Value, Failure> {
     if !cx.backend.receives_signals() && timeout_ms.is_none() {
         return Err(Failure::msg(format!(
             "WaitForSignal step '{step}' waits for signal '{signal_id}', but this run has no state store that can receive it; run it with a state store (runtara run --state-dir DIR)"
@@ -1054,14 +1065,17 @@ mod tests {
             "deep": [{"x": {"valueType": "reference", "value": "data.missing"}}],
         });
         resolve_nested(&scope, &mut input);
-        assert_eq!(input, json!({
-            "condition": {"op": "EQ", "arguments": [
-                {"valueType": "reference", "value": "sku"},
-                {"valueType": "immediate", "value": "A-1"}]},
-            "score": {"fn": "SIMILARITY", "arguments": [
-                {"valueType": "reference", "value": "embedding"},
-                {"valueType": "immediate", "value": 5}]},
-            "deep": [{"x": {"valueType": "immediate", "value": null}}],
-        }));
+        assert_eq!(
+            input,
+            json!({
+                "condition": {"op": "EQ", "arguments": [
+                    {"valueType": "reference", "value": "sku"},
+                    {"valueType": "immediate", "value": "A-1"}]},
+                "score": {"fn": "SIMILARITY", "arguments": [
+                    {"valueType": "reference", "value": "embedding"},
+                    {"valueType": "immediate", "value": 5}]},
+                "deep": [{"x": {"valueType": "immediate", "value": null}}],
+            })
+        );
     }
 }

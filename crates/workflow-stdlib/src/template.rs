@@ -12,9 +12,7 @@ use crate::scope::Scope;
 pub fn template(scope: &Scope, source: &str) -> Result<Value, Failure> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    let tmpl = env
-        .template_from_str(source)
-        .map_err(|e| Failure::msg(format!("Template parse error: {e}")))?;
+    let tmpl = env.template_from_str(source).map_err(|e| Failure::msg(format!("Template parse error: {e}")))?;
     let out = tmpl.render(scope.as_value()).map_err(|e| {
         let hint = match e.kind() {
             minijinja::ErrorKind::UnknownFilter

@@ -36,9 +36,7 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
             num_eq(s.parse::<f64>().ok(), n.as_f64())
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)))
         }

@@ -17,7 +17,12 @@ const NOT_TOOLS: [&str; 4] = ["", "next", "onError", "memory"];
 
 impl Emitter<'_> {
     /// The return type and body of an AiAgent step function; emits its tool dispatcher.
-    pub(crate) fn ai_agent_step(&mut self, lv: &Level<'_>, id: &str, s: &AiAgentStep) -> Result<(TokenStream, TokenStream), CodegenError> {
+    pub(crate) fn ai_agent_step(
+        &mut self,
+        lv: &Level<'_>,
+        id: &str,
+        s: &AiAgentStep,
+    ) -> Result<(TokenStream, TokenStream), CodegenError> {
         let ptr = lv.step_pointer(id);
         let err = |m: String| unsupported(Some(id), ptr.clone(), "target-feature", m);
         if !self.opts.target.has_network() {
@@ -25,7 +30,12 @@ impl Emitter<'_> {
         }
         self.uses_network = true;
         let Some(cfg) = &s.config else {
-            return Err(unsupported(Some(id), format!("{ptr}/config"), "step-config", format!("AiAgent step '{id}' has no config")));
+            return Err(unsupported(
+                Some(id),
+                format!("{ptr}/config"),
+                "step-config",
+                format!("AiAgent step '{id}' has no config"),
+            ));
         };
         let hosted = true;
         let value = |m: Option<&runtara_dsl::MappingValue>| -> Result<TokenStream, CodegenError> {
@@ -35,7 +45,8 @@ impl Emitter<'_> {
             }
         };
         let (system, user) = (value(Some(&cfg.system_prompt))?, value(Some(&cfg.user_prompt))?);
-        let (model, temperature, max_tokens) = (value(cfg.model.as_ref())?, value(cfg.temperature.as_ref())?, value(cfg.max_tokens.as_ref())?);
+        let (model, temperature, max_tokens) =
+            (value(cfg.model.as_ref())?, value(cfg.temperature.as_ref())?, value(cfg.max_tokens.as_ref())?);
         let conversation = value(cfg.memory.as_ref().map(|m| &m.conversation_id))?;
         let connection = match (&s.connection_ref, &s.connection_id) {
             (Some(r), _) => value(Some(r))?,
@@ -61,29 +72,32 @@ impl Emitter<'_> {
         let turn_timeout = cfg.turn_timeout.unwrap_or(180_000);
         let schema = opt(cfg.output_schema.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default()));
         let info = &lv.names[id].info;
-        Ok((quote!(Result<(), Failure>), quote! {
-            const CONFIG: runtara_workflow_stdlib::ai::AiConfig = runtara_workflow_stdlib::ai::AiConfig {
-                max_iterations: #max_iterations,
-                max_retries: #max_retries,
-                retry_delay_ms: #retry_delay,
-                turn_timeout_ms: #turn_timeout,
-                output_schema: #schema,
-                memory: #memory,
-                tools: &[#(#tools),*],
-            };
-            run_durable_step(cx, scope, &#info, |cx, scope| {
-                let inputs = runtara_workflow_stdlib::ai::AiInputs {
-                    system_prompt: #system,
-                    user_prompt: #user,
-                    model: #model,
-                    temperature: #temperature,
-                    max_tokens: #max_tokens,
-                    connection: #connection,
-                    conversation_id: #conversation,
+        Ok((
+            quote!(Result<(), Failure>),
+            quote! {
+                const CONFIG: runtara_workflow_stdlib::ai::AiConfig = runtara_workflow_stdlib::ai::AiConfig {
+                    max_iterations: #max_iterations,
+                    max_retries: #max_retries,
+                    retry_delay_ms: #retry_delay,
+                    turn_timeout_ms: #turn_timeout,
+                    output_schema: #schema,
+                    memory: #memory,
+                    tools: &[#(#tools),*],
                 };
-                runtara_workflow_stdlib::ai::ai_agent(cx, scope, &#info, &CONFIG, inputs, #dispatcher)
-            })
-        }))
+                run_durable_step(cx, scope, &#info, |cx, scope| {
+                    let inputs = runtara_workflow_stdlib::ai::AiInputs {
+                        system_prompt: #system,
+                        user_prompt: #user,
+                        model: #model,
+                        temperature: #temperature,
+                        max_tokens: #max_tokens,
+                        connection: #connection,
+                        conversation_id: #conversation,
+                    };
+                    runtara_workflow_stdlib::ai::ai_agent(cx, scope, &#info, &CONFIG, inputs, #dispatcher)
+                })
+            },
+        ))
     }
 
     /// `ai::Tool` literals and the dispatcher's match arms, in edge order.
@@ -165,14 +179,23 @@ impl Emitter<'_> {
     }
 
     /// `Some(ai::MemoryConfig { … })` when the step has a memory edge.
-    fn ai_memory(&mut self, lv: &Level<'_>, id: &str, cfg: &runtara_dsl::AiAgentConfig) -> Result<TokenStream, CodegenError> {
+    fn ai_memory(
+        &mut self,
+        lv: &Level<'_>,
+        id: &str,
+        cfg: &runtara_dsl::AiAgentConfig,
+    ) -> Result<TokenStream, CodegenError> {
         let Some(edge) = lv.view.out(id, "memory").into_iter().next() else { return Ok(quote!(None)) };
         let target = lv.view.step(&edge.to_step).expect("edges name existing steps");
         let compaction = cfg.memory.as_ref().and_then(|m| m.compaction.as_ref());
-        let max = compaction.and_then(|c| c.get("maxMessages")).and_then(serde_json::Value::as_u64).unwrap_or(50) as usize;
-        let summarize = compaction.and_then(|c| c.get("strategy")).and_then(serde_json::Value::as_str) == Some("summarize");
+        let max =
+            compaction.and_then(|c| c.get("maxMessages")).and_then(serde_json::Value::as_u64).unwrap_or(50) as usize;
+        let summarize =
+            compaction.and_then(|c| c.get("strategy")).and_then(serde_json::Value::as_str) == Some("summarize");
         let conn = opt(agent_connection(target));
-        Ok(quote!(Some(runtara_workflow_stdlib::ai::MemoryConfig { max_messages: #max, summarize: #summarize, connection_id: #conn })))
+        Ok(
+            quote!(Some(runtara_workflow_stdlib::ai::MemoryConfig { max_messages: #max, summarize: #summarize, connection_id: #conn })),
+        )
     }
 }
 

@@ -22,7 +22,16 @@ use crate::{target, CodegenError, CodegenOptions};
 
 /// The complete artifact crate root as tokens.
 pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<TokenStream, CodegenError> {
-    let mut e = Emitter { items: Vec::new(), names: Namer::default(), called: BTreeSet::new(), opts, current_mapping: None, current_durable: false, child_fns: BTreeMap::new(), uses_network: false };
+    let mut e = Emitter {
+        items: Vec::new(),
+        names: Namer::default(),
+        called: BTreeSet::new(),
+        opts,
+        current_mapping: None,
+        current_durable: false,
+        child_fns: BTreeMap::new(),
+        uses_network: false,
+    };
     let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
     let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
@@ -33,7 +42,8 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
         (target::hosted_main(&opts.workflow_id, opts.track_events, &declared, core_client), quote!())
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;
-        let main = target::embedded_main(&opts.workflow_id, opts.track_events, &declared, heap_kb * 1024, opts.staticlib);
+        let main =
+            target::embedded_main(&opts.workflow_id, opts.track_events, &declared, heap_kb * 1024, opts.staticlib);
         let attrs = if opts.staticlib { quote!(#![no_std]) } else { quote!(#![no_std] #![no_main]) };
         (main, attrs)
     };
@@ -92,7 +102,11 @@ fn underscore_unused_params(ts: TokenStream) -> TokenStream {
             let body = &tokens[i + 5..];
             out.push(header[0].clone());
             for (k, name) in [(1, "cx"), (3, "scope")] {
-                out.push(if mentions(body, name) { header[k].clone() } else { quote::format_ident!("_{}", name).into() });
+                out.push(if mentions(body, name) {
+                    header[k].clone()
+                } else {
+                    quote::format_ident!("_{}", name).into()
+                });
                 if k == 1 {
                     out.push(header[2].clone());
                 }
@@ -131,9 +145,7 @@ pub(crate) fn declared_variables(graph: &ExecutionGraph) -> serde_json::Value {
         .iter()
         .map(|(k, v)| {
             let flat = match v {
-                serde_json::Value::Object(o) if o.contains_key("type") && o.contains_key("value") => {
-                    o["value"].clone()
-                }
+                serde_json::Value::Object(o) if o.contains_key("type") && o.contains_key("value") => o["value"].clone(),
                 other => other.clone(),
             };
             (k.clone(), flat)
@@ -216,23 +228,41 @@ impl<'o> Emitter<'o> {
 
     /// Emits the function of one graph level and returns its name. `inherited_durable` is
     /// the enclosing graph's durability.
-    pub fn graph_fn(&mut self, graph: &ExecutionGraph, label: &str, pointer: &str, inherited_durable: bool) -> Result<Ident, CodegenError> {
+    pub fn graph_fn(
+        &mut self,
+        graph: &ExecutionGraph,
+        label: &str,
+        pointer: &str,
+        inherited_durable: bool,
+    ) -> Result<Ident, CodegenError> {
         let view = GraphView::new(graph);
         if !graph.steps.contains_key(&graph.entry_point) {
-            return Err(unsupported(None, format!("{pointer}/entryPoint"), "entry-point",
-                format!("entryPoint '{}' is not a step of the graph", graph.entry_point)));
+            return Err(unsupported(
+                None,
+                format!("{pointer}/entryPoint"),
+                "entry-point",
+                format!("entryPoint '{}' is not a step of the graph", graph.entry_point),
+            ));
         }
         for e in &graph.execution_plan {
             for id in [&e.from_step, &e.to_step] {
                 if !graph.steps.contains_key(id) {
-                    return Err(unsupported(Some(id), format!("{pointer}/executionPlan"),
-                        "execution-plan-routing", format!("an edge names unknown step '{id}'")));
+                    return Err(unsupported(
+                        Some(id),
+                        format!("{pointer}/executionPlan"),
+                        "execution-plan-routing",
+                        format!("an edge names unknown step '{id}'"),
+                    ));
                 }
             }
         }
         if let Some(s) = view.has_normal_cycle() {
-            return Err(unsupported(Some(s), format!("{pointer}/executionPlan"), "execution-plan-routing",
-                format!("normal-flow edges form a cycle through '{s}'; use a While step for loops")));
+            return Err(unsupported(
+                Some(s),
+                format!("{pointer}/executionPlan"),
+                "execution-plan-routing",
+                format!("normal-flow edges form a cycle through '{s}'; use a While step for loops"),
+            ));
         }
         let fn_name = self.names.fresh("graph", label);
         let mut names = BTreeMap::new();
@@ -300,7 +330,13 @@ impl<'o> Emitter<'o> {
     }
 
     /// A branch region: empty when the target is already covered by `stops`.
-    fn branch<'g>(&mut self, lv: &Level<'g>, target: &'g str, stops: &BTreeSet<&'g str>, in_handler: bool) -> Result<Code, CodegenError> {
+    fn branch<'g>(
+        &mut self,
+        lv: &Level<'g>,
+        target: &'g str,
+        stops: &BTreeSet<&'g str>,
+        in_handler: bool,
+    ) -> Result<Code, CodegenError> {
         if stops.contains(target) {
             Ok(Code::empty())
         } else {
@@ -321,10 +357,7 @@ impl<'o> Emitter<'o> {
         let merge = lv.view.merge_point(targets);
         let mut stops = outer.clone();
         stops.extend(merge);
-        let bodies = targets
-            .iter()
-            .map(|t| self.branch(lv, t, &stops, in_handler))
-            .collect::<Result<Vec<_>, _>>()?;
+        let bodies = targets.iter().map(|t| self.branch(lv, t, &stops, in_handler)).collect::<Result<Vec<_>, _>>()?;
         let after = match merge {
             Some(m) if !outer.contains(m) => self.region(lv, m, outer, in_handler)?,
             _ => Code::empty(),
@@ -353,8 +386,12 @@ impl<'o> Emitter<'o> {
                     let edges = lv.view.out(id, label);
                     match edges.as_slice() {
                         [e] => Ok(e.to_step.as_str()),
-                        _ => Err(unsupported(Some(id), lv.step_pointer(id), "execution-plan-routing",
-                            format!("Conditional '{id}' needs exactly one \"{label}\" edge, found {}", edges.len()))),
+                        _ => Err(unsupported(
+                            Some(id),
+                            lv.step_pointer(id),
+                            "execution-plan-routing",
+                            format!("Conditional '{id}' needs exactly one \"{label}\" edge, found {}", edges.len()),
+                        )),
                     }
                 };
                 let targets = [pick("true")?, pick("false")?];
@@ -404,8 +441,15 @@ impl<'o> Emitter<'o> {
         if normal.iter().any(|e| e.condition.is_some()) {
             let defaults: Vec<_> = normal.iter().filter(|e| e.condition.is_none()).collect();
             if defaults.len() != 1 {
-                return Err(unsupported(Some(id), lv.step_pointer(id), "execution-plan-routing",
-                    format!("step '{id}' has guarded edges and {} unguarded ones; exactly one default edge is needed", defaults.len())));
+                return Err(unsupported(
+                    Some(id),
+                    lv.step_pointer(id),
+                    "execution-plan-routing",
+                    format!(
+                        "step '{id}' has guarded edges and {} unguarded ones; exactly one default edge is needed",
+                        defaults.len()
+                    ),
+                ));
             }
             let guarded: Vec<_> = normal.iter().filter(|e| e.condition.is_some()).collect();
             let mut targets: Vec<&str> = guarded.iter().map(|e| e.to_step.as_str()).collect();
@@ -447,14 +491,30 @@ impl<'o> Emitter<'o> {
             let edges = lv.view.out(id, r);
             match edges.as_slice() {
                 [e] if e.condition.is_none() => targets.push(e.to_step.as_str()),
-                _ => return Err(unsupported(Some(id), lv.step_pointer(id), "execution-plan-routing",
-                    format!("routing Switch '{id}' needs exactly one unguarded \"{r}\" edge, found {}", edges.len()))),
+                _ => {
+                    return Err(unsupported(
+                        Some(id),
+                        lv.step_pointer(id),
+                        "execution-plan-routing",
+                        format!(
+                            "routing Switch '{id}' needs exactly one unguarded \"{r}\" edge, found {}",
+                            edges.len()
+                        ),
+                    ))
+                }
             }
         }
         let extra = lv.view.all_out(id).into_iter().filter(|e| !routes.contains(&e.label_kind())).count();
         if extra > 0 {
-            return Err(unsupported(Some(id), lv.step_pointer(id), "execution-plan-routing",
-                format!("routing Switch '{id}' has {extra} edge(s) whose label is not one of its routes ({})", routes.join(", "))));
+            return Err(unsupported(
+                Some(id),
+                lv.step_pointer(id),
+                "execution-plan-routing",
+                format!(
+                    "routing Switch '{id}' has {extra} edge(s) whose label is not one of its routes ({})",
+                    routes.join(", ")
+                ),
+            ));
         }
         let (bodies, after, diverges) = self.branches(lv, &targets, outer, in_handler)?;
         let f = &lv.names[id].func;
@@ -472,7 +532,6 @@ impl<'o> Emitter<'o> {
 
     /// A condition owned by step `id`, as a bool expression.
     fn cond(&self, lv: &Level<'_>, id: &str, c: &runtara_dsl::Condition) -> Result<TokenStream, CodegenError> {
-        values::condition(c, self.hosted())
-            .map_err(|m| unsupported(Some(id), lv.step_pointer(id), "target-feature", m))
+        values::condition(c, self.hosted()).map_err(|m| unsupported(Some(id), lv.step_pointer(id), "target-feature", m))
     }
 }

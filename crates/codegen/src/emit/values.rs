@@ -8,9 +8,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use runtara_dsl::path::tokenize;
-use runtara_dsl::{
-    CompositeEntries, Condition, ConditionArgument, ConditionOp, InputMapping, MappingValue, TypeHint,
-};
+use runtara_dsl::{CompositeEntries, Condition, ConditionArgument, ConditionOp, InputMapping, MappingValue, TypeHint};
 use serde_json::Value;
 
 /// A JSON literal as an expression of type `Value`, built directly (no parsing at run time).

@@ -99,7 +99,22 @@ mod tests {
 
     #[test]
     fn flags_parse_into_args() {
-        let cli = Cli::try_parse_from(["runtara", "compile", "--target", "wasm32-wasip2", "g.json", "-o", "x.wasm", "--emit", "rust", "--workflows", "a", "--workflows", "b"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "runtara",
+            "compile",
+            "--target",
+            "wasm32-wasip2",
+            "g.json",
+            "-o",
+            "x.wasm",
+            "--emit",
+            "rust",
+            "--workflows",
+            "a",
+            "--workflows",
+            "b",
+        ])
+        .unwrap();
         let Cmd::Compile(a) = cli.command else { panic!("not compile") };
         assert_eq!((a.target.as_str(), a.emit, a.workflows.len()), ("wasm32-wasip2", super::Emit::Rust, 2));
         assert_eq!(a.output.unwrap().to_str(), Some("x.wasm"));

@@ -36,7 +36,9 @@ pub enum CoreCmd {
 pub fn run(args: Args) -> Result<ExitCode> {
     let CoreCmd::Serve { listen, db, token } = args.cmd;
     if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-        return Err(CliError::usage(format!("--db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'")));
+        return Err(CliError::usage(format!(
+            "--db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'"
+        )));
     }
     crate::server::serve_until_stopped(runtara_core::serve(&listen, &db, token))
 }
@@ -48,7 +50,10 @@ mod tests {
 
     #[test]
     fn a_database_that_is_not_sqlite_or_postgres_is_a_usage_error() {
-        let Cmd::Core(a) = Cli::try_parse_from(["runtara", "core", "serve", "--db", "mysql://x"]).unwrap().command else { panic!() };
+        let Cmd::Core(a) = Cli::try_parse_from(["runtara", "core", "serve", "--db", "mysql://x"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!(super::run(a).unwrap_err().code, 2);
     }
 }

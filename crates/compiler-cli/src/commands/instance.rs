@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn id_is_required() {
         assert!(Cli::try_parse_from(["runtara", "instance"]).is_err());
-        let Cmd::Instance(a) = Cli::try_parse_from(["runtara", "instance", "i1", "--format", "json"]).unwrap().command else { panic!() };
+        let Cmd::Instance(a) = Cli::try_parse_from(["runtara", "instance", "i1", "--format", "json"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!(a.id, "i1");
     }
 }

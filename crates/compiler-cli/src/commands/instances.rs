@@ -36,7 +36,9 @@ mod tests {
 
     #[test]
     fn without_core_is_a_usage_error() {
-        let Cmd::Instances(a) = Cli::try_parse_from(["runtara", "instances", "--tenant", "t"]).unwrap().command else { panic!() };
+        let Cmd::Instances(a) = Cli::try_parse_from(["runtara", "instances", "--tenant", "t"]).unwrap().command else {
+            panic!()
+        };
         assert_eq!(a.core.tenant, "t");
         assert_eq!(super::run(a).unwrap_err().code, 2);
     }

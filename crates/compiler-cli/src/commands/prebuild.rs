@@ -28,7 +28,11 @@ mod tests {
 
     #[test]
     fn target_parses() {
-        let Cmd::Prebuild(a) = Cli::try_parse_from(["runtara", "prebuild", "--target", "wasm32-wasip1"]).unwrap().command else { panic!() };
+        let Cmd::Prebuild(a) =
+            Cli::try_parse_from(["runtara", "prebuild", "--target", "wasm32-wasip1"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!(a.target, "wasm32-wasip1");
     }
 }

@@ -127,10 +127,13 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
 
 /// The connection table of `run --connections FILE` as compact JSON text.
 fn read_connections(file: &Path) -> std::result::Result<String, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read connections file {}: {e}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read connections file {}: {e}", file.display()))?;
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v @ serde_json::Value::Object(_)) => Ok(v.to_string()),
-        Ok(_) => Err(format!("{}: the connections file must hold a JSON object keyed by connection id", file.display())),
+        Ok(_) => {
+            Err(format!("{}: the connections file must hold a JSON object keyed by connection id", file.display()))
+        }
         Err(e) => Err(format!("{}: not valid JSON: {e}", file.display())),
     }
 }
@@ -158,17 +161,40 @@ mod tests {
 
     #[test]
     fn core_flags_become_the_contract_environment() {
-        let Cmd::Run(a) = Cli::try_parse_from(["runtara", "run", "x.wasm", "--core", "http://127.0.0.1:1", "--tenant", "t1", "--instance", "i9", "--format", "envelope"]).unwrap().command else { panic!() };
+        let Cmd::Run(a) = Cli::try_parse_from([
+            "runtara",
+            "run",
+            "x.wasm",
+            "--core",
+            "http://127.0.0.1:1",
+            "--tenant",
+            "t1",
+            "--instance",
+            "i9",
+            "--format",
+            "envelope",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!()
+        };
         assert_eq!(a.format, super::RunFormat::Envelope);
         let env = super::contract_env(&a).unwrap();
-        for (k, v) in [("RUNTARA_HTTP_URL", "http://127.0.0.1:1"), ("RUNTARA_TENANT_ID", "t1"), ("RUNTARA_INSTANCE_ID", "i9")] {
+        for (k, v) in
+            [("RUNTARA_HTTP_URL", "http://127.0.0.1:1"), ("RUNTARA_TENANT_ID", "t1"), ("RUNTARA_INSTANCE_ID", "i9")]
+        {
             assert!(env.contains(&(k.to_string(), v.to_string())), "{k} missing from {env:?}");
         }
     }
 
     #[test]
     fn a_missing_connections_file_is_a_usage_error() {
-        let Cmd::Run(a) = Cli::try_parse_from(["runtara", "run", "x.wasm", "--connections", "/nonexistent/c.json"]).unwrap().command else { panic!() };
+        let Cmd::Run(a) =
+            Cli::try_parse_from(["runtara", "run", "x.wasm", "--connections", "/nonexistent/c.json"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!(super::contract_env(&a).unwrap_err().code, 2);
     }
 }

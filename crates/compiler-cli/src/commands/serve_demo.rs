@@ -29,7 +29,9 @@ mod tests {
 
     #[test]
     fn listen_defaults_to_loopback() {
-        let Cmd::ServeDemo(a) = Cli::try_parse_from(["runtara", "serve-demo", "pkgs"]).unwrap().command else { panic!() };
+        let Cmd::ServeDemo(a) = Cli::try_parse_from(["runtara", "serve-demo", "pkgs"]).unwrap().command else {
+            panic!()
+        };
         assert_eq!(a.listen, "127.0.0.1:8080");
     }
 }

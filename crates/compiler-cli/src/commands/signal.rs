@@ -59,14 +59,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let delivery = match (args.action, args.custom) {
         (Some(a), None) => Delivery::Control(a),
         (None, Some(signal_id)) => {
-            let payload = serde_json::from_str(&args.payload).map_err(|e| CliError::usage(format!("--payload is not JSON: {e}")))?;
+            let payload = serde_json::from_str(&args.payload)
+                .map_err(|e| CliError::usage(format!("--payload is not JSON: {e}")))?;
             Delivery::Custom { signal_id, payload }
         }
         _ => return Err(CliError::usage("give either pause|resume|cancel or --custom SIGNAL_ID")),
     };
     if let Some(core) = args.core.target() {
         let body = match delivery {
-            Delivery::Control(a) => json!({"signal": match a { Control::Pause => "pause", Control::Resume => "resume", Control::Cancel => "cancel" }}),
+            Delivery::Control(a) => {
+                json!({"signal": match a { Control::Pause => "pause", Control::Resume => "resume", Control::Cancel => "cancel" }})
+            }
             Delivery::Custom { signal_id, payload } => json!({"signal_id": signal_id, "payload": payload}),
         };
         core.post(&format!("instances/{}/signals", encode(&args.instance)), &body).map_err(CliError::failed)?;
@@ -93,16 +96,29 @@ mod tests {
 
     #[test]
     fn control_or_custom() {
-        let Cmd::Signal(a) = Cli::try_parse_from(["runtara", "signal", "i1", "pause", "--state-dir", "s"]).unwrap().command else { panic!() };
+        let Cmd::Signal(a) =
+            Cli::try_parse_from(["runtara", "signal", "i1", "pause", "--state-dir", "s"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!(a.action, Some(super::Control::Pause));
-        let Cmd::Signal(a) = Cli::try_parse_from(["runtara", "signal", "i1", "--custom", "i1/wf/wait", "--payload", "{\"ok\":true}"]).unwrap().command else { panic!() };
+        let Cmd::Signal(a) =
+            Cli::try_parse_from(["runtara", "signal", "i1", "--custom", "i1/wf/wait", "--payload", "{\"ok\":true}"])
+                .unwrap()
+                .command
+        else {
+            panic!()
+        };
         assert_eq!((a.action, a.custom.as_deref()), (None, Some("i1/wf/wait")));
         assert!(Cli::try_parse_from(["runtara", "signal", "i1", "stop"]).is_err());
     }
 
     #[test]
     fn both_or_neither_is_a_usage_error() {
-        for argv in [&["runtara", "signal", "i1", "pause", "--custom", "x", "--state-dir", "s"][..], &["runtara", "signal", "i1", "--state-dir", "s"]] {
+        for argv in [
+            &["runtara", "signal", "i1", "pause", "--custom", "x", "--state-dir", "s"][..],
+            &["runtara", "signal", "i1", "--state-dir", "s"],
+        ] {
             let Cmd::Signal(a) = Cli::try_parse_from(argv).unwrap().command else { panic!() };
             assert_eq!(super::run(a).unwrap_err().code, 2);
         }

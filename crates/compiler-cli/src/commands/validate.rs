@@ -40,7 +40,13 @@ mod tests {
 
     #[test]
     fn format_and_workflows_parse() {
-        let Cmd::Validate(a) = Cli::try_parse_from(["runtara", "validate", "g.json", "--format", "json", "--workflows", "kids"]).unwrap().command else { panic!() };
+        let Cmd::Validate(a) =
+            Cli::try_parse_from(["runtara", "validate", "g.json", "--format", "json", "--workflows", "kids"])
+                .unwrap()
+                .command
+        else {
+            panic!()
+        };
         assert_eq!((a.format, a.workflows.len()), (crate::args::Format::Json, 1));
         assert!(Cli::try_parse_from(["runtara", "validate", "g.json", "--format", "yaml"]).is_err());
     }

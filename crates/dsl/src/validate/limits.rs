@@ -17,17 +17,31 @@ impl Validator<'_> {
             Step::Split(s) => {
                 let c = s.config.as_ref();
                 if let Some(n) = c.and_then(|c| c.parallelism).filter(|n| *n != 1) {
-                    self.warn("W073", id, format!("{sp}/config/parallelism"),
+                    self.warn(
+                        "W073",
+                        id,
+                        format!("{sp}/config/parallelism"),
                         format!("parallelism {n} only changes scheduling; results and order stay sequential"),
-                        "remove parallelism or set it to 1 to silence this");
+                        "remove parallelism or set it to 1 to silence this",
+                    );
                 }
-                (c.and_then(|c| c.max_retries), c.and_then(|c| c.retry_delay), c.and_then(|c| c.timeout), "config/maxRetries")
+                (
+                    c.and_then(|c| c.max_retries),
+                    c.and_then(|c| c.retry_delay),
+                    c.and_then(|c| c.timeout),
+                    "config/maxRetries",
+                )
             }
             Step::While(s) => {
                 let c = s.config.as_ref();
                 if let Some(n) = c.and_then(|c| c.max_iterations).filter(|n| *n > HIGH_ITERATIONS) {
-                    self.warn("W033", id, format!("{sp}/config/maxIterations"),
-                        format!("maxIterations {n} is above {HIGH_ITERATIONS}"), "lower maxIterations");
+                    self.warn(
+                        "W033",
+                        id,
+                        format!("{sp}/config/maxIterations"),
+                        format!("maxIterations {n} is above {HIGH_ITERATIONS}"),
+                        "lower maxIterations",
+                    );
                 }
                 (None, None, c.and_then(|c| c.timeout), "")
             }
@@ -38,8 +52,13 @@ impl Validator<'_> {
             _ => return,
         };
         if let Some(n) = retries.filter(|n| *n > HIGH_RETRIES) {
-            self.warn("W030", id, format!("{sp}/{retries_at}"), format!("maxRetries {n} is above {HIGH_RETRIES}"),
-                "lower maxRetries; failures that need that many retries need another design");
+            self.warn(
+                "W030",
+                id,
+                format!("{sp}/{retries_at}"),
+                format!("maxRetries {n} is above {HIGH_RETRIES}"),
+                "lower maxRetries; failures that need that many retries need another design",
+            );
         }
         if let Some(d) = delay.filter(|d| *d > LONG_MS) {
             self.warn("W031", id, sp.to_string(), format!("retryDelay {d} ms is over an hour"), "lower retryDelay");
@@ -48,9 +67,13 @@ impl Validator<'_> {
             self.warn("W034", id, sp.to_string(), format!("timeout {t} ms is over an hour"), "lower the timeout");
         }
         if matches!(step, Step::Agent(_) | Step::EmbedWorkflow(_)) && timeout.is_some() {
-            self.warn("W071", id, format!("{sp}/timeout"),
+            self.warn(
+                "W071",
+                id,
+                format!("{sp}/timeout"),
                 "the timeout is passed to the capability as timeout_ms and never preempts the step".into(),
-                "rely on the capability's own timeout handling");
+                "rely on the capability's own timeout handling",
+            );
         }
     }
 }

@@ -53,8 +53,7 @@ pub struct Diagnostics {
 /// null, a missing child input failing the step with a message; dsl-spec §4.3, §7.6, §8.1):
 /// `runtara validate`
 /// reports them as errors, but they do not stop a compilation.
-pub const RUNTIME_DEFINED: &[&str] =
-    &["E012", "E013", "E051", "E052", "E053", "E054", "E055", "E058", "E059", "E060"];
+pub const RUNTIME_DEFINED: &[&str] = &["E012", "E013", "E051", "E052", "E053", "E054", "E055", "E058", "E059", "E060"];
 
 impl Diagnostics {
     /// True when no error was found (warnings do not count).
@@ -116,14 +115,7 @@ fn diag(
     message: String,
     hint: &str,
 ) -> Diagnostic {
-    Diagnostic {
-        code,
-        severity,
-        step_id: step.map(str::to_string),
-        path,
-        message,
-        hint: hint.to_string(),
-    }
+    Diagnostic { code, severity, step_id: step.map(str::to_string), path, message, hint: hint.to_string() }
 }
 
 const ROOTS: &[&str] = &["data", "variables", "workflow", "steps", "iteration", "loop", "item"];
@@ -139,8 +131,13 @@ impl Validator<'_> {
 
     fn graph(&mut self, g: &ExecutionGraph, base: &str, ctx: Ctx<'_>) {
         if g.steps.is_empty() {
-            self.error("E004", None, format!("{base}/steps"), "the workflow has no steps".into(),
-                "add at least one step and point entryPoint at it");
+            self.error(
+                "E004",
+                None,
+                format!("{base}/steps"),
+                "the workflow has no steps".into(),
+                "add at least one step and point entryPoint at it",
+            );
             return;
         }
         if !g.steps.contains_key(&g.entry_point) {
@@ -149,14 +146,23 @@ impl Validator<'_> {
             } else {
                 format!("entryPoint '{}' is not a step of this graph", g.entry_point)
             };
-            self.error("E001", None, format!("{base}/entryPoint"), msg,
-                &format!("set entryPoint to one of: {}", list(g.steps.keys())));
+            self.error(
+                "E001",
+                None,
+                format!("{base}/entryPoint"),
+                msg,
+                &format!("set entryPoint to one of: {}", list(g.steps.keys())),
+            );
         }
         for (key, step) in &g.steps {
             if key != step.id() {
-                self.error("E014", Some(key), format!("{base}/steps/{}/id", pointer_token(key)),
+                self.error(
+                    "E014",
+                    Some(key),
+                    format!("{base}/steps/{}/id", pointer_token(key)),
                     format!("step key '{key}' differs from its id '{}'", step.id()),
-                    "make the key in `steps` equal to the step's `id`");
+                    "make the key in `steps` equal to the step's `id`",
+                );
             }
         }
         self.edges(g, base);
@@ -169,9 +175,13 @@ impl Validator<'_> {
             let sp = format!("{base}/steps/{}", pointer_token(id));
             if let Some(name) = step.name() {
                 if let Some(first) = names.insert(name, id) {
-                    self.error("E060", Some(id), format!("{sp}/name"),
+                    self.error(
+                        "E060",
+                        Some(id),
+                        format!("{sp}/name"),
                         format!("step name '{name}' is also used by step '{first}'"),
-                        "give every step a distinct name");
+                        "give every step a distinct name",
+                    );
                 }
             }
             self.step(g, step, &sp, ctx, &preds);
@@ -193,9 +203,13 @@ impl Validator<'_> {
             let ep = format!("{base}/executionPlan/{i}");
             for (field, id) in [("fromStep", &e.from_step), ("toStep", &e.to_step)] {
                 if !g.steps.contains_key(id) {
-                    self.error("E014", Some(id), format!("{ep}/{field}"),
+                    self.error(
+                        "E014",
+                        Some(id),
+                        format!("{ep}/{field}"),
                         format!("edge {field} '{id}' is not a step of this graph"),
-                        &format!("use one of: {}", list(g.steps.keys())));
+                        &format!("use one of: {}", list(g.steps.keys())),
+                    );
                 }
             }
             let Some(from) = g.steps.get(&e.from_step) else { continue };
@@ -203,31 +217,47 @@ impl Validator<'_> {
             match from {
                 Step::Conditional(_) => {
                     if label != "true" && label != "false" {
-                        self.error("E072", Some(&e.from_step), format!("{ep}/label"),
+                        self.error(
+                            "E072",
+                            Some(&e.from_step),
+                            format!("{ep}/label"),
                             format!("Conditional edge has label '{label}'"),
-                            "label Conditional edges \"true\" or \"false\"");
+                            "label Conditional edges \"true\" or \"false\"",
+                        );
                     } else if e.condition.is_some() || e.priority.is_some() {
-                        self.error("E072", Some(&e.from_step), ep.clone(),
+                        self.error(
+                            "E072",
+                            Some(&e.from_step),
+                            ep.clone(),
                             "Conditional edges take no condition or priority".into(),
-                            "remove `condition` and `priority` from true/false edges");
+                            "remove `condition` and `priority` from true/false edges",
+                        );
                     }
                 }
                 Step::Finish(_) | Step::Error(_) => {
-                    self.error("E074", Some(&e.from_step), ep.clone(),
+                    self.error(
+                        "E074",
+                        Some(&e.from_step),
+                        ep.clone(),
                         format!("a {} step cannot have outgoing edges", from.step_type()),
-                        "remove the edge; Finish and Error end their graph");
+                        "remove the edge; Finish and Error end their graph",
+                    );
                 }
                 Step::Switch(_) | Step::AiAgent(_) => {}
                 _ => {
                     let ok = label.is_empty() || (label == "onError" && from.supports_on_error());
                     if !ok {
-                        self.error("E074", Some(&e.from_step), format!("{ep}/label"),
+                        self.error(
+                            "E074",
+                            Some(&e.from_step),
+                            format!("{ep}/label"),
                             format!("a {} step has no '{label}' route", from.step_type()),
                             if label == "onError" {
                                 "onError routes exist on Agent, AiAgent, EmbedWorkflow, Split, While and WaitForSignal"
                             } else {
                                 "remove the label (normal flow) or use \"onError\""
-                            });
+                            },
+                        );
                     }
                 }
             }
@@ -236,9 +266,13 @@ impl Validator<'_> {
                 guarded.insert(key, true);
                 let p = e.priority.unwrap_or(0);
                 if !priorities.insert((key.0, key.1, p)) {
-                    self.error("E070", Some(&e.from_step), format!("{ep}/priority"),
+                    self.error(
+                        "E070",
+                        Some(&e.from_step),
+                        format!("{ep}/priority"),
                         format!("two guarded '{}' edges from '{}' share priority {p}", label, e.from_step),
-                        "give guarded edges distinct priorities");
+                        "give guarded edges distinct priorities",
+                    );
                 }
             } else {
                 *defaults.entry(key).or_default() += 1;
@@ -246,21 +280,30 @@ impl Validator<'_> {
         }
         for (i, e) in g.execution_plan.iter().enumerate() {
             if e.label_kind() == "onError"
-                && g.execution_plan.iter().any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
+                && g.execution_plan
+                    .iter()
+                    .any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
             {
-                self.warn("W040", Some(&e.from_step), format!("{base}/executionPlan/{i}"),
+                self.warn(
+                    "W040",
+                    Some(&e.from_step),
+                    format!("{base}/executionPlan/{i}"),
                     format!("'{}' reaches '{}' both normally and on error", e.from_step, e.to_step),
-                    "route errors to a dedicated handler step");
+                    "route errors to a dedicated handler step",
+                );
             }
         }
         for ((from, label), n) in defaults {
             let conditional = matches!(g.steps.get(from), Some(Step::Conditional(_)));
-            let multiple = n > 1
-                && (conditional || !label.is_empty() || guarded.contains_key(&(from, label)));
+            let multiple = n > 1 && (conditional || !label.is_empty() || guarded.contains_key(&(from, label)));
             if multiple && !matches!(g.steps.get(from), Some(Step::AiAgent(_))) {
-                self.error("E071", Some(from), base_edges(base),
+                self.error(
+                    "E071",
+                    Some(from),
+                    base_edges(base),
                     format!("step '{from}' has {n} unguarded '{label}' edges"),
-                    "keep exactly one default edge per label; guard the others with a condition");
+                    "keep exactly one default edge per label; guard the others with a condition",
+                );
             }
         }
     }
@@ -281,9 +324,13 @@ impl Validator<'_> {
         for (id, step) in &g.steps {
             if !seen.contains(id.as_str()) {
                 let code = if matches!(step, Step::Finish(_)) { "E003" } else { "E002" };
-                self.error(code, Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                self.error(
+                    code,
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
                     format!("step '{id}' is not reachable from entryPoint '{}'", g.entry_point),
-                    "add an edge to it in executionPlan or remove the step");
+                    "add an edge to it in executionPlan or remove the step",
+                );
             }
         }
     }
@@ -293,16 +340,17 @@ impl Validator<'_> {
             if matches!(step, Step::Conditional(_) | Step::AiAgent(_)) {
                 continue;
             }
-            let outs: Vec<&Edge> = g
-                .execution_plan
-                .iter()
-                .filter(|e| &e.from_step == id && e.label_kind().is_empty())
-                .collect();
+            let outs: Vec<&Edge> =
+                g.execution_plan.iter().filter(|e| &e.from_step == id && e.label_kind().is_empty()).collect();
             let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
             if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !g.is_ai_side_target(id) {
-                self.warn("W003", Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                self.warn(
+                    "W003",
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
                     format!("step '{id}' has no outgoing edge; the graph ends here with a null result"),
-                    "add an edge to a Finish step");
+                    "add an edge to a Finish step",
+                );
             }
             if outs.len() < 2 || outs.iter().any(|e| e.condition.is_some()) {
                 continue;
@@ -316,9 +364,13 @@ impl Validator<'_> {
                 });
             }
             if common.is_some_and(|c| c.is_empty()) {
-                self.error("E073", Some(id), format!("{base}/steps/{}", pointer_token(id)),
+                self.error(
+                    "E073",
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
                     format!("the fan-out from '{id}' never re-converges"),
-                    "join the parallel branches at one common step (e.g. a single Finish)");
+                    "join the parallel branches at one common step (e.g. a single Finish)",
+                );
             }
         }
     }
@@ -352,17 +404,29 @@ impl Validator<'_> {
                 for (k, v) in s.input_mapping.iter().flatten() {
                     let kp = format!("{sp}/inputMapping/{}", pointer_token(k));
                     if k.trim().is_empty() {
-                        self.error("E117", Some(id), kp.clone(), "Finish output has a blank name".into(),
-                            "name every Finish output");
+                        self.error(
+                            "E117",
+                            Some(id),
+                            kp.clone(),
+                            "Finish output has a blank name".into(),
+                            "name every Finish output",
+                        );
                     }
                     let blank = match v {
-                        MappingValue::Reference { value, .. } | MappingValue::Template { value } => value.trim().is_empty(),
+                        MappingValue::Reference { value, .. } | MappingValue::Template { value } => {
+                            value.trim().is_empty()
+                        }
                         MappingValue::Immediate { value } => value.as_str().is_some_and(|s| s.trim().is_empty()),
                         MappingValue::Composite { .. } => false,
                     };
                     if blank {
-                        self.error("E118", Some(id), kp, format!("Finish output '{k}' has no source"),
-                            "give the output a reference path, template or value");
+                        self.error(
+                            "E118",
+                            Some(id),
+                            kp,
+                            format!("Finish output '{k}' has no source"),
+                            "give the output a reference path, template or value",
+                        );
                     }
                 }
             }
@@ -408,14 +472,16 @@ impl Validator<'_> {
                 add(&mut mappings, &s.input_mapping, format!("{sp}/inputMapping"));
                 let bad = match &s.child_version {
                     ChildVersion::Number(n) => *n < 1,
-                    ChildVersion::Name(n) => {
-                        !n.eq_ignore_ascii_case("latest") && !n.eq_ignore_ascii_case("current")
-                    }
+                    ChildVersion::Name(n) => !n.eq_ignore_ascii_case("latest") && !n.eq_ignore_ascii_case("current"),
                 };
                 if bad {
-                    self.error("E050", Some(id), format!("{sp}/childVersion"),
+                    self.error(
+                        "E050",
+                        Some(id),
+                        format!("{sp}/childVersion"),
                         "childVersion must be \"latest\", \"current\" or an integer ≥ 1".into(),
-                        "set childVersion to \"latest\" or a published version number");
+                        "set childVersion to \"latest\" or a published version number",
+                    );
                 }
             }
             Step::Log(s) => add(&mut mappings, &s.context, format!("{sp}/context")),
@@ -442,9 +508,13 @@ impl Validator<'_> {
             }
             Step::AiAgent(s) => {
                 if s.connection_id.as_deref().is_none_or(|c| c.is_empty()) && s.connection_ref.is_none() {
-                    self.error("E112", Some(id), sp.to_string(),
+                    self.error(
+                        "E112",
+                        Some(id),
+                        sp.to_string(),
                         "AiAgent step has no connection".into(),
-                        "set connectionId (or connectionRef) to the LLM connection");
+                        "set connectionId (or connectionRef) to the LLM connection",
+                    );
                 }
                 if let Some(c) = &s.config {
                     mappings.push((format!("{sp}/config/systemPrompt"), &c.system_prompt));
@@ -464,7 +534,10 @@ impl Validator<'_> {
     /// allowed values) for one capability input.
     fn immediate_input(&mut self, s: &AgentStep, sp: &str, key: &str, f: &crate::catalog::InputField, value: &Value) {
         let path = format!("{sp}/inputMapping/{}/value", pointer_token(key));
-        if key == "condition" && crate::catalog::normalize_agent_id(&s.agent_id) == "object-model" && !condition_shape_ok(value) {
+        if key == "condition"
+            && crate::catalog::normalize_agent_id(&s.agent_id) == "object-model"
+            && !condition_shape_ok(value)
+        {
             self.error("E025", Some(&s.id), path.clone(),
                 format!("the condition given to '{}/{}' is not a condition object", s.agent_id, s.capability_id),
                 "write {\"op\": \"EQ\" | \"AND\" | …, \"arguments\": [...]}, nesting conditions inside AND/OR/NOT arguments");
@@ -480,17 +553,34 @@ impl Validator<'_> {
             _ => true,
         };
         if !fits && !value.is_null() {
-            self.error("E023", Some(&s.id), path.clone(),
-                format!("input '{key}' of '{}/{}' must be {} {}, got {}", s.agent_id, s.capability_id,
-                    if f.ty.starts_with(['a', 'i', 'o']) { "an" } else { "a" }, f.ty, json_type(value)),
-                &format!("give '{key}' a {} value (or a reference)", f.ty));
+            self.error(
+                "E023",
+                Some(&s.id),
+                path.clone(),
+                format!(
+                    "input '{key}' of '{}/{}' must be {} {}, got {}",
+                    s.agent_id,
+                    s.capability_id,
+                    if f.ty.starts_with(['a', 'i', 'o']) { "an" } else { "a" },
+                    f.ty,
+                    json_type(value)
+                ),
+                &format!("give '{key}' a {} value (or a reference)", f.ty),
+            );
             return;
         }
         if let (false, Some(text)) = (f.allowed.is_empty(), value.as_str()) {
             if !f.allowed.iter().any(|a| a == text) {
-                self.error("E024", Some(&s.id), path,
-                    format!("input '{key}' of '{}/{}' is '{text}', which is not one of its values", s.agent_id, s.capability_id),
-                    &format!("use one of: {}", f.allowed.join(", ")));
+                self.error(
+                    "E024",
+                    Some(&s.id),
+                    path,
+                    format!(
+                        "input '{key}' of '{}/{}' is '{text}', which is not one of its values",
+                        s.agent_id, s.capability_id
+                    ),
+                    &format!("use one of: {}", f.allowed.join(", ")),
+                );
             }
         }
     }
@@ -507,44 +597,65 @@ impl Validator<'_> {
         };
         let Some(agent) = self.catalog.agent(&s.agent_id) else {
             let known = list(self.catalog.agents.iter().map(|a| &a.id));
-            report(self, "E020", format!("{sp}/agentId"), format!("unknown agent '{}'", s.agent_id), &format!("known agents: {known}"));
+            report(
+                self,
+                "E020",
+                format!("{sp}/agentId"),
+                format!("unknown agent '{}'", s.agent_id),
+                &format!("known agents: {known}"),
+            );
             return;
         };
         let Some(cap) = agent.capabilities.iter().find(|c| c.id == s.capability_id) else {
             let known = list(agent.capabilities.iter().map(|c| &c.id));
-            report(self, "E021", format!("{sp}/capabilityId"),
+            report(
+                self,
+                "E021",
+                format!("{sp}/capabilityId"),
                 format!("agent '{}' has no capability '{}'", agent.id, s.capability_id),
-                &format!("capabilities of '{}': {known}", agent.id));
+                &format!("capabilities of '{}': {known}", agent.id),
+            );
             return;
         };
-        let given: BTreeSet<&str> = s
-            .input_mapping
-            .iter()
-            .flatten()
-            .map(|(k, _)| k.split('.').next().unwrap_or(k))
-            .collect();
-        let has_connection = s.connection_id.as_deref().is_some_and(|c| !c.is_empty() && c != "__none__") || s.connection_ref.is_some();
+        let given: BTreeSet<&str> =
+            s.input_mapping.iter().flatten().map(|(k, _)| k.split('.').next().unwrap_or(k)).collect();
+        let has_connection =
+            s.connection_id.as_deref().is_some_and(|c| !c.is_empty() && c != "__none__") || s.connection_ref.is_some();
         if cap.needs_connection && !has_connection && !ai_side {
-            self.error("E026", Some(&s.id), sp.to_string(),
+            self.error(
+                "E026",
+                Some(&s.id),
+                sp.to_string(),
                 format!("capability '{}/{}' needs a connection", agent.id, cap.id),
-                "set connectionId (or connectionRef) on the step");
+                "set connectionId (or connectionRef) on the step",
+            );
         }
         for f in cap.inputs.iter().filter(|f| f.required && !ai_side) {
             if !given.contains(f.name.as_str()) {
-                self.error("E022", Some(&s.id), format!("{sp}/inputMapping"),
+                self.error(
+                    "E022",
+                    Some(&s.id),
+                    format!("{sp}/inputMapping"),
                     format!("capability '{}/{}' needs input '{}'", agent.id, cap.id, f.name),
-                    &format!("add \"{}\" to inputMapping", f.name));
+                    &format!("add \"{}\" to inputMapping", f.name),
+                );
             }
         }
         for (k, v) in s.input_mapping.iter().flatten() {
-            let (Some(f), MappingValue::Immediate { value, .. }) = (cap.inputs.iter().find(|f| &f.name == k), v) else { continue };
+            let (Some(f), MappingValue::Immediate { value, .. }) = (cap.inputs.iter().find(|f| &f.name == k), v) else {
+                continue;
+            };
             self.immediate_input(s, sp, k, f, value);
         }
         for k in &given {
             if !k.starts_with('_') && !cap.inputs.iter().any(|f| f.name == *k) {
-                self.warn("W020", Some(&s.id), format!("{sp}/inputMapping/{}", pointer_token(k)),
+                self.warn(
+                    "W020",
+                    Some(&s.id),
+                    format!("{sp}/inputMapping/{}", pointer_token(k)),
                     format!("capability '{}/{}' has no input '{k}'", agent.id, cap.id),
-                    &format!("known inputs: {}", list(cap.inputs.iter().map(|f| &f.name))));
+                    &format!("known inputs: {}", list(cap.inputs.iter().map(|f| &f.name))),
+                );
             }
         }
     }
@@ -555,9 +666,13 @@ impl Validator<'_> {
             Condition::Value(m) => self.mapping(m, p, site),
             Condition::Operation { op, arguments } => {
                 if op.is_query_only() {
-                    self.error("E027", step, format!("{p}/op"),
+                    self.error(
+                        "E027",
+                        step,
+                        format!("{p}/op"),
                         format!("operator {} only works in object-model queries", op.as_str()),
-                        "use EQ/CONTAINS/… in workflow conditions");
+                        "use EQ/CONTAINS/… in workflow conditions",
+                    );
                 }
                 for (i, a) in arguments.iter().enumerate() {
                     let ap = format!("{p}/arguments/{i}");
@@ -573,15 +688,18 @@ impl Validator<'_> {
     fn mapping(&mut self, m: &MappingValue, p: &str, site: Site<'_>) {
         let step = site.step;
         match m {
-            MappingValue::Reference { value, .. } => {
-                self.reference(value, &format!("{p}/value"), site)
-            }
+            MappingValue::Reference { value, .. } => self.reference(value, &format!("{p}/value"), site),
             MappingValue::Immediate { .. } => {}
             MappingValue::Template { value } => {
                 let env = minijinja::Environment::new();
                 match env.template_from_str(value) {
-                    Err(e) => self.error("E011", step, format!("{p}/value"),
-                        format!("template syntax error: {e}"), "fix the minijinja template syntax"),
+                    Err(e) => self.error(
+                        "E011",
+                        step,
+                        format!("{p}/value"),
+                        format!("template syntax error: {e}"),
+                        "fix the minijinja template syntax",
+                    ),
                     Ok(t) => self.template_references(&t.undeclared_variables(true), &format!("{p}/value"), site),
                 }
             }
@@ -597,9 +715,13 @@ impl Validator<'_> {
                         self.mapping(v, &format!("{p}/value/{i}"), site);
                     }
                 }
-                Err(e) => self.error("E011", step, format!("{p}/value"),
+                Err(e) => self.error(
+                    "E011",
+                    step,
+                    format!("{p}/value"),
                     format!("invalid composite entry: {e}"),
-                    "every composite entry must be a {\"valueType\": …} descriptor"),
+                    "every composite entry must be a {\"valueType\": …} descriptor",
+                ),
             },
         }
     }
@@ -608,13 +730,22 @@ impl Validator<'_> {
     /// reference rules cannot verify (they would be errors as plain references) — warnings,
     /// since a template renders what it finds (dsl-spec §3.3).
     fn template_references(&mut self, vars: &std::collections::HashSet<String>, p: &str, site: Site<'_>) {
-        let mut paths: Vec<&String> = vars.iter().filter(|v| v.starts_with("data.") || v.starts_with("variables.") || v.starts_with("steps.")).collect();
+        let mut paths: Vec<&String> = vars
+            .iter()
+            .filter(|v| v.starts_with("data.") || v.starts_with("variables.") || v.starts_with("steps."))
+            .collect();
         paths.sort();
         for path in paths {
             let before = self.out.errors.len();
             self.reference(path, p, site);
             for d in self.out.errors.split_off(before) {
-                self.warn("W052", site.step, d.path, format!("template reference '{path}' cannot be verified: {}", d.message), &d.hint);
+                self.warn(
+                    "W052",
+                    site.step,
+                    d.path,
+                    format!("template reference '{path}' cannot be verified: {}", d.message),
+                    &d.hint,
+                );
             }
         }
     }
@@ -622,24 +753,38 @@ impl Validator<'_> {
     fn reference(&mut self, path: &str, p: &str, site: Site<'_>) {
         let Site { step, graph: g, preds, ctx, extra } = site;
         if path.contains("..") {
-            self.error("E011", step, p.to_string(), format!("reference '{path}' contains '..'"),
-                "remove the empty path segment");
+            self.error(
+                "E011",
+                step,
+                p.to_string(),
+                format!("reference '{path}' contains '..'"),
+                "remove the empty path segment",
+            );
         }
         let segs = tokenize(path);
         let Some(root) = segs.first() else { return };
         let root = root.as_str();
         if root == "__error" {
-            self.warn("W053", step, p.to_string(), format!("'{path}' uses the bare __error root"),
-                "write steps.__error.… instead");
+            self.warn(
+                "W053",
+                step,
+                p.to_string(),
+                format!("'{path}' uses the bare __error root"),
+                "write steps.__error.… instead",
+            );
             return;
         }
         if root == "error" {
             return;
         }
         if !ROOTS.contains(&root) {
-            self.error("E126", step, p.to_string(),
+            self.error(
+                "E126",
+                step,
+                p.to_string(),
                 format!("reference '{path}' starts with unknown root '{root}'"),
-                "start references with data, variables, steps, workflow, iteration, loop or item");
+                "start references with data, variables, steps, workflow, iteration, loop or item",
+            );
             return;
         }
         let in_scope = match root {
@@ -656,8 +801,13 @@ impl Validator<'_> {
         if root == "iteration" {
             if let Some(x) = segs.get(1) {
                 if !["index", "indices", "item"].contains(&x.as_str()) {
-                    self.error("E011", step, p.to_string(), format!("iteration has no field '{x}'"),
-                        "use iteration.index, iteration.indices or iteration.item");
+                    self.error(
+                        "E011",
+                        step,
+                        p.to_string(),
+                        format!("iteration has no field '{x}'"),
+                        "use iteration.index, iteration.indices or iteration.item",
+                    );
                 }
             }
         }
@@ -665,8 +815,13 @@ impl Validator<'_> {
             let ok = segs.get(1).map(String::as_str) == Some("inputs")
                 && matches!(segs.get(2).map(String::as_str), Some("data") | Some("variables"));
             if !ok {
-                self.error("E011", step, p.to_string(), format!("'{path}' is not a workflow input path"),
-                    "use workflow.inputs.data… or workflow.inputs.variables…");
+                self.error(
+                    "E011",
+                    step,
+                    p.to_string(),
+                    format!("'{path}' is not a workflow input path"),
+                    "use workflow.inputs.data… or workflow.inputs.variables…",
+                );
             } else if segs[2] == "variables" {
                 self.variable_ref(&segs[3..], path, p, step, ctx, "E053");
             } else {
@@ -685,29 +840,46 @@ impl Validator<'_> {
                 return;
             }
             if !g.steps.contains_key(target) {
-                self.error("E010", step, p.to_string(),
+                self.error(
+                    "E010",
+                    step,
+                    p.to_string(),
                     format!("reference '{path}' names step '{target}', which is not in this graph"),
-                    &format!("reference one of: {}", list(g.steps.keys())));
+                    &format!("reference one of: {}", list(g.steps.keys())),
+                );
                 return;
             }
             let Some(owner) = step else { return };
             if owner == target {
-                self.warn("W050", step, p.to_string(), format!("step '{owner}' references its own output"),
-                    "reference an upstream step instead");
+                self.warn(
+                    "W050",
+                    step,
+                    p.to_string(),
+                    format!("step '{owner}' references its own output"),
+                    "reference an upstream step instead",
+                );
                 return;
             }
             let upstream = preds.get(owner).is_some_and(|s| s.contains(target.as_str()));
             if !upstream {
-                self.error("E012", step, p.to_string(),
+                self.error(
+                    "E012",
+                    step,
+                    p.to_string(),
                     format!("step '{owner}' reads '{path}' but '{target}' does not run before it"),
-                    &format!("add an edge path from '{target}' to '{owner}', or read another step"));
+                    &format!("add an edge path from '{target}' to '{owner}', or read another step"),
+                );
             }
             self.closed_output(g, target, &segs, path, p, step);
             if let (Some(Step::Split(_)), Some(field)) = (g.steps.get(target), segs.get(3)) {
                 if segs.get(2).map(String::as_str) == Some("outputs") && !is_index_token(field) {
-                    self.error("E059", step, p.to_string(),
+                    self.error(
+                        "E059",
+                        step,
+                        p.to_string(),
                         format!("'{path}': Split outputs are an array with no field '{field}'"),
-                        &format!("address an element by index, e.g. steps.{target}.outputs.0"));
+                        &format!("address an element by index, e.g. steps.{target}.outputs.0"),
+                    );
                 }
             }
         }
@@ -819,13 +991,25 @@ mod tests {
     fn typed_inputs_and_connections_are_checked_against_the_catalogue() {
         use crate::catalog::{AgentInfo, CapabilityInfo, InputField};
         let field = |name: &str, ty: &str, allowed: &[&str]| InputField {
-            name: name.into(), required: false, ty: ty.into(), allowed: allowed.iter().map(|a| a.to_string()).collect(),
+            name: name.into(),
+            required: false,
+            ty: ty.into(),
+            allowed: allowed.iter().map(|a| a.to_string()).collect(),
         };
-        let catalog = AgentCatalog { agents: vec![AgentInfo { id: "http".into(), capabilities: vec![CapabilityInfo {
-            id: "http-request".into(),
-            inputs: vec![field("url", "string", &[]), field("timeout_ms", "integer", &[]), field("method", "string", &["GET", "POST"])],
-            needs_connection: true,
-        }] }] };
+        let catalog = AgentCatalog {
+            agents: vec![AgentInfo {
+                id: "http".into(),
+                capabilities: vec![CapabilityInfo {
+                    id: "http-request".into(),
+                    inputs: vec![
+                        field("url", "string", &[]),
+                        field("timeout_ms", "integer", &[]),
+                        field("method", "string", &["GET", "POST"]),
+                    ],
+                    needs_connection: true,
+                }],
+            }],
+        };
         let doc = r#"{"entryPoint":"a","steps":{
             "a":{"stepType":"Agent","id":"a","agentId":"http","capabilityId":"http-request","inputMapping":{
                 "url":{"valueType":"immediate","value":42},
@@ -834,14 +1018,19 @@ mod tests {
             "f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"a","toStep":"f"}]}"#;
         let d = validate(&parse_workflow(doc).unwrap().graph, &catalog);
         let found: Vec<(&str, &str)> = d.errors.iter().map(|e| (e.code, e.path.as_str())).collect();
-        assert_eq!(found, vec![
-            ("E026", "/steps/a"),
-            ("E024", "/steps/a/inputMapping/method/value"),
-            ("E023", "/steps/a/inputMapping/timeout_ms/value"),
-            ("E023", "/steps/a/inputMapping/url/value"),
-        ]);
+        assert_eq!(
+            found,
+            vec![
+                ("E026", "/steps/a"),
+                ("E024", "/steps/a/inputMapping/method/value"),
+                ("E023", "/steps/a/inputMapping/timeout_ms/value"),
+                ("E023", "/steps/a/inputMapping/url/value"),
+            ]
+        );
         assert!(d.errors[3].message.contains("must be a string, got an integer"), "{}", d.errors[3].message);
-        assert!(condition_shape_ok(&serde_json::json!({"op": "AND", "arguments": [{"op": "EQ", "arguments": ["sku", 1]}]})));
+        assert!(condition_shape_ok(
+            &serde_json::json!({"op": "AND", "arguments": [{"op": "EQ", "arguments": ["sku", 1]}]})
+        ));
         assert!(!condition_shape_ok(&serde_json::json!({"op": "AND", "arguments": [{"op": 3}]})));
         assert!(!condition_shape_ok(&serde_json::json!({"field": "sku"})));
         assert!(d.errors[1].hint.contains("GET, POST"), "{}", d.errors[1].hint);
@@ -866,38 +1055,46 @@ mod tests {
 
     #[test]
     fn edge_to_unknown_step_is_e014_and_unreachable_is_e002() {
-        let c = codes(r#"{"entryPoint":"a","steps":{
+        let c = codes(
+            r#"{"entryPoint":"a","steps":{
             "a":{"stepType":"Log","id":"a","message":"m"},
             "b":{"stepType":"Log","id":"b","message":"m"}},
-            "executionPlan":[{"fromStep":"a","toStep":"ghost"}]}"#);
+            "executionPlan":[{"fromStep":"a","toStep":"ghost"}]}"#,
+        );
         assert!(c.contains(&"E014") && c.contains(&"E002"), "{c:?}");
     }
 
     #[test]
     fn reference_to_a_later_step_is_e012_and_unknown_is_e010() {
-        let c = codes(r#"{"entryPoint":"a","steps":{
+        let c = codes(
+            r#"{"entryPoint":"a","steps":{
             "a":{"stepType":"Log","id":"a","message":"m","context":{"x":{"valueType":"reference","value":"steps.f.outputs"}}},
             "f":{"stepType":"Finish","id":"f","inputMapping":{"y":{"valueType":"reference","value":"steps.zz.outputs"}}}},
-            "executionPlan":[{"fromStep":"a","toStep":"f"}]}"#);
+            "executionPlan":[{"fromStep":"a","toStep":"f"}]}"#,
+        );
         assert!(c.contains(&"E012") && c.contains(&"E010"), "{c:?}");
     }
 
     #[test]
     fn query_operator_and_bad_labels() {
-        let c = codes(r#"{"entryPoint":"c","steps":{
+        let c = codes(
+            r#"{"entryPoint":"c","steps":{
             "c":{"stepType":"Conditional","id":"c","condition":{"type":"operation","op":"MATCH","arguments":[]}},
             "t":{"stepType":"Finish","id":"t"},"f":{"stepType":"Finish","id":"f"}},
-            "executionPlan":[{"fromStep":"c","toStep":"t","label":"yes"},{"fromStep":"c","toStep":"f","label":"false"}]}"#);
+            "executionPlan":[{"fromStep":"c","toStep":"t","label":"yes"},{"fromStep":"c","toStep":"f","label":"false"}]}"#,
+        );
         assert!(c.contains(&"E027") && c.contains(&"E072"), "{c:?}");
     }
 
     #[test]
     fn two_default_edges_with_guards_are_e071() {
-        let c = codes(r#"{"entryPoint":"l","steps":{
+        let c = codes(
+            r#"{"entryPoint":"l","steps":{
             "l":{"stepType":"Log","id":"l","message":"m"},
             "a":{"stepType":"Finish","id":"a"},"b":{"stepType":"Finish","id":"b"},"x":{"stepType":"Finish","id":"x"}},
             "executionPlan":[{"fromStep":"l","toStep":"a"},{"fromStep":"l","toStep":"b"},
-              {"fromStep":"l","toStep":"x","condition":{"type":"value","valueType":"immediate","value":true}}]}"#);
+              {"fromStep":"l","toStep":"x","condition":{"type":"value","valueType":"immediate","value":true}}]}"#,
+        );
         assert!(c.contains(&"E071"), "{c:?}");
     }
 }
@@ -917,49 +1114,59 @@ mod scope_tests {
 
     #[test]
     fn data_references_follow_the_input_schema() {
-        let d = diags(r#"{"entryPoint":"f","inputSchema":{"o":{"type":"object","properties":{"a":{"type":"string"}}},"n":{"type":"number"}},
+        let d = diags(
+            r#"{"entryPoint":"f","inputSchema":{"o":{"type":"object","properties":{"a":{"type":"string"}}},"n":{"type":"number"}},
           "steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
             "ok":{"valueType":"reference","value":"data.o.a"},
             "x":{"valueType":"reference","value":"data.nope"},
             "y":{"valueType":"reference","value":"data.o.b"},
-            "z":{"valueType":"reference","value":"data.n.deeper"}}}}}"#);
+            "z":{"valueType":"reference","value":"data.n.deeper"}}}}}"#,
+        );
         assert!(has(&d, "E051") && has(&d, "E058") && has(&d, "E059"), "{d:?}");
         assert_eq!(d.errors.len(), 3, "{d:?}");
-        let d = diags(r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
-            "x":{"valueType":"reference","value":"data.a"}}}}}"#);
+        let d = diags(
+            r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
+            "x":{"valueType":"reference","value":"data.a"}}}}}"#,
+        );
         assert!(has(&d, "E052"));
     }
 
     #[test]
     fn variables_must_be_declared_or_built_in() {
-        let d = diags(r#"{"entryPoint":"f","variables":{"region":{"type":"string","value":"eu"}},
+        let d = diags(
+            r#"{"entryPoint":"f","variables":{"region":{"type":"string","value":"eu"}},
           "steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
             "a":{"valueType":"reference","value":"variables.region"},
             "b":{"valueType":"reference","value":"variables._instance_id"},
-            "c":{"valueType":"reference","value":"variables.zone"}}}}}"#);
+            "c":{"valueType":"reference","value":"variables.zone"}}}}}"#,
+        );
         assert_eq!(d.errors.iter().map(|e| e.code).collect::<Vec<_>>(), ["E013"]);
     }
 
     #[test]
     fn limits_and_closed_outputs() {
-        let d = diags(r#"{"entryPoint":"a","inputSchema":{"xs":{"type":"array"}},"steps":{
+        let d = diags(
+            r#"{"entryPoint":"a","inputSchema":{"xs":{"type":"array"}},"steps":{
             "a":{"stepType":"Agent","id":"a","agentId":"utils","capabilityId":"x","maxRetries":99,"timeout":5},
             "flt":{"stepType":"Filter","id":"flt","config":{"value":{"valueType":"reference","value":"data.xs"},
                "condition":{"type":"value","valueType":"reference","value":"item"}}},
             "f":{"stepType":"Finish","id":"f","inputMapping":{"x":{"valueType":"reference","value":"steps.flt.outputs.rows"}}}},
-            "executionPlan":[{"fromStep":"a","toStep":"flt"},{"fromStep":"flt","toStep":"f"}]}"#);
+            "executionPlan":[{"fromStep":"a","toStep":"flt"},{"fromStep":"flt","toStep":"f"}]}"#,
+        );
         assert!(has(&d, "W030") && has(&d, "W071") && has(&d, "E058"), "{d:?}");
     }
 
     #[test]
     fn ai_agent_edge_rules() {
-        let d = diags(r#"{"entryPoint":"ai","steps":{
+        let d = diags(
+            r#"{"entryPoint":"ai","steps":{
             "ai":{"stepType":"AiAgent","id":"ai","connectionId":"c","config":{
                "systemPrompt":{"valueType":"immediate","value":"s"},"userPrompt":{"valueType":"immediate","value":"u"}}},
             "t":{"stepType":"Agent","id":"t","agentId":"utils","capabilityId":"return-input"},
             "m":{"stepType":"Agent","id":"m","agentId":"utils","capabilityId":"return-input"}},
             "executionPlan":[{"fromStep":"ai","toStep":"t","label":"bad label"},{"fromStep":"ai","toStep":"m","label":"mcp.gh"},
-              {"fromStep":"ai","toStep":"t","label":"memory"}]}"#);
+              {"fromStep":"ai","toStep":"t","label":"memory"}]}"#,
+        );
         assert!(has(&d, "E111") && has(&d, "E121") && has(&d, "E116"), "{d:?}");
     }
 }
