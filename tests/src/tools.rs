@@ -30,9 +30,16 @@ pub fn have_program(program: &str, fix: &str) -> bool {
     ok
 }
 
-/// The program `runtara run` uses for `target`'s artifacts, when it is not built in:
-/// qemu-system-arm for firmware, node for browser modules.
-pub fn have_runner_for(target: &str) -> bool {
+/// Whether a test should run `target`'s artifacts: the target is selected
+/// (`RUNTARA_TEST_TARGETS`, a comma list set by `cargo xtask ci --target T`; all when unset)
+/// and the program `runtara run` uses for it is there (qemu-system-arm for firmware, node
+/// for browser modules; reported missing otherwise).
+pub fn can_run(target: &str) -> bool {
+    if let Ok(selected) = std::env::var("RUNTARA_TEST_TARGETS") {
+        if !selected.split(',').any(|t| t.trim() == target) {
+            return false;
+        }
+    }
     match target {
         "thumbv7em-none-eabihf" => {
             let qemu = std::env::var("RUNTARA_QEMU").unwrap_or_else(|_| "qemu-system-arm".into());
@@ -49,7 +56,7 @@ pub fn have_runner_for(target: &str) -> bool {
 /// Headless Chromium driven by playwright-core (`npm ci --prefix tests/browser`, which
 /// `cargo xtask ci` runs) and Debian's `chromium` (or `RUNTARA_CHROMIUM`).
 pub fn have_chromium() -> bool {
-    if !have_runner_for("wasm32-unknown-unknown") {
+    if !can_run("wasm32-unknown-unknown") {
         return false;
     }
     if !workspace_root().join("tests/browser/node_modules/playwright-core").is_dir() {

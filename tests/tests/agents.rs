@@ -11,7 +11,7 @@ fn portable_capabilities_agree_on_every_target() {
     let input = json!({"at": "2024-03-05T10:20:30+02:00", "rows": [
         {"email": "a@x", "plan": "pro"}, {"email": "", "plan": "pro"}, {"plan": "free"}, {"email": "b@x", "plan": "free"}]});
     for target in ["native", "wasm32-wasip2", "thumbv7em-none-eabihf"] {
-        if !runtara_e2e::tools::have_runner_for(target) {
+        if !runtara_e2e::tools::can_run(target) {
             continue;
         }
         let out = dir.path().join(format!("a-{target}"));

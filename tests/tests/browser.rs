@@ -11,7 +11,7 @@ use std::process::Command;
 use runtara_e2e::browser::{chromium, DemoServer};
 use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
 use runtara_e2e::conformance::{load_cases, read_passing};
-use runtara_e2e::tools::{conformance_corpus, have_chromium, have_runner_for};
+use runtara_e2e::tools::{can_run, conformance_corpus, have_chromium};
 use serde_json::{json, Value};
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -34,7 +34,7 @@ fn artifacts_dir() -> PathBuf {
 
 #[test]
 fn the_module_layout_and_js_api_in_node() {
-    if !have_runner_for(TARGET) {
+    if !can_run(TARGET) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 //! wasm32-unknown-unknown in Node).
 
 use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, Verdict};
-use runtara_e2e::tools::{conformance_corpus, have_runner_for};
+use runtara_e2e::tools::{can_run, conformance_corpus};
 
 #[test]
 fn passing_cases_still_pass_and_agree_across_targets() {
@@ -22,7 +22,7 @@ fn passing_cases_still_pass_and_agree_across_targets() {
     let runnable: std::collections::BTreeMap<&str, bool> =
         ["native", "wasm32-wasip2", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"]
             .into_iter()
-            .map(|t| (t, have_runner_for(t)))
+            .map(|t| (t, can_run(t)))
             .collect();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();

@@ -13,6 +13,7 @@ use std::time::Duration;
 use runtara_e2e::cli::{runtara, runtara_bin, spawn_with_input, workspace_root};
 use runtara_e2e::core::{databases, CoreServer};
 use runtara_e2e::stub::{Reply, StubServer};
+use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
 const STEPS: usize = 20;
@@ -137,6 +138,9 @@ fn effects_of(s: &Setup, instance: &str) -> BTreeMap<usize, usize> {
 }
 
 fn crash_test(target: &str) {
+    if !can_run(target) {
+        return;
+    }
     let dbs = databases(tempfile::tempdir().unwrap().path()).len();
     for postgres in [false, true].into_iter().take(dbs) {
         crash_test_on(target, postgres);
@@ -195,7 +199,7 @@ fn runs_retry_through_a_core_restart() {
     if with_postgres {
         runs.extend([("native", true), ("wasm32-wasip2", true)]);
     }
-    for (target, postgres) in runs {
+    for (target, postgres) in runs.into_iter().filter(|(t, _)| can_run(t)) {
         let mut s = setup(target, postgres);
         let child = spawn(&s, "restart");
         // Wait until a few steps are done, then take the core away for a second.

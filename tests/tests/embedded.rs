@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use runtara_e2e::cli::{runtara, runtara_command, runtara_stdin, workspace_root};
-use runtara_e2e::tools::{have_program, have_runner_for};
+use runtara_e2e::tools::{can_run, have_program};
 use serde_json::{json, Value};
 
 const TARGET: &str = "thumbv7em-none-eabihf";
@@ -27,7 +27,7 @@ fn envelope(artifact: &Path, input: &[u8]) -> (Option<i32>, Value) {
 
 #[test]
 fn firmware_runs_under_qemu_with_the_artifact_contract() {
-    if !have_runner_for("thumbv7em-none-eabihf") {
+    if !can_run("thumbv7em-none-eabihf") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -81,9 +81,7 @@ fn missing_qemu_is_explained() {
 /// `workflow` with arm-none-eabi-gcc (installed by CI) and runs it under qemu; returns its
 /// stdout, or `None` when the cross compiler is missing outside CI.
 fn c_program_output(workflow: &Path, program: &str) -> Option<String> {
-    if !have_program("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi")
-        || !have_runner_for("thumbv7em-none-eabihf")
-    {
+    if !have_program("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi") || !can_run("thumbv7em-none-eabihf") {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
 use runtara_e2e::stub::{llm_text, llm_tool_call, Reply, StubServer};
-use runtara_e2e::tools::have_runner_for;
+use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
 const TARGETS: [&str; 3] = ["native", "wasm32-wasip2", "wasm32-unknown-unknown"];
@@ -44,7 +44,7 @@ fn run(
 fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
-    for target in TARGETS.into_iter().filter(|t| have_runner_for(t)) {
+    for target in TARGETS.into_iter().filter(|t| can_run(t)) {
         let artifact = compile("ai/tool_loop.json", target, dir.path());
         let llm = StubServer::start(
             vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")],
@@ -79,7 +79,7 @@ fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
 #[test]
 fn ai_structured_output_is_parsed_and_checked() {
     let dir = tempfile::tempdir().unwrap();
-    for target in TARGETS.into_iter().filter(|t| have_runner_for(t)) {
+    for target in TARGETS.into_iter().filter(|t| can_run(t)) {
         let artifact = compile("ai/structured.json", target, dir.path());
         let llm = StubServer::start(vec![llm_text(r#"{"sentiment": "positive", "confidence": 0.87}"#)], None);
         let o = run(&artifact, dir.path(), "llm", &llm, "", &json!({"text": "great"}));
@@ -128,7 +128,7 @@ fn ai_without_a_configured_connection_fails_with_a_hint() {
 #[test]
 fn http_agent_sends_the_request_and_routes_failures() {
     let dir = tempfile::tempdir().unwrap();
-    for target in TARGETS.into_iter().filter(|t| have_runner_for(t)) {
+    for target in TARGETS.into_iter().filter(|t| can_run(t)) {
         let artifact = compile("ai/http_call.json", target, dir.path());
         let api = StubServer::start(vec![Reply { status: 201, body: json!({"id": "o-1"}) }], None);
         let o = run(&artifact, dir.path(), "api", &api, "/api", &json!({"order": {"sku": "x", "qty": 2}}));

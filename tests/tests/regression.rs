@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use runtara_e2e::regression::load_regression_cases;
-use runtara_e2e::tools::have_runner_for;
+use runtara_e2e::tools::can_run;
 use serde_json::Value;
 
 #[test]
@@ -26,7 +26,7 @@ fn every_case_gives_its_expected_envelope_on_every_target() {
         for (i, run) in runs.iter().enumerate() {
             let mut first: Option<(String, String)> = None;
             for target in case.targets() {
-                if !*runnable.entry(target.clone()).or_insert_with(|| have_runner_for(&target)) {
+                if !*runnable.entry(target.clone()).or_insert_with(|| can_run(&target)) {
                     continue;
                 }
                 let line = case.run(&graph, &target, &run["input"]);

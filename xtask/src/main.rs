@@ -6,9 +6,10 @@
 //!   `tests/conformance/passing-<target>.txt`;
 //! - `cargo xtask bench [--only SECTION]`: compile time, artifact size, durability and
 //!   run-time benchmarks (see `bench.rs`);
-//! - `cargo xtask ci`: what CI runs (no_std build check + the whole test suite).
+//! - `cargo xtask ci [--target T | --lint]`: what CI runs (`ci.rs`).
 
 mod bench;
+mod ci;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -50,8 +51,17 @@ enum Cmd {
         #[arg(long)]
         only: Option<String>,
     },
-    /// Everything CI checks: the no_std build of the workflow logic, then `cargo test --workspace`.
-    Ci,
+    /// Everything CI checks (see `ci.rs`): lint, the no_std build of the workflow logic,
+    /// the whole test suite. `--target T` runs one target's slice, `--lint` only the lint.
+    Ci {
+        /// Only the tests of this target (native, wasm32-wasip2, wasm32-wasip1,
+        /// wasm32-unknown-unknown, thumbv7em-none-eabihf) plus the target-independent ones.
+        #[arg(long)]
+        target: Option<String>,
+        /// Only `cargo fmt --check` and `cargo clippy -D warnings`.
+        #[arg(long, conflicts_with = "target")]
+        lint: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -68,42 +78,8 @@ fn main() -> Result<()> {
             conformance(target, update && cases.is_empty(), verbose, &cases)
         }
         Cmd::Bench { only } => bench::run(only.as_deref()),
-        Cmd::Ci => ci(),
+        Cmd::Ci { target, lint } => ci::run(target.as_deref(), lint),
     }
-}
-
-fn cargo(args: &[&str]) -> Result<()> {
-    eprintln!("xtask: cargo {}", args.join(" "));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo).args(args).status()?;
-    if !status.success() {
-        bail!("cargo {} failed", args.join(" "));
-    }
-    Ok(())
-}
-
-fn ci() -> Result<()> {
-    let targets = ["wasm32-wasip2", "wasm32-wasip1", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"];
-    let status = std::process::Command::new("rustup").args(["target", "add"]).args(targets).status();
-    if !status.is_ok_and(|s| s.success()) {
-        eprintln!("xtask: rustup target add failed; continuing (the compiler adds targets on demand)");
-    }
-    // playwright-core drives chromium in the browser-target tests.
-    let browser = runtara_e2e::browser::driver_dir();
-    if !browser.join("node_modules/playwright-core").is_dir() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&browser)
-            .status()?;
-        if !status.success() {
-            bail!("npm ci --prefix tests/browser failed");
-        }
-    }
-    // The workflow logic of the stdlib is no_std + alloc (DESIGN §3).
-    cargo(&["build", "-p", "runtara-workflow-stdlib", "--target", "thumbv7em-none-eabihf", "--features", "embedded"])?;
-    cargo(&["test", "--workspace"])?;
-    // Hosted-only parts of the stdlib (templates, entry) are behind the `native` feature.
-    cargo(&["test", "-p", "runtara-workflow-stdlib", "--features", "native"])
 }
 
 fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String]) -> Result<()> {
