@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
-use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
 const TARGETS: [&str; 2] = ["native", "wasm32-wasip2"];

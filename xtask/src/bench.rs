@@ -113,7 +113,7 @@ pub fn browser() -> Result<()> {
     let kb = std::fs::metadata(pkg.join("01-conditional.wasm"))?.len() as f64 / 1024.0;
     println!("browser module, examples/01 --release: .wasm {kb:.1} KB (goal ≤ 150 KB: {})", verdict(kb <= 150.0));
 
-    let wf = runtara_e2e::cli::workspace_root().join("xtask/bench/split-map-fields.json");
+    let wf = workspace_root().join("xtask/bench/split-map-fields.json");
     let items: Vec<serde_json::Value> = (0..100_000)
         .map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]}))
         .collect();
@@ -220,7 +220,7 @@ fn run_wasm(path: &std::path::Path, input: &[u8]) -> Result<(Duration, Vec<u8>)>
 /// builds against the same prebuilt stdlib; outputs must be byte-identical.
 pub fn split_vs_handwritten() -> Result<()> {
     use runtara_compiler::{prebuilt, rustc, Target};
-    let root = runtara_e2e::cli::workspace_root();
+    let root = workspace_root();
     let dir = tempfile::tempdir()?;
     let items: Vec<serde_json::Value> = (0..100_000)
         .map(|i| serde_json::json!({"name": format!("item-{i}"), "value": i, "extra": [i, i + 1]}))

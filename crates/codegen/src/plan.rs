@@ -13,6 +13,7 @@ pub struct GraphView<'g> {
 }
 
 impl<'g> GraphView<'g> {
+    /// The view of `graph` with its edges in evaluation order (dsl-spec §8.2).
     pub fn new(graph: &'g ExecutionGraph) -> Self {
         let mut idx: Vec<(usize, &Edge)> = graph.execution_plan.iter().enumerate().collect();
         idx.sort_by(|(ia, a), (ib, b)| {
@@ -31,6 +32,7 @@ impl<'g> GraphView<'g> {
         GraphView { graph, edges: idx.into_iter().map(|(_, e)| e).collect() }
     }
 
+    /// The step with id `id` at this level, if any.
     pub fn step(&self, id: &str) -> Option<&'g Step> {
         self.graph.steps.get(id)
     }

@@ -55,6 +55,7 @@ impl Target {
         }
     }
 
+    /// wasm32-wasip1 or wasm32-wasip2: the artifact is one `.wasm` file run by wasmtime.
     pub fn is_wasm(&self) -> bool {
         matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
     }
@@ -65,6 +66,7 @@ impl Target {
         self.kind == CompilationTarget::WasmJs
     }
 
+    /// thumbv7em-none-eabihf: no_std firmware (an ELF, or a staticlib with `--emit staticlib`).
     pub fn is_embedded(&self) -> bool {
         self.kind == CompilationTarget::Thumbv7em
     }

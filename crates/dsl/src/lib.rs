@@ -26,6 +26,6 @@ pub const DSL_VERSION: &str = "3.1.0";
 
 /// The JSON Schema (draft 7, via schemars) of a bare workflow graph document.
 pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(model::ExecutionGraph);
+    let schema = schemars::schema_for!(ExecutionGraph);
     serde_json::to_value(schema).expect("a schemars schema always serialises")
 }

@@ -66,7 +66,7 @@ pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
 /// Errors: the file cannot be read or started, or the wasm cannot be compiled/instantiated
 /// (a trap during the run is an exit code 1, not an error).
 pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
-    if let Some((dir, name)) = node::browser_module(path) {
+    if let Some((dir, name)) = browser_module(path) {
         return node::run(&dir, &name, req);
     }
     let mut head = [0u8; 20];

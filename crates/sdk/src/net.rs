@@ -99,6 +99,8 @@ mod imp {
             .clone()
     }
 
+    /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
+    /// timeout, TLS). Non-2xx statuses are responses, not errors.
     pub fn send(req: &Request) -> Result<Response, String> {
         let agent = agent(req.timeout_ms.unwrap_or(300_000));
         let mut builder = ureq::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
@@ -143,6 +145,8 @@ mod imp {
         alloc::format!("{} {}\n{:?}\n{}", req.method, req.url, req.headers, String::from_utf8_lossy(&req.body))
     }
 
+    /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
+    /// timeout, TLS). Non-2xx statuses are responses, not errors.
     pub fn send(req: &Request) -> Result<Response, String> {
         let fp = fingerprint(req);
         let n = SEEN.with(|s| {
@@ -192,6 +196,8 @@ mod imp {
     use std::string::{String, ToString};
     use std::vec::Vec;
 
+    /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
+    /// timeout, TLS). Non-2xx statuses are responses, not errors.
     pub fn send(req: &Request) -> Result<Response, String> {
         let mut builder = wstd::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
         for (k, v) in &req.headers {
@@ -222,6 +228,7 @@ mod imp {
     use super::{Request, Response};
     use alloc::string::String;
 
+    /// Always `Err`: targets without a network stack.
     pub fn send(_req: &Request) -> Result<Response, String> {
         Err("this target has no network access".into())
     }

@@ -212,6 +212,7 @@ pub(crate) struct Level<'g> {
 }
 
 impl Level<'_> {
+    /// The JSON pointer of step `id` at this level (`/steps/<id>` under the level's pointer).
     pub fn step_pointer(&self, id: &str) -> String {
         format!("{}/steps/{}", self.pointer, pointer_token(id))
     }
@@ -222,6 +223,7 @@ pub(crate) fn unsupported(step: Option<&str>, pointer: String, feature: &'static
 }
 
 impl<'o> Emitter<'o> {
+    /// Whether the target has `std` (templates, clock); see `CompilationTarget::is_hosted`.
     pub fn hosted(&self) -> bool {
         self.opts.target.is_hosted()
     }
