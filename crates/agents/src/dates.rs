@@ -32,7 +32,7 @@ fn parse_iso(s: &str) -> Result<DateTime<FixedOffset>, Value> {
 
 fn format(d: &DateTime<FixedOffset>, fmt: &str) -> Result<Value, Value> {
     use core::fmt::Write;
-    let mut out = String::new();
+    let mut out = alloc::string::String::new();
     // chrono reports an invalid specifier as a formatting error.
     write!(out, "{}", d.format(fmt))
         .map_err(|_| permanent("INVALID_FORMAT", alloc::format!("'{fmt}' is not a valid strftime format")))?;

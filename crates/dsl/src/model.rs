@@ -304,6 +304,43 @@ impl ConditionOp {
     }
 }
 
+/// The connection a step names; see [`Step::connection`].
+#[derive(Debug, Clone, Copy)]
+pub enum Connection<'a> {
+    /// `connectionRef`: a mapping value evaluated at run time.
+    Ref(&'a MappingValue),
+    /// `connectionId`: a connection id known at compile time.
+    Id(&'a str),
+    /// No connection.
+    None,
+}
+
+impl<'a> Connection<'a> {
+    /// `connectionRef` wins over `connectionId`; an empty id and the placeholder `__none__`
+    /// mean none (dsl-spec §7.2, §7.14).
+    fn of(id: &'a Option<String>, reference: &'a Option<MappingValue>) -> Self {
+        match (reference, id.as_deref().filter(|c| !c.is_empty() && *c != "__none__")) {
+            (Some(r), _) => Connection::Ref(r),
+            (None, Some(c)) => Connection::Id(c),
+            (None, None) => Connection::None,
+        }
+    }
+}
+
+impl AgentStep {
+    /// The connection the step names (dsl-spec §7.2).
+    pub fn connection(&self) -> Connection<'_> {
+        Connection::of(&self.connection_id, &self.connection_ref)
+    }
+}
+
+impl AiAgentStep {
+    /// The connection the step names (dsl-spec §7.14).
+    pub fn connection(&self) -> Connection<'_> {
+        Connection::of(&self.connection_id, &self.connection_ref)
+    }
+}
+
 /// A step, discriminated by `stepType` (dsl-spec §7). Each variant rejects unknown keys.
 // Steps are parsed once per compile; boxing the larger variants would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -711,6 +748,31 @@ impl Step {
             Step::Delay(_) => "Delay",
             Step::WaitForSignal(_) => "WaitForSignal",
             Step::AiAgent(_) => "AiAgent",
+        }
+    }
+
+    /// Whether the step checkpoints its envelope (dsl-spec §8.10): a step type that
+    /// checkpoints (Agent, AiAgent, Split, EmbedWorkflow, Delay, WaitForSignal), in a graph
+    /// whose effective `durable` is `graph_durable`, not turned off with `durable: false`.
+    pub fn durable(&self, graph_durable: bool) -> bool {
+        let own = match self {
+            Step::Agent(s) => s.durable,
+            Step::Split(s) => s.durable,
+            Step::EmbedWorkflow(s) => s.durable,
+            Step::Delay(s) => s.durable,
+            Step::WaitForSignal(s) => s.durable,
+            Step::AiAgent(s) => s.durable,
+            _ => return false,
+        };
+        graph_durable && own != Some(false)
+    }
+
+    /// The connection an Agent or AiAgent step names ([`Connection::None`] for other types).
+    pub fn connection(&self) -> Connection<'_> {
+        match self {
+            Step::Agent(s) => s.connection(),
+            Step::AiAgent(s) => s.connection(),
+            _ => Connection::None,
         }
     }
 

@@ -5,8 +5,7 @@
 //! the merge region after them, and `if let Err(..)` blocks for onError routes. Each step
 //! becomes its own `fn step_<n>_<slug>` (see [`steps`]).
 
-mod ai;
-mod steps;
+mod step;
 pub mod values;
 
 use std::collections::{BTreeMap, BTreeSet};

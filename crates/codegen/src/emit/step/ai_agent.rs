@@ -5,10 +5,10 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use runtara_dsl::catalog::normalize_agent_id;
-use runtara_dsl::{AiAgentStep, Step};
+use runtara_dsl::{AiAgentStep, Connection, Step};
 
-use super::values::{mapping_value, opt};
-use super::{unsupported, Emitter, Level};
+use crate::emit::values::{mapping_value, opt};
+use crate::emit::{unsupported, Emitter, Level};
 use crate::ident::slug;
 use crate::CodegenError;
 
@@ -48,10 +48,10 @@ impl Emitter<'_> {
         let (model, temperature, max_tokens) =
             (value(cfg.model.as_ref())?, value(cfg.temperature.as_ref())?, value(cfg.max_tokens.as_ref())?);
         let conversation = value(cfg.memory.as_ref().map(|m| &m.conversation_id))?;
-        let connection = match (&s.connection_ref, &s.connection_id) {
-            (Some(r), _) => value(Some(r))?,
-            (None, Some(c)) => quote!(Value::from(#c)),
-            (None, None) => quote!(Value::Null),
+        let connection = match s.connection() {
+            Connection::Ref(r) => value(Some(r))?,
+            Connection::Id(c) => quote!(Value::from(#c)),
+            Connection::None => quote!(Value::Null),
         };
 
         let (tools, arms) = self.ai_tools(lv, id)?;
@@ -203,7 +203,10 @@ impl Emitter<'_> {
 /// `connectionRef` values: they run outside the normal flow).
 fn agent_connection(step: &Step) -> Option<String> {
     match step {
-        Step::Agent(a) => a.connection_id.clone().filter(|c| !c.is_empty() && c != "__none__"),
+        Step::Agent(a) => match a.connection() {
+            Connection::Id(c) => Some(c.to_string()),
+            _ => None,
+        },
         _ => None,
     }
 }

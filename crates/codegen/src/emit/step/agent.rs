@@ -1,0 +1,78 @@
+//! Agent (dsl-spec §7.2): a built-in capability call with retries, connection and checks of what the target can run.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use runtara_dsl::{AgentStep, Connection};
+
+use super::{failing, StepCx};
+use crate::emit::unsupported;
+use crate::emit::values::{input_mapping, mapping_value, opt};
+use crate::emit::Emitter;
+use crate::ident::slug;
+use crate::CodegenError;
+use runtara_dsl::catalog::normalize_agent_id;
+
+impl Emitter<'_> {
+    /// The return type and body of the step function of Agent step `sc.id`.
+    pub(super) fn agent_step(
+        &mut self,
+        sc: &StepCx<'_, '_>,
+        s: &AgentStep,
+    ) -> Result<(TokenStream, TokenStream), CodegenError> {
+        let StepCx { lv, id, info, ptr, hosted, .. } = *sc;
+        let err = |m: String| sc.err(m);
+        let agent = normalize_agent_id(&s.agent_id);
+        let Some(meta) = runtara_agents::find(&agent, &s.capability_id) else {
+            let msg = format!("no built-in capability '{}/{}'", s.agent_id, s.capability_id);
+            if !lv.view.graph.is_ai_side_target(id) {
+                return Err(unsupported(Some(id), format!("{ptr}/capabilityId"), "unknown-capability", msg));
+            }
+            // An AiAgent tool that does not exist: its calls fail (ai_tools), and the step
+            // never runs in the normal flow.
+            return Ok((quote!(Result<(), Failure>), failing(id, msg)));
+        };
+        if meta.needs_network && !self.opts.target.has_network() {
+            return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown", meta.agent, meta.id, self.opts.target.name())));
+        }
+        if meta.needs_std && !hosted {
+            return Err(err(format!(
+                "capability '{}/{}' needs a clock or randomness, which thumbv7em-none-eabihf lacks",
+                meta.agent, meta.id
+            )));
+        }
+        self.uses_network |= meta.needs_network;
+        let connection = match s.connection() {
+            Connection::Ref(r) => mapping_value(r, hosted).map_err(err)?,
+            Connection::Id(c) => quote!(Value::from(#c)),
+            Connection::None => quote!(Value::Null),
+        };
+        let module = quote::format_ident!("{}", slug(meta.agent));
+        let cap = quote::format_ident!("{}", slug(meta.id));
+        let (agent_id, cap_id) = (meta.agent, meta.id);
+        let max_retries = s.max_retries.unwrap_or(if meta.rate_limited { 5 } else { 3 });
+        let retry_delay = s.retry_delay.unwrap_or(if meta.rate_limited { 2000 } else { 1000 });
+        let timeout = opt(s.timeout);
+        let budget = lv.view.graph.rate_limit_budget_ms.unwrap_or(60_000);
+        let required: Vec<&str> = meta.inputs.iter().filter(|f| f.required).map(|f| f.name).collect();
+        let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
+        Ok((
+            quote!(Result<(), Failure>),
+            quote! {
+                const CALL: steps::AgentCall = steps::AgentCall {
+                    agent_id: #agent_id,
+                    capability_id: #cap_id,
+                    max_retries: #max_retries,
+                    retry_delay_ms: #retry_delay,
+                    timeout_ms: #timeout,
+                    rate_limit_budget_ms: #budget,
+                    required: &[#(#required),*],
+                };
+                run_durable_step(cx, scope, &#info, |cx, scope| {
+                    let input = #m;
+                    let connection = #connection;
+                    steps::agent(cx, scope, &#info, &CALL, input, connection, agents::#module::#cap)
+                })
+            },
+        ))
+    }
+}
