@@ -1,0 +1,234 @@
+//! Graph structure rules (dsl-spec §8, §9.1): edges and their labels, reachability, fan-out and merge points.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::model::*;
+use crate::parse::pointer_token;
+
+use super::Validator;
+
+impl Validator<'_> {
+    pub(super) fn edges(&mut self, g: &ExecutionGraph, base: &str) {
+        let mut defaults: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut guarded: BTreeMap<(&str, &str), bool> = BTreeMap::new();
+        let mut priorities: BTreeSet<(&str, &str, i32)> = BTreeSet::new();
+        for (i, e) in g.execution_plan.iter().enumerate() {
+            let ep = format!("{base}/executionPlan/{i}");
+            for (field, id) in [("fromStep", &e.from_step), ("toStep", &e.to_step)] {
+                if !g.steps.contains_key(id) {
+                    self.error(
+                        "E014",
+                        Some(id),
+                        format!("{ep}/{field}"),
+                        format!("edge {field} '{id}' is not a step of this graph"),
+                        &format!("use one of: {}", list(g.steps.keys())),
+                    );
+                }
+            }
+            let Some(from) = g.steps.get(&e.from_step) else { continue };
+            let label = e.label_kind();
+            match from {
+                Step::Conditional(_) => {
+                    if label != "true" && label != "false" {
+                        self.error(
+                            "E072",
+                            Some(&e.from_step),
+                            format!("{ep}/label"),
+                            format!("Conditional edge has label '{label}'"),
+                            "label Conditional edges \"true\" or \"false\"",
+                        );
+                    } else if e.condition.is_some() || e.priority.is_some() {
+                        self.error(
+                            "E072",
+                            Some(&e.from_step),
+                            ep.clone(),
+                            "Conditional edges take no condition or priority".into(),
+                            "remove `condition` and `priority` from true/false edges",
+                        );
+                    }
+                }
+                Step::Finish(_) | Step::Error(_) => {
+                    self.error(
+                        "E074",
+                        Some(&e.from_step),
+                        ep.clone(),
+                        format!("a {} step cannot have outgoing edges", from.step_type()),
+                        "remove the edge; Finish and Error end their graph",
+                    );
+                }
+                Step::Switch(_) | Step::AiAgent(_) => {}
+                _ => {
+                    let ok = label.is_empty() || (label == "onError" && from.supports_on_error());
+                    if !ok {
+                        self.error(
+                            "E074",
+                            Some(&e.from_step),
+                            format!("{ep}/label"),
+                            format!("a {} step has no '{label}' route", from.step_type()),
+                            if label == "onError" {
+                                "onError routes exist on Agent, AiAgent, EmbedWorkflow, Split, While and WaitForSignal"
+                            } else {
+                                "remove the label (normal flow) or use \"onError\""
+                            },
+                        );
+                    }
+                }
+            }
+            let key = (e.from_step.as_str(), label);
+            if e.condition.is_some() {
+                guarded.insert(key, true);
+                let p = e.priority.unwrap_or(0);
+                if !priorities.insert((key.0, key.1, p)) {
+                    self.error(
+                        "E070",
+                        Some(&e.from_step),
+                        format!("{ep}/priority"),
+                        format!("two guarded '{}' edges from '{}' share priority {p}", label, e.from_step),
+                        "give guarded edges distinct priorities",
+                    );
+                }
+            } else {
+                *defaults.entry(key).or_default() += 1;
+            }
+        }
+        for (i, e) in g.execution_plan.iter().enumerate() {
+            if e.label_kind() == "onError"
+                && g.execution_plan
+                    .iter()
+                    .any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
+            {
+                self.warn(
+                    "W040",
+                    Some(&e.from_step),
+                    format!("{base}/executionPlan/{i}"),
+                    format!("'{}' reaches '{}' both normally and on error", e.from_step, e.to_step),
+                    "route errors to a dedicated handler step",
+                );
+            }
+        }
+        for ((from, label), n) in defaults {
+            let conditional = matches!(g.steps.get(from), Some(Step::Conditional(_)));
+            let multiple = n > 1 && (conditional || !label.is_empty() || guarded.contains_key(&(from, label)));
+            if multiple && !matches!(g.steps.get(from), Some(Step::AiAgent(_))) {
+                self.error(
+                    "E071",
+                    Some(from),
+                    base_edges(base),
+                    format!("step '{from}' has {n} unguarded '{label}' edges"),
+                    "keep exactly one default edge per label; guard the others with a condition",
+                );
+            }
+        }
+    }
+
+    pub(super) fn reachability(&mut self, g: &ExecutionGraph, base: &str) {
+        if !g.steps.contains_key(&g.entry_point) {
+            return;
+        }
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([g.entry_point.as_str()]);
+        while let Some(s) = queue.pop_front() {
+            if seen.insert(s) {
+                for e in g.execution_plan.iter().filter(|e| e.from_step == s) {
+                    queue.push_back(&e.to_step);
+                }
+            }
+        }
+        for (id, step) in &g.steps {
+            if !seen.contains(id.as_str()) {
+                let code = if matches!(step, Step::Finish(_)) { "E003" } else { "E002" };
+                self.error(
+                    code,
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
+                    format!("step '{id}' is not reachable from entryPoint '{}'", g.entry_point),
+                    "add an edge to it in executionPlan or remove the step",
+                );
+            }
+        }
+    }
+
+    pub(super) fn fanout(&mut self, g: &ExecutionGraph, base: &str) {
+        for (id, step) in &g.steps {
+            if matches!(step, Step::Conditional(_) | Step::AiAgent(_)) {
+                continue;
+            }
+            let outs: Vec<&Edge> =
+                g.execution_plan.iter().filter(|e| &e.from_step == id && e.label_kind().is_empty()).collect();
+            let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
+            if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !g.is_ai_side_target(id) {
+                self.warn(
+                    "W003",
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
+                    format!("step '{id}' has no outgoing edge; the graph ends here with a null result"),
+                    "add an edge to a Finish step",
+                );
+            }
+            if outs.len() < 2 || outs.iter().any(|e| e.condition.is_some()) {
+                continue;
+            }
+            let mut common: Option<BTreeSet<String>> = None;
+            for e in &outs {
+                let r = reachable_normal(g, &e.to_step);
+                common = Some(match common {
+                    None => r,
+                    Some(c) => c.intersection(&r).cloned().collect(),
+                });
+            }
+            if common.is_some_and(|c| c.is_empty()) {
+                self.error(
+                    "E073",
+                    Some(id),
+                    format!("{base}/steps/{}", pointer_token(id)),
+                    format!("the fan-out from '{id}' never re-converges"),
+                    "join the parallel branches at one common step (e.g. a single Finish)",
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn base_edges(base: &str) -> String {
+    format!("{base}/executionPlan")
+}
+
+pub(super) fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = items.map(String::as_str).collect();
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Step → every step with an edge path (any labels) leading to it.
+pub(super) fn predecessors(g: &ExecutionGraph) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for id in g.steps.keys() {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([id.as_str()]);
+        while let Some(s) = queue.pop_front() {
+            for e in g.execution_plan.iter().filter(|e| e.to_step == s) {
+                if seen.insert(e.from_step.clone()) {
+                    queue.push_back(&e.from_step);
+                }
+            }
+        }
+        out.insert(id.clone(), seen);
+    }
+    out
+}
+
+pub(super) fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([from.to_string()]);
+    while let Some(s) = queue.pop_front() {
+        if seen.insert(s.clone()) {
+            for e in g.execution_plan.iter().filter(|e| e.from_step == s && e.label_kind() != "onError") {
+                queue.push_back(e.to_step.clone());
+            }
+        }
+    }
+    seen
+}
