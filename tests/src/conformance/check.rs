@@ -1,0 +1,175 @@
+//! Checking a run's envelope, events and validation output against a case's
+//! expectations (the corpus README's expectation kinds).
+
+use serde_json::Value;
+
+use super::*;
+use crate::cli::runtara;
+
+/// Checks `side_effects.events` (subtype = our `event` name, JSON-pointer fields).
+pub(super) fn check_events(side: &Value, events: &[Value]) -> Verdict {
+    if let Some(n) = side.get("events_exact_count").and_then(Value::as_u64) {
+        if events.len() as u64 != n {
+            return Verdict::Fail(format!("{} events, expected {n}: {events:?}", events.len()));
+        }
+    }
+    for want in side.get("events").and_then(Value::as_array).into_iter().flatten() {
+        let subtype = want.get("subtype").and_then(Value::as_str);
+        let matches = |ev: &Value| {
+            subtype.is_none_or(|s| ev["event"] == s)
+                && want
+                    .get("match")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                    .all(|(p, v)| ev.pointer(p) == Some(v))
+        };
+        let found = match want.get("index").and_then(Value::as_u64) {
+            Some(i) => events.get(i as usize).filter(|ev| matches(ev)),
+            None => events.iter().find(|ev| matches(ev)),
+        };
+        let Some(ev) = found else {
+            return Verdict::Fail(format!("no event like {want}"));
+        };
+        for (p, v) in want.get("fields").and_then(Value::as_object).into_iter().flatten() {
+            if ev.pointer(p).unwrap_or(&Value::Null) != v {
+                return Verdict::Fail(format!("event {p}: {:?} != expected {v}", ev.pointer(p)));
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+pub(super) fn check_run(e: &Value, env: &Value) -> Verdict {
+    let status = env["status"].as_str().unwrap_or("");
+    let output = &env["output"];
+    let error = &env["error"];
+    if let Some(expected) = e.get("output") {
+        if status != "completed" {
+            return Verdict::Fail(format!("status {status}, error {error}"));
+        }
+        if output != expected {
+            return Verdict::Fail(format!("output {output} != expected {expected}"));
+        }
+        return Verdict::Pass;
+    }
+    if let Some(fields) = e.get("output_fields").and_then(Value::as_object) {
+        if status != "completed" {
+            return Verdict::Fail(format!("status {status}, error {error}"));
+        }
+        for (ptr, want) in fields {
+            if !ptr.starts_with('/') {
+                continue;
+            }
+            let got = output.pointer(ptr).unwrap_or(&Value::Null);
+            if got != want {
+                return Verdict::Fail(format!("{ptr}: {got} != expected {want}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    if let Some(spec) = e.get("error") {
+        if status != "failed" {
+            return Verdict::Fail(format!("status {status}, expected failed; output {output}"));
+        }
+        let text = error.to_string();
+        if let Some(fields) = spec.get("fields").and_then(Value::as_object) {
+            for (k, want) in fields {
+                if &error[k] != want {
+                    return Verdict::Fail(format!("error.{k}: {} != expected {want}", error[k]));
+                }
+            }
+        }
+        if let Some(exact) = spec.get("exact") {
+            let ok = match exact {
+                Value::String(s) => error["message"].as_str() == Some(s),
+                Value::Object(o) => o.iter().all(|(k, v)| &error[k] == v),
+                other => error == other,
+            };
+            if !ok {
+                return Verdict::Fail(format!("error {error} != exact {exact}"));
+            }
+        }
+        let subs = |k: &str| -> Vec<String> {
+            spec.get(k)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        for s in subs("message_contains").iter().chain(subs("attributes_contain").iter()) {
+            if !text.contains(s.as_str()) {
+                return Verdict::Fail(format!("error lacks '{s}': {text}"));
+            }
+        }
+        let any = subs("message_contains_any");
+        if !any.is_empty() && !any.iter().any(|s| text.contains(s.as_str())) {
+            return Verdict::Fail(format!("error contains none of {any:?}: {text}"));
+        }
+        return Verdict::Pass;
+    }
+    if let Some(outcome) = e.get("outcome").and_then(Value::as_str) {
+        return if outcome == status {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!("status {status}, expected {outcome}; error {error}"))
+        };
+    }
+    Verdict::Unsupported("unknown expectation kind".into())
+}
+
+pub(super) fn check_validation(case: &Case, file: &str, extra: &[String]) -> Verdict {
+    let mut args = vec!["validate", file, "--format", "json"];
+    args.extend(extra.iter().map(String::as_str));
+    let out = runtara(&args);
+    let code = out.status.code().unwrap_or(-1);
+    let e = &case.expect;
+    if case.confidence == "derived-stale" {
+        // The codes no longer exist: score only as "rejected".
+        return if code != 0 { Verdict::Pass } else { Verdict::Fail("accepted, expected rejection".into()) };
+    }
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let codes = |k: &str| -> Vec<String> {
+        report[k].as_array().into_iter().flatten().filter_map(|d| d["code"].as_str().map(str::to_string)).collect()
+    };
+    let (errors, warnings) = (codes("errors"), codes("warnings"));
+    if let Some(want) = e.get("validation_error").and_then(Value::as_str) {
+        return if errors.iter().any(|c| c == want) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!(
+                "expected {want}, got errors {errors:?} (exit {code}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        };
+    }
+    if let Some(want) = e.get("validation_warning").and_then(Value::as_str) {
+        return if warnings.iter().any(|c| c == want) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail(format!("expected warning {want}, got {warnings:?}"))
+        };
+    }
+    if let Some(ok) = e.get("validation_ok") {
+        if code == 2 {
+            return Verdict::Fail(format!("does not parse: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        for kind in ok.get("absent_error_kinds").and_then(Value::as_array).into_iter().flatten() {
+            let k = kind.as_str().unwrap_or("");
+            if let Some(c) = k.split('(').nth(1).map(|s| s.trim_end_matches(')')) {
+                if errors.iter().any(|e| e == c) {
+                    return Verdict::Fail(format!("unexpected {c}"));
+                }
+            }
+        }
+        for p in ok.get("absent_error_codes_prefix").and_then(Value::as_array).into_iter().flatten() {
+            let p = p.as_str().unwrap_or("");
+            if let Some(c) = errors.iter().find(|e| e.starts_with(p)) {
+                return Verdict::Fail(format!("unexpected {c}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    Verdict::Unsupported("unknown validation expectation".into())
+}

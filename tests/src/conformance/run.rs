@@ -1,0 +1,245 @@
+//! Running one case: compile for the target, run with its input (against a real core for
+//! stateful cases, a scripted LLM for `llm-stub` cases), then check the expectations.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::check::{check_events, check_run, check_validation};
+use super::*;
+use crate::cli::{runtara, runtara_stdin};
+
+/// Runs one case for `target` in the scratch directory `work`.
+pub fn run_case(case: &Case, target: &str, work: &Path) -> Verdict {
+    run_case_with_output(case, target, work).0
+}
+
+/// Like [`run_case`], also returning the artifact's raw `--format envelope` line when the
+/// case ran an artifact (for cross-target byte comparisons).
+pub fn run_case_with_output(case: &Case, target: &str, work: &Path) -> (Verdict, Option<String>) {
+    let mut envelope = None;
+    let v = run_inner(case, target, work, &mut envelope);
+    (v, envelope)
+}
+
+fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<String>) -> Verdict {
+    if let Some(r) = case.unsupported_reason() {
+        return Verdict::Unsupported(r);
+    }
+    let file = work.join(format!("{}.json", case.id));
+    std::fs::write(&file, serde_json::to_vec_pretty(&case.graph).expect("graph serialises"))
+        .expect("scratch dir is writable");
+    let f = file.to_str().expect("utf-8 path");
+    let children_dir = work.join(format!("{}-children", case.id));
+    for (id, version, graph) in &case.children {
+        let path = match version {
+            Some(v) => children_dir.join(id).join(format!("{v}.json")),
+            None => children_dir.join(format!("{id}.json")),
+        };
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("scratch dir is writable");
+        std::fs::write(&path, serde_json::to_vec_pretty(graph).expect("graph serialises"))
+            .expect("scratch dir is writable");
+    }
+    let children_arg = children_dir.to_str().expect("utf-8 path").to_string();
+    let with_children = |mut args: Vec<&'static str>| -> Vec<String> {
+        let mut v: Vec<String> = args.drain(..).map(str::to_string).collect();
+        if !case.children.is_empty() {
+            v.push("--workflows".into());
+            v.push(children_arg.clone());
+        }
+        v
+    };
+    let e = &case.expect;
+    if e.get("validation_ok").is_some() || e.get("validation_error").is_some() || e.get("validation_warning").is_some()
+    {
+        return check_validation(case, f, &with_children(Vec::new()));
+    }
+    let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
+    if stateful && !matches!(target, "native" | "wasm32-wasip2") {
+        return Verdict::Unsupported(format!("needs a state service, which {target} runs do not have here"));
+    }
+    let out_path = work.join(format!("{}-{}.out", case.id, target));
+    let out = out_path.to_str().expect("utf-8 path");
+    let _ = std::fs::remove_file(&out_path);
+    let mut args: Vec<String> = ["compile", "--target", target, f, "-o", out].iter().map(|s| s.to_string()).collect();
+    if case.harness["track_events"] == Value::Bool(true) {
+        args.push("--track-events".into());
+    }
+    if stateful {
+        args.push("--core-client".into());
+    }
+    if let Some(wf) = case.harness["parent_workflow_id"].as_str() {
+        args.extend(["--workflow-id".to_string(), wf.to_string()]);
+    }
+    args.extend(with_children(Vec::new()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let compiled = runtara(&args);
+    let stderr = String::from_utf8_lossy(&compiled.stderr).to_string();
+    if let Some(ce) = e.get("compile_error") {
+        if compiled.status.success() {
+            return Verdict::Fail("compiled, expected a compile error".into());
+        }
+        if out_path.exists() {
+            return Verdict::Fail("a failed compile left an artifact".into());
+        }
+        for s in ce.get("message_contains").and_then(Value::as_array).into_iter().flatten() {
+            let s = s.as_str().unwrap_or("");
+            if !stderr.contains(s) {
+                return Verdict::Fail(format!("compile error lacks '{s}': {stderr}"));
+            }
+        }
+        return Verdict::Pass;
+    }
+    if !compiled.status.success() {
+        if stderr.contains(&format!("which {target} lacks"))
+            || stderr.contains(&format!("which {target} artifacts lack"))
+        {
+            return Verdict::Unsupported(format!("needs what {target} lacks (rejected at compile time)"));
+        }
+        return Verdict::Fail(format!("compile failed: {}", stderr.trim()));
+    }
+    if e.get("compile_ok").is_some() {
+        return Verdict::Pass;
+    }
+    let input = serde_json::to_vec(&case.input).expect("input serialises");
+    let mut run_args: Vec<String> = ["run", out, "--format", "envelope"].iter().map(|s| s.to_string()).collect();
+    let llm = case.needs.iter().any(|n| n == "llm-stub").then(|| llm_stub(case, work, &mut run_args));
+    let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
+    let run = if stateful { run_with_core(case, &run_args, &input, work) } else { runtara_stdin(&run_args, &input) };
+    if let (Some(llm), Some(n)) = (&llm, case.side_effects["llm_request_count"].as_u64()) {
+        if llm.requests().len() as u64 != n {
+            return Verdict::Fail(format!("{} LLM requests, expected {n}", llm.requests().len()));
+        }
+    }
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
+        return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
+    };
+    *envelope = Some(stdout.trim().to_string());
+    let verdict = check_run(e, &env);
+    if verdict != Verdict::Pass || !case.needs.iter().any(|n| n == "events") {
+        return verdict;
+    }
+    // Workflow events only: artifact-level reports (firmware_stats) are not the workflow's.
+    let events: Vec<Value> = String::from_utf8_lossy(&run.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats"))
+        .collect();
+    check_events(&case.side_effects, &events)
+}
+
+/// The scripted LLM of an `llm-stub` case (`harness.llm_script`: OpenAI chat-completions
+/// answers in order, then 599) as every connection the graph names, passed to the run with
+/// `--connections`.
+fn llm_stub(case: &Case, work: &Path, run_args: &mut Vec<String>) -> crate::stub::StubServer {
+    use crate::stub::{Reply, StubServer};
+    let script = case.harness["llm_script"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| Reply { status: r["status"].as_u64().unwrap_or(200) as u16, body: r["body"].clone() })
+        .collect();
+    let stub = StubServer::start(script, None);
+    let mut ids = std::collections::BTreeSet::from(["conn-1".to_string()]);
+    collect_connection_ids(&case.graph, &mut ids);
+    let table: serde_json::Map<String, Value> = ids
+        .into_iter()
+        .map(|id| {
+            (id, serde_json::json!({"integrationId": "openai", "parameters": {"baseUrl": format!("{}/v1", stub.url)}}))
+        })
+        .collect();
+    let file = work.join(format!("{}-connections.json", case.id));
+    std::fs::write(&file, Value::Object(table).to_string()).expect("scratch dir is writable");
+    run_args.extend(["--connections".to_string(), file.to_string_lossy().into_owned()]);
+    stub
+}
+
+fn collect_connection_ids(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("connectionId", Value::String(id)) => {
+                        out.insert(id.clone());
+                    }
+                    _ => collect_connection_ids(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_connection_ids(x, out)),
+        _ => {}
+    }
+}
+
+/// Runs a stateful case against a fresh `runtara core` (SQLite) as the harness's instance,
+/// delivering its signals for real: `signals_by_id` before the run, and `custom_signals`
+/// to every signal id the run asks for (its `external_input_requested` events reach the
+/// core's event log), in order, the last one repeating.
+fn run_with_core(case: &Case, run_args: &[&str], input: &[u8], work: &Path) -> std::process::Output {
+    let db = work.join(format!("{}-core.sqlite3", case.id));
+    let _ = std::fs::remove_file(&db);
+    let core = crate::core::CoreServer::start(&format!("sqlite:{}", db.display()), "conformance");
+    let instance = case.harness["instance_id"].as_str().unwrap_or(&case.id).to_string();
+    let cli = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--core", &core.url, "--tenant", "conformance", "--token", "conformance"]);
+        runtara(&all)
+    };
+    for (id, payload) in case.harness["signals_by_id"].as_object().into_iter().flatten() {
+        cli(&["signal", &instance, "--custom", id, "--payload", &payload.to_string()]);
+    }
+    let payloads: Vec<Value> = case.harness["custom_signals"].as_array().cloned().unwrap_or_default();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let deliverer = (!payloads.is_empty()).then(|| {
+        let (done, url, instance) = (done.clone(), core.url.clone(), instance.clone());
+        std::thread::spawn(move || {
+            let mut delivered = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let o = runtara(&[
+                    "instance",
+                    &instance,
+                    "--format",
+                    "json",
+                    "--core",
+                    &url,
+                    "--tenant",
+                    "conformance",
+                    "--token",
+                    "conformance",
+                ]);
+                let events =
+                    serde_json::from_slice::<Value>(&o.stdout).map(|v| v["events"].clone()).unwrap_or(Value::Null);
+                for e in events.as_array().into_iter().flatten().filter(|e| e["event"] == "external_input_requested") {
+                    let Some(sid) = e["signal_id"].as_str() else { continue };
+                    if delivered.insert(sid.to_string()) {
+                        let payload = &payloads[(delivered.len() - 1).min(payloads.len() - 1)];
+                        runtara(&[
+                            "signal",
+                            &instance,
+                            "--custom",
+                            sid,
+                            "--payload",
+                            &payload.to_string(),
+                            "--core",
+                            &url,
+                            "--tenant",
+                            "conformance",
+                            "--token",
+                            "conformance",
+                        ]);
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    });
+    let mut args = run_args.to_vec();
+    args.extend(["--core", &core.url, "--instance", &instance, "--tenant", "conformance", "--token", "conformance"]);
+    let run = runtara_stdin(&args, input);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(d) = deliverer {
+        let _ = d.join();
+    }
+    run
+}
