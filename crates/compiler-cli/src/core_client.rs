@@ -1,6 +1,7 @@
 //! The CLI's client for `runtara core serve` (`--core URL --tenant T --token X`), over the
 //! same HTTP client the artifacts' http backend uses (`runtara_sdk::net`).
 
+use runtara_protocol::wire::{API_PREFIX, TENANT_HEADER};
 use runtara_sdk::net::{self, Request};
 use serde_json::Value;
 
@@ -25,13 +26,13 @@ impl CoreTarget {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/{path}", self.url.trim_end_matches('/'))
+        format!("{}{API_PREFIX}/{path}", self.url.trim_end_matches('/'))
     }
 
     /// Adds the tenant and token, sends, and reads the JSON answer; non-2xx is an error
     /// naming the status and the core's message.
     fn send(&self, req: Request) -> Result<Value, String> {
-        let mut req = req.header("x-runtara-tenant-id", &self.tenant);
+        let mut req = req.header(TENANT_HEADER, &self.tenant);
         if let Some(t) = &self.token {
             req = req.header("authorization", &format!("Bearer {t}"));
         }

@@ -102,9 +102,14 @@ pub fn rustc() -> String {
     std::env::var("RUNTARA_RUSTC").unwrap_or_else(|_| "rustc".into())
 }
 
+/// The stdlib and every workspace crate it depends on: a change to any of them makes the
+/// prebuilt stdlib stale (a test checks the list against `cargo metadata`).
+pub const STDLIB_SOURCES: [&str; 5] =
+    ["crates/workflow-stdlib", "crates/agents", "crates/sdk", "crates/path", "crates/protocol"];
+
 fn source_hash(root: &Path) -> String {
     let mut files = Vec::new();
-    for krate in ["crates/workflow-stdlib", "crates/agents", "crates/sdk"] {
+    for krate in STDLIB_SOURCES {
         collect(&root.join(krate), &mut files);
     }
     files.push(root.join("Cargo.lock"));
@@ -301,4 +306,28 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every workspace crate in the stdlib's dependency closure (all features) is hashed.
+    #[test]
+    fn the_source_hash_covers_the_stdlib_closure() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let meta = cargo_metadata::MetadataCommand::new().current_dir(&root).no_deps().exec().unwrap();
+        let by_name: std::collections::BTreeMap<_, _> = meta.packages.iter().map(|p| (p.name.to_string(), p)).collect();
+        let mut closure = BTreeSet::new();
+        let mut todo = vec!["runtara-workflow-stdlib".to_string()];
+        while let Some(name) = todo.pop() {
+            let Some(pkg) = by_name.get(&name) else { continue };
+            let dir = pkg.manifest_path.parent().unwrap().strip_prefix(&meta.workspace_root).unwrap().to_string();
+            if closure.insert(dir) {
+                todo.extend(pkg.dependencies.iter().filter(|d| d.path.is_some()).map(|d| d.name.clone()));
+            }
+        }
+        let listed: BTreeSet<String> = super::STDLIB_SOURCES.iter().map(|s| s.to_string()).collect();
+        assert_eq!(listed, closure);
+    }
 }

@@ -9,6 +9,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use runtara_protocol::wire::{
+    AckRequest, CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
+    FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, SignalRequest,
+    SleepRequest, SuspendedRequest, TENANT_HEADER,
+};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::store::Store;
@@ -24,7 +30,7 @@ struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorAnswer { error: self.1 })).into_response()
     }
 }
 
@@ -38,14 +44,21 @@ fn bad_request(msg: &str) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
-type Answer = Result<Json<Value>, ApiError>;
+/// A handler's answer: the typed body of `runtara_protocol::wire`, or an [`ApiError`].
+type Answer<T = Value> = Result<Json<T>, ApiError>;
+
+/// An empty JSON object, the answer of writes that return nothing.
+fn done() -> Answer {
+    Ok(Json(json!({})))
+}
+
+/// The request body as the wire message `T`; a body that does not fit is a 400 naming why.
+fn body<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| bad_request(&format!("invalid request body: {e}")))
+}
 
 fn tenant(h: &HeaderMap) -> String {
-    h.get("x-runtara-tenant-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| !t.is_empty())
-        .unwrap_or("default")
-        .to_string()
+    h.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()).unwrap_or("default").to_string()
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -92,84 +105,89 @@ pub fn router(store: Store, token: Option<String>) -> Router {
         .with_state(app)
 }
 
-async fn list(State(app): State<App>, h: HeaderMap) -> Answer {
+async fn list(State(app): State<App>, h: HeaderMap) -> Answer<Vec<InstanceSummary>> {
     let rows = app.store.instances(&tenant(&h))?;
-    Ok(Json(Value::Array(rows.into_iter().map(|(id, status)| json!({"id": id, "status": status})).collect())))
+    Ok(Json(rows.into_iter().map(|(id, status)| InstanceSummary { id, status }).collect()))
 }
 
-async fn inspect(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn inspect(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<InstanceDetail> {
     let t = tenant(&h);
     let (status, output, error) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
     let checkpoints = app.store.checkpoint_ids(&t, &id)?;
     let events: Vec<Value> = app.store.events(&t, &id)?.iter().map(|e| parse(e)).collect();
-    Ok(Json(json!({
-        "id": id, "status": status, "output": output.as_deref().map(parse), "error": error.as_deref().map(parse),
-        "checkpoints": checkpoints, "events": events,
-    })))
+    let (output, error) = (output.as_deref().map(parse), error.as_deref().map(parse));
+    Ok(Json(InstanceDetail { id, status, output, error, checkpoints, events }))
 }
 
-async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<InstanceStatus> {
     let t = tenant(&h);
     let (status, _, _) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
-    let wake_at = app.store.wake_at(&t, &id)?.and_then(|w| w.parse::<u64>().ok());
-    Ok(Json(json!({ "id": id, "status": status, "wake_at_ms": wake_at })))
+    let wake_at_ms = app.store.wake_at(&t, &id)?.and_then(|w| w.parse::<u64>().ok());
+    Ok(Json(InstanceStatus { id, status, wake_at_ms }))
 }
 
-async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    let list = match body.get("events") {
-        Some(Value::Array(a)) => a.iter().map(Value::to_string).collect(),
-        _ if body.is_object() => vec![body.to_string()],
-        _ => return Err(bad_request("send {events: [...]} or one event object")),
+/// Takes `{events: [...]}` ([`EventsRequest`]) or, for older clients, one event object.
+async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let list = match raw.get("events") {
+        Some(_) => body::<EventsRequest>(raw)?.events.iter().map(Value::to_string).collect(),
+        None if raw.is_object() => vec![raw.to_string()],
+        None => return Err(bad_request("send {events: [...]} or one event object")),
     };
     app.store.add_events(&tenant(&h), &id, &list)?;
-    Ok(Json(json!({})))
+    done()
 }
 
-async fn sleep(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    let wake = body["wake_at_ms"].as_u64().ok_or_else(|| bad_request("wake_at_ms (ms since the epoch) is required"))?;
-    app.store.sleep(&tenant(&h), &id, &wake.to_string())?;
-    Ok(Json(json!({})))
+async fn sleep(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let req: SleepRequest = body(raw)?;
+    app.store.sleep(&tenant(&h), &id, &req.wake_at_ms.to_string())?;
+    done()
 }
 
-async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    let sid = body["signal_id"].as_str().ok_or_else(|| bad_request("signal_id is required"))?;
-    app.store.ack_custom(&tenant(&h), &id, sid)?;
-    Ok(Json(json!({})))
+async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let req: AckRequest = body(raw)?;
+    app.store.ack_custom(&tenant(&h), &id, &req.signal_id)?;
+    done()
 }
 
 async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
     app.store.register(&tenant(&h), &id)?;
-    Ok(Json(json!({})))
+    done()
 }
 
-async fn checkpoint(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
+async fn checkpoint(
+    State(app): State<App>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Json(raw): Json<Value>,
+) -> Answer<CheckpointAnswer> {
     let t = tenant(&h);
-    let cid = body["checkpoint_id"].as_str().ok_or_else(|| bad_request("checkpoint_id is required"))?;
-    if let Some(events) = body["events"].as_array() {
-        app.store.add_events(&t, &id, &events.iter().map(Value::to_string).collect::<Vec<_>>())?;
+    let req: CheckpointRequest = body(raw)?;
+    if !req.events.is_empty() {
+        app.store.add_events(&t, &id, &req.events.iter().map(Value::to_string).collect::<Vec<_>>())?;
     }
-    let (stored, state) = app.store.checkpoint(&t, &id, cid, &body["state"].to_string())?;
+    let (stored, state) = app.store.checkpoint(&t, &id, &req.checkpoint_id, &req.state.to_string())?;
     let signal = app.store.control(&t, &id)?;
-    Ok(Json(json!({ "stored": stored, "state": parse(&state), "signal": signal })))
+    Ok(Json(CheckpointAnswer { stored, state: parse(&state), signal }))
 }
 
-async fn load(State(app): State<App>, h: HeaderMap, Path((id, cid)): Path<(String, String)>) -> Answer {
+async fn load(State(app): State<App>, h: HeaderMap, Path((id, cid)): Path<(String, String)>) -> Answer<LoadAnswer> {
     let state = app.store.load(&tenant(&h), &id, &cid)?.ok_or_else(|| not_found("checkpoint"))?;
-    Ok(Json(json!({ "state": parse(&state) })))
+    Ok(Json(LoadAnswer { state: parse(&state) }))
 }
 
-async fn pending(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
-    Ok(Json(json!({ "signal": app.store.control(&tenant(&h), &id)? })))
+async fn pending(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<PendingSignalAnswer> {
+    Ok(Json(PendingSignalAnswer { signal: app.store.control(&tenant(&h), &id)? }))
 }
 
-async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
+async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
     let t = tenant(&h);
-    match (body["signal"].as_str(), body["signal_id"].as_str()) {
+    let req: SignalRequest = body(raw)?;
+    match (req.signal.as_deref(), req.signal_id.as_deref()) {
         (Some(s @ ("pause" | "resume" | "cancel")), _) => app.store.set_control(&t, &id, s)?,
-        (_, Some(sid)) => app.store.send_custom(&t, &id, sid, &body["payload"].to_string())?,
+        (_, Some(sid)) => app.store.send_custom(&t, &id, sid, &req.payload.to_string())?,
         _ => return Err(bad_request("send {signal: pause|resume|cancel} or {signal_id, payload}")),
     }
-    Ok(Json(json!({})))
+    done()
 }
 
 async fn custom(
@@ -177,24 +195,27 @@ async fn custom(
     h: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+) -> Answer<CustomSignalAnswer> {
     let sid = q.get("signal_id").ok_or_else(|| bad_request("signal_id is required"))?;
     let payload = app.store.custom(&tenant(&h), &id, sid)?.ok_or_else(|| not_found("signal"))?;
-    Ok(Json(json!({ "payload": parse(&payload) })))
+    Ok(Json(CustomSignalAnswer { payload: parse(&payload) }))
 }
 
-async fn completed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    app.store.finish(&tenant(&h), &id, "completed", Some(&body["output"]), None)?;
-    Ok(Json(json!({})))
+async fn completed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let req: CompletedRequest = body(raw)?;
+    app.store.finish(&tenant(&h), &id, "completed", Some(&req.output), None)?;
+    done()
 }
 
-async fn failed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    app.store.finish(&tenant(&h), &id, "failed", None, Some(&body["error"]))?;
-    Ok(Json(json!({})))
+async fn failed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let req: FailedRequest = body(raw)?;
+    app.store.finish(&tenant(&h), &id, "failed", None, Some(&req.error))?;
+    done()
 }
 
-async fn suspended(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(body): Json<Value>) -> Answer {
-    let status = if body["status"] == "cancelled" { "cancelled" } else { "suspended" };
+async fn suspended(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    let req: SuspendedRequest = body(raw)?;
+    let status = if req.status == "cancelled" { "cancelled" } else { "suspended" };
     app.store.finish(&tenant(&h), &id, status, None, None)?;
-    Ok(Json(json!({})))
+    done()
 }

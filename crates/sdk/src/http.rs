@@ -4,7 +4,13 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use runtara_protocol::wire::{
+    CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
+    FailedRequest, LoadAnswer, PendingSignalAnswer, SleepRequest, SuspendedRequest, API_PREFIX, TENANT_HEADER,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::net::{self, percent_encode as encode};
 pub use crate::HttpConfig;
@@ -33,12 +39,12 @@ impl HttpBackend {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/instances/{}/{path}", self.cfg.url.trim_end_matches('/'), encode(&self.cfg.instance))
+        format!("{}{API_PREFIX}/instances/{}/{path}", self.cfg.url.trim_end_matches('/'), encode(&self.cfg.instance))
     }
 
     /// One request with retries on transport errors and 5xx; returns (status, body JSON).
     fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), SdkError> {
-        let mut req = net::Request::new(method, &self.url(path)).header("x-runtara-tenant-id", &self.cfg.tenant);
+        let mut req = net::Request::new(method, &self.url(path)).header(TENANT_HEADER, &self.cfg.tenant);
         if let Some(t) = &self.cfg.token {
             req = req.header("authorization", &format!("Bearer {t}"));
         }
@@ -70,16 +76,27 @@ impl HttpBackend {
         if self.events.is_empty() {
             return Ok(());
         }
-        let body = json!({"events": core::mem::take(&mut self.events)});
-        let r = self.request("POST", "events", Some(&body))?;
-        self.expect_ok(r).map(|_| ())
+        let body = EventsRequest { events: core::mem::take(&mut self.events) };
+        self.post::<Value>("events", &body).map(|_| ())
     }
 
-    fn expect_ok(&self, (status, body): (u16, Value)) -> Result<Value, SdkError> {
+    /// `POST <path>` with the wire message `body`, expecting a 2xx answer of type `T`.
+    fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, SdkError> {
+        let body = serde_json::to_value(body).map_err(|e| SdkError(format!("cannot encode the request: {e}")))?;
+        let r = self.request("POST", path, Some(&body))?;
+        self.expect_ok(r)
+    }
+
+    /// A 2xx answer as the wire message `T`; otherwise the core's [`ErrorAnswer`].
+    fn expect_ok<T: DeserializeOwned>(&self, (status, body): (u16, Value)) -> Result<T, SdkError> {
         match status {
-            200..=299 => Ok(body),
+            200..=299 => serde_json::from_value(body)
+                .map_err(|e| SdkError(format!("the core's answer does not fit the protocol: {e}"))),
             401 => Err(SdkError("the core refused the token (401)".into())),
-            s => Err(SdkError(format!("core answered {s}: {}", body["error"].as_str().unwrap_or("")))),
+            s => {
+                let error = serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default();
+                Err(SdkError(format!("core answered {s}: {error}")))
+            }
         }
     }
 }
@@ -90,18 +107,15 @@ impl SdkBackend for HttpBackend {
         if status == 404 {
             return Ok(None);
         }
-        Ok(Some(self.expect_ok((status, body))?["state"].clone()))
+        Ok(Some(self.expect_ok::<LoadAnswer>((status, body))?.state))
     }
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
-        let mut body = json!({"checkpoint_id": id, "state": state});
-        if !self.events.is_empty() {
-            body["events"] = Value::Array(core::mem::take(&mut self.events));
-        }
-        let r = self.request("POST", "checkpoint", Some(&body))?;
-        let body = self.expect_ok(r)?;
-        self.carried = Some(Signal::pending(body["signal"].as_str()));
-        Ok(if body["stored"] == true { None } else { Some(body["state"].clone()) })
+        let events = core::mem::take(&mut self.events);
+        let body = CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events };
+        let answer: CheckpointAnswer = self.post("checkpoint", &body)?;
+        self.carried = Some(Signal::pending(answer.signal.as_deref()));
+        Ok(if answer.stored { None } else { Some(answer.state) })
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
@@ -109,7 +123,7 @@ impl SdkBackend for HttpBackend {
             return Ok(carried);
         }
         let r = self.request("GET", "signals", None)?;
-        Ok(Signal::pending(self.expect_ok(r)?["signal"].as_str()))
+        Ok(Signal::pending(self.expect_ok::<PendingSignalAnswer>(r)?.signal.as_deref()))
     }
 
     fn event(&mut self, event: &Value) -> Result<(), SdkError> {
@@ -122,8 +136,7 @@ impl SdkBackend for HttpBackend {
 
     fn sleeping(&mut self, wake_at_ms: u64) -> Result<(), SdkError> {
         self.flush_events()?;
-        let r = self.request("POST", "sleep", Some(&json!({"wake_at_ms": wake_at_ms})))?;
-        self.expect_ok(r).map(|_| ())
+        self.post::<Value>("sleep", &SleepRequest { wake_at_ms }).map(|_| ())
     }
 
     fn receives_signals(&self) -> bool {
@@ -137,22 +150,21 @@ impl SdkBackend for HttpBackend {
         if status == 404 {
             return Ok(None);
         }
-        Ok(Some(self.expect_ok((status, body))?["payload"].clone()))
+        Ok(Some(self.expect_ok::<CustomSignalAnswer>((status, body))?.payload))
     }
 
     fn register(&mut self) -> Result<(), SdkError> {
         let r = self.request("POST", "register", None)?;
-        self.expect_ok(r).map(|_| ())
+        self.expect_ok::<Value>(r).map(|_| ())
     }
 
     fn report(&mut self, status: &str, payload: &Value) -> Result<(), SdkError> {
-        let (path, body) = match status {
-            "completed" => ("completed", json!({"output": payload})),
-            "failed" => ("failed", json!({"error": payload})),
-            other => ("suspended", json!({"status": other})),
-        };
         self.flush_events()?;
-        let r = self.request("POST", path, Some(&body))?;
-        self.expect_ok(r).map(|_| ())
+        let sent: Result<Value, SdkError> = match status {
+            "completed" => self.post("completed", &CompletedRequest { output: payload.clone() }),
+            "failed" => self.post("failed", &FailedRequest { error: payload.clone() }),
+            other => self.post("suspended", &SuspendedRequest { status: other.to_string() }),
+        };
+        sent.map(|_| ())
     }
 }

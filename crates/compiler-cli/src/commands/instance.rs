@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use runtara_protocol::wire::InstanceDetail;
+
 use crate::args::{CoreArgs, Format};
 use crate::core_client::encode;
 use crate::error::{CliError, Result};
@@ -25,17 +27,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("instance {}: {}", args.id, v["status"].as_str().unwrap_or("?"));
-    if !v["output"].is_null() {
-        println!("output: {}", v["output"]);
+    let i: InstanceDetail = serde_json::from_value(v)
+        .map_err(|e| CliError::failed(format!("the core's answer does not fit the protocol: {e}")))?;
+    println!("instance {}: {}", args.id, i.status);
+    if let Some(output) = i.output.filter(|o| !o.is_null()) {
+        println!("output: {output}");
     }
-    if !v["error"].is_null() {
-        println!("error: {}", v["error"]);
+    if let Some(error) = i.error.filter(|e| !e.is_null()) {
+        println!("error: {error}");
     }
-    for c in v["checkpoints"].as_array().into_iter().flatten() {
-        println!("checkpoint {}", c.as_str().unwrap_or(""));
+    for c in i.checkpoints {
+        println!("checkpoint {c}");
     }
-    for e in v["events"].as_array().into_iter().flatten() {
+    for e in i.events {
         println!("event {e}");
     }
     Ok(ExitCode::SUCCESS)

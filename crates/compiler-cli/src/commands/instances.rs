@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use runtara_protocol::wire::InstanceSummary;
+
 use crate::args::{CoreArgs, Format};
 use crate::error::{CliError, Result};
 
@@ -21,8 +23,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.format {
         Format::Json => println!("{list}"),
         Format::Human => {
-            for i in list.as_array().into_iter().flatten() {
-                println!("{}\t{}", i["id"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or(""));
+            let rows: Vec<InstanceSummary> = serde_json::from_value(list)
+                .map_err(|e| CliError::failed(format!("the core's instance list does not fit the protocol: {e}")))?;
+            for i in rows {
+                println!("{}\t{}", i.id, i.status);
             }
         }
     }

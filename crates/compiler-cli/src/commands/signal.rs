@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+use runtara_protocol::wire::SignalRequest;
 use runtara_sdk::local::LocalStore;
 use runtara_sdk::Signal;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::args::CoreArgs;
 use crate::core_client::encode;
@@ -47,6 +48,17 @@ pub enum Control {
     Cancel,
 }
 
+impl Control {
+    /// The signal's name on the wire (`pause`, `resume`, `cancel`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Control::Pause => "pause",
+            Control::Resume => "resume",
+            Control::Cancel => "cancel",
+        }
+    }
+}
+
 /// What to deliver, once the flags are checked.
 enum Delivery {
     Control(Control),
@@ -68,10 +80,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(core) = args.core.target() {
         let body = match delivery {
             Delivery::Control(a) => {
-                json!({"signal": match a { Control::Pause => "pause", Control::Resume => "resume", Control::Cancel => "cancel" }})
+                SignalRequest { signal: Some(a.name().to_string()), signal_id: None, payload: Value::Null }
             }
-            Delivery::Custom { signal_id, payload } => json!({"signal_id": signal_id, "payload": payload}),
+            Delivery::Custom { signal_id, payload } => {
+                SignalRequest { signal: None, signal_id: Some(signal_id), payload }
+            }
         };
+        let body = serde_json::to_value(body).map_err(|e| CliError::failed(e.to_string()))?;
         core.post(&format!("instances/{}/signals", encode(&args.instance)), &body).map_err(CliError::failed)?;
         return Ok(ExitCode::SUCCESS);
     }

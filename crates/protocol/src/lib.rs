@@ -1,0 +1,25 @@
+//! runtara-protocol: the vocabulary every part of runtara shares, defined once (no_std +
+//! alloc, like `wasmtime-environ` for wasmtime). The DSL model, the validator, codegen, the
+//! workflow stdlib, the agents, the sdk backends, the state service, the runner and the CLI
+//! all take these definitions from here instead of spelling them again.
+//!
+//! - [`MatchType`], [`FieldType`]: the DSL's closed enumerations (dsl-spec §1.4, §7.7);
+//! - [`roots`]: reference-path roots (dsl-spec §4.4);
+//! - [`EdgeLabel`]: what an `executionPlan` label means (dsl-spec §2, §8);
+//! - [`exit`]: the exit codes of artifacts and of the CLI;
+//! - [`defaults`]: retry and loop defaults the spec fixes (dsl-spec §7, §8.8);
+//! - [`wire`]: the JSON messages between artifacts and the state service.
+
+#![no_std]
+
+extern crate alloc;
+
+pub mod defaults;
+mod edge;
+pub mod exit;
+pub mod roots;
+mod types;
+pub mod wire;
+
+pub use edge::EdgeLabel;
+pub use types::{FieldType, MatchType};
