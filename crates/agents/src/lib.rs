@@ -36,32 +36,9 @@ use serde_json::Value;
 /// A capability implementation.
 pub type CapabilityFn = fn(&Value) -> Result<Value, Value>;
 
-/// The JSON type a capability input takes (dsl-spec §9 E023); `Any` is not checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    Any,
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Array,
-    Object,
-}
-
-impl FieldType {
-    /// The type's name as the DSL writes it (`string`, `integer`, …; `any`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            FieldType::Any => "any",
-            FieldType::String => "string",
-            FieldType::Integer => "integer",
-            FieldType::Number => "number",
-            FieldType::Boolean => "boolean",
-            FieldType::Array => "array",
-            FieldType::Object => "object",
-        }
-    }
-}
+/// The value type of a capability input (dsl-spec §9 E023), shared with the DSL's schema
+/// fields; an input of any type has `ty: None`.
+pub use runtara_protocol::FieldType;
 
 /// One input field of a capability.
 #[derive(Debug, Clone, Copy)]
@@ -69,18 +46,18 @@ pub struct FieldMeta {
     /// JSON name of the field.
     pub name: &'static str,
     pub required: bool,
-    /// Checked against immediate values (E023).
-    pub ty: FieldType,
+    /// Checked against immediate values (E023); `None`: any type.
+    pub ty: Option<FieldType>,
     /// Allowed values of a string field (E024); empty = any.
     pub allowed: &'static [&'static str],
 }
 
 impl FieldMeta {
     const fn of(self, ty: FieldType) -> Self {
-        FieldMeta { ty, ..self }
+        FieldMeta { ty: Some(ty), ..self }
     }
     const fn one_of(self, allowed: &'static [&'static str]) -> Self {
-        FieldMeta { ty: FieldType::String, allowed, ..self }
+        FieldMeta { ty: Some(FieldType::String), allowed, ..self }
     }
 }
 
@@ -103,10 +80,10 @@ pub struct CapabilityMeta {
 }
 
 const fn req(name: &'static str) -> FieldMeta {
-    FieldMeta { name, required: true, ty: FieldType::Any, allowed: &[] }
+    FieldMeta { name, required: true, ty: None, allowed: &[] }
 }
 const fn opt(name: &'static str) -> FieldMeta {
-    FieldMeta { name, required: false, ty: FieldType::Any, allowed: &[] }
+    FieldMeta { name, required: false, ty: None, allowed: &[] }
 }
 use FieldType::{Array as A, Boolean as B, Integer as I, Object as O, String as S};
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use runtara_dsl::{Edge, ExecutionGraph, Step};
+use runtara_dsl::{Edge, EdgeLabel, ExecutionGraph, Step};
 
 /// One graph level with its edges in deterministic order (dsl-spec §2.2).
 pub struct GraphView<'g> {
@@ -75,7 +75,7 @@ impl<'g> GraphView<'g> {
             _ if self.is_branching(id) => self
                 .all_out(id)
                 .into_iter()
-                .filter(|e| e.label_kind() != "onError")
+                .filter(|e| e.label() != EdgeLabel::OnError)
                 .map(|e| e.to_step.as_str())
                 .collect(),
             _ => self.normal_succs(id),
@@ -178,8 +178,12 @@ impl<'g> GraphView<'g> {
                 None => {}
             }
             marks.insert(s, Mark::Active);
-            let succs: Vec<&str> =
-                v.all_out(s).into_iter().filter(|e| e.label_kind() != "onError").map(|e| e.to_step.as_str()).collect();
+            let succs: Vec<&str> = v
+                .all_out(s)
+                .into_iter()
+                .filter(|e| e.label() != EdgeLabel::OnError)
+                .map(|e| e.to_step.as_str())
+                .collect();
             for t in succs {
                 if let Some(c) = visit(v, t, marks) {
                     return Some(c);

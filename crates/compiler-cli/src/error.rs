@@ -4,6 +4,7 @@
 use std::fmt;
 
 use runtara_compiler::CompileError;
+use runtara_protocol::exit;
 
 /// A failed subcommand. `main` prints `error: <message>` and exits with `code`.
 #[derive(Debug)]
@@ -18,12 +19,12 @@ pub type Result<T> = std::result::Result<T, CliError>;
 impl CliError {
     /// Exit 2: bad flags, unreadable or unparsable files and input.
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: 2, message: message.into() }
+        CliError { code: exit::BAD_INPUT, message: message.into() }
     }
 
     /// Exit 1: the work itself failed (invalid workflow, unreachable server, …).
     pub fn failed(message: impl Into<String>) -> Self {
-        CliError { code: 1, message: message.into() }
+        CliError { code: exit::FAILED, message: message.into() }
     }
 }
 
@@ -36,8 +37,8 @@ impl fmt::Display for CliError {
 impl From<CompileError> for CliError {
     fn from(e: CompileError) -> Self {
         let code = match e {
-            CompileError::Read { .. } | CompileError::Parse { .. } | CompileError::Output(_) => 2,
-            _ => 1,
+            CompileError::Read { .. } | CompileError::Parse { .. } | CompileError::Output(_) => exit::BAD_INPUT,
+            _ => exit::FAILED,
         };
         CliError { code, message: e.to_string() }
     }

@@ -14,7 +14,7 @@ pub fn builtin_catalog() -> AgentCatalog {
                 .map(|f| InputField {
                     name: f.name.to_string(),
                     required: f.required,
-                    ty: f.ty.name().to_string(),
+                    ty: f.ty,
                     allowed: f.allowed.iter().map(|a| a.to_string()).collect(),
                 })
                 .collect(),

@@ -30,9 +30,8 @@ pub struct CapabilityInfo {
 pub struct InputField {
     pub name: String,
     pub required: bool,
-    /// JSON type immediate values must have (E023): `string`, `integer`, `number`,
-    /// `boolean`, `array`, `object`, or `any` (unchecked).
-    pub ty: String,
+    /// The type immediate values must have (E023); `None`: any (unchecked).
+    pub ty: Option<crate::FieldType>,
     /// Allowed values of a string field (E024); empty = any.
     pub allowed: Vec<String>,
 }

@@ -25,3 +25,13 @@ pub const RETRY_BACKOFF_CAP_MS: u64 = 60_000;
 pub const WHILE_MAX_ITERATIONS: u32 = 10;
 /// How often WaitForSignal polls the store (dsl-spec §7.13 `pollIntervalMs`).
 pub const WAIT_POLL_INTERVAL_MS: u64 = 1000;
+/// AiAgent turns of the tool loop (dsl-spec §7.14 `maxIterations`).
+pub const AI_MAX_ITERATIONS: u32 = 10;
+/// AiAgent retries of a single-shot call (dsl-spec §7.14 `maxRetries`).
+pub const AI_MAX_RETRIES: u32 = 0;
+/// AiAgent base retry delay (dsl-spec §7.14 `retryDelay`).
+pub const AI_RETRY_DELAY_MS: u64 = 1000;
+/// Time one LLM turn may take (dsl-spec §7.14 `turnTimeout`).
+pub const AI_TURN_TIMEOUT_MS: u64 = 180_000;
+/// Messages kept by conversation-memory compaction (dsl-spec §7.14 `maxMessages`).
+pub const AI_MEMORY_MAX_MESSAGES: u64 = 50;

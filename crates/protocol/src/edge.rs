@@ -47,8 +47,14 @@ impl<'a> EdgeLabel<'a> {
         }
     }
 
-    /// Whether an AiAgent edge with this label is a tool (not flow, error or memory).
+    /// Normal flow: no label, `""` or `next` (dsl-spec §2.1).
+    pub fn is_normal(self) -> bool {
+        matches!(self, EdgeLabel::Normal | EdgeLabel::Next)
+    }
+
+    /// Whether an AiAgent edge with this label is a tool: anything but normal flow,
+    /// `onError` and `memory` (dsl-spec §7.14).
     pub fn is_tool(self) -> bool {
-        matches!(self, EdgeLabel::Named(_))
+        !matches!(self, EdgeLabel::Normal | EdgeLabel::Next | EdgeLabel::OnError | EdgeLabel::Memory)
     }
 }

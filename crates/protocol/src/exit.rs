@@ -12,3 +12,65 @@ pub const BAD_INPUT: u8 = 2;
 pub const SUSPENDED: u8 = 3;
 /// The run was cancelled.
 pub const CANCELLED: u8 = 4;
+
+/// How a run ended, as its exit code says (and, where WASI P2 can only exit 0 or 1, as the
+/// `code` of its structured error says: `BAD_INPUT`, `SUSPENDED`, `CANCELLED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Exit [`COMPLETED`].
+    Completed,
+    /// Exit [`FAILED`].
+    Failed,
+    /// Exit [`SUSPENDED`].
+    Suspended,
+    /// Exit [`CANCELLED`].
+    Cancelled,
+    /// Exit [`BAD_INPUT`]: the artifact rejected its input.
+    BadInput,
+}
+
+impl RunStatus {
+    /// The exit code of this status.
+    pub const fn code(self) -> u8 {
+        match self {
+            RunStatus::Completed => COMPLETED,
+            RunStatus::Failed => FAILED,
+            RunStatus::Suspended => SUSPENDED,
+            RunStatus::Cancelled => CANCELLED,
+            RunStatus::BadInput => BAD_INPUT,
+        }
+    }
+
+    /// The status an exit code means on its own: 1 and unknown codes are failures.
+    pub const fn from_code(code: i32) -> Self {
+        match code {
+            0 => RunStatus::Completed,
+            2 => RunStatus::BadInput,
+            3 => RunStatus::Suspended,
+            4 => RunStatus::Cancelled,
+            _ => RunStatus::Failed,
+        }
+    }
+
+    /// The status a failure's error `code` stands for (`BAD_INPUT`, `SUSPENDED`,
+    /// `CANCELLED`); anything else is a failure.
+    pub fn from_error_code(code: Option<&str>) -> Self {
+        match code {
+            Some("BAD_INPUT") => RunStatus::BadInput,
+            Some("SUSPENDED") => RunStatus::Suspended,
+            Some("CANCELLED") => RunStatus::Cancelled,
+            _ => RunStatus::Failed,
+        }
+    }
+
+    /// The lower-case name of `--format envelope` and of instance statuses; bad input is a
+    /// failed run (its error code says why).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Completed => "completed",
+            RunStatus::Failed | RunStatus::BadInput => "failed",
+            RunStatus::Suspended => "suspended",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}

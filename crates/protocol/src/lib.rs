@@ -1,5 +1,6 @@
 //! runtara-protocol: the vocabulary every part of runtara shares, defined once (no_std +
-//! alloc, like `wasmtime-environ` for wasmtime). The DSL model, the validator, codegen, the
+//! alloc, like `wasmtime-environ` for wasmtime; the `schema` feature, for the document
+//! schema, needs std). The DSL model, the validator, codegen, the
 //! workflow stdlib, the agents, the sdk backends, the state service, the runner and the CLI
 //! all take these definitions from here instead of spelling them again.
 //!
@@ -10,7 +11,7 @@
 //! - [`defaults`]: retry and loop defaults the spec fixes (dsl-spec §7, §8.8);
 //! - [`wire`]: the JSON messages between artifacts and the state service.
 
-#![no_std]
+#![cfg_attr(not(feature = "schema"), no_std)]
 
 extern crate alloc;
 

@@ -4,30 +4,7 @@ use serde_json::{json, Value};
 
 use crate::RunOutput;
 
-/// Terminal state of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Completed,
-    Failed,
-    Suspended,
-    Cancelled,
-    /// The artifact rejected its input (exit 2).
-    BadInput,
-}
-
-impl RunStatus {
-    /// The lower-case name used in `--format envelope`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Completed => "completed",
-            RunStatus::Failed => "failed",
-            RunStatus::Suspended => "suspended",
-            RunStatus::Cancelled => "cancelled",
-            // Bad input is a failed run whose error code is BAD_INPUT (exit code 2).
-            RunStatus::BadInput => "failed",
-        }
-    }
-}
+pub use runtara_protocol::exit::RunStatus;
 
 /// A run interpreted: status, output (completed), structured error (failed), events.
 #[derive(Debug, Clone)]
@@ -59,15 +36,9 @@ impl Outcome {
         }
         let code_of =
             |e: &Option<Value>| e.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str).map(str::to_string);
-        let status = match run.exit_code {
-            0 => RunStatus::Completed,
-            2 => RunStatus::BadInput,
-            3 => RunStatus::Suspended,
-            4 => RunStatus::Cancelled,
-            _ if code_of(&error).as_deref() == Some("BAD_INPUT") => RunStatus::BadInput,
-            _ if code_of(&error).as_deref() == Some("SUSPENDED") => RunStatus::Suspended,
-            _ if code_of(&error).as_deref() == Some("CANCELLED") => RunStatus::Cancelled,
-            _ => RunStatus::Failed,
+        let status = match RunStatus::from_code(run.exit_code) {
+            RunStatus::Failed => RunStatus::from_error_code(code_of(&error).as_deref()),
+            status => status,
         };
         let output = if status == RunStatus::Completed {
             let text = String::from_utf8_lossy(&run.stdout);

@@ -78,11 +78,11 @@ pub fn heap_peak_bytes() -> usize {
 pub const INPUT_FILE: &str = "runtara-input.json";
 
 /// `runtara_run` result: completed (output JSON in the buffer).
-pub const RUN_COMPLETED: i32 = 0;
+pub const RUN_COMPLETED: i32 = runtara_protocol::exit::COMPLETED as i32;
 /// `runtara_run` result: failed (the structured error JSON is in the buffer).
-pub const RUN_FAILED: i32 = 1;
+pub const RUN_FAILED: i32 = runtara_protocol::exit::FAILED as i32;
 /// `runtara_run` result: the input is not JSON (a message is in the buffer).
-pub const RUN_BAD_INPUT: i32 = 2;
+pub const RUN_BAD_INPUT: i32 = runtara_protocol::exit::BAD_INPUT as i32;
 
 fn init_heap(memory: &'static mut [MaybeUninit<u8>]) {
     if !HEAP_READY.swap(true, Ordering::SeqCst) {

@@ -17,17 +17,14 @@ use serde_json::{Map, Value};
 use crate::failure::Failure;
 use crate::runtime::{Ctx, WorkflowRuntime};
 use crate::scope::Scope;
+use runtara_protocol::exit;
 
-/// Exit code: completed.
-pub const EXIT_COMPLETED: i32 = 0;
-/// Exit code: the workflow failed.
-pub const EXIT_FAILED: i32 = 1;
-/// Exit code: the input could not be read or parsed.
-pub const EXIT_BAD_INPUT: i32 = 2;
-/// Exit code: paused or suspended.
-pub const EXIT_SUSPENDED: i32 = 3;
-/// Exit code: cancelled.
-pub const EXIT_CANCELLED: i32 = 4;
+// Exit codes of the artifact contract (`runtara_protocol::exit`), as `process::exit` takes them.
+const EXIT_COMPLETED: i32 = exit::COMPLETED as i32;
+const EXIT_FAILED: i32 = exit::FAILED as i32;
+const EXIT_BAD_INPUT: i32 = exit::BAD_INPUT as i32;
+const EXIT_SUSPENDED: i32 = exit::SUSPENDED as i32;
+const EXIT_CANCELLED: i32 = exit::CANCELLED as i32;
 
 pub use crate::meta::WorkflowMeta;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use runtara_dsl::Step;
+use runtara_dsl::{EdgeLabel, Step};
 
 use super::{unsupported, values, Emitter, Level};
 use crate::CodegenError;
@@ -149,7 +149,7 @@ impl Emitter<'_> {
             _ => {}
         }
         let mut out = TokenStream::new();
-        let on_error = lv.view.out(id, "onError");
+        let on_error = lv.view.out(id, EdgeLabel::OnError.as_str());
         if !on_error.is_empty() && !in_handler {
             let mut handlers = TokenStream::new();
             let mut fallback = quote!(return Err(failure););

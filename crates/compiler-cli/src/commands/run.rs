@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use runtara_compiler::{cache, CompileOptions};
-use runtara_runner::{run_artifact, Outcome, RunRequest, RunStatus};
+use runtara_runner::{run_artifact, Outcome, RunRequest};
 
 use crate::args::{parse_target, CoreArgs};
 use crate::error::{CliError, Result};
@@ -88,13 +88,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             _ => {}
         },
     }
-    Ok(ExitCode::from(match outcome.status {
-        RunStatus::Completed => 0,
-        RunStatus::Failed => 1,
-        RunStatus::BadInput => 2,
-        RunStatus::Suspended => 3,
-        RunStatus::Cancelled => 4,
-    }))
+    Ok(ExitCode::from(outcome.status.code()))
 }
 
 /// The `RUNTARA_*` variables of the artifact contract that the flags set.

@@ -18,6 +18,7 @@ mod step;
 mod value;
 
 pub use connection::*;
+pub use runtara_protocol::{EdgeLabel, FieldType, MatchType};
 pub use step::*;
 pub use value::*;
 
@@ -109,20 +110,6 @@ pub struct SchemaField {
     pub extra: BTreeMap<String, Value>,
 }
 
-/// Value types a [`SchemaField`] can declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Array,
-    Object,
-    File,
-    Connection,
-}
-
 /// A control-flow edge of `executionPlan` (dsl-spec §2).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -138,11 +125,16 @@ pub struct Edge {
 }
 
 impl Edge {
+    /// The label, classified (dsl-spec §2).
+    pub fn label(&self) -> EdgeLabel<'_> {
+        EdgeLabel::parse(self.label.as_deref())
+    }
+
     /// The label with the synonyms of normal flow (`""`, `"next"`) folded to `""` (§2.1).
     pub fn label_kind(&self) -> &str {
-        match self.label.as_deref() {
-            None | Some("") | Some("next") => "",
-            Some(other) => other,
+        match self.label() {
+            l if l.is_normal() => "",
+            l => l.as_str(),
         }
     }
 }

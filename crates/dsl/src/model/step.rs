@@ -132,34 +132,12 @@ pub struct SwitchConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SwitchCase {
-    pub match_type: SwitchMatchType,
+    pub match_type: MatchType,
     #[serde(rename = "match")]
     pub match_value: Value,
     pub output: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
-}
-
-/// Switch match types (§7.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum SwitchMatchType {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Eq,
-    Ne,
-    StartsWith,
-    EndsWith,
-    Contains,
-    In,
-    NotIn,
-    IsDefined,
-    IsEmpty,
-    IsNotEmpty,
-    Between,
-    Range,
 }
 
 step_struct!(
@@ -361,7 +339,7 @@ impl ExecutionGraph {
     pub fn is_ai_side_target(&self, id: &str) -> bool {
         self.execution_plan.iter().any(|e| {
             e.to_step == id
-                && !matches!(e.label_kind(), "" | "onError")
+                && !(e.label().is_normal() || e.label() == EdgeLabel::OnError)
                 && matches!(self.steps.get(&e.from_step), Some(Step::AiAgent(_)))
         })
     }

@@ -32,16 +32,16 @@ impl Validator<'_> {
                 "write {\"op\": \"EQ\" | \"AND\" | …, \"arguments\": [...]}, nesting conditions inside AND/OR/NOT arguments");
             return;
         }
-        let fits = match f.ty.as_str() {
-            "string" => value.is_string(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "number" => value.is_number(),
-            "boolean" => value.is_boolean(),
-            "array" => value.is_array(),
-            "object" => value.is_object(),
-            _ => true,
+        let fits = match f.ty {
+            Some(FieldType::String) => value.is_string(),
+            Some(FieldType::Integer) => value.is_i64() || value.is_u64(),
+            Some(FieldType::Number) => value.is_number(),
+            Some(FieldType::Boolean) => value.is_boolean(),
+            Some(FieldType::Array) => value.is_array(),
+            Some(FieldType::Object) => value.is_object(),
+            Some(FieldType::File | FieldType::Connection) | None => true,
         };
-        if !fits && !value.is_null() {
+        if let (false, Some(ty)) = (fits || value.is_null(), f.ty) {
             self.error(
                 "E023",
                 Some(&s.id),
@@ -50,11 +50,11 @@ impl Validator<'_> {
                     "input '{key}' of '{}/{}' must be {} {}, got {}",
                     s.agent_id,
                     s.capability_id,
-                    if f.ty.starts_with(['a', 'i', 'o']) { "an" } else { "a" },
-                    f.ty,
+                    if ty.name().starts_with(['a', 'i', 'o']) { "an" } else { "a" },
+                    ty.name(),
                     json_type(value)
                 ),
-                &format!("give '{key}' a {} value (or a reference)", f.ty),
+                &format!("give '{key}' a {} value (or a reference)", ty.name()),
             );
             return;
         }

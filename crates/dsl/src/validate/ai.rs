@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Validator;
-use crate::model::{ExecutionGraph, Step};
+use crate::model::{EdgeLabel, ExecutionGraph, Step};
 use crate::parse::pointer_token;
 
 impl Validator<'_> {
@@ -18,7 +18,7 @@ impl Validator<'_> {
             for (i, e) in g.execution_plan.iter().enumerate().filter(|(_, e)| Some(e.from_step.as_str()) == id) {
                 let ep = format!("{base}/executionPlan/{i}");
                 let label = e.label_kind();
-                if label.is_empty() || label == "onError" {
+                if label.is_empty() || label == EdgeLabel::OnError.as_str() {
                     continue;
                 }
                 if !labels.insert(label.to_string()) {

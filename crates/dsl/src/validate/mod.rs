@@ -123,7 +123,8 @@ fn diag(
     Diagnostic { code, severity, step_id: step.map(str::to_string), path, message, hint: hint.to_string() }
 }
 
-const ROOTS: &[&str] = &["data", "variables", "workflow", "steps", "iteration", "loop", "item"];
+/// The reference roots (dsl-spec §4.4).
+const ROOTS: [&str; 7] = runtara_protocol::roots::ALL;
 
 impl Validator<'_> {
     fn error(&mut self, code: &'static str, step: Option<&str>, path: String, msg: String, hint: &str) {

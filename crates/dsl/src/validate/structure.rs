@@ -58,14 +58,14 @@ impl Validator<'_> {
                 }
                 Step::Switch(_) | Step::AiAgent(_) => {}
                 _ => {
-                    let ok = label.is_empty() || (label == "onError" && from.supports_on_error());
+                    let ok = label.is_empty() || (label == EdgeLabel::OnError.as_str() && from.supports_on_error());
                     if !ok {
                         self.error(
                             "E074",
                             Some(&e.from_step),
                             format!("{ep}/label"),
                             format!("a {} step has no '{label}' route", from.step_type()),
-                            if label == "onError" {
+                            if label == EdgeLabel::OnError.as_str() {
                                 "onError routes exist on Agent, AiAgent, EmbedWorkflow, Split, While and WaitForSignal"
                             } else {
                                 "remove the label (normal flow) or use \"onError\""
@@ -92,7 +92,7 @@ impl Validator<'_> {
             }
         }
         for (i, e) in g.execution_plan.iter().enumerate() {
-            if e.label_kind() == "onError"
+            if e.label() == EdgeLabel::OnError
                 && g.execution_plan
                     .iter()
                     .any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
@@ -225,7 +225,7 @@ pub(super) fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<Strin
     let mut queue = VecDeque::from([from.to_string()]);
     while let Some(s) = queue.pop_front() {
         if seen.insert(s.clone()) {
-            for e in g.execution_plan.iter().filter(|e| e.from_step == s && e.label_kind() != "onError") {
+            for e in g.execution_plan.iter().filter(|e| e.from_step == s && e.label() != EdgeLabel::OnError) {
                 queue.push_back(e.to_step.clone());
             }
         }

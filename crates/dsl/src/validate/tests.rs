@@ -14,10 +14,10 @@ mod rules {
     #[test]
     fn typed_inputs_and_connections_are_checked_against_the_catalogue() {
         use crate::catalog::{AgentInfo, CapabilityInfo, InputField};
-        let field = |name: &str, ty: &str, allowed: &[&str]| InputField {
+        let field = |name: &str, ty: FieldType, allowed: &[&str]| InputField {
             name: name.into(),
             required: false,
-            ty: ty.into(),
+            ty: Some(ty),
             allowed: allowed.iter().map(|a| a.to_string()).collect(),
         };
         let catalog = AgentCatalog {
@@ -26,9 +26,9 @@ mod rules {
                 capabilities: vec![CapabilityInfo {
                     id: "http-request".into(),
                     inputs: vec![
-                        field("url", "string", &[]),
-                        field("timeout_ms", "integer", &[]),
-                        field("method", "string", &["GET", "POST"]),
+                        field("url", FieldType::String, &[]),
+                        field("timeout_ms", FieldType::Integer, &[]),
+                        field("method", FieldType::String, &["GET", "POST"]),
                     ],
                     needs_connection: true,
                 }],

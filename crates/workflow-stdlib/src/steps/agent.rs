@@ -151,10 +151,9 @@ fn resolve_nested(scope: &Scope, v: &mut Value) {
 
 /// A reference object whose path root is not a workflow root (dsl-spec §3.6).
 fn foreign_reference(v: &Value) -> bool {
-    const ROOTS: [&str; 7] = ["data", "variables", "workflow", "steps", "loop", "item", "iteration"];
     match (v.get("valueType").and_then(Value::as_str), v.get("value").and_then(Value::as_str)) {
         (Some("reference"), Some(path)) => {
-            runtara_path::tokenize(path).first().is_none_or(|r| !ROOTS.contains(&r.as_str()))
+            runtara_path::tokenize(path).first().is_none_or(|r| !runtara_protocol::roots::is_root(r))
         }
         _ => false,
     }

@@ -35,7 +35,7 @@ pub use wait::*;
 pub use while_loop::*;
 
 /// Cap of one Split/EmbedWorkflow retry backoff, milliseconds (dsl-spec §8.8).
-const RETRY_CAP_MS: u64 = 60_000;
+const RETRY_CAP_MS: u64 = runtara_protocol::defaults::RETRY_BACKOFF_CAP_MS;
 
 /// Exponential backoff: `base × 2^doublings`, capped at `cap` milliseconds (dsl-spec §8.8).
 fn backoff_ms(base: u64, doublings: u32, cap: u64) -> u64 {

@@ -6,26 +6,8 @@ use crate::scope::Scope;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-/// Switch match types (dsl-spec §7.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchType {
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Eq,
-    Ne,
-    StartsWith,
-    EndsWith,
-    Contains,
-    In,
-    NotIn,
-    IsDefined,
-    IsEmpty,
-    IsNotEmpty,
-    Between,
-    Range,
-}
+/// Switch match types (dsl-spec §7.7), shared with the DSL model.
+pub use runtara_protocol::MatchType;
 
 /// One Switch case with its literal `match` and `output` JSON.
 pub struct SwitchCase {

@@ -11,6 +11,7 @@ use crate::emit::Emitter;
 use crate::ident::slug;
 use crate::CodegenError;
 use runtara_dsl::catalog::normalize_agent_id;
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of the step function of Agent step `sc.id`.
@@ -49,10 +50,18 @@ impl Emitter<'_> {
         let module = quote::format_ident!("{}", slug(meta.agent));
         let cap = quote::format_ident!("{}", slug(meta.id));
         let (agent_id, cap_id) = (meta.agent, meta.id);
-        let max_retries = s.max_retries.unwrap_or(if meta.rate_limited { 5 } else { 3 });
-        let retry_delay = s.retry_delay.unwrap_or(if meta.rate_limited { 2000 } else { 1000 });
+        let max_retries = s.max_retries.unwrap_or(if meta.rate_limited {
+            defaults::AGENT_RATE_LIMITED_MAX_RETRIES
+        } else {
+            defaults::AGENT_MAX_RETRIES
+        });
+        let retry_delay = s.retry_delay.unwrap_or(if meta.rate_limited {
+            defaults::AGENT_RATE_LIMITED_RETRY_DELAY_MS
+        } else {
+            defaults::AGENT_RETRY_DELAY_MS
+        });
         let timeout = opt(s.timeout);
-        let budget = lv.view.graph.rate_limit_budget_ms.unwrap_or(60_000);
+        let budget = lv.view.graph.rate_limit_budget_ms.unwrap_or(defaults::RATE_LIMIT_BUDGET_MS);
         let required: Vec<&str> = meta.inputs.iter().filter(|f| f.required).map(|f| f.name).collect();
         let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
         Ok((

@@ -11,9 +11,7 @@ use crate::emit::values::{mapping_value, opt};
 use crate::emit::{unsupported, Emitter, Level};
 use crate::ident::slug;
 use crate::CodegenError;
-
-/// Labels of AiAgent edges that are not tools.
-const NOT_TOOLS: [&str; 4] = ["", "next", "onError", "memory"];
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of an AiAgent step function; emits its tool dispatcher.
@@ -66,10 +64,10 @@ impl Emitter<'_> {
                 }
             }
         });
-        let max_iterations = cfg.max_iterations.unwrap_or(10);
-        let max_retries = cfg.max_retries.unwrap_or(0);
-        let retry_delay = cfg.retry_delay.unwrap_or(1000);
-        let turn_timeout = cfg.turn_timeout.unwrap_or(180_000);
+        let max_iterations = cfg.max_iterations.unwrap_or(defaults::AI_MAX_ITERATIONS);
+        let max_retries = cfg.max_retries.unwrap_or(defaults::AI_MAX_RETRIES);
+        let retry_delay = cfg.retry_delay.unwrap_or(defaults::AI_RETRY_DELAY_MS);
+        let turn_timeout = cfg.turn_timeout.unwrap_or(defaults::AI_TURN_TIMEOUT_MS);
         let schema = opt(cfg.output_schema.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default()));
         let info = &lv.names[id].info;
         Ok((
@@ -104,10 +102,10 @@ impl Emitter<'_> {
     fn ai_tools(&mut self, lv: &Level<'_>, id: &str) -> Result<(Vec<TokenStream>, Vec<TokenStream>), CodegenError> {
         let (mut tools, mut arms) = (Vec::new(), Vec::new());
         for e in lv.view.all_out(id) {
-            let label = e.label.as_deref().unwrap_or("");
-            if NOT_TOOLS.contains(&label) {
+            if !e.label().is_tool() {
                 continue;
             }
+            let label = e.label().as_str();
             let target = lv.view.step(&e.to_step).expect("edges name existing steps");
             let description = target.name().unwrap_or(label).to_string();
             let ptr = lv.step_pointer(&e.to_step);
@@ -143,7 +141,7 @@ impl Emitter<'_> {
                         Some(m) => mapping_value(m, true).map_err(|m| unsupported(Some(&e.to_step), ptr.clone(), "target-feature", m))?,
                         None => quote!(Value::Null),
                     };
-                    let poll = w.poll_interval_ms.unwrap_or(1000);
+                    let poll = w.poll_interval_ms.unwrap_or(defaults::WAIT_POLL_INTERVAL_MS);
                     quote! {{
                         let timeout = (|| -> Result<Value, Failure> { Ok(#timeout) })().map_err(|f| f.payload)?;
                         runtara_workflow_stdlib::ai::wait_tool(cx, scope, #id, call, #poll, timeout.as_u64())
@@ -158,7 +156,10 @@ impl Emitter<'_> {
                     let child = &self.opts.children[&key];
                     let required: Vec<&str> = child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
                     let child_id = &w.child_workflow_id;
-                    let (retries, delay) = (w.max_retries.unwrap_or(3), w.retry_delay.unwrap_or(1000));
+                    let (retries, delay) = (
+                        w.max_retries.unwrap_or(defaults::EMBED_MAX_RETRIES),
+                        w.retry_delay.unwrap_or(defaults::EMBED_RETRY_DELAY_MS),
+                    );
                     quote! {{
                         const CALL: steps::EmbedCall = steps::EmbedCall {
                             child_workflow_id: #child_id, max_retries: #retries, retry_delay_ms: #delay, required_inputs: &[#(#required),*],
@@ -188,8 +189,10 @@ impl Emitter<'_> {
         let Some(edge) = lv.view.out(id, "memory").into_iter().next() else { return Ok(quote!(None)) };
         let target = lv.view.step(&edge.to_step).expect("edges name existing steps");
         let compaction = cfg.memory.as_ref().and_then(|m| m.compaction.as_ref());
-        let max =
-            compaction.and_then(|c| c.get("maxMessages")).and_then(serde_json::Value::as_u64).unwrap_or(50) as usize;
+        let max = compaction
+            .and_then(|c| c.get("maxMessages"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(defaults::AI_MEMORY_MAX_MESSAGES) as usize;
         let summarize =
             compaction.and_then(|c| c.get("strategy")).and_then(serde_json::Value::as_str) == Some("summarize");
         let conn = opt(agent_connection(target));

@@ -9,6 +9,7 @@ use crate::emit::unsupported;
 use crate::emit::values::input_mapping;
 use crate::emit::Emitter;
 use crate::CodegenError;
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of the step function of EmbedWorkflow step `sc.id`.
@@ -28,8 +29,8 @@ impl Emitter<'_> {
             child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
         let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
         let child_id = &s.child_workflow_id;
-        let max_retries = s.max_retries.unwrap_or(3);
-        let retry_delay = s.retry_delay.unwrap_or(1000);
+        let max_retries = s.max_retries.unwrap_or(defaults::EMBED_MAX_RETRIES);
+        let retry_delay = s.retry_delay.unwrap_or(defaults::EMBED_RETRY_DELAY_MS);
         Ok((
             quote!(Result<(), Failure>),
             quote! {

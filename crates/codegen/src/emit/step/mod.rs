@@ -21,7 +21,7 @@ mod while_loop;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
-use runtara_dsl::{Step, SwitchMatchType};
+use runtara_dsl::Step;
 
 use crate::emit::values::opt;
 use crate::emit::{unsupported, Emitter, Level};
@@ -143,27 +143,4 @@ impl Emitter<'_> {
 /// A body that fails the step with `msg` (a step whose config cannot run).
 fn failing(id: &str, msg: String) -> TokenStream {
     quote!(Err(Failure::msg(#msg).at(#id)))
-}
-
-/// The stdlib's `MatchType` variant of a Switch case (dsl-spec §7.7).
-fn match_type(m: SwitchMatchType) -> &'static str {
-    use SwitchMatchType::*;
-    match m {
-        Gt => "Gt",
-        Gte => "Gte",
-        Lt => "Lt",
-        Lte => "Lte",
-        Eq => "Eq",
-        Ne => "Ne",
-        StartsWith => "StartsWith",
-        EndsWith => "EndsWith",
-        Contains => "Contains",
-        In => "In",
-        NotIn => "NotIn",
-        IsDefined => "IsDefined",
-        IsEmpty => "IsEmpty",
-        IsNotEmpty => "IsNotEmpty",
-        Between => "Between",
-        Range => "Range",
-    }
 }

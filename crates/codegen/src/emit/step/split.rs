@@ -8,6 +8,7 @@ use super::{failing, StepCx};
 use crate::emit::values::{input_mapping, mapping_value, opt};
 use crate::emit::Emitter;
 use crate::CodegenError;
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of the step function of Split step `sc.id`.
@@ -43,8 +44,8 @@ impl Emitter<'_> {
         let batch = Literal::usize_unsuffixed(cfg.batch_size.unwrap_or(0) as usize);
         let timeout = opt(cfg.timeout);
         let parallelism = opt(cfg.parallelism);
-        let max_retries = cfg.max_retries.unwrap_or(0);
-        let retry_delay = cfg.retry_delay.unwrap_or(1000);
+        let max_retries = cfg.max_retries.unwrap_or(defaults::SPLIT_MAX_RETRIES);
+        let retry_delay = cfg.retry_delay.unwrap_or(defaults::SPLIT_RETRY_DELAY_MS);
         Ok((
             quote!(Result<(), Failure>),
             quote! {

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use runtara_dsl::SwitchStep;
 
-use super::{failing, match_type, StepCx};
+use super::{failing, StepCx};
 use crate::emit::values::{json_lit, mapping_value, opt};
 use crate::emit::Emitter;
 use crate::CodegenError;
@@ -26,7 +26,7 @@ impl Emitter<'_> {
         };
         let value = mapping_value(&cfg.value, hosted).map_err(err)?;
         let cases = cfg.cases.iter().map(|c| {
-            let mt = quote::format_ident!("{}", match_type(c.match_type));
+            let mt = quote::format_ident!("{}", c.match_type.variant_name());
             let mv = json_lit(&c.match_value);
             let out = json_lit(&c.output);
             let route = opt(c.route.as_ref());

@@ -8,6 +8,7 @@ use super::StepCx;
 use crate::emit::values::{input_mapping, mapping_value, opt};
 use crate::emit::Emitter;
 use crate::CodegenError;
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of the step function of WaitForSignal step `sc.id`.
@@ -30,7 +31,7 @@ impl Emitter<'_> {
         let context = input_mapping(action.and_then(|a| a.context.as_ref()), hosted).map_err(err)?;
         let key = opt(action.and_then(|a| a.key.as_deref()).filter(|k| !k.trim().is_empty()));
         let schema = opt(s.response_schema.as_ref().map(|sc| serde_json::to_string(sc).unwrap_or_default()));
-        let poll = s.poll_interval_ms.unwrap_or(1000);
+        let poll = s.poll_interval_ms.unwrap_or(defaults::WAIT_POLL_INTERVAL_MS);
         Ok((
             quote!(Result<(), Failure>),
             quote! {

@@ -8,6 +8,7 @@ use super::StepCx;
 use crate::emit::values::{condition, input_mapping, opt};
 use crate::emit::Emitter;
 use crate::CodegenError;
+use runtara_protocol::defaults;
 
 impl Emitter<'_> {
     /// The return type and body of the step function of While step `sc.id`.
@@ -22,7 +23,7 @@ impl Emitter<'_> {
         let c = condition(&s.condition, hosted).map_err(err)?;
         let cfg = s.config.as_ref();
         let vars = input_mapping(cfg.and_then(|c| c.variables.as_ref()), hosted).map_err(err)?;
-        let max = cfg.and_then(|c| c.max_iterations).unwrap_or(10);
+        let max = cfg.and_then(|c| c.max_iterations).unwrap_or(defaults::WHILE_MAX_ITERATIONS);
         let timeout = opt(cfg.and_then(|c| c.timeout));
         Ok((
             quote!(Result<(), Failure>),
