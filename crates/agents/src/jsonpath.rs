@@ -5,41 +5,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
-/// Splits a property path into keys and indices.
+/// Splits a property path into keys and indices: a leading `$` is dropped, the rest is the
+/// reference-path grammar of dsl-spec §4.2 (`runtara_path::tokenize`).
 pub fn segments(path: &str) -> Vec<String> {
     let p = path.trim();
-    let p = p.strip_prefix('$').unwrap_or(p);
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = p.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => push(&mut cur, &mut out),
-            '[' => {
-                push(&mut cur, &mut out);
-                let mut body = String::new();
-                for b in chars.by_ref() {
-                    if b == ']' {
-                        break;
-                    }
-                    body.push(b);
-                }
-                let body = body.trim().trim_matches(|c| c == '\'' || c == '"');
-                if !body.is_empty() {
-                    out.push(String::from(body));
-                }
-            }
-            _ => cur.push(c),
-        }
-    }
-    push(&mut cur, &mut out);
-    out
-}
-
-fn push(cur: &mut String, out: &mut Vec<String>) {
-    if !cur.is_empty() {
-        out.push(core::mem::take(cur));
-    }
+    runtara_path::tokenize(p.strip_prefix('$').unwrap_or(p))
 }
 
 /// Reads the value at `path` (missing → `None`). Plain dotted paths are walked without
