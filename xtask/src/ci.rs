@@ -30,6 +30,7 @@ pub fn run(target: Option<&str>, lint: bool) -> Result<()> {
         install_browser_driver()?;
     }
     if target.is_none() {
+        add_rustup_targets(None);
         self::lint()?;
     }
     if target.is_none_or(|t| t == "thumbv7em-none-eabihf") {
@@ -53,9 +54,28 @@ pub fn run(target: Option<&str>, lint: bool) -> Result<()> {
     cargo(&["test", "-p", "runtara-workflow-stdlib", "--features", "native"])
 }
 
+/// The stdlib's platform features and the target each is built for (its code differs per
+/// platform only in `runtime/<platform>.rs`, but every one must build warning-free).
+const STDLIB_PLATFORMS: [(&str, &str); 5] = [
+    ("native", ""),
+    ("wasi", "wasm32-wasip1"),
+    ("wasi-p2", "wasm32-wasip2"),
+    ("wasm-js", "wasm32-unknown-unknown"),
+    ("embedded", "thumbv7em-none-eabihf"),
+];
+
 fn lint() -> Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    for (feature, target) in STDLIB_PLATFORMS {
+        let mut args = vec!["clippy", "-p", "runtara-workflow-stdlib", "--features", feature];
+        if !target.is_empty() {
+            args.extend(["--target", target]);
+        }
+        args.extend(["--", "-D", "warnings"]);
+        cargo(&args)?;
+    }
+    Ok(())
 }
 
 fn add_rustup_targets(target: Option<&str>) {

@@ -12,7 +12,7 @@
 
 extern crate alloc;
 
-#[cfg(any(feature = "http", feature = "wasi-http"))]
+#[cfg(feature = "std")]
 pub mod http;
 #[cfg(feature = "local")]
 pub mod local;

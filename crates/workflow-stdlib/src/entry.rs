@@ -28,12 +28,6 @@ const EXIT_CANCELLED: i32 = exit::CANCELLED as i32;
 
 pub use crate::meta::WorkflowMeta;
 
-/// Native artifacts use mimalloc: workflow code allocates per step and per Split item, and
-/// glibc's allocator spent a third of a Split benchmark run (`cargo xtask bench --only split`).
-#[cfg(feature = "native")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep.
 pub struct HostedRuntime;
 
@@ -52,8 +46,8 @@ impl WorkflowRuntime for HostedRuntime {
     }
 
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
-        // Only native builds have threads; wasm32-wasip2 runs Split items in order.
-        cfg!(feature = "native").then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
+        // Only native builds have threads; WASI and browsers run Split items in order.
+        crate::runtime::platform::HAS_THREADS.then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
     }
 }
 
@@ -102,7 +96,6 @@ fn write_output(v: &Value) -> std::io::Result<()> {
 pub type CoreClient = fn(runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend>;
 
 /// The http backend over `runtara_sdk::net` (ureq natively, wasi:http on wasm32-wasip2).
-#[cfg(any(feature = "native", feature = "wasi-p2"))]
 pub fn core_client(cfg: runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend> {
     Box::new(runtara_sdk::http::HttpBackend::new(cfg))
 }
@@ -124,15 +117,9 @@ fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>,
         }));
     }
     match env("RUNTARA_STATE_DIR") {
-        #[cfg(feature = "native")]
         Some(dir) => {
-            let instance = env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into());
-            runtara_sdk::local::LocalStore::open(std::path::Path::new(&dir), &instance)
-                .map(|s| Box::new(s) as Box<dyn runtara_sdk::SdkBackend>)
-                .map_err(|e| e.0)
+            crate::runtime::platform::local_store(&dir, &env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into()))
         }
-        #[cfg(not(feature = "native"))]
-        Some(_) => Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only; use runtara core (--core URL)".into()),
         None => Ok(Box::new(runtara_sdk::Stateless)),
     }
 }

@@ -103,10 +103,7 @@ pub fn agent(
 
 /// The `_connection` descriptor of connection `id` (dsl-spec §7.2 step 2; no secrets).
 fn connection_descriptor(id: &str) -> Value {
-    #[cfg(feature = "std")]
-    return crate::agents::connections::descriptor(id);
-    #[cfg(not(feature = "std"))]
-    json!({"connection_id": id, "integration_id": null, "parameters": {}})
+    crate::runtime::platform::connection_descriptor(id)
 }
 
 /// Agent input pass 1 (dsl-spec §3.6): anywhere inside the evaluated input, an object
@@ -163,8 +160,7 @@ fn foreign_reference(v: &Value) -> bool {
 /// run stops with the fatal `FETCH_PENDING` failure and the entry runs it again once the
 /// response is in (see `runtara_sdk::net`). Elsewhere: always `Ok`.
 pub fn fetch_pending() -> Result<(), Failure> {
-    #[cfg(feature = "wasm-js")]
-    if runtara_sdk::net::fetch_pending() {
+    if crate::runtime::platform::fetch_pending() {
         return Err(Failure::fatal(
             json!({"code": "FETCH_PENDING", "message": "waiting for a fetch", "category": "lifecycle", "severity": "info"}),
         ));

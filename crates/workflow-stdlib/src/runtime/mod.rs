@@ -6,6 +6,26 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 
+// Target glue (ARCHITECTURE "cfg policy"): one file per platform, gated once here; the
+// rest of the stdlib calls `platform::…` and has no `#[cfg]` of its own.
+#[cfg(all(feature = "wasm-js", not(feature = "native")))]
+pub(crate) mod browser;
+#[cfg(not(feature = "std"))]
+pub(crate) mod embedded;
+#[cfg(feature = "native")]
+pub(crate) mod native;
+#[cfg(all(feature = "std", not(any(feature = "native", feature = "wasm-js"))))]
+pub(crate) mod wasi;
+
+#[cfg(all(feature = "wasm-js", not(feature = "native")))]
+pub(crate) use browser as platform;
+#[cfg(not(feature = "std"))]
+pub(crate) use embedded as platform;
+#[cfg(feature = "native")]
+pub(crate) use native as platform;
+#[cfg(all(feature = "std", not(any(feature = "native", feature = "wasm-js"))))]
+pub(crate) use wasi as platform;
+
 use crate::failure::Failure;
 use crate::scope::Scope;
 
@@ -117,52 +137,15 @@ impl Ctx {
         tasks: impl Iterator<Item = Task>,
         stop_on_failure: bool,
     ) -> Vec<Result<Value, Failure>> {
-        #[cfg(feature = "native")]
-        if window > 1 && self.rt.fork().is_some() {
-            return self.execute_threads(window, tasks, stop_on_failure);
-        }
-        let _ = window;
+        let tasks = match platform::execute_threads(self, window, tasks, stop_on_failure) {
+            Ok(results) => return results,
+            Err(tasks) => tasks,
+        };
         let mut out = Vec::new();
         for t in tasks {
             let r = t(self);
             let failed = r.is_err();
             out.push(r);
-            if failed && stop_on_failure {
-                break;
-            }
-        }
-        out
-    }
-
-    #[cfg(feature = "native")]
-    fn execute_threads(
-        &mut self,
-        window: usize,
-        tasks: impl Iterator<Item = Task>,
-        stop_on_failure: bool,
-    ) -> Vec<Result<Value, Failure>> {
-        let mut out = Vec::new();
-        let mut pending = tasks.peekable();
-        while pending.peek().is_some() {
-            let batch: Vec<Task> = pending.by_ref().take(window).collect();
-            let results: Vec<Result<Value, Failure>> = std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .into_iter()
-                    .map(|task| {
-                        let rt = self.rt.fork().expect("checked by the caller");
-                        let track_events = self.track_events;
-                        // Threads start without durable state: parallel Split items are not
-                        // checkpointed individually (the Split's own envelope is).
-                        s.spawn(move || task(&mut Ctx::new(rt, track_events)))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(Failure::msg("a Split item panicked"))))
-                    .collect()
-            });
-            let failed = results.iter().any(Result::is_err);
-            out.extend(results);
             if failed && stop_on_failure {
                 break;
             }

@@ -1,0 +1,66 @@
+//! Browsers and Node (feature `fetch`): responses fetched by the JS entry between
+//! attempts of a run; a request not fetched yet is recorded as pending and fails.
+
+use super::{Request, Response};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use core::cell::RefCell;
+use std::thread_local;
+
+/// A request's identity: method, URL, headers and body, plus how many identical requests
+/// came before it in this attempt (so repeated polls of one URL stay distinct).
+type Key = (String, usize);
+
+thread_local! {
+    static RESPONSES: RefCell<BTreeMap<Key, Result<Response, String>>> = const { RefCell::new(BTreeMap::new()) };
+    static SEEN: RefCell<BTreeMap<String, usize>> = const { RefCell::new(BTreeMap::new()) };
+    static PENDING: RefCell<Option<(Key, Request)>> = const { RefCell::new(None) };
+}
+
+fn fingerprint(req: &Request) -> String {
+    alloc::format!("{} {}\n{:?}\n{}", req.method, req.url, req.headers, String::from_utf8_lossy(&req.body))
+}
+
+/// Sends `req` and waits for the whole response; `Err` names what failed (connect,
+/// timeout, TLS). Non-2xx statuses are responses, not errors.
+pub fn send(req: &Request) -> Result<Response, String> {
+    let fp = fingerprint(req);
+    let n = SEEN.with(|s| {
+        let mut s = s.borrow_mut();
+        let n = s.entry(fp.clone()).or_insert(0);
+        *n += 1;
+        *n
+    });
+    let key = (fp, n);
+    if let Some(r) = RESPONSES.with(|m| m.borrow().get(&key).cloned()) {
+        return r;
+    }
+    PENDING.with(|p| *p.borrow_mut() = Some((key, req.clone())));
+    Err("the request is being fetched".into())
+}
+
+/// Whether the last failed [`send`] is waiting for a fetch.
+pub fn fetch_pending() -> bool {
+    PENDING.with(|p| p.borrow().is_some())
+}
+
+/// The request to fetch, if any; the run that asked for it should stop.
+pub fn take_pending() -> Option<Request> {
+    PENDING.with(|p| p.borrow().as_ref().map(|(_, r)| r.clone()))
+}
+
+/// Records the fetched result of the pending request for the next attempt.
+pub fn fulfil(result: Result<Response, String>) {
+    if let Some((key, _)) = PENDING.with(|p| p.borrow_mut().take()) {
+        RESPONSES.with(|m| m.borrow_mut().insert(key, result));
+    }
+}
+
+/// Starts a new attempt (`keep_responses`) or a new run (everything forgotten).
+pub fn reset(keep_responses: bool) {
+    SEEN.with(|s| s.borrow_mut().clear());
+    PENDING.with(|p| *p.borrow_mut() = None);
+    if !keep_responses {
+        RESPONSES.with(|m| m.borrow_mut().clear());
+    }
+}
