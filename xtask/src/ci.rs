@@ -5,7 +5,7 @@
 //! - the no_std build of the stdlib's workflow logic (thumbv7em-none-eabihf);
 //! - `cargo test --workspace`, and the stdlib's hosted tests (`--features native`).
 //!
-//! `--target T` sets `RUNTARA_TEST_TARGETS=T`, which the end-to-end tests read
+//! `--state-service` runs only the state-service tests (on PostgreSQL). `--target T` sets `RUNTARA_TEST_TARGETS=T`, which the end-to-end tests read
 //! (`runtara_e2e::tools::can_run`) to run only that target's artifacts.
 
 use std::process::Command;
@@ -14,11 +14,32 @@ use anyhow::{bail, Result};
 
 const CROSS_TARGETS: [&str; 4] = ["wasm32-wasip2", "wasm32-wasip1", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"];
 
-/// Runs the whole CI (`target` None, `lint` false), one target's slice, or the lint.
-pub fn run(target: Option<&str>, lint: bool) -> Result<()> {
-    if lint {
-        return self::lint();
-    }
+/// What one CI run covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slice<'a> {
+    /// Lint, the no_std build and every test.
+    All,
+    /// The tests of one target (plus the target-independent ones).
+    Target(&'a str),
+    /// Only the lint.
+    Lint,
+    /// Only the state-service tests, which need `RUNTARA_TEST_POSTGRES_URL`.
+    StateService,
+}
+
+/// Runs the CI slice.
+pub fn run(slice: Slice<'_>) -> Result<()> {
+    let target = match slice {
+        Slice::Lint => return self::lint(),
+        Slice::StateService => {
+            if std::env::var_os("RUNTARA_TEST_POSTGRES_URL").is_none() {
+                bail!("the state-service slice runs on PostgreSQL: set RUNTARA_TEST_POSTGRES_URL (scripts/start-postgres.sh)");
+            }
+            return cargo(&["test", "-p", "runtara-e2e", "--test", "core", "--test", "crash"]);
+        }
+        Slice::Target(t) => Some(t),
+        Slice::All => None,
+    };
     if let Some(t) = target {
         let known = t == "native" || CROSS_TARGETS.contains(&t);
         if !known {
@@ -30,7 +51,6 @@ pub fn run(target: Option<&str>, lint: bool) -> Result<()> {
         install_browser_driver()?;
     }
     if target.is_none() {
-        add_rustup_targets(None);
         self::lint()?;
     }
     if target.is_none_or(|t| t == "thumbv7em-none-eabihf") {
@@ -65,6 +85,7 @@ const STDLIB_PLATFORMS: [(&str, &str); 5] = [
 ];
 
 fn lint() -> Result<()> {
+    add_rustup_targets(None);
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     for (feature, target) in STDLIB_PLATFORMS {

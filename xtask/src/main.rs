@@ -6,7 +6,7 @@
 //!   `tests/conformance/passing-<target>.txt`;
 //! - `cargo xtask bench [--only SECTION]`: compile time, artifact size, durability and
 //!   run-time benchmarks (see `bench.rs`);
-//! - `cargo xtask ci [--target T | --lint]`: what CI runs (`ci.rs`).
+//! - `cargo xtask ci [--target T | --lint | --state-service]`: what CI runs (`ci.rs`).
 
 mod bench;
 mod ci;
@@ -61,6 +61,9 @@ enum Cmd {
         /// Only `cargo fmt --check` and `cargo clippy -D warnings`.
         #[arg(long, conflicts_with = "target")]
         lint: bool,
+        /// Only the state-service tests, on PostgreSQL (`RUNTARA_TEST_POSTGRES_URL`).
+        #[arg(long, conflicts_with_all = ["target", "lint"])]
+        state_service: bool,
     },
 }
 
@@ -78,7 +81,12 @@ fn main() -> Result<()> {
             conformance(target, update && cases.is_empty(), verbose, &cases)
         }
         Cmd::Bench { only } => bench::run(only.as_deref()),
-        Cmd::Ci { target, lint } => ci::run(target.as_deref(), lint),
+        Cmd::Ci { target, lint, state_service } => ci::run(match (target.as_deref(), lint, state_service) {
+            (Some(t), _, _) => ci::Slice::Target(t),
+            (None, true, _) => ci::Slice::Lint,
+            (None, false, true) => ci::Slice::StateService,
+            (None, false, false) => ci::Slice::All,
+        }),
     }
 }
 

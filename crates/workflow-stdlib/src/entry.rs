@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::failure::Failure;
 use crate::runtime::{Ctx, WorkflowRuntime};
+use crate::runtime::{Current, Platform};
 use crate::scope::Scope;
 use runtara_protocol::exit;
 
@@ -47,7 +48,7 @@ impl WorkflowRuntime for HostedRuntime {
 
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
         // Only native builds have threads; WASI and browsers run Split items in order.
-        crate::runtime::platform::HAS_THREADS.then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
+        Current::HAS_THREADS.then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
     }
 }
 
@@ -117,9 +118,7 @@ fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>,
         }));
     }
     match env("RUNTARA_STATE_DIR") {
-        Some(dir) => {
-            crate::runtime::platform::local_store(&dir, &env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into()))
-        }
+        Some(dir) => Current::local_store(&dir, &env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into())),
         None => Ok(Box::new(runtara_sdk::Stateless)),
     }
 }

@@ -2,29 +2,67 @@
 //! generated code threads through every step (DESIGN §3).
 
 use alloc::boxed::Box;
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 
-// Target glue (ARCHITECTURE "cfg policy"): one file per platform, gated once here; the
-// rest of the stdlib calls `platform::…` and has no `#[cfg]` of its own.
+// Target glue (ARCHITECTURE "cfg policy"): one file per platform, gated once here, each
+// a unit type implementing [`Platform`]; the rest of the stdlib calls `Current::…` and has
+// no `#[cfg]` of its own.
 #[cfg(all(feature = "wasm-js", not(feature = "native")))]
-pub(crate) mod browser;
+mod browser;
 #[cfg(not(feature = "std"))]
-pub(crate) mod embedded;
+mod embedded;
 #[cfg(feature = "native")]
-pub(crate) mod native;
+mod native;
 #[cfg(all(feature = "std", not(any(feature = "native", feature = "wasm-js"))))]
-pub(crate) mod wasi;
+mod wasi;
 
+/// The platform this build is for.
 #[cfg(all(feature = "wasm-js", not(feature = "native")))]
-pub(crate) use browser as platform;
+pub type Current = browser::Browser;
+/// The platform this build is for.
 #[cfg(not(feature = "std"))]
-pub(crate) use embedded as platform;
+pub type Current = embedded::Embedded;
+/// The platform this build is for.
 #[cfg(feature = "native")]
-pub(crate) use native as platform;
+pub type Current = native::Native;
+/// The platform this build is for.
 #[cfg(all(feature = "std", not(any(feature = "native", feature = "wasm-js"))))]
-pub(crate) use wasi as platform;
+pub type Current = wasi::Wasi;
+
+/// What differs between platforms. The defaults are the portable behaviour: one thread, no
+/// network wait, no connection table, no local store.
+pub trait Platform {
+    /// Whether the hosted runtime can fork itself onto threads.
+    const HAS_THREADS: bool = false;
+
+    /// Runs `tasks` up to `window` at a time on threads, in task order; gives the tasks back
+    /// (to run in order) when the platform or runtime cannot.
+    fn execute_threads<I: Iterator<Item = Task>>(
+        _cx: &mut Ctx,
+        _window: usize,
+        tasks: I,
+        _stop_on_failure: bool,
+    ) -> Result<Vec<Result<Value, Failure>>, I> {
+        Err(tasks)
+    }
+
+    /// The `_connection` descriptor of connection `id` (dsl-spec §7.2 step 2; no secrets).
+    fn connection_descriptor(id: &str) -> Value {
+        serde_json::json!({"connection_id": id, "integration_id": null, "parameters": {}})
+    }
+
+    /// Whether a network request of this attempt is waiting for the host to fetch it.
+    fn fetch_pending() -> bool {
+        false
+    }
+
+    /// The local SQLite store of `RUNTARA_STATE_DIR` for `instance`.
+    fn local_store(_dir: &str, _instance: &str) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+        Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only; use runtara core (--core URL)".into())
+    }
+}
 
 use crate::failure::Failure;
 use crate::scope::Scope;
@@ -137,7 +175,7 @@ impl Ctx {
         tasks: impl Iterator<Item = Task>,
         stop_on_failure: bool,
     ) -> Vec<Result<Value, Failure>> {
-        let tasks = match platform::execute_threads(self, window, tasks, stop_on_failure) {
+        let tasks = match Current::execute_threads(self, window, tasks, stop_on_failure) {
             Ok(results) => return results,
             Err(tasks) => tasks,
         };

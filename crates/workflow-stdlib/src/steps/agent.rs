@@ -4,6 +4,7 @@ use super::backoff_ms;
 use crate::agents::CapabilityFn;
 use crate::failure::Failure;
 use crate::runtime::{Ctx, StepInfo};
+use crate::runtime::{Current, Platform};
 use crate::scope::Scope;
 use alloc::format;
 use alloc::string::String;
@@ -103,7 +104,7 @@ pub fn agent(
 
 /// The `_connection` descriptor of connection `id` (dsl-spec §7.2 step 2; no secrets).
 fn connection_descriptor(id: &str) -> Value {
-    crate::runtime::platform::connection_descriptor(id)
+    Current::connection_descriptor(id)
 }
 
 /// Agent input pass 1 (dsl-spec §3.6): anywhere inside the evaluated input, an object
@@ -160,7 +161,7 @@ fn foreign_reference(v: &Value) -> bool {
 /// run stops with the fatal `FETCH_PENDING` failure and the entry runs it again once the
 /// response is in (see `runtara_sdk::net`). Elsewhere: always `Ok`.
 pub fn fetch_pending() -> Result<(), Failure> {
-    if crate::runtime::platform::fetch_pending() {
+    if Current::fetch_pending() {
         return Err(Failure::fatal(
             json!({"code": "FETCH_PENDING", "message": "waiting for a fetch", "category": "lifecycle", "severity": "info"}),
         ));
