@@ -140,3 +140,21 @@ fn custom_signals_reach_waiting_runs_on_both_targets() {
         }
     }
 }
+
+/// Probes for orchestrators: `/health` and `/ready` answer without the token, on both
+/// databases; the API itself still needs it.
+#[test]
+fn health_and_readiness_probes_answer_without_a_token() {
+    use runtara_sdk::net::{send, Request};
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()) {
+        let core = CoreServer::start(&db, "s3cret");
+        for (path, status) in [("/health", "ok"), ("/ready", "ready")] {
+            let r = send(&Request::new("GET", &format!("{}{path}", core.url))).unwrap();
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            assert_eq!((r.status, body["status"].as_str()), (200, Some(status)), "{db} {path}");
+        }
+        let r = send(&Request::new("GET", &format!("{}/api/v1/instances", core.url))).unwrap();
+        assert_eq!(r.status, 401, "{db}: the API still needs the token");
+    }
+}

@@ -19,28 +19,26 @@ pub fn cache_dir() -> PathBuf {
     base.join("runtara")
 }
 
+/// The compiler's identity: a hash of the sources that decide generated code (set by
+/// `build.rs`), so artifacts cached by another build of runtara are never reused.
+pub const COMPILER_ID: &str = env!("RUNTARA_COMPILER_ID");
+
 /// Returns a cached artifact for the scenario file, compiling it on a miss.
+///
+/// The key covers the graph's bytes, the effective workflow id (`--workflow-id`, else the
+/// file stem), the target and options, the children the directories resolve to, the
+/// prebuilt stdlib's manifest and [`COMPILER_ID`]. The compile reads the bytes that were
+/// hashed, not the file again. Errors: as [`compile_scenario`].
 pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<PathBuf, CompileError> {
-    let text =
-        std::fs::read(path).map_err(|e| CompileError::Read { path: path.to_path_buf(), message: e.to_string() })?;
-    let pre = prebuilt::ensure(&opts.target)?;
-    let mut h = Sha256::new();
-    h.update(&text);
-    h.update(opts.target.triple.as_bytes());
-    h.update([opts.release as u8, opts.track_events as u8, opts.core_client as u8]);
-    h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
-    h.update(pre.manifest_hash().as_bytes());
-    // Children are part of the program: hash what the directories resolve to.
-    if let Ok((_, wf)) = crate::load(&Scenario::Path(path.to_path_buf())) {
-        if let Ok(children) = crate::children::load_children(&wf.graph, &opts.workflow_dirs) {
-            for (k, g) in children {
-                h.update(format!("{k:?}").as_bytes());
-                h.update(serde_json::to_vec(&g).unwrap_or_default());
-            }
-        }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CompileError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+    let mut opts = opts.clone();
+    if opts.workflow_id.is_none() {
+        opts.workflow_id = Some(path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
     }
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let scenario = Scenario::Text { name: path.display().to_string(), json: text };
+    let pre = prebuilt::ensure(&opts.target)?;
+    let key = cache_key(&scenario, &opts, &pre.manifest_hash(), COMPILER_ID);
     let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target.triple));
     if !opts.target.extension().is_empty() {
         out.set_extension(opts.target.extension());
@@ -48,11 +46,56 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     if out.is_file() {
         return Ok(out);
     }
-    let mut o = opts.clone();
-    o.output = Some(out.clone());
-    if o.workflow_id.is_none() {
-        o.workflow_id = path.file_stem().map(|s| s.to_string_lossy().to_string());
-    }
-    compile_scenario(Scenario::Path(path.to_path_buf()), &o)?;
+    opts.output = Some(out.clone());
+    compile_scenario(scenario, &opts)?;
     Ok(out)
+}
+
+/// The cache key of one compile (see [`compile_cached`]): 24 hex digits.
+fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, compiler_id: &str) -> String {
+    let mut h = Sha256::new();
+    if let Scenario::Text { json, .. } = scenario {
+        h.update(json.as_bytes());
+    }
+    h.update([0]);
+    h.update(opts.target.triple.as_bytes());
+    h.update([opts.release as u8, opts.track_events as u8, opts.core_client as u8, opts.staticlib as u8]);
+    h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(manifest_hash.as_bytes());
+    h.update(compiler_id.as_bytes());
+    // Children are part of the program: hash what the directories resolve to.
+    if let Ok((_, wf)) = crate::load(scenario) {
+        if let Ok(children) = crate::children::load_children(&wf.graph, &opts.workflow_dirs) {
+            for (k, g) in children {
+                h.update(format!("{k:?}").as_bytes());
+                h.update(serde_json::to_vec(&g).unwrap_or_default());
+            }
+        }
+    }
+    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Target;
+
+    fn key(json: &str, workflow_id: &str, compiler_id: &str) -> String {
+        let mut opts = CompileOptions::new(Target::parse("wasm32-wasip2").unwrap());
+        opts.workflow_id = Some(workflow_id.into());
+        let scenario = Scenario::Text { name: "g.json".into(), json: json.into() };
+        cache_key(&scenario, &opts, "manifest", compiler_id)
+    }
+
+    /// Hardening item 9: the same graph under another name, or compiled by another build
+    /// of runtara, is another artifact.
+    #[test]
+    fn the_key_covers_the_workflow_id_and_the_compiler() {
+        let g = r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f"}}}"#;
+        assert_eq!(key(g, "a", "c1"), key(g, "a", "c1"));
+        assert_ne!(key(g, "a", "c1"), key(g, "b", "c1"));
+        assert_ne!(key(g, "a", "c1"), key(g, "a", "c2"));
+        assert_ne!(key(g, "a", "c1"), key(&g.replace("\"f\"}}", "\"f\",\"name\":\"x\"}}"), "a", "c1"));
+    }
 }

@@ -41,11 +41,16 @@ pub struct Manifest {
     pub link_dir: Option<String>,
 }
 
-/// A ready prebuilt stdlib for one target.
+/// A ready prebuilt stdlib for one target. While a `Prebuilt` (or a clone) is alive it
+/// holds a shared lock on the target's lock file, so a concurrent rebuild (which takes the
+/// lock exclusively) cannot replace the files rustc is reading.
 #[derive(Debug, Clone)]
 pub struct Prebuilt {
+    /// `<prebuilt root>/<triple>`.
     pub dir: PathBuf,
+    /// What the directory holds.
     pub manifest: Manifest,
+    _reading: std::sync::Arc<fs::File>,
 }
 
 impl Prebuilt {
@@ -156,44 +161,64 @@ fn ensure_rust_target(triple: &str) -> Result<(), CompileError> {
 }
 
 /// Returns the prebuilt stdlib for `target`, building it first when missing or stale.
-/// Progress goes to stderr. Concurrent callers serialise on a lock file.
+/// Progress goes to stderr. Readers share the target's lock file and a rebuild takes it
+/// exclusively, so parallel compiles wait for a rebuild instead of racing it, and a rebuild
+/// waits until no compile is reading the old files.
+///
+/// Errors: the lock file cannot be created or locked, the toolchain or target is missing,
+/// or the stdlib fails to build.
 pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
     let root = prebuilt_root();
     let dir = root.join(&target.triple);
     fs::create_dir_all(&root).map_err(|e| CompileError::Io(format!("cannot create {}: {e}", root.display())))?;
-    let lock = fs::File::create(root.join(format!("{}.lock", target.triple)))
-        .map_err(|e| CompileError::Io(format!("cannot create lock file in {}: {e}", root.display())))?;
-    lock.lock().map_err(|e| CompileError::Io(format!("cannot lock the prebuilt stdlib: {e}")))?;
+    let lock_path = root.join(format!("{}.lock", target.triple));
+    let open_lock = || {
+        fs::File::create(&lock_path)
+            .map_err(|e| CompileError::Io(format!("cannot create lock file in {}: {e}", root.display())))
+    };
+    let lock_err = |e: std::io::Error| CompileError::Io(format!("cannot lock the prebuilt stdlib: {e}"));
 
     let src = source_root();
     let features = vec![target.kind.stdlib_feature().to_string()];
     let wanted_rustc = rustc_version()?;
     let has_source = src.join("crates/workflow-stdlib/Cargo.toml").is_file();
     let wanted_hash = if has_source { source_hash(&src) } else { String::new() };
-    if let Ok(text) = fs::read_to_string(dir.join("manifest.json")) {
-        if let Ok(m) = serde_json::from_str::<Manifest>(&text) {
-            let fresh = m.rustc == wanted_rustc
-                && m.features == features
-                && (!has_source || m.source_hash == wanted_hash)
-                && m.externs.iter().all(|(_, p)| dir.join(p).is_file());
-            if fresh {
-                return Ok(Prebuilt { dir, manifest: m });
+    let fresh = || -> Option<Manifest> {
+        let m = serde_json::from_str::<Manifest>(&fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
+        let ok = m.rustc == wanted_rustc
+            && m.features == features
+            && (!has_source || m.source_hash == wanted_hash)
+            && m.externs.iter().all(|(_, p)| dir.join(p).is_file());
+        ok.then_some(m)
+    };
+    loop {
+        let reading = open_lock()?;
+        reading.lock_shared().map_err(lock_err)?;
+        if let Some(manifest) = fresh() {
+            return Ok(Prebuilt { dir, manifest, _reading: std::sync::Arc::new(reading) });
+        }
+        drop(reading);
+        // Rebuild under the exclusive lock, unless another process did it meanwhile; then
+        // take the shared lock again and check.
+        let writing = open_lock()?;
+        writing.lock().map_err(lock_err)?;
+        if fresh().is_none() {
+            if dir.join("manifest.json").is_file() {
+                eprintln!(
+                    "runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding"
+                );
             }
-            eprintln!(
-                "runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding"
-            );
+            if !has_source {
+                return Err(CompileError::Toolchain(format!(
+                    "no prebuilt stdlib for {target} in {} and no stdlib source at {}; set RUNTARA_SOURCE_DIR to a runtara checkout",
+                    dir.display(),
+                    src.display()
+                )));
+            }
+            ensure_rust_target(&target.triple)?;
+            build(&src, &root, &dir, target, &features, wanted_rustc.clone(), wanted_hash.clone())?;
         }
     }
-    if !has_source {
-        return Err(CompileError::Toolchain(format!(
-            "no prebuilt stdlib for {target} in {} and no stdlib source at {}; set RUNTARA_SOURCE_DIR to a runtara checkout",
-            dir.display(),
-            src.display()
-        )));
-    }
-    ensure_rust_target(&target.triple)?;
-    let manifest = build(&src, &root, &dir, target, &features, wanted_rustc, wanted_hash)?;
-    Ok(Prebuilt { dir, manifest })
 }
 
 fn build(
@@ -311,6 +336,35 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    /// A compile holds the prebuilt stdlib shared while it reads it: a rebuild (exclusive)
+    /// cannot start until the `Prebuilt` is gone (hardening item 9).
+    #[test]
+    fn a_rebuild_waits_for_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let triple = "x-test-none";
+        std::fs::create_dir_all(dir.path().join(triple)).unwrap();
+        // A manifest that is fresh for whatever toolchain runs the test.
+        let rustc = super::rustc_version().unwrap();
+        let manifest = super::Manifest {
+            rustc,
+            target: triple.into(),
+            features: vec!["native".into()],
+            source_hash: String::new(),
+            externs: vec![],
+            link_dir: None,
+        };
+        std::fs::write(dir.path().join(triple).join("manifest.json"), serde_json::to_string(&manifest).unwrap())
+            .unwrap();
+        std::env::set_var("RUNTARA_PREBUILT_DIR", dir.path());
+        std::env::set_var("RUNTARA_SOURCE_DIR", dir.path()); // no stdlib source: never rebuilt
+        let target = crate::Target { kind: runtara_codegen::CompilationTarget::Native, triple: triple.into() };
+        let prebuilt = super::ensure(&target).unwrap();
+        let lock = std::fs::File::open(dir.path().join(format!("{triple}.lock"))).unwrap();
+        assert!(lock.try_lock().is_err(), "a writer got the lock while a compile was reading");
+        drop(prebuilt);
+        assert!(lock.try_lock().is_ok(), "the lock is free once the compile is done");
+    }
 
     /// Every workspace crate in the stdlib's dependency closure (all features) is hashed.
     #[test]

@@ -102,7 +102,22 @@ pub fn router(store: Store, token: Option<String>) -> Router {
         .route("/api/v1/instances/{id}/failed", post(failed))
         .route("/api/v1/instances/{id}/suspended", post(suspended))
         .layer(middleware::from_fn_with_state(app.clone(), auth))
+        // Probes answer without a token (added after the auth layer, which wraps only the
+        // routes before it) and say nothing about tenants.
+        .route("/health", get(health))
+        .route("/ready", get(ready))
         .with_state(app)
+}
+
+/// Liveness: the process serves HTTP.
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers; 503 with the reason otherwise.
+async fn ready(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    app.store.ping().map_err(|e| ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("database: {e:#}")))?;
+    Ok(Json(json!({ "status": "ready" })))
 }
 
 async fn list(State(app): State<App>, h: HeaderMap) -> Answer<Vec<InstanceSummary>> {

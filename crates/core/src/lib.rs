@@ -20,6 +20,9 @@
 //! | `POST …/{id}/sleep` | `{wake_at_ms}` → `{}` (status `sleeping` until the next register) |
 //! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` / `{status}` → `{}` |
 //!
+//! `GET /health` (liveness, `{status: "ok"}`) and `GET /ready` (the database answers,
+//! else 503) need no token.
+//!
 //! Storage: SQLite (`--db sqlite:PATH`, WAL) or PostgreSQL (`--db postgres://…`), the same
 //! schema and statements on both (see [`Store`]); tables are created on start.
 

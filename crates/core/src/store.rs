@@ -184,7 +184,12 @@ impl Store {
         self.db.cell("SELECT wake_at FROM instances WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])
     }
 
-    /// `(id, status)` of a tenant's instances.
+    /// A query that touches the database: `Ok` when it answers (readiness probe).
+    pub fn ping(&self) -> R<()> {
+        self.db.rows("SELECT id FROM instances WHERE tenant = $1 AND id = $2", vec![p(""), p("")]).map(|_| ())
+    }
+
+    /// `(id, status)` of a tenant's instances, by id.
     pub fn instances(&self, tenant: &str) -> R<Vec<(String, String)>> {
         let rows = self.db.rows("SELECT id, status FROM instances WHERE tenant = $1 ORDER BY id", vec![p(tenant)])?;
         Ok(rows.into_iter().map(|mut r| (r.remove(0).unwrap_or_default(), r.remove(0).unwrap_or_default())).collect())

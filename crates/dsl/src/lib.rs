@@ -14,6 +14,7 @@ pub mod closure;
 pub mod model;
 pub mod parse;
 pub mod path;
+mod unique;
 pub mod validate;
 
 pub use catalog::{AgentCatalog, CapabilityInfo};

@@ -41,17 +41,32 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The largest document accepted, in bytes (16 MiB): far beyond any real graph, small
+/// enough that parsing cannot exhaust memory.
+pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
+
 /// Parses a workflow document: a bare graph or the `executionGraph` wrapper.
 ///
-/// Errors: invalid JSON, a missing required field, an unknown step type, an unknown key on
-/// a closed object (steps, mapping values, configs) — each with line:column and pointer.
+/// Errors: a document over [`MAX_DOCUMENT_BYTES`], invalid JSON, nesting deeper than
+/// serde_json's limit (128), a key that appears twice in one object (the JSON would mean
+/// only the last one), a missing required field, an unknown step type, an unknown key on a
+/// closed object (steps, mapping values, configs) — each with line:column and pointer.
 pub fn parse_workflow(text: &str) -> Result<Workflow, ParseError> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(ParseError {
+            message: format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes (16 MiB)", text.len()),
+            line: 1,
+            column: 1,
+            pointer: String::new(),
+        });
+    }
     let raw: Value = serde_json::from_str(text).map_err(|e| ParseError {
         message: format!("invalid JSON: {}", strip_location(&e.to_string())),
         line: e.line(),
         column: e.column(),
         pointer: String::new(),
     })?;
+    located::<crate::unique::UniqueKeys>(text)?;
     let Some(obj) = raw.as_object() else {
         return Err(ParseError {
             message: "a workflow document must be a JSON object".into(),
@@ -152,5 +167,33 @@ mod tests {
     fn null_entry_point_reads_as_empty() {
         let w = parse_workflow(r#"{"entryPoint":null,"steps":{}}"#).unwrap();
         assert_eq!(w.graph.entry_point, "");
+    }
+
+    #[test]
+    fn a_key_twice_in_one_object_is_an_error_with_its_location() {
+        let doc = "{\"entryPoint\":\"f\",\"steps\":{\n\"f\":{\"stepType\":\"Finish\",\"id\":\"f\"},\n\"f\":{\"stepType\":\"Log\",\"id\":\"f\",\"message\":\"x\"}}}";
+        let e = parse_workflow(doc).unwrap_err();
+        assert!(e.message.contains("\"f\" appears twice"), "{e}");
+        assert_eq!((e.line, e.pointer.as_str()), (3, "/steps"), "{e}");
+        let nested = r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{
+            "a":{"valueType":"immediate","value":1},"a":{"valueType":"immediate","value":2}}}}}"#;
+        let e = parse_workflow(nested).unwrap_err();
+        assert_eq!(e.pointer, "/steps/f/inputMapping", "{e}");
+        // The same key in different objects is fine.
+        let ok = r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f","inputMapping":{"id":{"valueType":"immediate","value":{"id":1}}}}}}"#;
+        assert!(parse_workflow(ok).is_ok());
+    }
+
+    #[test]
+    fn oversized_and_deeply_nested_documents_are_errors_not_crashes() {
+        let big = format!("{{\"entryPoint\":\"f\",\"pad\":\"{}\"}}", "x".repeat(MAX_DOCUMENT_BYTES));
+        assert!(parse_workflow(&big).unwrap_err().message.contains("the limit is"));
+        // 10,000 Split bodies nested in each other: serde_json stops at depth 128 with a
+        // located error instead of overflowing the stack.
+        let open = r#"{"entryPoint":"s","steps":{"s":{"stepType":"Split","id":"s","config":{"value":{"valueType":"reference","value":"data"}},"subgraph":"#;
+        let inner = r#"{"entryPoint":"f","steps":{"f":{"stepType":"Finish","id":"f"}}}"#;
+        let doc = format!("{}{inner}{}", open.repeat(10_000), "}}}".repeat(10_000));
+        let e = parse_workflow(&doc).unwrap_err();
+        assert!(e.message.contains("recursion limit"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 //! - [`roots`]: reference-path roots (dsl-spec §4.4);
 //! - [`EdgeLabel`]: what an `executionPlan` label means (dsl-spec §2, §8);
 //! - [`exit`]: the exit codes of artifacts and of the CLI;
+//! - [`checkpoint`]: how checkpoint ids are built, and what step ids may not contain;
 //! - [`defaults`]: retry and loop defaults the spec fixes (dsl-spec §7, §8.8);
 //! - [`wire`]: the JSON messages between artifacts and the state service.
 
@@ -15,6 +16,7 @@
 
 extern crate alloc;
 
+pub mod checkpoint;
 pub mod defaults;
 mod edge;
 pub mod exit;

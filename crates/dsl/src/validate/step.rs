@@ -19,12 +19,17 @@ impl Validator<'_> {
     ) {
         let id = step.id();
         self.limits(step, sp);
+        if let Some(piece) = runtara_protocol::checkpoint::reserved_piece(id) {
+            self.error(
+                "E075",
+                Some(id),
+                sp.to_string(),
+                format!("step id '{id}' contains '{piece}', which runtara uses to build checkpoint ids; it could collide with another step's checkpoints"),
+                "rename the step without '::', '.turn.', '.tool.' or '.memory' (and update the edges and references)",
+            );
+        }
         let mut mappings: Vec<(String, &MappingValue)> = Vec::new();
         let mut conds: Vec<(String, &Condition, RootsExtra)> = Vec::new();
-        let mapping = |m: &Option<InputMapping>, key: &str, acc: &mut Vec<(String, &MappingValue)>| {
-            let _ = (m, key, acc);
-        };
-        let _ = mapping;
         fn add<'m>(acc: &mut Vec<(String, &'m MappingValue)>, m: &'m Option<InputMapping>, at: String) {
             if let Some(m) = m {
                 for (k, v) in m {

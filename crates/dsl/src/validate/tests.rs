@@ -193,4 +193,16 @@ mod scope {
         );
         assert!(has(&d, "E111") && has(&d, "E121") && has(&d, "E116"), "{d:?}");
     }
+
+    #[test]
+    fn step_ids_with_checkpoint_separators_are_e075() {
+        for bad in ["a::b", "ask.turn.1", "ai.tool.echo.1", "ai.memory_load"] {
+            let doc = format!(
+                r#"{{"entryPoint":"{bad}","steps":{{"{bad}":{{"stepType":"Log","id":"{bad}","message":"x"}},"f":{{"stepType":"Finish","id":"f"}}}},"executionPlan":[{{"fromStep":"{bad}","toStep":"f"}}]}}"#
+            );
+            assert!(diags(&doc).errors.iter().any(|d| d.code == "E075" && d.step_id.as_deref() == Some(bad)), "{bad}");
+        }
+        let ok = r#"{"entryPoint":"fetch.orders","steps":{"fetch.orders":{"stepType":"Log","id":"fetch.orders","message":"x"},"f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"fetch.orders","toStep":"f"}]}"#;
+        assert!(!has(&diags(ok), "E075"), "dots alone are fine");
+    }
 }
