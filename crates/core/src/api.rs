@@ -14,6 +14,7 @@ use runtara_protocol::wire::{
     FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, SignalRequest,
     SleepRequest, SuspendedRequest, TENANT_HEADER,
 };
+use runtara_protocol::Signal;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -197,8 +198,8 @@ async fn pending(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -
 async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
     let t = tenant(&h);
     let req: SignalRequest = body(raw)?;
-    match (req.signal.as_deref(), req.signal_id.as_deref()) {
-        (Some(s @ ("pause" | "resume" | "cancel")), _) => app.store.set_control(&t, &id, s)?,
+    match (req.signal.as_deref().and_then(Signal::parse), req.signal_id.as_deref()) {
+        (Some(s), _) => app.store.set_control(&t, &id, s.as_str())?,
         (_, Some(sid)) => app.store.send_custom(&t, &id, sid, &req.payload.to_string())?,
         _ => return Err(bad_request("send {signal: pause|resume|cancel} or {signal_id, payload}")),
     }

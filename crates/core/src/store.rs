@@ -6,6 +6,7 @@
 //! upserts, and text columns only (JSON is stored as text). The two databases differ only in
 //! [`Db`], which runs a statement with text parameters and returns text cells.
 
+use runtara_protocol::Signal;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -231,7 +232,7 @@ impl Store {
 
     /// Pause or cancel (cancel sticks), or resume (clears a pause).
     pub fn set_control(&self, tenant: &str, id: &str, signal: &str) -> R<()> {
-        if signal == "resume" {
+        if signal == Signal::Resume.as_str() {
             return self.db.exec(
                 "DELETE FROM control WHERE tenant = $1 AND instance = $2 AND signal = 'pause'",
                 vec![p(tenant), p(id)],

@@ -7,6 +7,7 @@
 //! - [`MatchType`], [`FieldType`]: the DSL's closed enumerations (dsl-spec §1.4, §7.7);
 //! - [`roots`]: reference-path roots (dsl-spec §4.4);
 //! - [`EdgeLabel`]: what an `executionPlan` label means (dsl-spec §2, §8);
+//! - [`Signal`]: the control signals (pause, resume, cancel);
 //! - [`exit`]: the exit codes of artifacts and of the CLI;
 //! - [`checkpoint`]: how checkpoint ids are built, and what step ids may not contain;
 //! - [`defaults`]: retry and loop defaults the spec fixes (dsl-spec §7, §8.8);
@@ -21,8 +22,10 @@ pub mod defaults;
 mod edge;
 pub mod exit;
 pub mod roots;
+mod signal;
 mod types;
 pub mod wire;
 
 pub use edge::EdgeLabel;
+pub use signal::Signal;
 pub use types::{FieldType, MatchType};

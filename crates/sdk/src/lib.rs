@@ -22,25 +22,8 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use serde_json::Value;
 
-/// A pending control signal delivered with a checkpoint response (DESIGN §6).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
-    Pause,
-    Cancel,
-    Resume,
-}
-
-impl Signal {
-    /// A pending control signal by its stored name (`pause`, `cancel`); anything else —
-    /// including `resume`, which only clears a pause — is none.
-    pub fn pending(name: Option<&str>) -> Option<Signal> {
-        match name {
-            Some("pause") => Some(Signal::Pause),
-            Some("cancel") => Some(Signal::Cancel),
-            _ => None,
-        }
-    }
-}
+/// A control signal (DESIGN §6), shared with the state service and the CLI.
+pub use runtara_protocol::Signal;
 
 /// Where the http backend finds `runtara core` and who the run is (DESIGN §5:
 /// `RUNTARA_HTTP_URL`, `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`).

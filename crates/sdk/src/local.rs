@@ -114,7 +114,7 @@ impl LocalStore {
             Signal::Pause | Signal::Cancel => self.db.execute(
                 "INSERT INTO control (instance_id, signal) VALUES (?1, ?2)
                  ON CONFLICT(instance_id) DO UPDATE SET signal = CASE WHEN signal = 'cancel' THEN 'cancel' ELSE excluded.signal END",
-                params![self.instance, if signal == Signal::Pause { "pause" } else { "cancel" }],
+                params![self.instance, signal.as_str()],
             ),
         }
         .map_err(err)?;

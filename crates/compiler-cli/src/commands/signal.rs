@@ -49,12 +49,12 @@ pub enum Control {
 }
 
 impl Control {
-    /// The signal's name on the wire (`pause`, `resume`, `cancel`).
-    pub fn name(self) -> &'static str {
+    /// The protocol's signal.
+    pub fn signal(self) -> Signal {
         match self {
-            Control::Pause => "pause",
-            Control::Resume => "resume",
-            Control::Cancel => "cancel",
+            Control::Pause => Signal::Pause,
+            Control::Resume => Signal::Resume,
+            Control::Cancel => Signal::Cancel,
         }
     }
 }
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(core) = args.core.target() {
         let body = match delivery {
             Delivery::Control(a) => {
-                SignalRequest { signal: Some(a.name().to_string()), signal_id: None, payload: Value::Null }
+                SignalRequest { signal: Some(a.signal().as_str().to_string()), signal_id: None, payload: Value::Null }
             }
             Delivery::Custom { signal_id, payload } => {
                 SignalRequest { signal: None, signal_id: Some(signal_id), payload }
@@ -93,11 +93,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let state_dir = args.state_dir.ok_or_else(|| CliError::usage("give --core URL or --state-dir DIR"))?;
     let mut store = LocalStore::open(&state_dir, &args.instance).map_err(|e| CliError::failed(e.0))?;
     let sent = match delivery {
-        Delivery::Control(a) => store.send_control(match a {
-            Control::Pause => Signal::Pause,
-            Control::Resume => Signal::Resume,
-            Control::Cancel => Signal::Cancel,
-        }),
+        Delivery::Control(a) => store.send_control(a.signal()),
         Delivery::Custom { signal_id, payload } => store.send_signal(&signal_id, &payload),
     };
     sent.map_err(|e| CliError::failed(e.0))?;
