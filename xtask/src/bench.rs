@@ -207,7 +207,7 @@ fn run_native(path: &std::path::Path, input: &[u8]) -> Result<(Duration, Vec<u8>
 
 fn run_wasm(path: &std::path::Path, input: &[u8]) -> Result<(Duration, Vec<u8>)> {
     let start = Instant::now();
-    let req = runtara_runner::RunRequest { stdin: input.to_vec(), env: Vec::new() };
+    let req = runtara_runner::RunRequest { stdin: input.to_vec(), ..Default::default() };
     let out = runtara_runner::run_artifact(path, &req)?;
     if out.exit_code != 0 {
         bail!("{} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
@@ -280,7 +280,7 @@ pub fn firmware() -> Result<()> {
         let kb = flash_bytes(&elf)? as f64 / 1024.0;
         let run = runtara_runner::run_artifact(
             &elf,
-            &runtara_runner::RunRequest { stdin: input.as_bytes().to_vec(), env: Vec::new() },
+            &runtara_runner::RunRequest { stdin: input.as_bytes().to_vec(), ..Default::default() },
         )?;
         let outcome = runtara_runner::Outcome::from_run(&run);
         let peak = outcome

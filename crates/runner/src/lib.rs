@@ -10,6 +10,7 @@
 mod native;
 mod node;
 mod outcome;
+mod process;
 mod qemu;
 mod wasm;
 
@@ -23,8 +24,28 @@ use std::path::Path;
 pub struct RunRequest {
     /// Bytes on stdin (the input JSON).
     pub stdin: Vec<u8>,
-    /// Extra environment variables (`RUNTARA_*`).
+    /// Extra environment variables (`RUNTARA_*`). Native artifacts and Node see only these,
+    /// the caller's `RUNTARA_*` variables and `TENANT_ID`.
     pub env: Vec<(String, String)>,
+    /// Limits of the run (native artifacts and Node).
+    pub limits: Limits,
+}
+
+/// What a run may use before it is stopped and reported failed.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall time; `None`: unlimited (a durable Delay may legitimately take hours).
+    pub wall_time: Option<std::time::Duration>,
+    /// Bytes of stdout, and separately of stderr, kept; more fails the run
+    /// (`OUTPUT_LIMIT_EXCEEDED`).
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    /// No wall-time limit; 64 MiB of output per stream.
+    fn default() -> Self {
+        Limits { wall_time: None, max_output_bytes: 64 << 20 }
+    }
 }
 
 /// Raw result of one run.

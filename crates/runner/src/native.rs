@@ -1,27 +1,18 @@
-//! Native artifacts run as child processes.
+//! Native artifacts run as child processes under the contract's environment and limits
+//! (`process.rs`).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use crate::process::{contract_command, wait_limited};
 use crate::{RunOutput, RunRequest};
 
 /// Spawns the executable with the input on stdin and collects its streams.
+///
+/// Errors: the executable cannot be started.
 pub fn run(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
-    let mut child = Command::new(path)
-        .envs(req.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let child = contract_command(Command::new(path), req)
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", path.display()))?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let input = req.stdin.clone();
-    // Write on a thread so a large input cannot deadlock against a full stdout pipe.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output()?;
-    let _ = writer.join();
-    Ok(RunOutput { exit_code: out.status.code().unwrap_or(1), stdout: out.stdout, stderr: out.stderr })
+    wait_limited(child, req)
 }

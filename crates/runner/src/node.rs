@@ -5,7 +5,7 @@
 //! `connections` option.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::{RunOutput, RunRequest};
 
@@ -62,27 +62,15 @@ pub fn run(dir: &Path, name: &str, req: &RunRequest) -> anyhow::Result<RunOutput
     let script = scratch.path().join("run.mjs");
     std::fs::write(&script, RUNNER)?;
     let dir = std::fs::canonicalize(dir)?;
-    let child = Command::new(&node)
-        .arg(&script)
-        .arg(&dir)
-        .arg(name)
-        .envs(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
+    let mut cmd = Command::new(&node);
+    cmd.arg(&script).arg(&dir).arg(name);
+    let child = crate::process::contract_command(cmd, req).spawn();
+    let child = match child {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             anyhow::bail!("{node} is not installed; wasm32-unknown-unknown modules run in Node 18+ (or a browser): install Node.js, or set RUNTARA_NODE")
         }
         Err(e) => return Err(e.into()),
     };
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        stdin.write_all(&req.stdin)?;
-    }
-    let out = child.wait_with_output()?;
-    Ok(RunOutput { exit_code: out.status.code().unwrap_or(1), stdout: out.stdout, stderr: out.stderr })
+    crate::process::wait_limited(child, req)
 }

@@ -4,10 +4,11 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::ValueEnum;
 use runtara_compiler::{cache, CompileOptions};
-use runtara_runner::{run_artifact, Outcome, RunRequest};
+use runtara_runner::{run_artifact, Limits, Outcome, RunRequest};
 
 use crate::args::{parse_target, CoreArgs};
 use crate::error::{CliError, Result};
@@ -47,6 +48,10 @@ pub struct Args {
     /// (passed to the artifact as RUNTARA_CONNECTIONS).
     #[arg(long, value_name = "FILE")]
     pub connections: Option<PathBuf>,
+    /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
+    /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
     #[command(flatten)]
     pub core: CoreArgs,
 }
@@ -72,7 +77,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.artifact.clone()
     };
     let stdin = read_input(args.input.as_deref()).map_err(CliError::usage)?;
-    let run = run_artifact(&path, &RunRequest { stdin, env }).map_err(|e| CliError::usage(format!("{e:#}")))?;
+    let limits = Limits { wall_time: args.timeout.map(Duration::from_secs_f64), ..Limits::default() };
+    let run = run_artifact(&path, &RunRequest { stdin, env, limits }).map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
     for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {
