@@ -158,3 +158,45 @@ fn health_and_readiness_probes_answer_without_a_token() {
         assert_eq!(r.status, 401, "{db}: the API still needs the token");
     }
 }
+
+/// Hardening items 3 and 4: a checkpoint over the shared body limit stops the run with the
+/// fatal `CHECKPOINT_TOO_LARGE` — the step's onError route is not taken (the side effect
+/// already happened) — and the core itself refuses larger bodies with 413.
+#[test]
+fn an_oversized_checkpoint_is_fatal_and_the_core_limits_bodies() {
+    use runtara_protocol::wire::MAX_BODY_BYTES;
+    use runtara_sdk::net::{send, Request};
+    let dir = tempfile::tempdir().unwrap();
+    let db = databases(dir.path()).remove(0);
+    let core = CoreServer::start(&db, "s3cret");
+    let graph = dir.path().join("big.json");
+    std::fs::write(
+        &graph,
+        r#"{"entryPoint":"echo","steps":{
+        "echo":{"stepType":"Agent","id":"echo","agentId":"utils","capabilityId":"return-input",
+                "inputMapping":{"value":{"valueType":"reference","value":"data.blob"}}},
+        "done":{"stepType":"Finish","id":"done"},
+        "caught":{"stepType":"Finish","id":"caught","inputMapping":{"caught":{"valueType":"immediate","value":true}}}},
+        "executionPlan":[{"fromStep":"echo","toStep":"done"},{"fromStep":"echo","toStep":"caught","label":"onError"}]}"#,
+    )
+    .unwrap();
+    let artifact = dir.path().join("big");
+    let o = runtara(&["compile", graph.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let input = serde_json::json!({"blob": "x".repeat(MAX_BODY_BYTES + 1)}).to_string();
+    let args = ["run", artifact.to_str().unwrap(), "--format", "envelope", "--instance", "big-1", "--core", &core.url];
+    let mut all = args.to_vec();
+    all.extend(["--tenant", "acme", "--token", "s3cret"]);
+    let o = runtara_stdin(&all, input.as_bytes());
+    let envelope: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(envelope["status"], "failed", "{envelope}");
+    assert_eq!(envelope["error"]["code"], "CHECKPOINT_TOO_LARGE", "{envelope}");
+
+    let body = vec![b' '; MAX_BODY_BYTES + 1];
+    let mut req = Request::new("POST", &format!("{}/api/v1/instances/raw/checkpoint", core.url))
+        .header("authorization", "Bearer s3cret")
+        .header("content-type", "application/json");
+    req.body = body;
+    assert_eq!(send(&req).unwrap().status, 413);
+}

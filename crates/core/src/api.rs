@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use runtara_protocol::wire::{
     AckRequest, CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
     FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, SignalRequest,
-    SleepRequest, SuspendedRequest, TENANT_HEADER,
+    SleepRequest, SuspendedRequest, MAX_BODY_BYTES, TENANT_HEADER,
 };
 use runtara_protocol::Signal;
 use serde::de::DeserializeOwned;
@@ -107,6 +107,8 @@ pub fn router(store: Store, token: Option<String>) -> Router {
         // routes before it) and say nothing about tenants.
         .route("/health", get(health))
         .route("/ready", get(ready))
+        // The limit the sdk checks before sending (a larger body is a 413).
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
 

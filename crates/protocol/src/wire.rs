@@ -12,6 +12,11 @@ use serde_json::Value;
 /// Prefix of every API path.
 pub const API_PREFIX: &str = "/api/v1";
 
+/// The largest request body either side sends or accepts, in bytes (16 MiB). A checkpoint
+/// whose request would be larger fails its step with the fatal `CHECKPOINT_TOO_LARGE`
+/// instead of being retried.
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+
 /// Header that names the tenant of a request.
 pub const TENANT_HEADER: &str = "x-runtara-tenant-id";
 

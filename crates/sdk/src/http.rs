@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use runtara_protocol::wire::{
     CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
-    FailedRequest, LoadAnswer, PendingSignalAnswer, SleepRequest, SuspendedRequest, API_PREFIX, TENANT_HEADER,
+    FailedRequest, LoadAnswer, PendingSignalAnswer, SleepRequest, SuspendedRequest, API_PREFIX, MAX_BODY_BYTES,
+    TENANT_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -93,6 +94,7 @@ impl HttpBackend {
             200..=299 => serde_json::from_value(body)
                 .map_err(|e| SdkError(format!("the core's answer does not fit the protocol: {e}"))),
             401 => Err(SdkError("the core refused the token (401)".into())),
+            413 => Err(SdkError::too_large(0, MAX_BODY_BYTES)),
             s => {
                 let error = serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default();
                 Err(SdkError(format!("core answered {s}: {error}")))
@@ -113,6 +115,10 @@ impl SdkBackend for HttpBackend {
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
         let events = core::mem::take(&mut self.events);
         let body = CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events };
+        let size = serde_json::to_vec(&body).map(|b| b.len()).unwrap_or(usize::MAX);
+        if size > MAX_BODY_BYTES {
+            return Err(SdkError::too_large(size, MAX_BODY_BYTES));
+        }
         let answer: CheckpointAnswer = self.post("checkpoint", &body)?;
         self.carried = Some(Signal::pending(answer.signal.as_deref()));
         Ok(if answer.stored { None } else { Some(answer.state) })

@@ -40,6 +40,21 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdkError(pub String);
 
+impl SdkError {
+    /// The code a too-large checkpoint's message starts with.
+    pub const TOO_LARGE: &'static str = "CHECKPOINT_TOO_LARGE";
+
+    /// A checkpoint the store cannot take because of its size (`bytes` over `limit`).
+    pub fn too_large(bytes: usize, limit: usize) -> Self {
+        SdkError(alloc::format!("{}: the checkpoint is {bytes} bytes; the limit is {limit} bytes", Self::TOO_LARGE))
+    }
+
+    /// Whether this is [`SdkError::too_large`]: retrying cannot help.
+    pub fn is_too_large(&self) -> bool {
+        self.0.starts_with(Self::TOO_LARGE)
+    }
+}
+
 /// The durable-state protocol seen from a running workflow.
 pub trait SdkBackend {
     /// The state stored under `checkpoint_id`, if any.

@@ -288,9 +288,18 @@ pub fn run_durable_step(
     Ok(())
 }
 
-/// The failure of a checkpoint store call for checkpoint `id`.
+/// The failure of a checkpoint store call for checkpoint `id`: fatal, so no onError route,
+/// retry or Split can catch it after the step's side effect happened — the run stops with
+/// the store's error (`CHECKPOINT_TOO_LARGE` when the state is over the store's limit,
+/// else `CHECKPOINT_STORE_FAILED`), and a rerun resumes from the last checkpoint.
 pub fn store_failure(id: &str, e: runtara_sdk::SdkError) -> Failure {
-    Failure::msg(alloc::format!("checkpoint store failed for '{id}': {}", e.0))
+    let code = if e.is_too_large() { runtara_sdk::SdkError::TOO_LARGE } else { "CHECKPOINT_STORE_FAILED" };
+    Failure::fatal(json!({
+        "code": code,
+        "message": alloc::format!("checkpoint store failed for '{id}': {}", e.0),
+        "category": "permanent",
+        "severity": "error",
+    }))
 }
 
 /// The deterministic checkpoint id of a step: `<prefix>::<stepId>` plus `::i_j` for the
