@@ -204,3 +204,21 @@ fn pause_resume_and_cancel_act_at_step_boundaries() {
     assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains(r#""code":"CANCELLED""#));
 }
+
+/// Hardening item 7: an artifact run against a store without an instance id refuses to
+/// start (exit 2, `INSTANCE_ID_REQUIRED`) instead of sharing a `default` instance.
+#[test]
+fn a_run_against_a_store_must_name_its_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("tiers");
+    let src = runtara_e2e::cli::workspace_root().join("tests/fixtures/conditional.json");
+    let o = runtara_e2e::cli::runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut cmd = std::process::Command::new(&artifact);
+    cmd.env("RUNTARA_STATE_DIR", dir.path().join("state")).env_remove("RUNTARA_INSTANCE_ID");
+    let out = runtara_e2e::cli::spawn_with_input(cmd, br#"{"amount": 5}"#).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("INSTANCE_ID_REQUIRED"), "{stderr}");
+    assert!(!dir.path().join("state").exists(), "nothing was written");
+}

@@ -101,24 +101,39 @@ pub fn core_client(cfg: runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBack
     Box::new(runtara_sdk::http::HttpBackend::new(cfg))
 }
 
+/// A run against a store (`RUNTARA_HTTP_URL`, `RUNTARA_STATE_DIR`) must name its instance
+/// (`RUNTARA_INSTANCE_ID`): unrelated runs must never share, and resume, one default
+/// instance's checkpoints. Errors: the message saying so.
+fn instance_named() -> Result<(), String> {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+    match ["RUNTARA_HTTP_URL", "RUNTARA_STATE_DIR"].into_iter().find(|k| set(k)) {
+        Some(var) if !set("RUNTARA_INSTANCE_ID") => Err(format!(
+            "{var} is set but RUNTARA_INSTANCE_ID is not: a durable run must name its instance (runtara run --instance ID)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The checkpoint backend the environment selects: `RUNTARA_HTTP_URL` (+
 /// `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the http backend (when
-/// linked); `RUNTARA_STATE_DIR` → the local SQLite store (native); else none.
+/// linked); `RUNTARA_STATE_DIR` → the local SQLite store (native); else none. The instance
+/// is named (see [`instance_named`]).
 fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let instance = env("RUNTARA_INSTANCE_ID").unwrap_or_default();
     if let Some(url) = env("RUNTARA_HTTP_URL") {
         let Some(make) = core else {
             return Err("RUNTARA_HTTP_URL is set, but this artifact was compiled without the http backend; recompile with `runtara compile --core-client`".into());
         };
         return Ok(make(runtara_sdk::HttpConfig {
             url,
-            instance: env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into()),
+            instance,
             tenant: env("RUNTARA_TENANT_ID").unwrap_or_else(|| "default".into()),
             token: env("RUNTARA_TOKEN"),
         }));
     }
     match env("RUNTARA_STATE_DIR") {
-        Some(dir) => Current::local_store(&dir, &env("RUNTARA_INSTANCE_ID").unwrap_or_else(|| "default".into())),
+        Some(dir) => Current::local_store(&dir, &instance),
         None => Ok(Box::new(runtara_sdk::Stateless)),
     }
 }
@@ -139,6 +154,10 @@ pub fn hosted_main(
         }
     };
     let mut scope = root_scope(meta, input);
+    if let Err(message) = instance_named() {
+        eprintln!("{}", serde_json::json!({"code": "INSTANCE_ID_REQUIRED", "message": message}));
+        std::process::exit(EXIT_BAD_INPUT);
+    }
     let backend = match backend(core) {
         Ok(b) => b,
         Err(msg) => {

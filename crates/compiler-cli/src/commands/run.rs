@@ -40,7 +40,8 @@ pub struct Args {
     /// same instance resumes, returning finished steps' outputs without redoing them.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Instance id of the run (with --state-dir or --core; default `default`).
+    /// Instance id of the run; required with --state-dir or --core (checkpoints belong to
+    /// an instance, and rerunning it resumes).
     #[arg(long, value_name = "ID")]
     pub instance: Option<String>,
     /// Connections for agents and AiAgent steps: a JSON file
@@ -67,6 +68,11 @@ pub enum RunFormat {
 /// stderr, the output (or envelope) on stdout. Exit: the run's status (0/1/2/3/4); 2 when
 /// the artifact cannot be started or the input/connections cannot be read.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if (args.state_dir.is_some() || args.core.core.is_some()) && args.instance.is_none() {
+        return Err(CliError::usage(
+            "a durable run must name its instance: add --instance ID (rerunning the same ID resumes it)",
+        ));
+    }
     let env = contract_env(&args)?;
     let path = if args.artifact.extension().is_some_and(|e| e == "json") {
         let mut opts = CompileOptions::new(parse_target(&args.target)?);
@@ -196,5 +202,17 @@ mod tests {
             panic!()
         };
         assert_eq!(super::contract_env(&a).unwrap_err().code, 2);
+    }
+
+    #[test]
+    fn a_durable_run_must_name_its_instance() {
+        for store in [["--state-dir", "s"], ["--core", "http://127.0.0.1:1"]] {
+            let mut argv = vec!["runtara", "run", "x.wasm"];
+            argv.extend(store);
+            let Cmd::Run(a) = Cli::try_parse_from(argv).unwrap().command else { panic!() };
+            let e = super::run(a).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.message.contains("--instance"), "{}", e.message);
+        }
     }
 }
