@@ -222,3 +222,53 @@ fn a_run_against_a_store_must_name_its_instance() {
     assert!(stderr.contains("INSTANCE_ID_REQUIRED"), "{stderr}");
     assert!(!dir.path().join("state").exists(), "nothing was written");
 }
+
+/// Hardening item 7: an instance records the graph it started with; resuming it with an
+/// edited graph is refused naming the changed step, and `--migrate` resumes it anyway — on
+/// the local store and on `runtara core` (SQLite and PostgreSQL).
+#[test]
+fn resuming_an_instance_with_another_graph_is_refused_unless_migrated() {
+    use runtara_e2e::cli::{runtara, runtara_stdin};
+    use runtara_e2e::core::{databases, CoreServer};
+    let dir = tempfile::tempdir().unwrap();
+    let first = r#"{"entryPoint":"price","steps":{
+        "price":{"stepType":"Agent","id":"price","agentId":"utils","capabilityId":"return-input",
+                 "inputMapping":{"value":{"valueType":"immediate","value":1}}},
+        "done":{"stepType":"Finish","id":"done","inputMapping":{"p":{"valueType":"reference","value":"steps.price.outputs"}}}},
+        "executionPlan":[{"fromStep":"price","toStep":"done"}]}"#;
+    let second = first.replace(r#""value":1}"#, r#""value":2}"#);
+    let mut artifacts = Vec::new();
+    for (name, graph) in [("v1", first.to_string()), ("v2", second)] {
+        let src = dir.path().join(format!("{name}.json"));
+        std::fs::write(&src, graph).unwrap();
+        let out = dir.path().join(name);
+        // One workflow id for both versions, as a redeploy would have.
+        let o = runtara(&["compile", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--workflow-id", "pricing"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        artifacts.push(out);
+    }
+    let state = dir.path().join("state");
+    let mut stores = vec![vec!["--state-dir".to_string(), state.display().to_string()]];
+    let cores: Vec<CoreServer> = databases(dir.path()).iter().map(|db| CoreServer::start(db, "s3cret")).collect();
+    for core in &cores {
+        stores.push(["--core", &core.url, "--tenant", "acme", "--token", "s3cret"].map(String::from).to_vec());
+    }
+    for store in stores {
+        let run = |artifact: &std::path::Path, extra: &[&str]| {
+            let mut args = vec!["run", artifact.to_str().unwrap(), "--instance", "quote-1"];
+            args.extend(store.iter().map(String::as_str));
+            args.extend(extra);
+            runtara_stdin(&args, b"{}")
+        };
+        let o = run(&artifacts[0], &[]);
+        assert!(o.status.success(), "{store:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = run(&artifacts[1], &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{store:?}: {stderr}");
+        assert!(stderr.contains("GRAPH_CHANGED") && stderr.contains("changed: price"), "{store:?}: {stderr}");
+        let o = run(&artifacts[1], &["--migrate"]);
+        assert!(o.status.success(), "{store:?}: {}", String::from_utf8_lossy(&o.stderr));
+        // The first run's checkpoint of `price` is reused: migration keeps what was done.
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"p":1}"#, "{store:?}");
+    }
+}

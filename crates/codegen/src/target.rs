@@ -62,15 +62,31 @@ impl CompilationTarget {
     }
 }
 
-/// `META` (the compile-time workflow facts) and the declared-variables function, which
-/// every target's entry point hands to the stdlib.
-fn workflow_meta(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
+/// The compile-time facts of a workflow every target's entry point hands to the stdlib.
+pub struct Meta<'a> {
+    /// `variables._workflow_id`.
+    pub workflow_id: &'a str,
+    /// Emit step debug events.
+    pub track_events: bool,
+    /// Declared variables, flattened, as JSON text (dsl-spec §1.3).
+    pub declared_variables: &'a str,
+    /// What graph this is (hardening item 7: resumes with another graph are refused).
+    pub identity: &'a runtara_protocol::GraphIdentity,
+}
+
+/// `META` and the declared-variables function.
+fn workflow_meta(meta: &Meta<'_>) -> TokenStream {
+    let Meta { workflow_id, track_events, declared_variables, identity } = meta;
+    let graph_hash = &identity.graph;
+    let steps = identity.steps.iter().map(|(id, hash)| quote!((#id, #hash)));
     quote! {
         static META: runtara_workflow_stdlib::meta::WorkflowMeta =
             runtara_workflow_stdlib::meta::WorkflowMeta {
                 workflow_id: #workflow_id,
                 track_events: #track_events,
                 declared_variables,
+                graph_hash: #graph_hash,
+                step_hashes: &[#(#steps),*],
             };
 
         /// Declared variables flattened to their values (dsl-spec §1.3).
@@ -84,8 +100,8 @@ fn workflow_meta(workflow_id: &str, track_events: bool, declared_variables: &str
 /// reads input, runs [`run`] and maps the outcome to exit codes. `core_client` links the
 /// http backend (`runtara core`), which on wasm32-wasip2 makes the component import
 /// wasi:http.
-pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &str, core_client: bool) -> TokenStream {
-    let meta = workflow_meta(workflow_id, track_events, declared_variables);
+pub fn hosted_main(meta: &Meta<'_>, core_client: bool) -> TokenStream {
+    let meta = workflow_meta(meta);
     let core = if core_client { quote!(Some(runtara_workflow_stdlib::entry::core_client)) } else { quote!(None) };
     quote! {
         #meta
@@ -98,8 +114,8 @@ pub fn hosted_main(workflow_id: &str, track_events: bool, declared_variables: &s
 
 /// The entry of a browser/Node module (wasm32-unknown-unknown): the stdlib's exported
 /// `run(input, options)` reaches the workflow through these two symbols.
-pub fn browser_main(workflow_id: &str, track_events: bool, declared_variables: &str) -> TokenStream {
-    let meta = workflow_meta(workflow_id, track_events, declared_variables);
+pub fn browser_main(meta: &Meta<'_>) -> TokenStream {
+    let meta = workflow_meta(meta);
     quote! {
         #meta
 
@@ -120,13 +136,7 @@ pub fn browser_main(workflow_id: &str, track_events: bool, declared_variables: &
 /// The entry of firmware (thumbv7em-none-eabihf): a heap of `heap_bytes`, and either the
 /// cortex-m-rt `main` (an ELF for qemu / a board) or the C-ABI `runtara_run` (a staticlib).
 /// No proc macros: `main` is exported by name, as cortex-m-rt's `#[entry]` would.
-pub fn embedded_main(
-    workflow_id: &str,
-    track_events: bool,
-    declared_variables: &str,
-    heap_bytes: usize,
-    staticlib: bool,
-) -> TokenStream {
+pub fn embedded_main(meta: &Meta<'_>, heap_bytes: usize, staticlib: bool) -> TokenStream {
     let entry = if staticlib {
         quote! {
             /// Runs the workflow on `input[..len]`; writes the output (or the structured error)
@@ -167,7 +177,7 @@ pub fn embedded_main(
             }
         }
     };
-    let meta = workflow_meta(workflow_id, track_events, declared_variables);
+    let meta = workflow_meta(meta);
     quote! {
         #meta
 

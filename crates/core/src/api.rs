@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use runtara_protocol::wire::{
     AckRequest, CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
-    FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, SignalRequest,
-    SleepRequest, SuspendedRequest, MAX_BODY_BYTES, TENANT_HEADER,
+    FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, RegisterRequest,
+    SignalRequest, SleepRequest, SuspendedRequest, MAX_BODY_BYTES, TENANT_HEADER,
 };
 use runtara_protocol::Signal;
 use serde::de::DeserializeOwned;
@@ -167,8 +167,21 @@ async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(
     done()
 }
 
-async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
-    app.store.register(&tenant(&h), &id)?;
+/// Takes a [`RegisterRequest`] (or no body, from older clients: nothing to check); a graph
+/// other than the one the instance started with is a 409 naming the changed steps.
+async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, raw: axum::body::Bytes) -> Answer {
+    let t = tenant(&h);
+    let req: RegisterRequest = if raw.is_empty() {
+        RegisterRequest::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| bad_request(&format!("invalid request body: {e}")))?
+    };
+    if let Some(graph) = &req.graph {
+        if let Err(change) = app.store.register_graph(&t, &id, graph, req.migrate)? {
+            return Err(ApiError(StatusCode::CONFLICT, change.message()));
+        }
+    }
+    app.store.register(&t, &id)?;
     done()
 }
 

@@ -9,7 +9,7 @@
 //! | `GET /api/v1/instances` | → `[{id, status}]` |
 //! | `GET /api/v1/instances/{id}` | → `{id, status, output?, error?, checkpoints: [id], events: [event]}` (404 unknown) |
 //! | `GET …/{id}/status` | → `{id, status, wake_at_ms}` |
-//! | `POST …/{id}/register` | → `{}` (status `running`) |
+//! | `POST …/{id}/register` | `{graph?, migrate?}` → `{}` (status `running`); 409 `GRAPH_CHANGED` when the instance started with another graph |
 //! | `GET …/{id}/checkpoints/{cid}` | → `{state}` or 404 |
 //! | `POST …/{id}/checkpoint` | `{checkpoint_id, state, events?}` → `{stored, state, signal}`: first write wins; `signal` is the pending pause/cancel; `events` are appended first |
 //! | `GET …/{id}/signals` | → `{signal}` (pending `pause`/`cancel` or null) |

@@ -6,7 +6,7 @@
 //! upserts, and text columns only (JSON is stored as text). The two databases differ only in
 //! [`Db`], which runs a statement with text parameters and returns text cells.
 
-use runtara_protocol::Signal;
+use runtara_protocol::{GraphChange, GraphIdentity, Signal};
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
          payload TEXT NOT NULL, PRIMARY KEY (tenant, instance, signal_id))",
     "CREATE TABLE IF NOT EXISTS events (tenant TEXT NOT NULL, instance TEXT NOT NULL, seq BIGINT NOT NULL,
          event TEXT NOT NULL, PRIMARY KEY (tenant, instance, seq))",
+    // The graph identity an instance started with (JSON of runtara_protocol::GraphIdentity).
+    "CREATE TABLE IF NOT EXISTS instance_graphs (tenant TEXT NOT NULL, instance TEXT NOT NULL,
+         identity TEXT NOT NULL, PRIMARY KEY (tenant, instance))",
     // The next checkpoint's `seq` is MAX(seq) + 1: an index keeps that O(log n) per write,
     // so checkpoint cost stays linear in steps (DESIGN §6).
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
@@ -137,6 +140,32 @@ impl Store {
             db.exec(m, vec![]).with_context(|| format!("migration failed: {m}"))?;
         }
         Ok(Store { db: Arc::new(db) })
+    }
+
+    /// Records the graph an instance runs: the first register records it; a later one with
+    /// another graph is refused with what changed, unless `migrate` (which records the new
+    /// one). `Ok(Err(change))` is the refusal.
+    pub fn register_graph(
+        &self,
+        tenant: &str,
+        id: &str,
+        graph: &GraphIdentity,
+        migrate: bool,
+    ) -> R<Result<(), GraphChange>> {
+        let rows = self
+            .db
+            .rows("SELECT identity FROM instance_graphs WHERE tenant = $1 AND instance = $2", vec![p(tenant), p(id)])?;
+        let recorded: Option<GraphIdentity> =
+            rows.into_iter().next().and_then(|mut r| r.remove(0)).and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(change) = recorded.as_ref().and_then(|r| graph.changes_from(r)).filter(|_| !migrate) {
+            return Ok(Err(change));
+        }
+        self.db.exec(
+            "INSERT INTO instance_graphs (tenant, instance, identity) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, instance) DO UPDATE SET identity = excluded.identity",
+            vec![p(tenant), p(id), Some(serde_json::to_string(graph)?)],
+        )?;
+        Ok(Ok(()))
     }
 
     /// Marks an instance running (creating it).

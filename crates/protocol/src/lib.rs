@@ -8,6 +8,7 @@
 //! - [`roots`]: reference-path roots (dsl-spec §4.4);
 //! - [`EdgeLabel`]: what an `executionPlan` label means (dsl-spec §2, §8);
 //! - [`Signal`]: the control signals (pause, resume, cancel);
+//! - [`GraphIdentity`]: what graph an instance runs, to refuse resuming it with another;
 //! - [`exit`]: the exit codes of artifacts and of the CLI;
 //! - [`checkpoint`]: how checkpoint ids are built, and what step ids may not contain;
 //! - [`defaults`]: retry and loop defaults the spec fixes (dsl-spec §7, §8.8);
@@ -21,11 +22,13 @@ pub mod checkpoint;
 pub mod defaults;
 mod edge;
 pub mod exit;
+mod graph;
 pub mod roots;
 mod signal;
 mod types;
 pub mod wire;
 
 pub use edge::EdgeLabel;
+pub use graph::{GraphChange, GraphIdentity, GRAPH_CHANGED};
 pub use signal::Signal;
 pub use types::{FieldType, MatchType};

@@ -27,6 +27,19 @@ pub struct ErrorAnswer {
     pub error: String,
 }
 
+/// `POST …/register`: the run starts or resumes. An instance records the graph it started
+/// with; a later register with another graph is refused (409, [`crate::GRAPH_CHANGED`]
+/// naming the changed steps) unless `migrate` is set, which records the new graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RegisterRequest {
+    /// The graph the run executes (absent for older clients: not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<crate::GraphIdentity>,
+    /// Resume with a changed graph anyway (an explicit migration).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub migrate: bool,
+}
+
 /// `POST …/checkpoint`: store the envelope of a finished step (first write wins) and carry
 /// the events held back since the last request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

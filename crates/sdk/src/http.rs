@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use runtara_protocol::wire::{
     CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
-    FailedRequest, LoadAnswer, PendingSignalAnswer, SleepRequest, SuspendedRequest, API_PREFIX, MAX_BODY_BYTES,
-    TENANT_HEADER,
+    FailedRequest, LoadAnswer, PendingSignalAnswer, RegisterRequest, SleepRequest, SuspendedRequest, API_PREFIX,
+    MAX_BODY_BYTES, TENANT_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::net::{self, percent_encode as encode};
 pub use crate::HttpConfig;
-use crate::{SdkBackend, SdkError, Signal};
+use crate::{GraphIdentity, SdkBackend, SdkError, Signal};
 
 /// The http backend of one instance.
 pub struct HttpBackend {
@@ -94,6 +94,8 @@ impl HttpBackend {
             200..=299 => serde_json::from_value(body)
                 .map_err(|e| SdkError(format!("the core's answer does not fit the protocol: {e}"))),
             401 => Err(SdkError("the core refused the token (401)".into())),
+            // The core's message starts with GRAPH_CHANGED and names the steps.
+            409 => Err(SdkError(serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default())),
             413 => Err(SdkError::too_large(0, MAX_BODY_BYTES)),
             s => {
                 let error = serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default();
@@ -159,9 +161,8 @@ impl SdkBackend for HttpBackend {
         Ok(Some(self.expect_ok::<CustomSignalAnswer>((status, body))?.payload))
     }
 
-    fn register(&mut self) -> Result<(), SdkError> {
-        let r = self.request("POST", "register", None)?;
-        self.expect_ok::<Value>(r).map(|_| ())
+    fn register(&mut self, graph: Option<&GraphIdentity>, migrate: bool) -> Result<(), SdkError> {
+        self.post::<Value>("register", &RegisterRequest { graph: graph.cloned(), migrate }).map(|_| ())
     }
 
     fn report(&mut self, status: &str, payload: &Value) -> Result<(), SdkError> {

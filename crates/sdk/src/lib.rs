@@ -22,6 +22,8 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use serde_json::Value;
 
+/// The identity of the graph a run executes (hardening item 7).
+pub use runtara_protocol::GraphIdentity;
 /// A control signal (DESIGN §6), shared with the state service and the CLI.
 pub use runtara_protocol::Signal;
 
@@ -77,8 +79,11 @@ pub trait SdkBackend {
     fn custom_signal(&mut self, _signal_id: &str) -> Result<Option<Value>, SdkError> {
         Ok(None)
     }
-    /// Announces the run (status `running`).
-    fn register(&mut self) -> Result<(), SdkError> {
+    /// Announces the run (status `running`), at the start executing `graph` (`None` when
+    /// it is running again after a durable sleep: nothing to check). A store that recorded
+    /// another graph for this instance refuses with a `GRAPH_CHANGED` error naming the
+    /// changed steps, unless `migrate` (which records the new graph).
+    fn register(&mut self, _graph: Option<&GraphIdentity>, _migrate: bool) -> Result<(), SdkError> {
         Ok(())
     }
     /// Records one event of the run (`{"event": name, …}`); stores without an event log

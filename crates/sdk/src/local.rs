@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use crate::{SdkBackend, SdkError, Signal};
+use crate::{GraphIdentity, SdkBackend, SdkError, Signal};
 
 /// File name of the store inside the state directory.
 pub const DB_FILE: &str = "runtara-state.sqlite3";
@@ -45,7 +45,10 @@ impl LocalStore {
                  signal_id TEXT NOT NULL,
                  payload TEXT NOT NULL,
                  created_at_ms INTEGER NOT NULL,
-                 PRIMARY KEY (instance_id, signal_id))",
+                 PRIMARY KEY (instance_id, signal_id));
+             CREATE TABLE IF NOT EXISTS graphs (
+                 instance_id TEXT PRIMARY KEY,
+                 identity TEXT NOT NULL)",
         )
         .map_err(err)?;
         Ok(LocalStore { db, instance: instance.into() })
@@ -62,6 +65,28 @@ impl LocalStore {
 }
 
 impl SdkBackend for LocalStore {
+    fn register(&mut self, graph: Option<&GraphIdentity>, migrate: bool) -> Result<(), SdkError> {
+        let Some(graph) = graph else { return Ok(()) };
+        let recorded: Option<String> = self
+            .db
+            .query_row("SELECT identity FROM graphs WHERE instance_id = ?1", params![self.instance], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        let recorded: Option<GraphIdentity> = recorded.and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(change) = recorded.as_ref().and_then(|r| graph.changes_from(r)).filter(|_| !migrate) {
+            return Err(SdkError(change.message()));
+        }
+        let text = serde_json::to_string(graph).map_err(err)?;
+        self.db
+            .execute(
+                "INSERT INTO graphs (instance_id, identity) VALUES (?1, ?2)
+                 ON CONFLICT(instance_id) DO UPDATE SET identity = excluded.identity",
+                params![self.instance, text],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
     fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
         self.json("SELECT state FROM checkpoints WHERE instance_id = ?1 AND checkpoint_id = ?2", id)
     }

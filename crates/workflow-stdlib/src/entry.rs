@@ -166,8 +166,11 @@ pub fn hosted_main(
         }
     };
     let mut cx = Ctx::with_backend(Box::new(HostedRuntime), backend, meta.track_events);
-    if let Err(e) = cx.backend.register() {
-        eprintln!("{}", serde_json::json!({"code": "STATE_STORE_UNAVAILABLE", "message": e.0}));
+    let migrate = std::env::var("RUNTARA_MIGRATE").is_ok_and(|v| !v.is_empty() && v != "0");
+    if let Err(e) = cx.backend.register(Some(&meta.identity()), migrate) {
+        let code =
+            if e.0.starts_with(runtara_protocol::GRAPH_CHANGED) { "GRAPH_CHANGED" } else { "STATE_STORE_UNAVAILABLE" };
+        eprintln!("{}", serde_json::json!({"code": code, "message": e.0}));
         std::process::exit(EXIT_FAILED);
     }
     let result = run(&mut cx, &mut scope);

@@ -13,6 +13,21 @@ pub struct WorkflowMeta {
     pub track_events: bool,
     /// Declared variables, flattened to their values (dsl-spec §1.3).
     pub declared_variables: fn() -> Value,
+    /// Hash of the graph (children included), for [`WorkflowMeta::identity`].
+    pub graph_hash: &'static str,
+    /// `(step id, hash)` of every top-level step, sorted by id.
+    pub step_hashes: &'static [(&'static str, &'static str)],
+}
+
+impl WorkflowMeta {
+    /// The identity an instance records at register: resuming it with another graph is
+    /// refused unless migrated (hardening item 7).
+    pub fn identity(&self) -> runtara_protocol::GraphIdentity {
+        runtara_protocol::GraphIdentity {
+            graph: self.graph_hash.into(),
+            steps: self.step_hashes.iter().map(|(id, h)| ((*id).into(), (*h).into())).collect(),
+        }
+    }
 }
 
 /// Builds the root scope: an object with a `data` key is the envelope `{data, variables}`

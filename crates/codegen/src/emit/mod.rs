@@ -6,6 +6,7 @@
 //! becomes its own `fn step_<n>_<slug>` (see [`steps`]).
 
 mod flow;
+mod identity;
 mod step;
 mod tidy;
 pub mod values;
@@ -37,16 +38,22 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
     };
     let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
+    let identity = identity::of(graph, &opts.children);
+    let meta = target::Meta {
+        workflow_id: &opts.workflow_id,
+        track_events: opts.track_events,
+        declared_variables: &declared,
+        identity: &identity,
+    };
     let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
-        (target::browser_main(&opts.workflow_id, opts.track_events, &declared), quote!())
+        (target::browser_main(&meta), quote!())
     } else if opts.target.is_hosted() {
         let core_client = opts.target == crate::CompilationTarget::Native
             || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || e.uses_network));
-        (target::hosted_main(&opts.workflow_id, opts.track_events, &declared, core_client), quote!())
+        (target::hosted_main(&meta, core_client), quote!())
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;
-        let main =
-            target::embedded_main(&opts.workflow_id, opts.track_events, &declared, heap_kb * 1024, opts.staticlib);
+        let main = target::embedded_main(&meta, heap_kb * 1024, opts.staticlib);
         let attrs = if opts.staticlib { quote!(#![no_std]) } else { quote!(#![no_std] #![no_main]) };
         (main, attrs)
     };

@@ -5,6 +5,13 @@ static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdl
     workflow_id: "ai_tools",
     track_events: false,
     declared_variables,
+    graph_hash: "ed857548bfe2caaf",
+    step_hashes: &[
+        ("ask_human", "6afd2a20744f26b8"),
+        ("assistant", "61c0d5aa0aa8ff4a"),
+        ("echo", "063570a76af15078"),
+        ("finish", "68041816fad441a4"),
+    ],
 };
 
 /// Declared variables flattened to their values (dsl-spec §1.3).

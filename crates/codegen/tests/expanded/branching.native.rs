@@ -5,6 +5,21 @@ static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdl
     workflow_id: "branching",
     track_events: false,
     declared_variables,
+    graph_hash: "e33f929a07960fa8",
+    step_hashes: &[
+        ("big", "e488b8775070994d"),
+        ("done", "6163212d449a1567"),
+        ("fail", "81c3aaeb663182ea"),
+        ("failed", "350aa620d658b367"),
+        ("fetch", "b7189bb8505a4048"),
+        ("groups", "c90cdf2176c0c023"),
+        ("keep", "568875c3952d864b"),
+        ("note", "c357d8e8b5c9b7cb"),
+        ("recover", "b5faedf1cce8e52c"),
+        ("route", "b94ec61e72c08b79"),
+        ("small", "31ffd6697da2722d"),
+        ("tier", "0f6ceaabfa3d5c71"),
+    ],
 };
 
 /// Declared variables flattened to their values (dsl-spec §1.3).

@@ -5,6 +5,12 @@ static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdl
     workflow_id: "children",
     track_events: false,
     declared_variables,
+    graph_hash: "7807058551f130ce",
+    step_hashes: &[
+        ("done", "a5e564ef5308f132"),
+        ("handled", "27985a3283cdda48"),
+        ("quote", "9e3db115fc7d86dc"),
+    ],
 };
 
 /// Declared variables flattened to their values (dsl-spec §1.3).

@@ -5,6 +5,13 @@ static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdl
     workflow_id: "loops",
     track_events: false,
     declared_variables,
+    graph_hash: "614aee643724dbd5",
+    step_hashes: &[
+        ("approve", "4bda88e6b0725f64"),
+        ("done", "eaf37fbd9351796e"),
+        ("each", "e0de88f99f6e35a2"),
+        ("poll", "e685a6b7625902ed"),
+    ],
 };
 
 /// Declared variables flattened to their values (dsl-spec §1.3).

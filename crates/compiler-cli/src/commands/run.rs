@@ -49,6 +49,10 @@ pub struct Args {
     /// (passed to the artifact as RUNTARA_CONNECTIONS).
     #[arg(long, value_name = "FILE")]
     pub connections: Option<PathBuf>,
+    /// Resume the instance even though its graph changed since it started (the changed
+    /// steps' checkpoints must still fit; the new graph is recorded).
+    #[arg(long)]
+    pub migrate: bool,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
@@ -127,6 +131,9 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
     }
     if let Some(i) = &args.instance {
         env.push(("RUNTARA_INSTANCE_ID".to_string(), i.clone()));
+    }
+    if args.migrate {
+        env.push(("RUNTARA_MIGRATE".to_string(), "1".to_string()));
     }
     Ok(env)
 }

@@ -39,7 +39,7 @@ pub fn delay(cx: &mut Ctx, scope: &mut Scope, info: &StepInfo, duration: Value) 
     cx.rt.sleep_until(deadline, info.durable && cx.backend.persists())?;
     if info.durable && deadline > now {
         // Awake again: the instance is running (its status said `sleeping`).
-        cx.backend.register().map_err(|e| crate::runtime::store_failure(info.id, e))?;
+        cx.backend.register(None, false).map_err(|e| crate::runtime::store_failure(info.id, e))?;
     }
     let mut extra = Map::new();
     extra.insert("duration_ms".into(), Value::from(ms));
