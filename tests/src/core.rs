@@ -64,7 +64,8 @@ impl CoreServer {
 
     fn launch(&mut self) {
         let child = Command::new(runtara_bin())
-            .args(["core", "serve", "--listen", &self.listen, "--db", &self.db, "--token", &self.token])
+            .args(["core", "serve", "--listen", &self.listen, "--db", &self.db])
+            .env("RUNTARA_CORE_TOKEN", &self.token)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

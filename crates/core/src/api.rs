@@ -76,12 +76,21 @@ async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.strip_prefix("Bearer ") == Some(token));
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| same_secret(given, token));
         if !ok {
             return ApiError(StatusCode::UNAUTHORIZED, "missing or wrong bearer token".into()).into_response();
         }
     }
     next.run(req).await
+}
+
+/// Compares a presented secret with the configured one in time that does not depend on
+/// where they differ (both are hashed first, so lengths do not leak either).
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into()
 }
 
 /// The API router over `store`; with `token`, every request must carry it.

@@ -1,5 +1,6 @@
 //! `runtara core serve`: the state service (crate runtara-core) on a tokio runtime.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -25,19 +26,45 @@ pub enum CoreCmd {
         /// created on start.
         #[arg(long, default_value = "sqlite:runtara-core.sqlite3")]
         db: String,
-        /// Require `Authorization: Bearer <token>` on every request.
+        /// Require `Authorization: Bearer <token>` on every request, the token read from
+        /// FILE (trailing newline ignored). Or set RUNTARA_CORE_TOKEN. Secrets never go on
+        /// the command line, where other users can read them.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Listen on a non-loopback address without a token (anyone who can reach the
+        /// port can then read and write every tenant's instances).
         #[arg(long)]
-        token: Option<String>,
+        insecure: bool,
     },
 }
 
 /// Serves until the process is stopped. Errors: 2 for a `--db` that is neither SQLite nor
 /// PostgreSQL, 1 when the address cannot be bound or the database cannot be opened.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let CoreCmd::Serve { listen, db, token } = args.cmd;
+    let CoreCmd::Serve { listen, db, token_file, insecure } = args.cmd;
     if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
         return Err(CliError::usage(format!(
             "--db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'"
+        )));
+    }
+    let token = match token_file {
+        Some(file) => Some(
+            std::fs::read_to_string(&file)
+                .map_err(|e| CliError::usage(format!("cannot read --token-file {}: {e}", file.display())))?
+                .trim_end_matches(['\n', '\r'])
+                .to_string(),
+        ),
+        None => std::env::var("RUNTARA_CORE_TOKEN").ok(),
+    }
+    .filter(|t| !t.is_empty());
+    let loopback = listen
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.ip().is_loopback())
+        .unwrap_or_else(|_| listen.starts_with("localhost:"));
+    if !loopback && token.is_none() && !insecure {
+        return Err(CliError::usage(format!(
+            "refusing to serve {listen} without a token: anyone who can reach it could read and write every tenant. \
+             Give --token-file FILE (or RUNTARA_CORE_TOKEN), listen on 127.0.0.1, or pass --insecure"
         )));
     }
     crate::server::serve_until_stopped(runtara_core::serve(&listen, &db, token))
@@ -47,6 +74,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
 mod tests {
     use crate::{Cli, Cmd};
     use clap::Parser;
+
+    #[test]
+    fn a_public_address_without_a_token_is_refused() {
+        let Cmd::Core(a) =
+            Cli::try_parse_from(["runtara", "core", "serve", "--listen", "0.0.0.0:8003"]).unwrap().command
+        else {
+            panic!()
+        };
+        let e = super::run(a).unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.contains("--insecure"), "{}", e.message);
+        assert!(Cli::try_parse_from(["runtara", "core", "serve", "--token", "s3cret"]).is_err(), "no secrets on argv");
+    }
 
     #[test]
     fn a_database_that_is_not_sqlite_or_postgres_is_a_usage_error() {
