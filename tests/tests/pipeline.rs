@@ -212,7 +212,7 @@ fn rust_syntax_in_user_strings_stays_a_literal() {
     }
     let src = runtara(&["compile", "--emit", "rust", file.to_str().unwrap()]);
     let src = String::from_utf8_lossy(&src.stdout);
-    assert!(src.contains("fn step_a_std_process_exit_0("), "sanitised identifier missing");
+    assert!(src.contains("fn step_a_panic_exit_0("), "sanitised identifier missing");
 }
 
 #[test]
