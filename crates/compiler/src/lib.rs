@@ -179,7 +179,10 @@ fn stem(scenario: &Scenario) -> String {
         Scenario::Path(p) => {
             p.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "workflow".into())
         }
-        Scenario::Text { name, .. } => name.clone(),
+        // A display name may be a path (the artifact cache passes the file's): its stem.
+        Scenario::Text { name, .. } => {
+            Path::new(name).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| name.clone())
+        }
     }
 }
 
