@@ -7,6 +7,7 @@ pub mod browser;
 pub mod cli;
 pub mod conformance;
 pub mod core;
+pub mod fuzz;
 pub mod regression;
 pub mod stub;
 pub mod tools;

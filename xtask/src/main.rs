@@ -6,6 +6,7 @@
 //!   `tests/conformance/passing-<target>.txt`;
 //! - `cargo xtask bench [--only SECTION]`: compile time, artifact size, durability and
 //!   run-time benchmarks (see `bench.rs`);
+//! - `cargo xtask fuzz [--minutes N] [--seed S]`: the fuzz suite, longer than in CI;
 //! - `cargo xtask ci [--target T | --lint | --state-service]`: what CI runs (`ci.rs`).
 
 mod bench;
@@ -51,6 +52,17 @@ enum Cmd {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Run the fuzz suite (tests/tests/fuzz.rs) for a while: generated graphs must parse and
+    /// validate without panics, and accepted ones compile, run and agree on native and
+    /// wasm32-wasip2.
+    Fuzz {
+        /// How long the compile-and-run property generates graphs.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// The generator's seed (default: the clock), to replay a run.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Everything CI checks (see `ci.rs`): lint, the no_std build of the workflow logic,
     /// the whole test suite. `--target T` runs one target's slice, `--lint` only the lint.
     Ci {
@@ -81,6 +93,7 @@ fn main() -> Result<()> {
             conformance(target, update && cases.is_empty(), verbose, &cases)
         }
         Cmd::Bench { only } => bench::run(only.as_deref()),
+        Cmd::Fuzz { minutes, seed } => fuzz(minutes, seed),
         Cmd::Ci { target, lint, state_service } => ci::run(match (target.as_deref(), lint, state_service) {
             (Some(t), _, _) => ci::Slice::Target(t),
             (None, true, _) => ci::Slice::Lint,
@@ -88,6 +101,21 @@ fn main() -> Result<()> {
             (None, false, false) => ci::Slice::All,
         }),
     }
+}
+
+fn fuzz(minutes: u64, seed: Option<u64>) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["test", "-p", "runtara-e2e", "--test", "fuzz", "--", "--nocapture"]);
+    cmd.env("RUNTARA_FUZZ_SECONDS", (minutes * 60).to_string());
+    if let Some(seed) = seed {
+        cmd.env("RUNTARA_FUZZ_SEED", seed.to_string());
+    }
+    eprintln!("xtask: fuzzing for {minutes} min");
+    if !cmd.status()?.success() {
+        bail!("the fuzz suite found a problem (the minimised sample is under <target dir>/fuzz-failures/)");
+    }
+    Ok(())
 }
 
 fn conformance(targets: Vec<String>, update: bool, verbose: bool, only: &[String]) -> Result<()> {
