@@ -200,3 +200,51 @@ fn an_oversized_checkpoint_is_fatal_and_the_core_limits_bodies() {
     req.body = body;
     assert_eq!(send(&req).unwrap().status, 413);
 }
+
+/// Hardening item 1: once the database holds per-tenant API keys, every request needs a
+/// live key, a key reaches only its tenant (403 for another), revoked keys are 401, and a
+/// tenant id that is empty or not ASCII is a 400 — on SQLite and PostgreSQL.
+#[test]
+fn api_keys_bind_requests_to_their_tenant() {
+    use runtara_sdk::net::{send, Request};
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()) {
+        let create = |tenant: &str| {
+            let o = runtara(&["keys", "create", "--tenant", tenant, "--db", &db]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let line = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            let (id, secret) = line.split_once('\t').expect("KEY_ID<TAB>SECRET");
+            (id.to_string(), secret.to_string())
+        };
+        let (acme_id, acme) = create("acme");
+        let (_, globex) = create("globex");
+        let core = CoreServer::start(&db, "shared-token-no-longer-enough");
+        let get = |key: Option<&str>, tenant: Option<&str>| {
+            let mut req = Request::new("GET", &format!("{}/api/v1/instances", core.url));
+            if let Some(k) = key {
+                req = req.header("authorization", &format!("Bearer {k}"));
+            }
+            if let Some(t) = tenant {
+                req = req.header("x-runtara-tenant-id", t);
+            }
+            send(&req).unwrap().status
+        };
+        assert_eq!(get(None, Some("acme")), 401, "{db}: a key is required");
+        assert_eq!(get(Some("shared-token-no-longer-enough"), Some("acme")), 401, "{db}: the shared token is not a key");
+        assert_eq!(get(Some(&acme), Some("acme")), 200, "{db}");
+        assert_eq!(get(Some(&acme), None), 200, "{db}: the key's tenant by default");
+        assert_eq!(get(Some(&acme), Some("globex")), 403, "{db}: another tenant");
+        assert_eq!(get(Some(&globex), Some("globex")), 200, "{db}");
+        assert_eq!(get(Some(&acme), Some("")), 400, "{db}: empty tenant");
+        let o = runtara(&["keys", "list", "--db", &db]);
+        let list = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(list.contains(&format!("{acme_id}\tacme\tlive")) && !list.contains(&acme), "{db}: {list}");
+        assert!(runtara(&["keys", "revoke", &acme_id, "--db", &db]).status.success());
+        assert_eq!(get(Some(&acme), Some("acme")), 401, "{db}: revoked");
+        // An artifact reaches the core with its key as RUNTARA_TOKEN.
+        let src = workspace_root().join("tests/fixtures/conditional.json");
+        let args = ["run", src.to_str().unwrap(), "--instance", "k1", "--core", &core.url, "--tenant", "globex", "--token", &globex];
+        let o = runtara_stdin(&args, br#"{"amount": 500}"#);
+        assert!(o.status.success(), "{db}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -45,6 +45,7 @@ enum Cmd {
     Instances(instances::Args),
     Instance(instance::Args),
     Core(core::Args),
+    Keys(keys::Args),
     ServeDemo(serve_demo::Args),
     Prebuild(prebuild::Args),
 }
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Cmd::Instances(a) => instances::run(a),
         Cmd::Instance(a) => instance::run(a),
         Cmd::Core(a) => core::run(a),
+        Cmd::Keys(a) => keys::run(a),
         Cmd::ServeDemo(a) => serve_demo::run(a),
         Cmd::Prebuild(a) => prebuild::run(a),
     };

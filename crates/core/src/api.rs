@@ -70,17 +70,64 @@ fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
-    if let Some(token) = &app.token {
-        let ok = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| same_secret(given, token));
-        if !ok {
-            return ApiError(StatusCode::UNAUTHORIZED, "missing or wrong bearer token".into()).into_response();
+/// Authenticates a request and settles its tenant, which handlers then read from the
+/// tenant header:
+/// - the header, when sent, must be a non-empty printable-ASCII id (else 400);
+/// - once the database holds API keys (`runtara keys create`), every request needs a live
+///   key as `Authorization: Bearer KEY` (else 401), the tenant is the key's, and a header
+///   naming another tenant is a 403;
+/// - without keys, the configured shared token (if any) is required and the header picks
+///   the tenant (`default` when absent).
+async fn auth(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let refuse = |status, msg: &str| ApiError(status, msg.into()).into_response();
+    let header = match req.headers().get(TENANT_HEADER) {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t.to_string()),
+            _ => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    "the X-Runtara-Tenant-Id header must be a non-empty, printable ASCII tenant id",
+                )
+            }
+        },
+    };
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let keyed = match app.store.has_keys() {
+        Ok(k) => k,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let tenant = if keyed {
+        let Some(secret) = bearer else {
+            return refuse(StatusCode::UNAUTHORIZED, "an API key is required: Authorization: Bearer KEY");
+        };
+        let key_tenant = match app.store.key_tenant(&secret) {
+            Ok(Some(t)) => t,
+            Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "unknown or revoked API key"),
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        match header {
+            Some(h) if h != key_tenant => return refuse(StatusCode::FORBIDDEN, "this API key is for another tenant"),
+            _ => key_tenant,
         }
+    } else {
+        if let Some(token) = &app.token {
+            if !bearer.is_some_and(|given| same_secret(&given, token)) {
+                return refuse(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+            }
+        }
+        header.unwrap_or_else(|| "default".into())
+    };
+    match axum::http::HeaderValue::from_str(&tenant) {
+        Ok(v) => {
+            req.headers_mut().insert(TENANT_HEADER, v);
+        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "the tenant id is not a valid header value"),
     }
     next.run(req).await
 }

@@ -30,6 +30,9 @@ const MIGRATIONS: &[&str] = &[
     // The graph identity an instance started with (JSON of runtara_protocol::GraphIdentity).
     "CREATE TABLE IF NOT EXISTS instance_graphs (tenant TEXT NOT NULL, instance TEXT NOT NULL,
          identity TEXT NOT NULL, PRIMARY KEY (tenant, instance))",
+    // Per-tenant API keys: only the SHA-256 of a key is stored; `revoked` is a timestamp.
+    "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT NOT NULL PRIMARY KEY, tenant TEXT NOT NULL,
+         key_hash TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)",
     // The next checkpoint's `seq` is MAX(seq) + 1: an index keeps that O(log n) per write,
     // so checkpoint cost stays linear in steps (DESIGN §6).
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
@@ -40,6 +43,9 @@ type Param = Option<String>;
 /// Result rows as text cells.
 type Rows = Vec<Vec<Option<String>>>;
 type R<T> = anyhow::Result<T>;
+
+/// `(key_id, tenant, created, revoked)` of an API key; times are Unix seconds.
+pub type KeyRow = (String, String, String, Option<String>);
 
 /// `(status, output JSON, error JSON)` of an instance.
 pub type InstanceRow = (String, Option<String>, Option<String>);
@@ -113,6 +119,12 @@ impl Db {
     }
 }
 
+/// How a key is stored: SHA-256, hex. Lookups compare hashes, never secrets.
+fn key_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn p(s: &str) -> Param {
     Some(s.to_string())
 }
@@ -166,6 +178,61 @@ impl Store {
             vec![p(tenant), p(id), Some(serde_json::to_string(graph)?)],
         )?;
         Ok(Ok(()))
+    }
+
+    /// Creates an API key for `tenant`: returns `(key_id, secret)`. Only the secret's hash is
+    /// stored, so the secret is shown once. Errors: no system randomness, the database.
+    pub fn create_key(&self, tenant: &str) -> R<(String, String)> {
+        let mut bytes = [0u8; 36];
+        getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let (key_id, secret) = (format!("key_{}", hex(&bytes[..4])), format!("rk_{}", hex(&bytes[4..])));
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs().to_string())
+            .unwrap_or_default();
+        self.db.exec(
+            "INSERT INTO api_keys (key_id, tenant, key_hash, created) VALUES ($1, $2, $3, $4)",
+            vec![p(&key_id), p(tenant), p(&key_hash(&secret)), p(&created)],
+        )?;
+        Ok((key_id, secret))
+    }
+
+    /// Every key, by id. No secrets.
+    pub fn keys(&self) -> R<Vec<KeyRow>> {
+        let rows = self.db.rows("SELECT key_id, tenant, created, revoked FROM api_keys ORDER BY key_id", vec![])?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| {
+                let mut next = || r.remove(0);
+                (next().unwrap_or_default(), next().unwrap_or_default(), next().unwrap_or_default(), next())
+            })
+            .collect())
+    }
+
+    /// Revokes key `key_id`; false when there is no such live key.
+    pub fn revoke_key(&self, key_id: &str) -> R<bool> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs().to_string())
+            .unwrap_or_default();
+        let before = self.keys()?.iter().filter(|k| k.0 == key_id && k.3.is_none()).count();
+        self.db
+            .exec("UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL", vec![p(&now), p(key_id)])?;
+        Ok(before > 0)
+    }
+
+    /// Whether any key was ever created: then every request needs a live one.
+    pub fn has_keys(&self) -> R<bool> {
+        Ok(!self.db.rows("SELECT key_id FROM api_keys LIMIT 1", vec![])?.is_empty())
+    }
+
+    /// The tenant of the live key `secret`, if it is one.
+    pub fn key_tenant(&self, secret: &str) -> R<Option<String>> {
+        let rows = self
+            .db
+            .rows("SELECT tenant FROM api_keys WHERE key_hash = $1 AND revoked IS NULL", vec![p(&key_hash(secret))])?;
+        Ok(rows.into_iter().next().and_then(|mut r| r.remove(0)))
     }
 
     /// Marks an instance running (creating it).

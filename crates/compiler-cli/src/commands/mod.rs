@@ -5,6 +5,7 @@ pub mod compile;
 pub mod core;
 pub mod instance;
 pub mod instances;
+pub mod keys;
 pub mod prebuild;
 pub mod run;
 pub mod schema;
