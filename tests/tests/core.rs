@@ -230,7 +230,11 @@ fn api_keys_bind_requests_to_their_tenant() {
             send(&req).unwrap().status
         };
         assert_eq!(get(None, Some("acme")), 401, "{db}: a key is required");
-        assert_eq!(get(Some("shared-token-no-longer-enough"), Some("acme")), 401, "{db}: the shared token is not a key");
+        assert_eq!(
+            get(Some("shared-token-no-longer-enough"), Some("acme")),
+            401,
+            "{db}: the shared token is not a key"
+        );
         assert_eq!(get(Some(&acme), Some("acme")), 200, "{db}");
         assert_eq!(get(Some(&acme), None), 200, "{db}: the key's tenant by default");
         assert_eq!(get(Some(&acme), Some("globex")), 403, "{db}: another tenant");
@@ -243,8 +247,63 @@ fn api_keys_bind_requests_to_their_tenant() {
         assert_eq!(get(Some(&acme), Some("acme")), 401, "{db}: revoked");
         // An artifact reaches the core with its key as RUNTARA_TOKEN.
         let src = workspace_root().join("tests/fixtures/conditional.json");
-        let args = ["run", src.to_str().unwrap(), "--instance", "k1", "--core", &core.url, "--tenant", "globex", "--token", &globex];
+        let args = [
+            "run",
+            src.to_str().unwrap(),
+            "--instance",
+            "k1",
+            "--core",
+            &core.url,
+            "--tenant",
+            "globex",
+            "--token",
+            &globex,
+        ];
         let o = runtara_stdin(&args, br#"{"amount": 500}"#);
         assert!(o.status.success(), "{db}: {}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+/// Hardening item 2: `core serve --tls-cert/--tls-key` serves HTTPS (rustls); checked with
+/// curl trusting a self-signed certificate made by openssl, and plain HTTP is not answered.
+#[test]
+fn the_core_serves_https() {
+    use runtara_e2e::tools::have_program;
+    if !have_program("openssl", "apt-get install openssl") || !have_program("curl", "apt-get install curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let o = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listen = runtara_e2e::cli::free_loopback_addr();
+    let db = format!("sqlite:{}", dir.path().join("core.sqlite3").display());
+    let mut server = runtara_command()
+        .args(["core", "serve", "--listen", &listen, "--db", &db, "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    runtara_e2e::cli::wait_until_listening(&listen, "runtara core (TLS)");
+    let curl = |url: String| {
+        std::process::Command::new("curl").args(["-sS", "--max-time", "5", "--cacert"]).arg(&cert).arg(url).output().unwrap()
+    };
+    let o = curl(format!("https://{listen}/health"));
+    let body = String::from_utf8_lossy(&o.stdout).to_string();
+    let plain = curl(format!("http://{listen}/health"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(body.contains("\"ok\""), "https /health: {body} {}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"ok\""), "plain HTTP must not be served");
 }

@@ -26,6 +26,8 @@
 //! Storage: SQLite (`--db sqlite:PATH`, WAL) or PostgreSQL (`--db postgres://…`), the same
 //! schema and statements on both (see [`Store`]); tables are created on start.
 
+use anyhow::Context;
+
 mod api;
 mod store;
 
@@ -34,14 +36,38 @@ pub use store::Store;
 
 /// Serves the API on `listen` until the process ends.
 ///
-/// `db`: `sqlite:PATH` or a `postgres://` URL.
+/// `db`: `sqlite:PATH` or a `postgres://` URL. With `tls`, HTTPS (rustls) with that
+/// certificate chain and key (PEM files).
 ///
-/// Errors: the database cannot be opened or migrated, or the address cannot be bound.
-pub async fn serve(listen: &str, db: &str, token: Option<String>) -> anyhow::Result<()> {
+/// Errors: the database cannot be opened or migrated, the certificate or key cannot be
+/// read, or the address cannot be bound.
+pub async fn serve(listen: &str, db: &str, token: Option<String>, tls: Option<Tls>) -> anyhow::Result<()> {
     let store = Store::open(db)?;
     let app = router(store, token);
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    eprintln!("runtara core: listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    let Some(tls) = tls else {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        eprintln!("runtara core: listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, app).await?;
+        return Ok(());
+    };
+    // ring is already linked (rustls elsewhere); no second crypto library.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config =
+        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await.with_context(|| {
+            format!("cannot load the TLS certificate {} and key {}", tls.cert.display(), tls.key.display())
+        })?;
+    let addr =
+        tokio::net::lookup_host(listen).await?.next().with_context(|| format!("{listen} resolves to no address"))?;
+    eprintln!("runtara core: listening on https://{addr}");
+    axum_server::bind_rustls(addr, config).serve(app.into_make_service()).await?;
     Ok(())
+}
+
+/// HTTPS settings of [`serve`]: PEM files of the certificate chain and its private key.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The certificate chain (PEM).
+    pub cert: std::path::PathBuf,
+    /// The private key (PEM).
+    pub key: std::path::PathBuf,
 }

@@ -31,6 +31,12 @@ pub enum CoreCmd {
         /// the command line, where other users can read them.
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Listen on a non-loopback address without a token (anyone who can reach the
         /// port can then read and write every tenant's instances).
         #[arg(long)]
@@ -41,7 +47,7 @@ pub enum CoreCmd {
 /// Serves until the process is stopped. Errors: 2 for a `--db` that is neither SQLite nor
 /// PostgreSQL, 1 when the address cannot be bound or the database cannot be opened.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let CoreCmd::Serve { listen, db, token_file, insecure } = args.cmd;
+    let CoreCmd::Serve { listen, db, token_file, tls_cert, tls_key, insecure } = args.cmd;
     if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
         return Err(CliError::usage(format!(
             "--db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'"
@@ -67,7 +73,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
              Give --token-file FILE (or RUNTARA_CORE_TOKEN), listen on 127.0.0.1, or pass --insecure"
         )));
     }
-    crate::server::serve_until_stopped(runtara_core::serve(&listen, &db, token))
+    let tls = tls_cert.zip(tls_key).map(|(cert, key)| runtara_core::Tls { cert, key });
+    crate::server::serve_until_stopped(runtara_core::serve(&listen, &db, token, tls))
 }
 
 #[cfg(test)]
