@@ -297,7 +297,12 @@ fn the_core_serves_https() {
         .unwrap();
     runtara_e2e::cli::wait_until_listening(&listen, "runtara core (TLS)");
     let curl = |url: String| {
-        std::process::Command::new("curl").args(["-sS", "--max-time", "5", "--cacert"]).arg(&cert).arg(url).output().unwrap()
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "5", "--cacert"])
+            .arg(&cert)
+            .arg(url)
+            .output()
+            .unwrap()
     };
     let o = curl(format!("https://{listen}/health"));
     let body = String::from_utf8_lossy(&o.stdout).to_string();

@@ -23,7 +23,7 @@ mod structure;
 mod tests;
 
 use data::DataScope;
-use structure::{list, predecessors};
+use structure::{list, Ancestry};
 
 /// Error or warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -175,7 +175,7 @@ impl Validator<'_> {
         self.ai_edges(g, base);
         self.reachability(g, base);
         self.fanout(g, base);
-        let preds = predecessors(g);
+        let preds = Ancestry::of(g);
         let mut names: BTreeMap<&str, &str> = BTreeMap::new();
         for (id, step) in &g.steps {
             let sp = format!("{base}/steps/{}", pointer_token(id));
@@ -207,8 +207,8 @@ impl Validator<'_> {
 struct Site<'a> {
     step: Option<&'a str>,
     graph: &'a ExecutionGraph,
-    /// Step → the steps with an edge path to it.
-    preds: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Which steps have an edge path to which.
+    preds: &'a Ancestry<'a>,
     ctx: Ctx<'a>,
     extra: RootsExtra,
 }

@@ -210,7 +210,7 @@ impl Validator<'_> {
                 );
                 return;
             }
-            let upstream = preds.get(owner).is_some_and(|s| s.contains(target.as_str()));
+            let upstream = preds.precedes(target.as_str(), owner);
             if !upstream {
                 self.error(
                     "E012",

@@ -1,22 +1,14 @@
 //! Per-step rules (dsl-spec §7, §9.1): each step type's required fields and settings, recursing into subgraphs.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::model::*;
 use crate::parse::pointer_token;
 
 use super::data::{self, DataScope};
+use super::structure::Ancestry;
 use super::{Ctx, RootsExtra, Site, Validator};
 
 impl Validator<'_> {
-    pub(super) fn step(
-        &mut self,
-        g: &ExecutionGraph,
-        step: &Step,
-        sp: &str,
-        ctx: Ctx<'_>,
-        preds: &BTreeMap<String, BTreeSet<String>>,
-    ) {
+    pub(super) fn step(&mut self, g: &ExecutionGraph, step: &Step, sp: &str, ctx: Ctx<'_>, preds: &Ancestry<'_>) {
         let id = step.id();
         self.limits(step, sp);
         if let Some(piece) = runtara_protocol::checkpoint::reserved_piece(id) {

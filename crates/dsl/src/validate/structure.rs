@@ -202,22 +202,40 @@ pub(super) fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// Step → every step with an edge path (any labels) leading to it.
-pub(super) fn predecessors(g: &ExecutionGraph) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out = BTreeMap::new();
-    for id in g.steps.keys() {
+/// Which steps have an edge path (any labels) to which, answered on demand from an index
+/// of incoming edges: O(steps + edges) memory, where a precomputed ancestor set per step
+/// would be quadratic (a 100,000-step chain would need billions of entries).
+pub(super) struct Ancestry<'g> {
+    incoming: BTreeMap<&'g str, Vec<&'g str>>,
+}
+
+impl<'g> Ancestry<'g> {
+    /// The index of `g`'s edges.
+    pub(super) fn of(g: &'g ExecutionGraph) -> Self {
+        let mut incoming: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for e in &g.execution_plan {
+            incoming.entry(e.to_step.as_str()).or_default().push(e.from_step.as_str());
+        }
+        Ancestry { incoming }
+    }
+
+    /// Whether `ancestor` has an edge path to `step`: a backward search that stops as soon
+    /// as it finds it (references usually name a step a few edges up).
+    pub(super) fn precedes(&self, ancestor: &str, step: &str) -> bool {
         let mut seen = BTreeSet::new();
-        let mut queue: VecDeque<&str> = VecDeque::from([id.as_str()]);
+        let mut queue: VecDeque<&str> = VecDeque::from([step]);
         while let Some(s) = queue.pop_front() {
-            for e in g.execution_plan.iter().filter(|e| e.to_step == s) {
-                if seen.insert(e.from_step.clone()) {
-                    queue.push_back(&e.from_step);
+            for &from in self.incoming.get(s).into_iter().flatten() {
+                if from == ancestor {
+                    return true;
+                }
+                if seen.insert(from) {
+                    queue.push_back(from);
                 }
             }
         }
-        out.insert(id.clone(), seen);
+        false
     }
-    out
 }
 
 pub(super) fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
