@@ -86,14 +86,41 @@ impl Diagnostics {
     }
 }
 
+/// The most steps one workflow may hold, subgraphs included (E128). Validation is linear,
+/// but code generation is not yet (issue 18): larger graphs are split into child workflows.
+pub const MAX_STEPS: usize = 10_000;
+
 /// Validates a graph against the rules of dsl-spec §9 and the given agent catalogue.
 pub fn validate(graph: &ExecutionGraph, catalog: &AgentCatalog) -> Diagnostics {
     let mut out = Diagnostics::default();
     let mut v = Validator { catalog, out: &mut out };
+    let steps = count_steps(graph);
+    if steps > MAX_STEPS {
+        v.error(
+            "E128",
+            None,
+            "/steps".into(),
+            format!("the workflow has {steps} steps; runtara compiles at most {MAX_STEPS} per workflow"),
+            "move parts of it into child workflows (EmbedWorkflow steps)",
+        );
+        return out;
+    }
     let vars = data::declared_names(graph, &BTreeSet::new());
     let data = DataScope::of_root(&graph.input_schema);
     v.graph(graph, "", Ctx { in_split: false, in_while: false, vars: &vars, data });
     out
+}
+
+/// Steps of `graph` and all its subgraphs, counted without recursion (nesting is bounded by
+/// the parser, but a count should not depend on it).
+fn count_steps(graph: &ExecutionGraph) -> usize {
+    let mut count = 0;
+    let mut stack = vec![graph];
+    while let Some(g) = stack.pop() {
+        count += g.steps.len();
+        stack.extend(g.steps.values().flat_map(|s| s.subgraphs()).map(|(_, sub)| sub));
+    }
+    count
 }
 
 /// What references in a graph level may use (dsl-spec §4.4, §9.1 scope rules).

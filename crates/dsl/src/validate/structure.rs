@@ -91,11 +91,14 @@ impl Validator<'_> {
                 *defaults.entry(key).or_default() += 1;
             }
         }
+        let out = outgoing(g);
         for (i, e) in g.execution_plan.iter().enumerate() {
             if e.label() == EdgeLabel::OnError
-                && g.execution_plan
-                    .iter()
-                    .any(|n| n.from_step == e.from_step && n.to_step == e.to_step && n.label_kind().is_empty())
+                && out
+                    .get(e.from_step.as_str())
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n.to_step == e.to_step && n.label_kind().is_empty())
             {
                 self.warn(
                     "W040",
@@ -125,11 +128,12 @@ impl Validator<'_> {
         if !g.steps.contains_key(&g.entry_point) {
             return;
         }
+        let out = outgoing(g);
         let mut seen = BTreeSet::new();
         let mut queue = VecDeque::from([g.entry_point.as_str()]);
         while let Some(s) = queue.pop_front() {
             if seen.insert(s) {
-                for e in g.execution_plan.iter().filter(|e| e.from_step == s) {
+                for e in out.get(s).into_iter().flatten() {
                     queue.push_back(&e.to_step);
                 }
             }
@@ -149,13 +153,14 @@ impl Validator<'_> {
     }
 
     pub(super) fn fanout(&mut self, g: &ExecutionGraph, base: &str) {
+        let out = outgoing(g);
         for (id, step) in &g.steps {
             if matches!(step, Step::Conditional(_) | Step::AiAgent(_)) {
                 continue;
             }
-            let outs: Vec<&Edge> =
-                g.execution_plan.iter().filter(|e| &e.from_step == id && e.label_kind().is_empty()).collect();
-            let has_edges = g.execution_plan.iter().any(|e| &e.from_step == id);
+            let mine = out.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let outs: Vec<&Edge> = mine.iter().copied().filter(|e| e.label_kind().is_empty()).collect();
+            let has_edges = !mine.is_empty();
             if !has_edges && !matches!(step, Step::Finish(_) | Step::Error(_)) && !g.is_ai_side_target(id) {
                 self.warn(
                     "W003",
@@ -170,7 +175,7 @@ impl Validator<'_> {
             }
             let mut common: Option<BTreeSet<String>> = None;
             for e in &outs {
-                let r = reachable_normal(g, &e.to_step);
+                let r = reachable_normal(&out, &e.to_step);
                 common = Some(match common {
                     None => r,
                     Some(c) => c.intersection(&r).cloned().collect(),
@@ -238,13 +243,24 @@ impl<'g> Ancestry<'g> {
     }
 }
 
-pub(super) fn reachable_normal(g: &ExecutionGraph, from: &str) -> BTreeSet<String> {
+/// The edges of `g` by source step, in plan order: built once, so per-step edge lookups are
+/// logarithmic instead of a scan of the whole plan.
+pub(super) fn outgoing(g: &ExecutionGraph) -> BTreeMap<&str, Vec<&Edge>> {
+    let mut out: BTreeMap<&str, Vec<&Edge>> = BTreeMap::new();
+    for e in &g.execution_plan {
+        out.entry(e.from_step.as_str()).or_default().push(e);
+    }
+    out
+}
+
+/// Steps reachable from `from` over normal (not onError) edges, `from` included.
+pub(super) fn reachable_normal(out: &BTreeMap<&str, Vec<&Edge>>, from: &str) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
-    let mut queue = VecDeque::from([from.to_string()]);
+    let mut queue = VecDeque::from([from]);
     while let Some(s) = queue.pop_front() {
-        if seen.insert(s.clone()) {
-            for e in g.execution_plan.iter().filter(|e| e.from_step == s && e.label() != EdgeLabel::OnError) {
-                queue.push_back(e.to_step.clone());
+        if seen.insert(s.to_string()) {
+            for e in out.get(s).into_iter().flatten().filter(|e| e.label() != EdgeLabel::OnError) {
+                queue.push_back(&e.to_step);
             }
         }
     }

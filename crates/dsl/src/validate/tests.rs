@@ -205,4 +205,26 @@ mod scope {
         let ok = r#"{"entryPoint":"fetch.orders","steps":{"fetch.orders":{"stepType":"Log","id":"fetch.orders","message":"x"},"f":{"stepType":"Finish","id":"f"}},"executionPlan":[{"fromStep":"fetch.orders","toStep":"f"}]}"#;
         assert!(!has(&diags(ok), "E075"), "dots alone are fine");
     }
+
+    /// Hardening item 11: a 100,000-step chain is a clear error (E128), found without deep
+    /// recursion, instead of a compile that overflows the stack.
+    #[test]
+    fn a_huge_chain_is_e128() {
+        let n = 100_000;
+        let steps: Vec<String> =
+            (0..n).map(|i| format!(r#""a{i}":{{"stepType":"Log","id":"a{i}","message":""}}"#)).collect();
+        let plan: Vec<String> = (0..n)
+            .map(|i| {
+                let next = if i + 1 < n { format!("a{}", i + 1) } else { "end".into() };
+                format!(r#"{{"fromStep":"a{i}","toStep":"{next}"}}"#)
+            })
+            .collect();
+        let doc = format!(
+            r#"{{"entryPoint":"a0","steps":{{{},"end":{{"stepType":"Finish","id":"end"}}}},"executionPlan":[{}]}}"#,
+            steps.join(","),
+            plan.join(",")
+        );
+        let d = diags(&doc);
+        assert!(d.errors.iter().any(|e| e.code == "E128" && e.message.contains("100001 steps")), "{:?}", d.errors);
+    }
 }
