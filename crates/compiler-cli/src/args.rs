@@ -15,8 +15,9 @@ pub struct CoreArgs {
     /// Tenant of the instance (X-Runtara-Tenant-Id).
     #[arg(long, default_value = "default")]
     pub tenant: String,
-    /// Bearer token of the core.
-    #[arg(long)]
+    /// Bearer token or API key of the core. Prefer the RUNTARA_TOKEN environment variable:
+    /// a command line is visible to other users of the machine.
+    #[arg(long, env = "RUNTARA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }
 

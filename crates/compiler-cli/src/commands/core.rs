@@ -67,10 +67,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .parse::<std::net::SocketAddr>()
         .map(|a| a.ip().is_loopback())
         .unwrap_or_else(|_| listen.starts_with("localhost:"));
-    if !loopback && token.is_none() && !insecure {
+    // Credentials: the shared token, or API keys in the database (`runtara keys`).
+    // (A SQLite file that does not exist yet holds no keys; do not create it to find out.)
+    let has_keys = || {
+        let missing = db.strip_prefix("sqlite:").is_some_and(|path| !std::path::Path::new(path).exists());
+        !missing && runtara_core::Store::open(&db).and_then(|s| s.has_keys()).unwrap_or(false)
+    };
+    if !loopback && token.is_none() && !insecure && !has_keys() {
         return Err(CliError::usage(format!(
-            "refusing to serve {listen} without a token: anyone who can reach it could read and write every tenant. \
-             Give --token-file FILE (or RUNTARA_CORE_TOKEN), listen on 127.0.0.1, or pass --insecure"
+            "refusing to serve {listen} without credentials: anyone who can reach it could read and write every tenant. \
+             Create API keys (runtara keys create --tenant T --db DB), give --token-file FILE (or RUNTARA_CORE_TOKEN), \
+             listen on 127.0.0.1, or pass --insecure"
         )));
     }
     let tls = tls_cert.zip(tls_key).map(|(cert, key)| runtara_core::Tls { cert, key });
