@@ -37,14 +37,22 @@ impl<'g> GraphView<'g> {
         self.graph.steps.get(id)
     }
 
+    /// The edges out of `from`: one contiguous run of the sorted edges, found by binary
+    /// search (a scan of every edge per lookup made long graphs quadratic to compile).
+    fn edges_out_of(&self, from: &str) -> &[&'g Edge] {
+        let start = self.edges.partition_point(|e| e.from_step.as_str() < from);
+        let len = self.edges[start..].partition_point(|e| e.from_step == from);
+        &self.edges[start..start + len]
+    }
+
     /// Outgoing edges of `from` with the given label kind (`""` = normal flow).
     pub fn out(&self, from: &str, label: &str) -> Vec<&'g Edge> {
-        self.edges.iter().copied().filter(|e| e.from_step == from && e.label_kind() == label).collect()
+        self.edges_out_of(from).iter().copied().filter(|e| e.label_kind() == label).collect()
     }
 
     /// Every outgoing edge of `from`.
     pub fn all_out(&self, from: &str) -> Vec<&'g Edge> {
-        self.edges.iter().copied().filter(|e| e.from_step == from).collect()
+        self.edges_out_of(from).to_vec()
     }
 
     /// Whether a routing Switch (some case has `route`).
