@@ -43,14 +43,16 @@ impl HttpBackend {
         format!("{}{API_PREFIX}/instances/{}/{path}", self.cfg.url.trim_end_matches('/'), encode(&self.cfg.instance))
     }
 
-    /// One request with retries on transport errors and 5xx; returns (status, body JSON).
-    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), SdkError> {
+    /// One request with retries on transport errors and 5xx; `body` is JSON text. Returns
+    /// (status, body JSON).
+    fn request(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<(u16, Value), SdkError> {
         let mut req = net::Request::new(method, &self.url(path)).header(TENANT_HEADER, &self.cfg.tenant);
         if let Some(t) = &self.cfg.token {
             req = req.header("authorization", &format!("Bearer {t}"));
         }
         if let Some(b) = body {
-            req = req.json(b);
+            req = req.header("content-type", "application/json");
+            req.body = b;
         }
         req.timeout_ms = Some(30_000);
         let started = std::time::Instant::now();
@@ -83,8 +85,12 @@ impl HttpBackend {
 
     /// `POST <path>` with the wire message `body`, expecting a 2xx answer of type `T`.
     fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, SdkError> {
-        let body = serde_json::to_value(body).map_err(|e| SdkError(format!("cannot encode the request: {e}")))?;
-        let r = self.request("POST", path, Some(&body))?;
+        self.post_json(path, encode_json(body)?)
+    }
+
+    /// `POST <path>` with a body already encoded as JSON (serialised once, see `checkpoint`).
+    fn post_json<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, SdkError> {
+        let r = self.request("POST", path, Some(body))?;
         self.expect_ok(r)
     }
 
@@ -105,6 +111,11 @@ impl HttpBackend {
     }
 }
 
+/// A wire message as JSON text.
+fn encode_json(body: &impl Serialize) -> Result<Vec<u8>, SdkError> {
+    serde_json::to_vec(body).map_err(|e| SdkError(format!("cannot encode the request: {e}")))
+}
+
 impl SdkBackend for HttpBackend {
     fn load(&mut self, id: &str) -> Result<Option<Value>, SdkError> {
         let (status, body) = self.request("GET", &format!("checkpoints/{}", encode(id)), None)?;
@@ -116,12 +127,11 @@ impl SdkBackend for HttpBackend {
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
         let events = core::mem::take(&mut self.events);
-        let body = CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events };
-        let size = serde_json::to_vec(&body).map(|b| b.len()).unwrap_or(usize::MAX);
-        if size > MAX_BODY_BYTES {
-            return Err(SdkError::too_large(size, MAX_BODY_BYTES));
+        let body = encode_json(&CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events })?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(SdkError::too_large(body.len(), MAX_BODY_BYTES));
         }
-        let answer: CheckpointAnswer = self.post("checkpoint", &body)?;
+        let answer: CheckpointAnswer = self.post_json("checkpoint", body)?;
         self.carried = Some(Signal::pending(answer.signal.as_deref()));
         Ok(if answer.stored { None } else { Some(answer.state) })
     }
