@@ -119,6 +119,14 @@ impl Db {
     }
 }
 
+/// Now, as Unix seconds in text (the schema stores text only).
+fn unix_seconds() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().to_string())
+        .unwrap_or_default()
+}
+
 /// How a key is stored: SHA-256, hex. Lookups compare hashes, never secrets.
 fn key_hash(secret: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -187,10 +195,7 @@ impl Store {
         getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         let (key_id, secret) = (format!("key_{}", hex(&bytes[..4])), format!("rk_{}", hex(&bytes[4..])));
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs().to_string())
-            .unwrap_or_default();
+        let created = unix_seconds();
         self.db.exec(
             "INSERT INTO api_keys (key_id, tenant, key_hash, created) VALUES ($1, $2, $3, $4)",
             vec![p(&key_id), p(tenant), p(&key_hash(&secret)), p(&created)],
@@ -212,14 +217,13 @@ impl Store {
 
     /// Revokes key `key_id`; false when there is no such live key.
     pub fn revoke_key(&self, key_id: &str) -> R<bool> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs().to_string())
-            .unwrap_or_default();
-        let before = self.keys()?.iter().filter(|k| k.0 == key_id && k.3.is_none()).count();
-        self.db
-            .exec("UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL", vec![p(&now), p(key_id)])?;
-        Ok(before > 0)
+        let now = unix_seconds();
+        // RETURNING names the revoked row on both databases (PostgreSQL reports no count).
+        let revoked = self.db.rows(
+            "UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL RETURNING key_id",
+            vec![p(&now), p(key_id)],
+        )?;
+        Ok(!revoked.is_empty())
     }
 
     /// Whether any key was ever created: then every request needs a live one.
