@@ -4,10 +4,9 @@
 //! other failure of the workflow.
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Instant;
 
 use crate::{RunOutput, RunRequest};
 
@@ -36,18 +35,26 @@ pub fn contract_command(mut cmd: Command, req: &RunRequest) -> Command {
     cmd
 }
 
-/// Kills `child` and, when it leads its own process group, the group.
-fn kill_all(child: &mut Child, own_group: bool) {
-    #[cfg(unix)]
-    if own_group {
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
-    }
-    let _ = own_group;
-    let _ = child.kill();
-    let _ = child.wait();
+/// What the threads watching a child report.
+enum Event {
+    /// The child ended (after a kill, too).
+    Exited(std::io::Result<ExitStatus>),
+    /// A stream passed the output cap.
+    Overflow,
 }
 
-/// Feeds the request's stdin to `child` and waits for it within `req.limits`.
+/// Kills process `pid` and, when it leads its own process group, the group.
+fn kill(pid: u32, own_group: bool) {
+    #[cfg(unix)]
+    {
+        let target = if own_group { format!("-{pid}") } else { pid.to_string() };
+        let _ = Command::new("kill").args(["-KILL", "--", &target]).status();
+    }
+    let _ = (pid, own_group);
+}
+
+/// Feeds the request's stdin to `child` and waits for it within `req.limits`. Nothing
+/// polls: the exit, an output overflow and the deadline arrive on one channel.
 ///
 /// Errors: waiting for the process fails.
 pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOutput> {
@@ -57,68 +64,80 @@ pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOut
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let over = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
     let cap = req.limits.max_output_bytes;
-    let stdout = capture(child.stdout.take().expect("stdout is piped"), cap, over.clone());
-    let stderr = capture(child.stderr.take().expect("stderr is piped"), cap, over.clone());
-    let started = Instant::now();
+    let stdout = capture(child.stdout.take().expect("stdout is piped"), cap, tx.clone());
+    let stderr = capture(child.stderr.take().expect("stderr is piped"), cap, tx.clone());
+    let pid = child.id();
+    std::thread::spawn(move || {
+        let _ = tx.send(Event::Exited(child.wait()));
+    });
+    let own_group = req.limits.wall_time.is_some();
+    let mut deadline = req.limits.wall_time.map(|t| Instant::now() + t);
     let mut broke = None;
     let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
+        let event = match deadline {
+            Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match event {
+            Ok(Event::Exited(status)) => break status?,
+            Ok(Event::Overflow) => {
+                if broke.is_none() {
+                    broke = Some(overflow(cap));
+                    kill(pid, own_group);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let secs = req.limits.wall_time.unwrap_or_default().as_secs_f64();
+                broke = Some(("TIMEOUT", format!("the run took longer than its {secs} s limit")));
+                kill(pid, own_group);
+                deadline = None; // now wait for the exit the kill causes
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => anyhow::bail!("lost track of process {pid}"),
         }
-        if over.load(Ordering::SeqCst) {
-            broke = Some(("OUTPUT_LIMIT_EXCEEDED", format!("the run wrote more than {cap} bytes of output")));
-        } else if req.limits.wall_time.is_some_and(|t| started.elapsed() >= t) {
-            let secs = req.limits.wall_time.unwrap_or_default().as_secs_f64();
-            broke = Some(("TIMEOUT", format!("the run took longer than its {secs} s limit")));
-        }
-        if broke.is_some() {
-            kill_all(&mut child, req.limits.wall_time.is_some());
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
     };
     let _ = writer.join();
-    let stdout = stdout.join().unwrap_or_default();
-    let mut stderr = stderr.join().unwrap_or_default();
-    // The child may have died of the closed pipe before the loop saw the limit.
-    if over.load(Ordering::SeqCst) && broke.is_none() {
-        broke = Some(("OUTPUT_LIMIT_EXCEEDED", format!("the run wrote more than {cap} bytes of output")));
+    let (stdout, out_over) = stdout.join().unwrap_or_default();
+    let (mut stderr, err_over) = stderr.join().unwrap_or_default();
+    // The child may have died of the closed pipe before its overflow was reported.
+    if (out_over || err_over) && broke.is_none() {
+        broke = Some(overflow(cap));
     }
-    match (status, broke) {
-        (Some(status), None) => Ok(RunOutput { exit_code: status.code().unwrap_or(1), stdout, stderr }),
-        (_, Some((code, message))) => {
-            let category = if code == "TIMEOUT" { "timeout" } else { "permanent" };
-            let error = serde_json::json!({
-                "code": code, "message": message, "category": category, "severity": "error", "retryable": false,
-            });
-            stderr.extend_from_slice(format!("\n{error}\n").as_bytes());
-            Ok(RunOutput { exit_code: 1, stdout: Vec::new(), stderr })
-        }
-        (None, None) => unreachable!("the loop ends with a status or a broken limit"),
-    }
+    let Some((code, message)) = broke else {
+        return Ok(RunOutput { exit_code: status.code().unwrap_or(1), stdout, stderr });
+    };
+    let category = if code == "TIMEOUT" { "timeout" } else { "permanent" };
+    let error = serde_json::json!({
+        "code": code, "message": message, "category": category, "severity": "error", "retryable": false,
+    });
+    stderr.extend_from_slice(format!("\n{error}\n").as_bytes());
+    Ok(RunOutput { exit_code: 1, stdout: Vec::new(), stderr })
 }
 
-/// Reads `stream` on a thread, keeping at most `cap` bytes; sets `over` when there is more.
+fn overflow(cap: usize) -> (&'static str, String) {
+    ("OUTPUT_LIMIT_EXCEEDED", format!("the run wrote more than {cap} bytes of output"))
+}
+
+/// Reads `stream` on a thread, keeping at most `cap` bytes; reports [`Event::Overflow`] and
+/// stops reading when there is more. Joins to the bytes kept and whether it overflowed.
 fn capture(
     mut stream: impl Read + Send + 'static,
     cap: usize,
-    over: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<Vec<u8>> {
+    events: mpsc::Sender<Event>,
+) -> std::thread::JoinHandle<(Vec<u8>, bool)> {
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
             match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => return (kept, false),
                 Ok(n) if kept.len() + n > cap => {
-                    over.store(true, Ordering::SeqCst);
-                    break;
+                    let _ = events.send(Event::Overflow);
+                    return (kept, true);
                 }
                 Ok(n) => kept.extend_from_slice(&buf[..n]),
             }
         }
-        kept
     })
 }
