@@ -9,8 +9,9 @@ use crate::error::{CliError, Result};
 /// Where the state service is (`--core URL --tenant T --token X`).
 #[derive(Args, Clone, Debug)]
 pub struct CoreArgs {
-    /// Base URL of `runtara core serve`, e.g. http://127.0.0.1:8003.
-    #[arg(long, value_name = "URL")]
+    /// Base URL of `runtara serve` or `runtara core serve`, e.g. http://127.0.0.1:8003
+    /// (`--server` is the same flag; or set RUNTARA_SERVER).
+    #[arg(long, value_name = "URL", visible_alias = "server", env = "RUNTARA_SERVER")]
     pub core: Option<String>,
     /// Tenant of the instance (X-Runtara-Tenant-Id).
     #[arg(long, default_value = "default")]
@@ -29,7 +30,11 @@ impl CoreArgs {
 
     /// The core to talk to; a usage error without `--core`.
     pub fn required(&self) -> Result<CoreTarget> {
-        self.target().ok_or_else(|| CliError::usage("give --core URL (the address of `runtara core serve`)"))
+        self.target().ok_or_else(|| {
+            CliError::usage(
+                "give --server URL (or RUNTARA_SERVER): the address of `runtara serve` or `runtara core serve`",
+            )
+        })
     }
 }
 

@@ -1,4 +1,5 @@
-//! The CLI's client for `runtara core serve` (`--core URL --tenant T --token X`), over the
+//! The CLI's client for `runtara serve` / `runtara core serve` (`--server URL --tenant T
+//! --token X`), over the
 //! same HTTP client the artifacts' http backend uses (`runtara_sdk::net`).
 
 use runtara_protocol::wire::{API_PREFIX, TENANT_HEADER};
@@ -23,6 +24,13 @@ impl CoreTarget {
     /// `POST /api/v1/<path>` with a JSON body.
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
         self.send(Request::new("POST", &self.url(path)).json(body))
+    }
+
+    /// `POST /api/v1/<path>` with raw bytes (a component or a graph's text).
+    pub fn post_bytes(&self, path: &str, body: Vec<u8>, content_type: &str) -> Result<Value, String> {
+        let mut req = Request::new("POST", &self.url(path)).header("content-type", content_type);
+        req.body = body;
+        self.send(req)
     }
 
     fn url(&self, path: &str) -> String {

@@ -1,5 +1,5 @@
 //! `runtara`: the command-line front end of the runtara toolchain. A thin layer over
-//! [`runtara_compiler`], [`runtara_runner`] and [`runtara_core`]: one module per subcommand
+//! [`runtara_compiler`], [`runtara_runner`], [`runtara_core`] and [`runtara_serve`]: one module per subcommand
 //! under `commands/`.
 //!
 //! Exit codes: 0 success; 1 the workflow is invalid or failed to compile (or the run
@@ -44,6 +44,9 @@ enum Cmd {
     Signal(signal::Args),
     Instances(instances::Args),
     Instance(instance::Args),
+    Serve(serve::Args),
+    Deploy(deploy::Args),
+    Start(start::Args),
     Core(core::Args),
     Keys(keys::Args),
     ServeDemo(serve_demo::Args),
@@ -59,6 +62,9 @@ fn main() -> ExitCode {
         Cmd::Signal(a) => signal::run(a),
         Cmd::Instances(a) => instances::run(a),
         Cmd::Instance(a) => instance::run(a),
+        Cmd::Serve(a) => serve::run(a),
+        Cmd::Deploy(a) => deploy::run(a),
+        Cmd::Start(a) => start::run(a),
         Cmd::Core(a) => core::run(a),
         Cmd::Keys(a) => keys::run(a),
         Cmd::ServeDemo(a) => serve_demo::run(a),

@@ -58,7 +58,9 @@ fn body<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
     serde_json::from_value(v).map_err(|e| bad_request(&format!("invalid request body: {e}")))
 }
 
-fn tenant(h: &HeaderMap) -> String {
+/// The tenant of a request that passed authentication (the `X-Runtara-Tenant-Id` header,
+/// which the auth layer settles: the API key's tenant, the header sent, or `default`).
+pub fn tenant(h: &HeaderMap) -> String {
     h.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()).unwrap_or("default").to_string()
 }
 
@@ -142,7 +144,14 @@ fn same_secret(given: &str, expected: &str) -> bool {
 
 /// The API router over `store`; with `token`, every request must carry it.
 pub fn router(store: Store, token: Option<String>) -> Router {
+    router_with(store, token, Router::new())
+}
+
+/// [`router`] plus `extra` routes (runtara serve's management API) behind the same
+/// authentication: their handlers read the settled tenant with [`tenant`].
+pub fn router_with(store: Store, token: Option<String>, extra: Router) -> Router {
     let app = App { store, token: token.map(Arc::from) };
+    let probes = Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(app.clone());
     Router::new()
         .route("/api/v1/instances", get(list))
         .route("/api/v1/instances/{id}", get(inspect))
@@ -158,14 +167,14 @@ pub fn router(store: Store, token: Option<String>) -> Router {
         .route("/api/v1/instances/{id}/completed", post(completed))
         .route("/api/v1/instances/{id}/failed", post(failed))
         .route("/api/v1/instances/{id}/suspended", post(suspended))
-        .layer(middleware::from_fn_with_state(app.clone(), auth))
-        // Probes answer without a token (added after the auth layer, which wraps only the
+        .with_state(app.clone())
+        .merge(extra)
+        .layer(middleware::from_fn_with_state(app, auth))
+        // Probes answer without a token (merged after the auth layer, which wraps only the
         // routes before it) and say nothing about tenants.
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+        .merge(probes)
         // The limit the sdk checks before sending (a larger body is a 413).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app)
 }
 
 /// Liveness: the process serves HTTP.
@@ -302,7 +311,11 @@ async fn failed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Js
 
 async fn suspended(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
     let req: SuspendedRequest = body(raw)?;
-    let status = if req.status == "cancelled" { "cancelled" } else { "suspended" };
-    app.store.finish(&tenant(&h), &id, status, None, None)?;
+    match req.status.as_str() {
+        // Waiting for a custom signal: keeps the timeout's wake_at (sent with `sleep`).
+        "waiting" => app.store.set_status(&tenant(&h), &id, "waiting")?,
+        "cancelled" => app.store.finish(&tenant(&h), &id, "cancelled", None, None)?,
+        _ => app.store.finish(&tenant(&h), &id, "suspended", None, None)?,
+    }
     done()
 }

@@ -18,7 +18,7 @@
 //! | `POST …/{id}/signals/ack` | `{signal_id}` → `{}`: the custom signal is consumed |
 //! | `POST …/{id}/events` | `{events: [event]}` or one event → `{}` (appended in order) |
 //! | `POST …/{id}/sleep` | `{wake_at_ms}` → `{}` (status `sleeping` until the next register) |
-//! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` / `{status}` → `{}` |
+//! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` / `{status}` → `{}`; `suspended` takes `suspended`, `cancelled` or `waiting` (for a custom signal: keeps `wake_at`) |
 //!
 //! `GET /health` (liveness, `{status: "ok"}`) and `GET /ready` (the database answers,
 //! else 503) need no token.
@@ -31,7 +31,7 @@ use anyhow::Context;
 mod api;
 mod store;
 
-pub use api::router;
+pub use api::{router, router_with, tenant};
 pub use store::Store;
 
 /// Serves the API on `listen` until the process ends.

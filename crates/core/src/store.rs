@@ -162,6 +162,22 @@ impl Store {
         Ok(Store { db: Arc::new(db) })
     }
 
+    /// Runs statements of another crate's schema (runtara serve's tables) once each, in
+    /// order; written like this crate's (`CREATE … IF NOT EXISTS`, text columns).
+    pub fn migrate(&self, statements: &[&'static str]) -> R<()> {
+        for m in statements {
+            self.db.exec(m, vec![]).with_context(|| format!("migration failed: {m}"))?;
+        }
+        Ok(())
+    }
+
+    /// Runs one statement of another crate's schema with text parameters (`$1…$n`, see the
+    /// module docs) and returns its rows as text cells (`RETURNING` for what a write
+    /// changed).
+    pub fn query(&self, sql: &'static str, params: Vec<Option<String>>) -> R<Vec<Vec<Option<String>>>> {
+        self.db.rows(sql, params)
+    }
+
     /// Records the graph an instance runs: the first register records it; a later one with
     /// another graph is refused with what changed, unless `migrate` (which records the new
     /// one). `Ok(Err(change))` is the refusal.
@@ -255,6 +271,15 @@ impl Store {
              ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status, output = excluded.output,
                  error = excluded.error, wake_at = NULL",
             vec![p(tenant), p(id), p(status), output.map(Value::to_string), error.map(Value::to_string)],
+        )
+    }
+
+    /// Sets an instance's status, keeping its output, error and `wake_at` (creating it).
+    pub fn set_status(&self, tenant: &str, id: &str, status: &str) -> R<()> {
+        self.db.exec(
+            "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status",
+            vec![p(tenant), p(id), p(status)],
         )
     }
 

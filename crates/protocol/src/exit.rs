@@ -27,6 +27,12 @@ pub enum RunStatus {
     Cancelled,
     /// Exit [`BAD_INPUT`]: the artifact rejected its input.
     BadInput,
+    /// Exit [`SUSPENDED`] with error code `SLEEPING`: the run left its host during a durable
+    /// Delay (`RUNTARA_YIELD_AFTER_MS`) and is relaunched at its deadline.
+    Sleeping,
+    /// Exit [`SUSPENDED`] with error code `WAITING`: the run left its host in a
+    /// WaitForSignal and is relaunched when the signal arrives (or the timeout passes).
+    Waiting,
 }
 
 impl RunStatus {
@@ -35,7 +41,7 @@ impl RunStatus {
         match self {
             RunStatus::Completed => COMPLETED,
             RunStatus::Failed => FAILED,
-            RunStatus::Suspended => SUSPENDED,
+            RunStatus::Suspended | RunStatus::Sleeping | RunStatus::Waiting => SUSPENDED,
             RunStatus::Cancelled => CANCELLED,
             RunStatus::BadInput => BAD_INPUT,
         }
@@ -53,11 +59,13 @@ impl RunStatus {
     }
 
     /// The status a failure's error `code` stands for (`BAD_INPUT`, `SUSPENDED`,
-    /// `CANCELLED`); anything else is a failure.
+    /// `SLEEPING`, `WAITING`, `CANCELLED`); anything else is a failure.
     pub fn from_error_code(code: Option<&str>) -> Self {
         match code {
             Some("BAD_INPUT") => RunStatus::BadInput,
             Some("SUSPENDED") => RunStatus::Suspended,
+            Some("SLEEPING") => RunStatus::Sleeping,
+            Some("WAITING") => RunStatus::Waiting,
             Some("CANCELLED") => RunStatus::Cancelled,
             _ => RunStatus::Failed,
         }
@@ -70,6 +78,8 @@ impl RunStatus {
             RunStatus::Completed => "completed",
             RunStatus::Failed | RunStatus::BadInput => "failed",
             RunStatus::Suspended => "suspended",
+            RunStatus::Sleeping => "sleeping",
+            RunStatus::Waiting => "waiting",
             RunStatus::Cancelled => "cancelled",
         }
     }

@@ -4,9 +4,14 @@
 //!   in embedded wasmtime, ARM firmware under `qemu-system-arm -machine mps2-an386`, a
 //!   browser module (wasm32-unknown-unknown: a directory with `<name>.js` + `<name>.wasm`)
 //!   in Node, anything else is executed as a native process;
+//! - [`GuestHost`] runs components in-process for a server: compiled once and cached,
+//!   pre-instantiated, pooled, under per-run memory, fuel and wall-time limits, with guest
+//!   HTTP under an [`Egress`] policy;
 //! - [`Outcome::from_run`] reads the contract back: exit code, output JSON on stdout,
 //!   the structured error (last JSON line on stderr without an `event` key), events.
 
+mod egress;
+mod guest;
 mod native;
 mod node;
 mod outcome;
@@ -14,6 +19,8 @@ mod process;
 mod qemu;
 mod wasm;
 
+pub use egress::{is_public, Egress};
+pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use node::browser_module;
 pub use outcome::{Outcome, RunStatus};
 

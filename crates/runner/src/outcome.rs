@@ -36,9 +36,11 @@ impl Outcome {
         }
         let code_of =
             |e: &Option<Value>| e.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str).map(str::to_string);
-        let status = match RunStatus::from_code(run.exit_code) {
-            RunStatus::Failed => RunStatus::from_error_code(code_of(&error).as_deref()),
-            status => status,
+        let status = match (RunStatus::from_code(run.exit_code), RunStatus::from_error_code(code_of(&error).as_deref()))
+        {
+            (RunStatus::Failed, refined) => refined,
+            (RunStatus::Suspended, yielded @ (RunStatus::Sleeping | RunStatus::Waiting)) => yielded,
+            (status, _) => status,
         };
         let output = if status == RunStatus::Completed {
             let text = String::from_utf8_lossy(&run.stdout);

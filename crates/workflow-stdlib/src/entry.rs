@@ -29,8 +29,19 @@ const EXIT_CANCELLED: i32 = exit::CANCELLED as i32;
 
 pub use crate::meta::WorkflowMeta;
 
-/// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep.
-pub struct HostedRuntime;
+/// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep; with
+/// `RUNTARA_YIELD_AFTER_MS`, longer waits end the run for the host to relaunch it.
+pub struct HostedRuntime {
+    yield_after_ms: Option<u64>,
+}
+
+impl HostedRuntime {
+    /// The runtime this process's environment asks for.
+    pub fn from_env() -> Self {
+        let yield_after_ms = std::env::var("RUNTARA_YIELD_AFTER_MS").ok().and_then(|v| v.trim().parse().ok());
+        HostedRuntime { yield_after_ms }
+    }
+}
 
 impl WorkflowRuntime for HostedRuntime {
     fn emit_event(&mut self, event: &Value) {
@@ -46,9 +57,23 @@ impl WorkflowRuntime for HostedRuntime {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 
+    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
+        let left = deadline_ms.saturating_sub(self.now_ms());
+        if persisted && self.yield_after_ms.is_some_and(|after| left > after) {
+            return Err(Failure::yielded("SLEEPING", Some(deadline_ms), None));
+        }
+        self.sleep_ms(left);
+        Ok(())
+    }
+
+    fn yield_after_ms(&self) -> Option<u64> {
+        self.yield_after_ms
+    }
+
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
         // Only native builds have threads; WASI and browsers run Split items in order.
-        Current::HAS_THREADS.then(|| Box::new(HostedRuntime) as Box<dyn WorkflowRuntime + Send>)
+        let forked = HostedRuntime { yield_after_ms: self.yield_after_ms };
+        Current::HAS_THREADS.then(|| Box::new(forked) as Box<dyn WorkflowRuntime + Send>)
     }
 }
 
@@ -165,7 +190,7 @@ pub fn hosted_main(
             std::process::exit(EXIT_FAILED);
         }
     };
-    let mut cx = Ctx::with_backend(Box::new(HostedRuntime), backend, meta.track_events);
+    let mut cx = Ctx::with_backend(Box::new(HostedRuntime::from_env()), backend, meta.track_events);
     let migrate = std::env::var("RUNTARA_MIGRATE").is_ok_and(|v| !v.is_empty() && v != "0");
     if let Err(e) = cx.backend.register(Some(&meta.identity()), migrate) {
         let code =
@@ -176,6 +201,8 @@ pub fn hosted_main(
     let result = run(&mut cx, &mut scope);
     let reported = match &result {
         Ok(out) => cx.backend.report("completed", out),
+        // The store already knows: the step reported `sleeping` / `waiting` before yielding.
+        Err(f) if f.is_yield() => Ok(()),
         Err(f) => match f.interruption() {
             Some("SUSPENDED") => cx.backend.report("suspended", &Value::Null),
             Some(_) => cx.backend.report("cancelled", &Value::Null),
@@ -199,6 +226,7 @@ pub fn hosted_main(
             eprintln!("{}", f.report());
             match f.interruption() {
                 Some("SUSPENDED") => EXIT_SUSPENDED,
+                _ if f.is_yield() => EXIT_SUSPENDED,
                 Some(_) => EXIT_CANCELLED,
                 None => EXIT_FAILED,
             }

@@ -34,10 +34,24 @@ impl Failure {
         )
     }
 
-    /// Whether the run stopped to wait for its host — a browser sleep (`SLEEPING`) or fetch
-    /// (`FETCH_PENDING`) — and will run again: the step did not finish, nor fail.
+    /// Whether the run stopped to wait for its host — a sleep (`SLEEPING`), a signal
+    /// (`WAITING`) or a browser fetch (`FETCH_PENDING`) — and will run again: the step did
+    /// not finish, nor fail.
     pub fn is_yield(&self) -> bool {
-        self.fatal && matches!(self.payload.get("code").and_then(Value::as_str), Some("SLEEPING" | "FETCH_PENDING"))
+        self.fatal
+            && matches!(
+                self.payload.get("code").and_then(Value::as_str),
+                Some("SLEEPING" | "WAITING" | "FETCH_PENDING")
+            )
+    }
+
+    /// The run leaves its host until `wake_at_ms` (ms since the epoch) or, for `WAITING`,
+    /// until the signal arrives: `{code: SLEEPING|WAITING, message, wake_at_ms?, signal_id?}`.
+    pub fn yielded(code: &str, wake_at_ms: Option<u64>, signal_id: Option<&str>) -> Self {
+        Failure::fatal(json!({
+            "code": code, "message": "the instance left its worker until its deadline or signal",
+            "category": "lifecycle", "severity": "info", "wake_at_ms": wake_at_ms, "signal_id": signal_id,
+        }))
     }
 
     /// `Some("SUSPENDED" | "CANCELLED")` for [`Failure::interrupted`] failures.

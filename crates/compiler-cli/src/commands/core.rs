@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::error::{CliError, Result};
+use crate::error::Result;
 
 /// The state service.
 #[derive(clap::Args, Debug)]
@@ -48,38 +48,8 @@ pub enum CoreCmd {
 /// PostgreSQL, 1 when the address cannot be bound or the database cannot be opened.
 pub fn run(args: Args) -> Result<ExitCode> {
     let CoreCmd::Serve { listen, db, token_file, tls_cert, tls_key, insecure } = args.cmd;
-    if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-        return Err(CliError::usage(format!(
-            "--db must be sqlite:PATH or a postgres://user:password@host/db URL, got '{db}'"
-        )));
-    }
-    let token = match token_file {
-        Some(file) => Some(
-            std::fs::read_to_string(&file)
-                .map_err(|e| CliError::usage(format!("cannot read --token-file {}: {e}", file.display())))?
-                .trim_end_matches(['\n', '\r'])
-                .to_string(),
-        ),
-        None => std::env::var("RUNTARA_CORE_TOKEN").ok(),
-    }
-    .filter(|t| !t.is_empty());
-    let loopback = listen
-        .parse::<std::net::SocketAddr>()
-        .map(|a| a.ip().is_loopback())
-        .unwrap_or_else(|_| listen.starts_with("localhost:"));
-    // Credentials: the shared token, or API keys in the database (`runtara keys`).
-    // (A SQLite file that does not exist yet holds no keys; do not create it to find out.)
-    let has_keys = || {
-        let missing = db.strip_prefix("sqlite:").is_some_and(|path| !std::path::Path::new(path).exists());
-        !missing && runtara_core::Store::open(&db).and_then(|s| s.has_keys()).unwrap_or(false)
-    };
-    if !loopback && token.is_none() && !insecure && !has_keys() {
-        return Err(CliError::usage(format!(
-            "refusing to serve {listen} without credentials: anyone who can reach it could read and write every tenant. \
-             Create API keys (runtara keys create --tenant T --db DB), give --token-file FILE (or RUNTARA_CORE_TOKEN), \
-             listen on 127.0.0.1, or pass --insecure"
-        )));
-    }
+    crate::server::check_db(&db)?;
+    let token = crate::server::credentials(&listen, &db, token_file.as_deref(), insecure)?;
     let tls = tls_cert.zip(tls_key).map(|(cert, key)| runtara_core::Tls { cert, key });
     crate::server::serve_until_stopped(runtara_core::serve(&listen, &db, token, tls))
 }

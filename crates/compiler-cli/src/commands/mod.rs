@@ -3,12 +3,15 @@
 
 pub mod compile;
 pub mod core;
+pub mod deploy;
 pub mod instance;
 pub mod instances;
 pub mod keys;
 pub mod prebuild;
 pub mod run;
 pub mod schema;
+pub mod serve;
 pub mod serve_demo;
 pub mod signal;
+pub mod start;
 pub mod validate;

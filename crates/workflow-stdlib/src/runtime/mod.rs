@@ -88,6 +88,14 @@ pub trait WorkflowRuntime {
         self.sleep_ms(deadline_ms.saturating_sub(now));
         Ok(())
     }
+    /// Waits longer than this many milliseconds end the run instead of blocking it: a
+    /// durable Delay fails with the fatal `SLEEPING` failure, a WaitForSignal whose signal
+    /// has not arrived with `WAITING`; the host relaunches the instance at the deadline or
+    /// when the signal arrives (`runtara serve` sets `RUNTARA_YIELD_AFTER_MS`). `None`:
+    /// block in place.
+    fn yield_after_ms(&self) -> Option<u64> {
+        None
+    }
     /// A runtime for another thread, on targets that run Split items in parallel
     /// (native); `None` means items run sequentially.
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {

@@ -107,7 +107,15 @@ pub fn await_signal(
             "WaitForSignal step '{step}' waits for signal '{signal_id}', but this run has no state store that can receive it; run it with a state store (runtara run --state-dir DIR)"
         )));
     }
+    // A run that leaves its worker while it waits is run again from the top, so the
+    // timeout's deadline is checkpointed: every relaunch counts from the first start.
+    let yielding = cx.rt.yield_after_ms().is_some() && cx.backend.persists();
     let started = cx.rt.now_ms();
+    let deadline = match timeout_ms {
+        Some(t) if yielding => Some(durable_deadline(cx, signal_id, started.saturating_add(t))?),
+        Some(t) => Some(started.saturating_add(t)),
+        None => None,
+    };
     loop {
         let payload = cx
             .backend
@@ -119,15 +127,35 @@ pub fn await_signal(
                 other => other,
             });
         }
-        let waited = cx.rt.now_ms().saturating_sub(started);
-        if let Some(t) = timeout_ms.filter(|t| waited >= *t) {
+        let now = cx.rt.now_ms();
+        if let (Some(t), Some(_)) = (timeout_ms, deadline.filter(|d| now >= *d)) {
             return Err(Failure::structured(json!({
                 "code": "WAIT_TIMEOUT",
                 "message": format!("WaitForSignal step '{step}' timed out after {t}ms waiting for signal '{signal_id}'"),
                 "category": "timeout", "severity": "error",
             })));
         }
-        let left = timeout_ms.map_or(u64::MAX, |t| t - waited);
+        if yielding {
+            let store_failed =
+                |e: runtara_sdk::SdkError| Failure::msg(format!("signal store failed for '{signal_id}': {}", e.0));
+            if let Some(d) = deadline {
+                cx.backend.sleeping(d).map_err(store_failed)?;
+            }
+            cx.backend.report("waiting", &Value::Null).map_err(store_failed)?;
+            return Err(Failure::yielded("WAITING", deadline, Some(signal_id)));
+        }
+        let left = deadline.map_or(u64::MAX, |d| d - now);
         cx.rt.sleep_ms(poll_ms.max(1).min(left));
     }
+}
+
+/// The wait's deadline as first checkpointed (`<signal id>::wait`), or `deadline` on the
+/// first run.
+fn durable_deadline(cx: &mut Ctx, signal_id: &str, deadline: u64) -> Result<u64, Failure> {
+    let id = format!("{signal_id}::wait");
+    let stored = cx
+        .backend
+        .checkpoint(&id, &json!({ "deadline_ms": deadline }))
+        .map_err(|e| crate::runtime::store_failure(&id, e))?;
+    Ok(stored.as_ref().and_then(|v| v["deadline_ms"].as_u64()).unwrap_or(deadline))
 }

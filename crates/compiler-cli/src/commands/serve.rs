@@ -1,0 +1,115 @@
+//! `runtara serve`: the execution environment (crate runtara-serve) — the state API, the
+//! management API, the scheduler and the workers in one process.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use runtara_serve::{ServeConfig, ServerLimits};
+
+use crate::error::Result;
+
+/// Run workflows: deploy graphs or components, start instances, wake sleepers, relaunch
+/// crashed runs; the state API of `runtara core serve` included. SIGTERM drains.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Deploy with `runtara deploy FILE --server URL`, start with `runtara start WORKFLOW_ID`,\n\
+watch with `runtara instance ID`, signal with `runtara signal ID`.\n\
+Limits per instance: --memory-mb, --fuel and --wall-time-secs are defaults; a deployment may set its own\n\
+(memory at most --max-memory-mb). A guest over a limit fails with MEMORY_LIMIT_EXCEEDED,\n\
+CPU_LIMIT_EXCEEDED or TIMEOUT; a guest that traps is relaunched up to --max-restarts times, then crashed.")]
+pub struct Args {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8003")]
+    pub listen: String,
+    /// Database: sqlite:PATH (WAL) or postgres://user:password@host/db; tables are created
+    /// on start.
+    #[arg(long, default_value = "sqlite:runtara-serve.sqlite3")]
+    pub db: String,
+    /// Where artifacts (content-addressed) and compiled code are kept.
+    #[arg(long, value_name = "DIR", default_value = "runtara-data")]
+    pub data_dir: PathBuf,
+    /// Instances that run at the same time.
+    #[arg(long, default_value_t = 4)]
+    pub workers: usize,
+    /// Linear memory per instance, MiB (default: RUNTARA_INSTANCE_MEMORY_MAX_BYTES, else 256).
+    #[arg(long)]
+    pub memory_mb: Option<u64>,
+    /// The most memory a deployment may ask for, MiB.
+    #[arg(long, default_value_t = 4096)]
+    pub max_memory_mb: u64,
+    /// CPU budget per launch in fuel units (about one per wasm instruction); 0: unlimited.
+    #[arg(long, default_value_t = 20_000_000_000)]
+    pub fuel: u64,
+    /// Wall time per launch, seconds; 0: unlimited.
+    #[arg(long, default_value_t = 900)]
+    pub wall_time_secs: u64,
+    /// Relaunches of a guest that traps before the instance is marked crashed.
+    #[arg(long, default_value_t = 3)]
+    pub max_restarts: u32,
+    /// A durable Delay or WaitForSignal longer than this many ms leaves its worker; the
+    /// scheduler relaunches the instance at the deadline or when the signal arrives.
+    #[arg(long, default_value_t = 1000)]
+    pub yield_after_ms: u64,
+    /// On SIGTERM, how long running instances get to reach a step boundary and suspend.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub grace: u64,
+    /// Require `Authorization: Bearer <token>`, the token read from FILE (or set
+    /// RUNTARA_CORE_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Listen on a non-loopback address without credentials.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// Serves until SIGTERM/SIGINT (then drains). Errors: 2 for a bad `--db` or a public
+/// address without credentials, 1 when the database, data directory or address cannot be used.
+pub fn run(args: Args) -> Result<ExitCode> {
+    crate::server::check_db(&args.db)?;
+    let token = crate::server::credentials(&args.listen, &args.db, args.token_file.as_deref(), args.insecure)?;
+    let mut limits = ServerLimits::default();
+    if let Some(mb) = args.memory_mb {
+        limits.memory_bytes = mb << 20;
+    }
+    limits.max_memory_bytes = (args.max_memory_mb << 20).max(limits.memory_bytes);
+    limits.fuel = (args.fuel > 0).then_some(args.fuel);
+    limits.wall_time = (args.wall_time_secs > 0).then(|| Duration::from_secs(args.wall_time_secs));
+    limits.max_restarts = args.max_restarts;
+    let config = ServeConfig {
+        listen: args.listen,
+        db: args.db,
+        data_dir: args.data_dir,
+        workers: args.workers.max(1),
+        token,
+        limits,
+        yield_after_ms: args.yield_after_ms,
+        grace: Duration::from_secs(args.grace),
+    };
+    crate::server::serve_until_stopped(runtara_serve::serve(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cli, Cmd};
+    use clap::Parser;
+
+    #[test]
+    fn defaults_and_flags() {
+        let Cmd::Serve(a) =
+            Cli::try_parse_from(["runtara", "serve", "--workers", "2", "--listen", "127.0.0.1:0"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((a.workers, a.listen.as_str(), a.yield_after_ms), (2, "127.0.0.1:0", 1000));
+        assert!(Cli::try_parse_from(["runtara", "serve", "--token", "x"]).is_err(), "no secrets on argv");
+    }
+
+    #[test]
+    fn a_public_address_without_credentials_is_refused() {
+        let Cmd::Serve(a) = Cli::try_parse_from(["runtara", "serve", "--listen", "0.0.0.0:8003"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!(super::run(a).unwrap_err().code, 2);
+    }
+}

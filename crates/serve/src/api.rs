@@ -1,0 +1,193 @@
+//! The management API (see the crate docs for the table): deployments and starting
+//! instances. Every answer is JSON; every refusal is `{error}` with a 4xx naming the cause.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use runtara_core::tenant;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::deploy::{self, Settings};
+use crate::Server;
+
+type App = Arc<Server>;
+
+/// A refusal: status plus `{"error": message}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("storage: {e:#}"))
+    }
+}
+
+impl From<deploy::Refusal> for ApiError {
+    fn from((status, message): deploy::Refusal) -> Self {
+        ApiError(status, message)
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+/// The request body, or a JSON refusal (a body over the limit is a 413, not axum's text).
+fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| ApiError(e.status(), format!("cannot read the request body: {}", e.body_text())))
+}
+
+/// The management routes over `server` (authenticated by the state service's layer).
+pub fn routes(server: App) -> Router {
+    Router::new()
+        .route("/api/v1/workflows", post(create_workflow).get(list_workflows))
+        .route("/api/v1/workflows/{id}", get(show_workflow).delete(delete_workflow))
+        .route("/api/v1/instances", post(start_instance))
+        .with_state(server)
+}
+
+/// `?workflowId=ID&memoryBytes=&fuel=&wallTimeMs=&maxRestarts=&allowHosts=a,b`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeployQuery {
+    workflow_id: Option<String>,
+    memory_bytes: Option<u64>,
+    fuel: Option<u64>,
+    wall_time_ms: Option<u64>,
+    max_restarts: Option<u32>,
+    allow_hosts: Option<String>,
+}
+
+async fn create_workflow(
+    State(server): State<App>,
+    h: HeaderMap,
+    query: Result<Query<DeployQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let Query(q) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let body = bytes(body)?;
+    let workflow_id = q.workflow_id.ok_or_else(|| {
+        ApiError(StatusCode::BAD_REQUEST, "workflowId is required: POST /api/v1/workflows?workflowId=ID".into())
+    })?;
+    let settings = Settings {
+        memory_bytes: q.memory_bytes,
+        fuel: q.fuel,
+        wall_time_ms: q.wall_time_ms,
+        max_restarts: q.max_restarts,
+        allow_hosts: q
+            .allow_hosts
+            .map(|a| a.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default(),
+    };
+    let t = tenant(&h);
+    let deployed = tokio::task::spawn_blocking(move || deploy::deploy(&server, &t, &workflow_id, &body, settings))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("the deployment stopped: {e}")))??;
+    Ok((StatusCode::CREATED, Json(deployed)).into_response())
+}
+
+async fn list_workflows(State(server): State<App>, h: HeaderMap) -> Answer {
+    let t = tenant(&h);
+    let mut out = Vec::new();
+    for id in server.db.workflow_ids(&t)? {
+        let latest = server.db.versions(&t, &id)?.last().map(|v| v.version);
+        out.push(json!({ "workflowId": id, "latestVersion": latest }));
+    }
+    Ok(Json(out).into_response())
+}
+
+async fn show_workflow(State(server): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+    let versions = server.db.versions(&tenant(&h), &id)?;
+    if versions.is_empty() {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("workflow '{id}' is not deployed")));
+    }
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "version": v.version, "artifact": v.artifact, "source": v.source, "created": v.created,
+                "settings": serde_json::from_str::<Value>(&v.settings).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "workflowId": id, "versions": versions })).into_response())
+}
+
+async fn delete_workflow(State(server): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+    if !server.db.delete_workflow(&tenant(&h), &id)? {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("workflow '{id}' is not deployed")));
+    }
+    Ok(Json(json!({})).into_response())
+}
+
+/// `POST /api/v1/instances` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartRequest {
+    workflow_id: String,
+    version: Option<u32>,
+    #[serde(default)]
+    input: Value,
+    instance_id: Option<String>,
+}
+
+async fn start_instance(State(server): State<App>, h: HeaderMap, body: Result<Bytes, BytesRejection>) -> Answer {
+    let body = bytes(body)?;
+    let req: StartRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("invalid request body: {e}; expected {{workflowId, version?, input?, instanceId?}}"),
+        )
+    })?;
+    let t = tenant(&h);
+    let versions = server.db.versions(&t, &req.workflow_id)?;
+    let version = match req.version {
+        Some(v) => versions.iter().find(|d| d.version == v),
+        None => versions.last(),
+    }
+    .ok_or_else(|| {
+        let which = req.version.map(|v| format!(" version {v}")).unwrap_or_default();
+        ApiError(StatusCode::NOT_FOUND, format!("workflow '{}'{which} is not deployed", req.workflow_id))
+    })?;
+    let id = match req.instance_id {
+        Some(id) => {
+            check_instance_id(&id)?;
+            id
+        }
+        None => new_instance_id()?,
+    };
+    let input = req.input.to_string();
+    let (workflow_id, version, created) = server.db.start(&t, &id, &req.workflow_id, version.version, &input)?;
+    server.scheduler.wake();
+    let answer = json!({ "instanceId": id, "workflowId": workflow_id, "version": version, "created": created });
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// Instance ids appear in URLs and signal ids: 1–128 characters of `A-Z a-z 0-9 . _ -`.
+fn check_instance_id(id: &str) -> Result<(), ApiError> {
+    deploy::check_workflow_id(id).map_err(|_| {
+        ApiError(StatusCode::BAD_REQUEST, format!("instanceId '{id}' must be 1-128 characters of A-Z a-z 0-9 . _ -"))
+    })
+}
+
+/// A fresh random instance id: `inst_` + 24 hex digits.
+fn new_instance_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 12];
+    getrandom(&mut bytes)?;
+    Ok(format!("inst_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+fn getrandom(buf: &mut [u8]) -> Result<(), ApiError> {
+    getrandom::getrandom(buf)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("no system randomness: {e}")))
+}

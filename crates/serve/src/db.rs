@@ -1,0 +1,287 @@
+//! runtara serve's own tables, next to the state service's (same database, same rules:
+//! text columns, statements both SQLite and PostgreSQL accept, and `$n` placeholders
+//! numbered in order of first appearance — SQLite binds them by position of appearance).
+//!
+//! - `workflows`: one row per deployed version: `(tenant, workflow_id, version)` → the
+//!   artifact's sha256, where it came from (`graph` / `component`), the deployment's
+//!   limits (JSON), when, and whether it was deleted;
+//! - `runs`: what the server needs to (re)launch an instance: its workflow version, input,
+//!   failed attempts so far, the earliest next launch (`run_after`, ms) and whether a drain
+//!   paused it. Its status lives in the state service's `instances` table.
+
+use anyhow::Context;
+use runtara_core::Store;
+
+type R<T> = anyhow::Result<T>;
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS workflows (tenant TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT NOT NULL,
+         artifact TEXT NOT NULL, source TEXT NOT NULL, settings TEXT NOT NULL, created TEXT NOT NULL, deleted TEXT,
+         PRIMARY KEY (tenant, workflow_id, version))",
+    "CREATE TABLE IF NOT EXISTS runs (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow_id TEXT NOT NULL,
+         version TEXT NOT NULL, input TEXT NOT NULL, attempts TEXT NOT NULL, run_after TEXT NOT NULL,
+         drained TEXT NOT NULL, PRIMARY KEY (tenant, id))",
+];
+
+/// A deployed version.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub version: u32,
+    /// sha256 of the component, hex.
+    pub artifact: String,
+    /// `graph` (compiled by the server) or `component` (uploaded).
+    pub source: String,
+    /// The deployment's settings as JSON ([`crate::deploy::Settings`]).
+    pub settings: String,
+    /// Unix seconds.
+    pub created: String,
+}
+
+/// What the scheduler needs to decide about a parked instance.
+#[derive(Debug, Clone)]
+pub struct Parked {
+    pub tenant: String,
+    pub id: String,
+    /// `pending`, `sleeping`, `waiting` or `suspended`.
+    pub status: String,
+    /// ms since the epoch: a sleeper's deadline or a waiter's timeout.
+    pub wake_at: Option<u64>,
+    /// ms since the epoch: no launch before (backoff after a crash).
+    pub run_after: u64,
+    /// The pending control signal (`pause` / `cancel`).
+    pub control: Option<String>,
+    /// Whether a custom signal is waiting to be read.
+    pub has_signal: bool,
+}
+
+/// A run to launch.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub tenant: String,
+    pub id: String,
+    pub workflow_id: String,
+    pub version: u32,
+    pub input: String,
+    pub attempts: u32,
+}
+
+/// Now in milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn p(s: impl ToString) -> Option<String> {
+    Some(s.to_string())
+}
+
+fn num<T: std::str::FromStr>(cell: &Option<String>) -> Option<T> {
+    cell.as_deref().and_then(|c| c.trim().parse().ok())
+}
+
+/// The server's statements over the shared [`Store`].
+#[derive(Clone)]
+pub struct Db {
+    pub store: Store,
+}
+
+impl Db {
+    /// Creates the tables. Errors: the database refuses a migration.
+    pub fn open(store: Store) -> R<Db> {
+        store.migrate(MIGRATIONS)?;
+        Ok(Db { store })
+    }
+
+    /// Records a new version of `workflow_id` and returns its number (one more than the
+    /// highest so far, deleted ones included, so numbers are never reused).
+    pub fn add_version(&self, tenant: &str, workflow_id: &str, artifact: &str, source: &str, settings: &str) -> R<u32> {
+        let rows = self.store.query(
+            "SELECT version FROM workflows WHERE tenant = $1 AND workflow_id = $2",
+            vec![p(tenant), p(workflow_id)],
+        )?;
+        let next = rows.iter().filter_map(|r| num::<u32>(&r[0])).max().unwrap_or(0) + 1;
+        let created = now_ms() / 1000;
+        self.store.query(
+            "INSERT INTO workflows (tenant, workflow_id, version, artifact, source, settings, created)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![p(tenant), p(workflow_id), p(next), p(artifact), p(source), p(settings), p(created)],
+        )?;
+        Ok(next)
+    }
+
+    /// The live (not deleted) versions of a workflow, oldest first.
+    pub fn versions(&self, tenant: &str, workflow_id: &str) -> R<Vec<Version>> {
+        let rows = self.store.query(
+            "SELECT version, artifact, source, settings, created FROM workflows
+             WHERE tenant = $1 AND workflow_id = $2 AND deleted IS NULL",
+            vec![p(tenant), p(workflow_id)],
+        )?;
+        let mut out: Vec<Version> = rows
+            .into_iter()
+            .map(|r| Version {
+                version: num(&r[0]).unwrap_or(0),
+                artifact: r[1].clone().unwrap_or_default(),
+                source: r[2].clone().unwrap_or_default(),
+                settings: r[3].clone().unwrap_or_default(),
+                created: r[4].clone().unwrap_or_default(),
+            })
+            .collect();
+        out.sort_by_key(|v| v.version);
+        Ok(out)
+    }
+
+    /// The ids of a tenant's live workflows, sorted.
+    pub fn workflow_ids(&self, tenant: &str) -> R<Vec<String>> {
+        let rows = self.store.query(
+            "SELECT DISTINCT workflow_id FROM workflows WHERE tenant = $1 AND deleted IS NULL ORDER BY workflow_id",
+            vec![p(tenant)],
+        )?;
+        Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
+    }
+
+    /// Marks every version of a workflow deleted; false when there was none. Instances
+    /// already started keep running on their version.
+    pub fn delete_workflow(&self, tenant: &str, workflow_id: &str) -> R<bool> {
+        let rows = self.store.query(
+            "UPDATE workflows SET deleted = $1 WHERE tenant = $2 AND workflow_id = $3 AND deleted IS NULL
+             RETURNING version",
+            vec![p(now_ms() / 1000), p(tenant), p(workflow_id)],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    /// One version, deleted or not (a running instance may outlive its deployment).
+    pub fn version(&self, tenant: &str, workflow_id: &str, version: u32) -> R<Option<Version>> {
+        let rows = self.store.query(
+            "SELECT version, artifact, source, settings, created FROM workflows
+             WHERE tenant = $1 AND workflow_id = $2 AND version = $3",
+            vec![p(tenant), p(workflow_id), p(version)],
+        )?;
+        Ok(rows.into_iter().next().map(|r| Version {
+            version,
+            artifact: r[1].clone().unwrap_or_default(),
+            source: r[2].clone().unwrap_or_default(),
+            settings: r[3].clone().unwrap_or_default(),
+            created: r[4].clone().unwrap_or_default(),
+        }))
+    }
+
+    /// Creates instance `id` (status `pending`) unless it exists. Returns the run that
+    /// exists afterwards: `(workflow_id, version, created now)`.
+    pub fn start(
+        &self,
+        tenant: &str,
+        id: &str,
+        workflow_id: &str,
+        version: u32,
+        input: &str,
+    ) -> R<(String, u32, bool)> {
+        let created = self.store.query(
+            "INSERT INTO runs (tenant, id, workflow_id, version, input, attempts, run_after, drained)
+             VALUES ($1, $2, $3, $4, $5, '0', '0', '0') ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+            vec![p(tenant), p(id), p(workflow_id), p(version), p(input)],
+        )?;
+        if !created.is_empty() {
+            self.store.query(
+                "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'pending')
+                 ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                vec![p(tenant), p(id)],
+            )?;
+            return Ok((workflow_id.to_string(), version, true));
+        }
+        let row = self
+            .store
+            .query("SELECT workflow_id, version FROM runs WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
+        let r = row.into_iter().next().context("a run vanished right after it was found")?;
+        Ok((r[0].clone().unwrap_or_default(), num(&r[1]).unwrap_or(0), false))
+    }
+
+    /// Instances of this server that wait for something: pending, sleeping, waiting,
+    /// suspended.
+    pub fn parked(&self) -> R<Vec<Parked>> {
+        let rows = self.store.query(
+            "SELECT r.tenant, r.id, i.status, i.wake_at, r.run_after,
+                 (SELECT c.signal FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id),
+                 (SELECT MIN(s.signal_id) FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id)
+             FROM runs r JOIN instances i ON i.tenant = r.tenant AND i.id = r.id
+             WHERE i.status IN ('pending', 'sleeping', 'waiting', 'suspended')",
+            vec![],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Parked {
+                tenant: r[0].clone().unwrap_or_default(),
+                id: r[1].clone().unwrap_or_default(),
+                status: r[2].clone().unwrap_or_default(),
+                wake_at: num(&r[3]),
+                run_after: num(&r[4]).unwrap_or(0),
+                control: r[5].clone(),
+                has_signal: r[6].is_some(),
+            })
+            .collect())
+    }
+
+    /// Moves an instance from `from` to `to` if it is still in `from`; true when it moved
+    /// (the claim of a launch: only one caller wins).
+    pub fn transition(&self, tenant: &str, id: &str, from: &str, to: &str) -> R<bool> {
+        let rows = self.store.query(
+            "UPDATE instances SET status = $1 WHERE tenant = $2 AND id = $3 AND status = $4 RETURNING id",
+            vec![p(to), p(tenant), p(id), p(from)],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    /// The run of an instance of this server.
+    pub fn run(&self, tenant: &str, id: &str) -> R<Option<Run>> {
+        let rows = self.store.query(
+            "SELECT workflow_id, version, input, attempts FROM runs WHERE tenant = $1 AND id = $2",
+            vec![p(tenant), p(id)],
+        )?;
+        Ok(rows.into_iter().next().map(|r| Run {
+            tenant: tenant.to_string(),
+            id: id.to_string(),
+            workflow_id: r[0].clone().unwrap_or_default(),
+            version: num(&r[1]).unwrap_or(0),
+            input: r[2].clone().unwrap_or_default(),
+            attempts: num(&r[3]).unwrap_or(0),
+        }))
+    }
+
+    /// After a crash: `attempts` so far, no launch before `run_after` (ms), status pending.
+    pub fn retry_later(&self, tenant: &str, id: &str, attempts: u32, run_after: u64) -> R<()> {
+        self.store.query(
+            "UPDATE runs SET attempts = $1, run_after = $2 WHERE tenant = $3 AND id = $4 RETURNING id",
+            vec![p(attempts), p(run_after), p(tenant), p(id)],
+        )?;
+        self.store.set_status(tenant, id, "pending")
+    }
+
+    /// On start: instances of this server left `running` by a process that died are
+    /// pending again; instances a drain paused get their pause lifted. Returns how many
+    /// were recovered.
+    pub fn recover(&self) -> R<usize> {
+        let orphans = self.store.query(
+            "UPDATE instances SET status = 'pending'
+             WHERE status = 'running' AND EXISTS (SELECT 1 FROM runs r WHERE r.tenant = instances.tenant AND r.id = instances.id)
+             RETURNING id",
+            vec![],
+        )?;
+        let drained =
+            self.store.query("UPDATE runs SET drained = '0' WHERE drained = '1' RETURNING tenant, id", vec![])?;
+        for r in &drained {
+            let (tenant, id) = (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default());
+            self.store.set_control(&tenant, &id, runtara_protocol::Signal::Resume.as_str())?;
+            self.transition(&tenant, &id, "suspended", "pending")?;
+        }
+        Ok(orphans.len() + drained.len())
+    }
+
+    /// A drain pauses a running instance: it suspends at its next step boundary and is
+    /// resumed when the server starts again.
+    pub fn drain(&self, tenant: &str, id: &str) -> R<()> {
+        self.store.query(
+            "UPDATE runs SET drained = '1' WHERE tenant = $1 AND id = $2 RETURNING id",
+            vec![p(tenant), p(id)],
+        )?;
+        self.store.set_control(tenant, id, runtara_protocol::Signal::Pause.as_str())
+    }
+}

@@ -1,0 +1,130 @@
+//! One launch of an instance: its component runs in this thread under the deployment's
+//! limits, checkpointing to this server; then its end is recorded. A workflow that reports
+//! a failure is failed (never retried here); a guest that traps is relaunched with
+//! exponential backoff up to the deployment's maximum, then marked `crashed`; a guest over
+//! a limit fails with the limit's code.
+
+use std::time::Duration;
+
+use runtara_runner::{Egress, GuestExit, GuestLimits, GuestRun, Outcome, RunStatus};
+use serde_json::{json, Value};
+
+use crate::db::{now_ms, Run};
+use crate::deploy::Settings;
+use crate::Server;
+
+/// The first relaunch waits this long; each further one twice as long, at most [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs instance `id` of `tenant` once and records how it ended. Failures of the server
+/// itself (storage) are printed; the instance is then left for recovery.
+pub fn execute(server: &Server, tenant: &str, id: &str) {
+    if let Err(e) = launch(server, tenant, id) {
+        eprintln!("runtara serve: instance {id} (tenant {tenant}): {e:#}");
+        let error =
+            json!({"code": "SERVER_ERROR", "message": format!("{e:#}"), "category": "permanent", "severity": "error"});
+        let _ = server.db.store.finish(tenant, id, "failed", None, Some(&error));
+    }
+}
+
+fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
+    let run = server.db.run(tenant, id)?.ok_or_else(|| anyhow::anyhow!("no run recorded"))?;
+    let version = server
+        .db
+        .version(tenant, &run.workflow_id, run.version)?
+        .ok_or_else(|| anyhow::anyhow!("workflow {} v{} is not deployed", run.workflow_id, run.version))?;
+    let settings: Settings = serde_json::from_str(&version.settings).unwrap_or_default();
+    server.host.prepare(&version.artifact, &server.artifact_path(&version.artifact))?;
+    let guest = GuestRun {
+        stdin: run.input.clone().into_bytes(),
+        env: environment(server, &run),
+        limits: limits(server, &settings),
+        egress: Egress { allow: allowlist(server, &settings) },
+    };
+    let max_restarts = settings.max_restarts.unwrap_or(server.config.limits.max_restarts);
+    match server.host.run(&version.artifact, guest) {
+        Ok(GuestExit::Exited(output)) => record(server, &run, &Outcome::from_run(&output), max_restarts),
+        Ok(GuestExit::Limit { code, message, .. }) => {
+            let error = json!({"code": code, "message": message, "category": "limit", "severity": "error"});
+            server.db.store.finish(tenant, id, "failed", None, Some(&error))
+        }
+        Ok(GuestExit::Trapped { message, .. }) => crashed(server, &run, &message, max_restarts),
+        Err(e) => crashed(server, &run, &format!("{e:#}"), max_restarts),
+    }
+}
+
+/// The contract's environment: this server's state API, the instance, and when to yield.
+fn environment(server: &Server, run: &Run) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("RUNTARA_HTTP_URL".to_string(), server.state_url.clone()),
+        ("RUNTARA_INSTANCE_ID".to_string(), run.id.clone()),
+        ("RUNTARA_TENANT_ID".to_string(), run.tenant.clone()),
+        ("RUNTARA_YIELD_AFTER_MS".to_string(), server.config.yield_after_ms.to_string()),
+    ];
+    if let Some(token) = &server.config.token {
+        env.push(("RUNTARA_TOKEN".to_string(), token.clone()));
+    }
+    env
+}
+
+fn limits(server: &Server, settings: &Settings) -> GuestLimits {
+    let defaults = &server.config.limits;
+    GuestLimits {
+        memory_bytes: settings.memory_bytes.unwrap_or(defaults.memory_bytes).min(defaults.max_memory_bytes),
+        fuel: settings.fuel.or(defaults.fuel),
+        wall_time: settings.wall_time_ms.map(Duration::from_millis).or(defaults.wall_time),
+        max_output_bytes: defaults.max_output_bytes,
+    }
+}
+
+/// The deployment's hosts plus this server's own state API (loopback is otherwise refused).
+fn allowlist(server: &Server, settings: &Settings) -> Vec<String> {
+    let mut allow = settings.allow_hosts.clone();
+    allow.push(server.state_url.trim_start_matches("http://").to_string());
+    allow
+}
+
+/// Records a run that exited. The guest reported its own end to the state API; this makes
+/// the status certain even when that report was lost.
+fn record(server: &Server, run: &Run, outcome: &Outcome, max_restarts: u32) -> anyhow::Result<()> {
+    let (tenant, id, store) = (&run.tenant, &run.id, &server.db.store);
+    let wake_at = || outcome.error.as_ref().and_then(|e| e.get("wake_at_ms")).and_then(Value::as_u64);
+    match outcome.status {
+        RunStatus::Completed => store.finish(tenant, id, "completed", outcome.output.as_ref(), None),
+        RunStatus::Sleeping => store.sleep(tenant, id, &wake_at().unwrap_or(0).to_string()),
+        RunStatus::Waiting => {
+            if let Some(at) = wake_at() {
+                store.sleep(tenant, id, &at.to_string())?;
+            }
+            server.db.transition(tenant, id, "sleeping", "waiting")?;
+            server.db.transition(tenant, id, "running", "waiting").map(|_| ())
+        }
+        RunStatus::Suspended => server.db.transition(tenant, id, "running", "suspended").map(|_| ()),
+        RunStatus::Cancelled => store.finish(tenant, id, "cancelled", None, None),
+        RunStatus::Failed | RunStatus::BadInput => {
+            let crashed_artifact =
+                outcome.error.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str) == Some("ARTIFACT_CRASHED");
+            if crashed_artifact {
+                let detail = outcome.other_stderr.join("\n");
+                return crashed(server, run, &detail, max_restarts);
+            }
+            store.finish(tenant, id, "failed", None, outcome.error.as_ref())
+        }
+    }
+}
+
+/// A guest that trapped: relaunched after a backoff, or `crashed` after `max_restarts`.
+fn crashed(server: &Server, run: &Run, message: &str, max_restarts: u32) -> anyhow::Result<()> {
+    let attempts = run.attempts + 1;
+    if attempts > max_restarts {
+        let error = json!({
+            "code": "CRASHED", "category": "permanent", "severity": "error", "attempts": attempts,
+            "message": format!("the instance crashed {attempts} time(s); last: {message}"),
+        });
+        return server.db.store.finish(&run.tenant, &run.id, "crashed", None, Some(&error));
+    }
+    let backoff = FIRST_BACKOFF.saturating_mul(1 << (attempts - 1).min(16)).min(MAX_BACKOFF);
+    eprintln!("runtara serve: instance {} crashed (attempt {attempts}), relaunching in {backoff:?}: {message}", run.id);
+    server.db.retry_later(&run.tenant, &run.id, attempts, now_ms() + backoff.as_millis() as u64)
+}
