@@ -9,5 +9,6 @@ pub mod conformance;
 pub mod core;
 pub mod fuzz;
 pub mod regression;
+pub mod serve;
 pub mod stub;
 pub mod tools;

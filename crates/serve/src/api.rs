@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use runtara_core::tenant;
+use runtara_protocol::wire::MAX_BODY_BYTES;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -42,9 +42,20 @@ impl From<deploy::Refusal> for ApiError {
 
 type Answer = Result<Response, ApiError>;
 
-/// The request body, or a JSON refusal (a body over the limit is a 413, not axum's text).
-fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|e| ApiError(e.status(), format!("cannot read the request body: {}", e.body_text())))
+/// The request body, refused with a JSON 413 as soon as its announced length is over the
+/// limit (before any of it is read) or once it grows past it.
+async fn read_body(h: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = |n: String| {
+        ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body ({n}) is over the limit of {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let announced = h.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = announced.filter(|n| *n > MAX_BODY_BYTES as u64) {
+        return Err(too_large(format!("{n} bytes")));
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large("unbounded".into()))
 }
 
 /// The management routes over `server` (authenticated by the state service's layer).
@@ -72,10 +83,10 @@ async fn create_workflow(
     State(server): State<App>,
     h: HeaderMap,
     query: Result<Query<DeployQuery>, axum::extract::rejection::QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Answer {
     let Query(q) = query.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
-    let body = bytes(body)?;
+    let body = read_body(&h, body).await?;
     let workflow_id = q.workflow_id.ok_or_else(|| {
         ApiError(StatusCode::BAD_REQUEST, "workflowId is required: POST /api/v1/workflows?workflowId=ID".into())
     })?;
@@ -141,8 +152,8 @@ struct StartRequest {
     instance_id: Option<String>,
 }
 
-async fn start_instance(State(server): State<App>, h: HeaderMap, body: Result<Bytes, BytesRejection>) -> Answer {
-    let body = bytes(body)?;
+async fn start_instance(State(server): State<App>, h: HeaderMap, body: Body) -> Answer {
+    let body = read_body(&h, body).await?;
     let req: StartRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,

@@ -9,14 +9,17 @@ use runtara_serve::{ServeConfig, ServerLimits};
 
 use crate::error::Result;
 
-/// Run workflows: deploy graphs or components, start instances, wake sleepers, relaunch
-/// crashed runs; the state API of `runtara core serve` included. SIGTERM drains.
-#[derive(clap::Args, Debug)]
-#[command(after_help = "Deploy with `runtara deploy FILE --server URL`, start with `runtara start WORKFLOW_ID`,\n\
+/// What `runtara serve --help` adds after the flags.
+const AFTER_HELP: &str = "Deploy with `runtara deploy FILE --server URL`, start with `runtara start WORKFLOW_ID`,\n\
 watch with `runtara instance ID`, signal with `runtara signal ID`.\n\
 Limits per instance: --memory-mb, --fuel and --wall-time-secs are defaults; a deployment may set its own\n\
 (memory at most --max-memory-mb). A guest over a limit fails with MEMORY_LIMIT_EXCEEDED,\n\
-CPU_LIMIT_EXCEEDED or TIMEOUT; a guest that traps is relaunched up to --max-restarts times, then crashed.")]
+CPU_LIMIT_EXCEEDED or TIMEOUT; a guest that traps is relaunched up to --max-restarts times, then crashed.";
+
+/// Run workflows: deploy graphs or components, start instances, wake sleepers, relaunch
+/// crashed runs; the state API of `runtara core serve` included. SIGTERM drains.
+#[derive(clap::Args, Debug)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8003")]

@@ -1,0 +1,238 @@
+//! `runtara serve` end to end: real server processes on loopback (SQLite and PostgreSQL),
+//! driven only through the HTTP API and the CLI; workflows compiled by the server and run
+//! in-process on wasmtime.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use runtara_e2e::cli::{runtara, workspace_root};
+use runtara_e2e::core::databases;
+use runtara_e2e::serve::ServeServer;
+use runtara_e2e::stub::{Reply, StubServer};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("tests/fixtures/serve").join(name)
+}
+
+fn graph(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).expect("fixture")
+}
+
+const WORKERS: usize = 4;
+
+/// 50 instances charge a stub, sleep 2 s durably, wait for a signal; the server is killed
+/// with SIGKILL in the middle and restarted; every instance completes with its output and
+/// every charge happened at least once — twice only for instances running at the kill.
+#[test]
+fn fifty_instances_survive_a_kill_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, db) in databases(dir.path()).iter().enumerate() {
+        fifty_on(db, &dir.path().join(format!("data{n}")));
+    }
+}
+
+fn fifty_on(db: &str, data: &std::path::Path) {
+    let stub = StubServer::start(vec![], Some(Reply { status: 200, body: json!({"charged": true}) }));
+    let authority = stub.url.trim_start_matches("http://").to_string();
+    let workers = WORKERS.to_string();
+    let mut server = ServeServer::start(db, data, &["--workers", &workers, "--yield-after-ms", "500"]);
+    let fixture_path = fixture("effect_sleep_wait.json");
+    let deployed = runtara(&[
+        "deploy",
+        fixture_path.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--workflow-id",
+        "charge",
+        "--allow-host",
+        &authority,
+    ]);
+    assert!(deployed.status.success(), "deploy: {}\n{}", String::from_utf8_lossy(&deployed.stderr), server.log());
+    assert_eq!(String::from_utf8_lossy(&deployed.stdout).trim(), "charge\t1");
+
+    let ids: Vec<String> = (0..50).map(|i| format!("order-{i}")).collect();
+    let input = |i: usize| json!({ "order": i, "effectUrl": format!("{}/charge", stub.url) });
+    for (i, id) in ids.iter().enumerate().take(49) {
+        let (status, answer) = server.api(
+            "POST",
+            "instances",
+            Some(&json!({"workflowId": "charge", "instanceId": id, "input": input(i)})),
+        );
+        assert_eq!(status, 202, "{answer}");
+    }
+    let input_file = data.join("input-49.json");
+    std::fs::write(&input_file, input(49).to_string()).unwrap();
+    let started = runtara(&[
+        "start",
+        "charge",
+        "--input",
+        input_file.to_str().unwrap(),
+        "--instance",
+        "order-49",
+        "--server",
+        &server.url,
+    ]);
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    assert_eq!(String::from_utf8_lossy(&started.stdout).trim(), "order-49");
+    // The same instance id twice is one instance.
+    let (status, again) = server.api(
+        "POST",
+        "instances",
+        Some(&json!({"workflowId": "charge", "instanceId": "order-0", "input": input(0)})),
+    );
+    assert_eq!((status, &again["created"]), (202, &json!(false)), "{again}");
+
+    // Kill the server once some instances sleep and others have not run yet.
+    let parked = |s: &str| s == "sleeping" || s == "waiting";
+    let t = std::time::Instant::now();
+    while ids.iter().filter(|id| parked(&server.status(id))).count() < 10 {
+        assert!(t.elapsed() < Duration::from_secs(120), "instances never went to sleep\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    server.restart();
+
+    server.wait_for(&ids, Duration::from_secs(180), |s| s == "waiting");
+    for id in &ids {
+        let signal = json!({"signal_id": format!("{id}/charge/ask"), "payload": {"approved": true}});
+        let (status, answer) = server.api("POST", &format!("instances/{id}/signals"), Some(&signal));
+        assert_eq!(status, 200, "{answer}");
+    }
+    server.wait_for(&ids, Duration::from_secs(180), |s| s == "completed");
+    for (i, id) in ids.iter().enumerate() {
+        let (_, detail) = server.api("GET", &format!("instances/{id}"), None);
+        assert_eq!(detail["output"], json!({"order": i, "charged": 200, "approved": true}), "{id}: {detail}");
+    }
+    let shown = runtara(&["instance", "order-7", "--server", &server.url, "--format", "json"]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).expect("instance --format json prints JSON");
+    assert_eq!(shown["status"], "completed");
+
+    // At-least-once: every charge happened; a second one only where the kill cut a run
+    // between the request and its checkpoint (at most one per worker).
+    let mut charges: HashMap<u64, usize> = HashMap::new();
+    for r in stub.requests() {
+        *charges.entry(r.body["order"].as_u64().expect("order in the charge")).or_default() += 1;
+    }
+    assert_eq!(charges.len(), 50, "every order was charged: {charges:?}");
+    let repeated = charges.values().filter(|n| **n > 1).count();
+    assert!(charges.values().all(|n| *n <= 2) && repeated <= WORKERS, "{charges:?}");
+}
+
+/// An infinite While and a guest asking for unbounded memory fail with their limit's
+/// code; an ordinary instance next to them completes; the server keeps answering.
+#[test]
+fn limits_fail_only_their_own_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "3"]);
+    let deploy = |id: &str, file: &str, settings: &str| {
+        let (status, answer) =
+            server.post_raw(&format!("workflows?workflowId={id}{settings}"), graph(file), "application/json");
+        assert_eq!(status, 201, "{id}: {answer}\n{}", server.log());
+    };
+    deploy("spin", "spin.json", "&fuel=200000000");
+    deploy("grow", "grow.json", &format!("&memoryBytes={}", 64 << 20));
+    deploy("hello", "hello.json", "");
+    for (id, wf) in [("spin-1", "spin"), ("grow-1", "grow"), ("hello-1", "hello")] {
+        let body = json!({"workflowId": wf, "instanceId": id, "input": {"name": "Ada"}});
+        assert_eq!(server.api("POST", "instances", Some(&body)).0, 202);
+    }
+    let ids = ["spin-1", "grow-1", "hello-1"].map(String::from);
+    server.wait_for(&ids, Duration::from_secs(120), |s| s == "failed" || s == "completed");
+    let detail = |id: &str| server.api("GET", &format!("instances/{id}"), None).1;
+    assert_eq!(detail("spin-1")["error"]["code"], "CPU_LIMIT_EXCEEDED", "{}", detail("spin-1"));
+    assert_eq!(detail("grow-1")["error"]["code"], "MEMORY_LIMIT_EXCEEDED", "{}", detail("grow-1"));
+    assert_eq!(detail("hello-1")["output"], json!({"greeting": "Hello, Ada"}), "{}", detail("hello-1"));
+    let health = runtara_sdk::net::send(&runtara_sdk::net::Request::new("GET", &format!("{}/health", server.url)));
+    assert_eq!(health.map(|r| r.status).ok(), Some(200));
+}
+
+/// Bad input gets a 4xx with a JSON error naming the cause, nothing is stored, and the
+/// server keeps serving.
+#[test]
+fn bad_input_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let data = dir.path().join("data");
+    let server = ServeServer::start(&db, &data, &["--workers", "1"]);
+    let refused = |(status, answer): (u16, Value), want: u16, says: &str| {
+        assert_eq!(status, want, "{answer}");
+        let msg = answer["error"].as_str().unwrap_or_else(|| panic!("no JSON error: {answer}"));
+        assert!(msg.contains(says), "'{msg}' should say '{says}'");
+    };
+    // A component importing an interface outside the policy.
+    let evil = wat::parse_str(r#"(component (import "acme:evil/steal@1.0.0" (instance)))"#).unwrap();
+    refused(server.post_raw("workflows?workflowId=evil", evil, "application/wasm"), 422, "acme:evil/steal");
+    // A core module is not a component.
+    let module = wat::parse_str("(module)").unwrap();
+    refused(
+        server.post_raw("workflows?workflowId=core", module, "application/wasm"),
+        422,
+        "not a WebAssembly component",
+    );
+    // A graph with validation errors: the diagnostics name the step and the rule.
+    let broken =
+        br#"{"entryPoint": "nowhere", "steps": {"a": {"stepType": "Finish", "id": "a"}}, "executionPlan": []}"#;
+    refused(server.post_raw("workflows?workflowId=broken", broken.to_vec(), "application/json"), 422, "nowhere");
+    // Not JSON at all.
+    refused(
+        server.post_raw("workflows?workflowId=text", b"{not json".to_vec(), "application/json"),
+        422,
+        "invalid JSON",
+    );
+    refused(
+        server.post_raw("workflows?workflowId=bad%20id", graph("hello.json"), "application/json"),
+        400,
+        "workflowId",
+    );
+    refused(server.post_raw("workflows", graph("hello.json"), "application/json"), 400, "workflowId is required");
+    // Unknown workflows and malformed start requests.
+    refused(server.api("POST", "instances", Some(&json!({"workflowId": "nope"}))), 404, "'nope' is not deployed");
+    refused(
+        server.post_raw("instances", b"{\"workflowId\": ".to_vec(), "application/json"),
+        400,
+        "invalid request body",
+    );
+    refused(server.api("POST", "instances", Some(&json!({"workflow": "x"}))), 400, "invalid request body");
+    // 50 MB.
+    refused(server.post_oversized("workflows?workflowId=big", 50 << 20), 413, "body");
+
+    assert_eq!(server.api("GET", "workflows", None), (200, json!([])), "nothing was recorded");
+    let stored: Vec<_> = std::fs::read_dir(data.join("artifacts")).unwrap().collect();
+    assert!(stored.is_empty(), "nothing was stored: {stored:?}");
+    // The server still works.
+    let (status, answer) = server.post_raw("workflows?workflowId=hello", graph("hello.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    let (status, list) = server.api("GET", "workflows", None);
+    assert_eq!((status, list), (200, json!([{"workflowId": "hello", "latestVersion": 1}])));
+    let (status, shown) = server.api("GET", "workflows/hello", None);
+    assert_eq!((status, &shown["versions"][0]["source"]), (200, &json!("graph")), "{shown}");
+    assert_eq!(server.api("DELETE", "workflows/hello", None).0, 200);
+    assert_eq!(server.api("GET", "workflows/hello", None).0, 404);
+}
+
+/// SIGTERM drains: the running instance is paused at a step boundary, the server exits
+/// within the grace period, and after a restart the instance continues and completes.
+#[test]
+fn sigterm_drains_and_a_restart_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let mut server = ServeServer::start(
+        &db,
+        &dir.path().join("data"),
+        &["--workers", "1", "--yield-after-ms", "60000", "--grace", "20"],
+    );
+    let (status, answer) = server.post_raw("workflows?workflowId=steps", graph("slow_steps.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(server.api("POST", "instances", Some(&json!({"workflowId": "steps", "instanceId": "s1"}))).0, 202);
+    server.wait_for(&["s1".to_string()], Duration::from_secs(60), |s| s == "running");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(server.terminate(Duration::from_secs(30)), "the drain ended the process\n{}", server.log());
+    assert!(server.log().contains("drained"), "{}", server.log());
+    server.restart();
+    server.wait_for(&["s1".to_string()], Duration::from_secs(60), |s| s == "completed");
+    let (_, detail) = server.api("GET", "instances/s1", None);
+    assert_eq!(detail["output"], json!({"steps": 4}), "{detail}");
+}
