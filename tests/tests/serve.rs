@@ -236,3 +236,43 @@ fn sigterm_drains_and_a_restart_continues() {
     let (_, detail) = server.api("GET", "instances/s1", None);
     assert_eq!(detail["output"], json!({"steps": 4}), "{detail}");
 }
+
+/// A guest that traps is relaunched with backoff up to the deployment's maximum, then
+/// `crashed`; a workflow that reports a failure (even a transient one) is failed at once.
+#[test]
+fn a_trapping_guest_is_relaunched_then_crashed_and_a_reported_failure_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "2"]);
+    // `wasi:cli/run` whose `run` executes `unreachable`.
+    let trap = wat::parse_str(
+        r#"(component
+             (core module $m (func (export "run") (result i32) unreachable))
+             (core instance $i (instantiate $m))
+             (func $run (result (result)) (canon lift (core func $i "run")))
+             (instance $cli (export "run" (func $run)))
+             (export "wasi:cli/run@0.2.0" (instance $cli)))"#,
+    )
+    .unwrap();
+    let (status, answer) = server.post_raw("workflows?workflowId=trap&maxRestarts=2", trap, "application/wasm");
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["source"], "component");
+    let (status, answer) = server.post_raw("workflows?workflowId=reject", graph("reject.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    for (id, wf) in [("t1", "trap"), ("r1", "reject")] {
+        assert_eq!(server.api("POST", "instances", Some(&json!({"workflowId": wf, "instanceId": id}))).0, 202);
+    }
+    let ids = ["t1", "r1"].map(String::from);
+    server.wait_for(&ids, Duration::from_secs(60), |s| s == "crashed" || s == "failed");
+    let (_, t1) = server.api("GET", "instances/t1", None);
+    assert_eq!(
+        (t1["status"].as_str(), &t1["error"]["code"], &t1["error"]["attempts"]),
+        (Some("crashed"), &json!("CRASHED"), &json!(3)),
+        "{t1}"
+    );
+    let (_, r1) = server.api("GET", "instances/r1", None);
+    assert_eq!((r1["status"].as_str(), &r1["error"]["code"]), (Some("failed"), &json!("ORDER_REJECTED")), "{r1}");
+    let log = server.log();
+    assert_eq!(log.matches("instance t1 crashed").count(), 2, "two relaunches:\n{log}");
+    assert!(!log.contains("instance r1 crashed"), "{log}");
+}
