@@ -19,6 +19,8 @@ pub struct Recorded {
     pub headers: Vec<(String, String)>,
     /// The body as JSON (`Null` when it is not JSON).
     pub body: Value,
+    /// When it arrived, ms since the Unix epoch.
+    pub received_ms: u64,
 }
 
 /// One scripted answer: status and JSON body.
@@ -126,6 +128,9 @@ fn record(
         path: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
         headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        received_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
     });
     let reply = s.script.pop().or_else(|| s.fallback.clone()).unwrap_or(Reply {
         status: 599,

@@ -32,7 +32,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok {
         "meets goal"
     } else {
@@ -41,20 +41,21 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 /// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
-/// `durability`, `split`, `browser`).
+/// `durability`, `split`, `browser`, `serve`).
 pub fn run(only: Option<&str>) -> Result<()> {
     type Section = (&'static str, fn() -> Result<()>);
-    let sections: [Section; 6] = [
+    let sections: [Section; 7] = [
         ("compile", compile_and_size),
         ("steps", hundred_steps),
         ("firmware", firmware),
         ("durability", durability),
         ("split", split_vs_handwritten),
         ("browser", browser),
+        ("serve", crate::bench_serve::serve),
     ];
     if let Some(name) = only {
         if !sections.iter().any(|(n, _)| *n == name) {
-            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser");
+            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, serve");
         }
     }
     for (name, section) in sections {
@@ -142,7 +143,7 @@ pub fn browser() -> Result<()> {
 
 /// A linear workflow of `n` steps: `n - 1` Agent steps each reading the previous one, then
 /// a Finish.
-fn chain_workflow(n: usize) -> serde_json::Value {
+pub(crate) fn chain_workflow(n: usize) -> serde_json::Value {
     let mut steps = serde_json::Map::new();
     let mut plan = Vec::new();
     for i in 0..n - 1 {

@@ -5,11 +5,12 @@
 //!   CLI and print pass/fail/unsupported per feature and target; `--update` rewrites
 //!   `tests/conformance/passing-<target>.txt`;
 //! - `cargo xtask bench [--only SECTION]`: compile time, artifact size, durability and
-//!   run-time benchmarks (see `bench.rs`);
+//!   run-time benchmarks (see `bench.rs`; `--only serve` is `bench_serve.rs`);
 //! - `cargo xtask fuzz [--minutes N] [--seed S]`: the fuzz suite, longer than in CI;
 //! - `cargo xtask ci [--target T | --lint | --state-service]`: what CI runs (`ci.rs`).
 
 mod bench;
+mod bench_serve;
 mod ci;
 
 use anyhow::{bail, Result};

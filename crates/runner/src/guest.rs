@@ -200,6 +200,25 @@ impl GuestHost {
         self.prepared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Instantiates the prepared artifact `hash` in a fresh store and drops it without
+    /// running it: what every launch pays before the guest starts (benchmarks).
+    pub fn instantiate_only(&self, hash: &str) -> anyhow::Result<()> {
+        let pre = self.lock().get(hash).cloned().with_context(|| format!("artifact {hash} is not prepared"))?;
+        let guest = Guest {
+            wasi: WasiCtxBuilder::new().build(),
+            http: WasiHttpCtx::new(),
+            hooks: EgressHooks::new(Egress::default()),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter { max_bytes: usize::MAX, exceeded: false },
+        };
+        let mut store = Store::new(&self.engine, guest);
+        store.limiter(|g| &mut g.limiter);
+        store.set_fuel(u64::MAX)?;
+        store.set_epoch_deadline(u64::MAX);
+        pre.instantiate(&mut store)?;
+        Ok(())
+    }
+
     /// Runs the prepared artifact `hash` to its end. Errors: `hash` was not prepared, or
     /// instantiation failed (pool exhausted); a trap or a limit is a [`GuestExit`].
     pub fn run(&self, hash: &str, run: GuestRun) -> anyhow::Result<GuestExit> {
