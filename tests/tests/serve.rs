@@ -276,3 +276,68 @@ fn a_trapping_guest_is_relaunched_then_crashed_and_a_reported_failure_is_not() {
     assert_eq!(log.matches("instance t1 crashed").count(), 2, "two relaunches:\n{log}");
     assert!(!log.contains("instance r1 crashed"), "{log}");
 }
+
+/// Guest HTTP to a loopback address is refused unless the deployment allows the host.
+#[test]
+fn egress_to_loopback_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "2", "--yield-after-ms", "100"]);
+    let stub = StubServer::start(vec![], Some(Reply { status: 200, body: json!({}) }));
+    let authority = stub.url.trim_start_matches("http://");
+    let (status, answer) =
+        server.post_raw("workflows?workflowId=closed", graph("effect_sleep_wait.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    let input = json!({"order": 1, "effectUrl": format!("{}/charge", stub.url)});
+    assert_eq!(
+        server.api("POST", "instances", Some(&json!({"workflowId": "closed", "instanceId": "e1", "input": input}))).0,
+        202
+    );
+    server.wait_for(&["e1".to_string()], Duration::from_secs(60), |s| s == "failed");
+    let (_, e1) = server.api("GET", "instances/e1", None);
+    assert!(e1["error"].to_string().contains("HttpRequestDenied"), "{e1}");
+    assert!(stub.requests().is_empty(), "nothing reached the stub");
+
+    let (status, answer) = server.post_raw(
+        &format!("workflows?workflowId=closed&allowHosts={authority}"),
+        graph("effect_sleep_wait.json"),
+        "application/json",
+    );
+    assert_eq!((status, &answer["version"]), (201, &json!(2)), "{answer}");
+    assert_eq!(
+        server.api("POST", "instances", Some(&json!({"workflowId": "closed", "instanceId": "e2", "input": input}))).0,
+        202
+    );
+    server.wait_for(&["e2".to_string()], Duration::from_secs(60), |s| s == "sleeping" || s == "waiting");
+    assert_eq!(stub.requests().len(), 1, "the allowed host was reached");
+}
+
+/// Pause parks a sleeping instance as suspended and resume relaunches it; cancel ends a
+/// sleeping one.
+#[test]
+fn pause_resume_and_cancel_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "2", "--yield-after-ms", "300"]);
+    let (status, answer) = server.post_raw("workflows?workflowId=steps", graph("slow_steps.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    for id in ["p1", "c1"] {
+        assert_eq!(server.api("POST", "instances", Some(&json!({"workflowId": "steps", "instanceId": id}))).0, 202);
+    }
+    let ids = ["p1".to_string(), "c1".to_string()];
+    server.wait_for(&ids, Duration::from_secs(60), |s| s == "sleeping");
+    let signal = |id: &str, s: &str| {
+        let (status, answer) = server.api("POST", &format!("instances/{id}/signals"), Some(&json!({"signal": s})));
+        assert_eq!(status, 200, "{answer}");
+    };
+    signal("p1", "pause");
+    signal("c1", "cancel");
+    server.wait_for(&ids[..1], Duration::from_secs(30), |s| s == "suspended");
+    server.wait_for(&ids[1..], Duration::from_secs(30), |s| s == "cancelled");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.status("p1"), "suspended", "a paused instance stays parked past its deadline");
+    signal("p1", "resume");
+    server.wait_for(&ids[..1], Duration::from_secs(60), |s| s == "completed");
+    assert_eq!(server.api("GET", "instances/p1", None).1["output"], json!({"steps": 4}));
+    assert_eq!(server.status("c1"), "cancelled");
+}

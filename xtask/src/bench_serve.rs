@@ -55,8 +55,11 @@ fn rerun_released() -> Result<()> {
 }
 
 fn deploy(server: &ServeServer, id: &str, graph: &Value, settings: &str) -> Result<String> {
-    let (status, answer) =
-        server.post_raw(&format!("workflows?workflowId={id}{settings}"), graph.to_string().into_bytes(), "application/json");
+    let (status, answer) = server.post_raw(
+        &format!("workflows?workflowId={id}{settings}"),
+        graph.to_string().into_bytes(),
+        "application/json",
+    );
     if status != 201 {
         bail!("deploying {id}: {status} {answer}\n{}", server.log());
     }
@@ -151,7 +154,8 @@ fn lateness(server: &ServeServer) -> Result<()> {
     });
     deploy(server, "sleeper", &graph, &format!("&allowHosts={authority}"))?;
     let n = 200;
-    let ids = start(server, "sleeper", n, |i| json!({"url": format!("{}/woke", stub.url), "id": format!("sleeper-{i}")}))?;
+    let ids =
+        start(server, "sleeper", n, |i| json!({"url": format!("{}/woke", stub.url), "id": format!("sleeper-{i}")}))?;
     wait_completed(server, n + 500, Duration::from_secs(300))?;
     let mut late = Vec::new();
     for r in stub.requests() {
@@ -165,6 +169,9 @@ fn lateness(server: &ServeServer) -> Result<()> {
     }
     late.sort();
     let (p50, p99) = (late[late.len() / 2], late[late.len() * 99 / 100]);
-    println!("serve: wake-up lateness of {n} sleepers: p50 {p50} ms, p99 {p99} ms (goal p99 ≤ 100 ms: {})", verdict(p99 <= 100));
+    println!(
+        "serve: wake-up lateness of {n} sleepers: p50 {p50} ms, p99 {p99} ms (goal p99 ≤ 100 ms: {})",
+        verdict(p99 <= 100)
+    );
     Ok(())
 }

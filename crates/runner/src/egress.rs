@@ -8,6 +8,11 @@
 
 use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -17,6 +22,22 @@ pub struct Egress {
     /// Entries `host`, `host:port` or an IP address (`127.0.0.1`, `[::1]:8080`); a request
     /// whose host (or host:port) matches one is allowed whatever it resolves to.
     pub allow: Vec<String>,
+    /// Requests to this `host:port` are answered in-process by the handler instead of over
+    /// the network (runtara serve's own state API: same routes, no sockets).
+    pub local: Option<(String, LocalHandler)>,
+}
+
+/// The future a [`LocalHandler`] returns.
+pub type LocalAnswer = Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send>>;
+
+/// Answers a request (whole body read) in-process.
+#[derive(Clone)]
+pub struct LocalHandler(pub Arc<dyn Fn(http::Request<Bytes>) -> LocalAnswer + Send + Sync>);
+
+impl std::fmt::Debug for LocalHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalHandler")
+    }
 }
 
 impl Egress {
@@ -91,6 +112,11 @@ impl WasiHttpHooks for EgressHooks {
         let host = request.uri().host().unwrap_or_default().to_string();
         let https = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
         let port = request.uri().port_u16().unwrap_or(if https { 443 } else { 80 });
+        if let Some((_, handler)) =
+            self.policy.local.as_ref().filter(|(authority, _)| *authority == format!("{host}:{port}"))
+        {
+            return Box::new(answer_locally(handler.clone(), request, fut));
+        }
         let allowed = self.policy.allows(&host, port);
         Box::new(async move {
             if !allowed {
@@ -110,11 +136,24 @@ impl WasiHttpHooks for EgressHooks {
             }
             // `fut` reports response-body errors; the default sender has its own.
             drop(fut);
-            use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
+}
+
+/// Reads the guest's request body and hands the request to `handler`.
+async fn answer_locally(
+    handler: LocalHandler,
+    request: http::Request<WasiBody>,
+    fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+) -> Sent {
+    drop(fut);
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let response = (handler.0)(http::Request::from_parts(parts, body)).await;
+    let response = response.map(|b| Full::new(b).map_err(|never| match never {}).boxed_unsync());
+    Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))
 }
 
 #[cfg(test)]
@@ -145,7 +184,8 @@ mod tests {
 
     #[test]
     fn allowlist_matches_host_and_optional_port() {
-        let e = Egress { allow: vec!["127.0.0.1:8080".into(), "api.example.com".into(), "[::1]:9000".into()] };
+        let e =
+            Egress { allow: vec!["127.0.0.1:8080".into(), "api.example.com".into(), "[::1]:9000".into()], local: None };
         assert!(e.allows("127.0.0.1", 8080));
         assert!(!e.allows("127.0.0.1", 8081));
         assert!(e.allows("API.example.com", 443));

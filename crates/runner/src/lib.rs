@@ -19,7 +19,7 @@ mod process;
 mod qemu;
 mod wasm;
 
-pub use egress::{is_public, Egress};
+pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use node::browser_module;
 pub use outcome::{Outcome, RunStatus};

@@ -101,6 +101,8 @@ pub struct Server {
     host: Arc<GuestHost>,
     /// `http://127.0.0.1:PORT`: where instances reach the state API.
     state_url: String,
+    /// Answers instances' requests to `state_url` in-process (set once the routes exist).
+    local: std::sync::OnceLock<runtara_runner::LocalHandler>,
     scheduler: scheduler::Scheduler,
 }
 
@@ -137,13 +139,15 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let recovered = db.recover()?;
     let server = Arc::new(Server {
         state_url: format!("http://127.0.0.1:{}", addr.port()),
+        local: std::sync::OnceLock::new(),
         scheduler: scheduler::Scheduler::new(config.workers),
         config,
         db,
         host,
     });
-    scheduler::start(&server)?;
     let app = runtara_core::router_with(store, server.config.token.clone(), api::routes(server.clone()));
+    let _ = server.local.set(in_process(app.clone()));
+    scheduler::start(&server)?;
     eprintln!(
         "runtara serve: listening on http://{addr} ({} workers, data in {}; {recovered} instance(s) recovered)",
         server.config.workers,
@@ -157,6 +161,25 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// The state API as an in-process handler: instances' requests to this server skip the
+/// network but pass the same routes and authentication.
+fn in_process(app: axum::Router) -> runtara_runner::LocalHandler {
+    use tower::ServiceExt;
+    runtara_runner::LocalHandler(Arc::new(move |req: axum::http::Request<axum::body::Bytes>| {
+        let app = app.clone();
+        Box::pin(async move {
+            let response = match app.oneshot(req.map(axum::body::Body::from)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            // Answers are bounded by the state API itself (checkpoints ≤ the body limit).
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            axum::http::Response::from_parts(parts, bytes)
+        })
+    }))
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -40,7 +40,10 @@ fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
         stdin: run.input.clone().into_bytes(),
         env: environment(server, &run),
         limits: limits(server, &settings),
-        egress: Egress { allow: allowlist(server, &settings) },
+        egress: Egress {
+            allow: allowlist(server, &settings),
+            local: server.local.get().map(|h| (server.state_url.trim_start_matches("http://").to_string(), h.clone())),
+        },
     };
     let max_restarts = settings.max_restarts.unwrap_or(server.config.limits.max_restarts);
     match server.host.run(&version.artifact, guest) {
