@@ -25,6 +25,10 @@ use crate::RunOutput;
 /// How often the epoch advances: the wall-time limit's resolution.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// The epoch deadline of a run without a wall-time limit: wasmtime adds it to the current
+/// epoch, so `u64::MAX` would wrap into the past (this is about a billion years of ticks).
+const NO_DEADLINE: u64 = u64::MAX / 4;
+
 /// What the engine is sized for: how many guests run at once and the most memory any may use.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -214,7 +218,7 @@ impl GuestHost {
         let mut store = Store::new(&self.engine, guest);
         store.limiter(|g| &mut g.limiter);
         store.set_fuel(u64::MAX)?;
-        store.set_epoch_deadline(u64::MAX);
+        store.set_epoch_deadline(NO_DEADLINE);
         pre.instantiate(&mut store)?;
         Ok(())
     }
@@ -244,7 +248,7 @@ impl GuestHost {
         let mut store = Store::new(&self.engine, guest);
         store.limiter(|g| &mut g.limiter);
         store.set_fuel(run.limits.fuel.unwrap_or(u64::MAX))?;
-        let ticks = run.limits.wall_time.map_or(u64::MAX, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
+        let ticks = run.limits.wall_time.map_or(NO_DEADLINE, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let result = pre.instantiate(&mut store).and_then(|command| command.wasi_cli_run().call_run(&mut store));

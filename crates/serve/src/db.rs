@@ -195,16 +195,28 @@ impl Db {
         Ok((r[0].clone().unwrap_or_default(), num(&r[1]).unwrap_or(0), false))
     }
 
-    /// Instances of this server that wait for something: pending, sleeping, waiting,
-    /// suspended.
-    pub fn parked(&self) -> R<Vec<Parked>> {
+    /// Instances of this server that need the scheduler now (at most `limit`, earliest due
+    /// first): pending ones past their backoff, sleepers past their deadline, waiters with a
+    /// signal or past their timeout, resumed ones, and parked ones with a pending pause or
+    /// cancel. `now` is ms since the epoch.
+    pub fn due(&self, now: u64, limit: usize) -> R<Vec<Parked>> {
+        // Times are text (the schema's rule); CAST compares them as numbers on both
+        // databases (`CAST($n AS TEXT)` first, so PostgreSQL takes the parameter as text).
         let rows = self.store.query(
             "SELECT r.tenant, r.id, i.status, i.wake_at, r.run_after,
                  (SELECT c.signal FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id),
                  (SELECT MIN(s.signal_id) FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id)
              FROM runs r JOIN instances i ON i.tenant = r.tenant AND i.id = r.id
-             WHERE i.status IN ('pending', 'sleeping', 'waiting', 'suspended')",
-            vec![],
+             WHERE i.status IN ('pending', 'sleeping', 'waiting', 'suspended') AND (
+                 EXISTS (SELECT 1 FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id)
+                 OR (i.status = 'pending' AND CAST(r.run_after AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
+                 OR (i.status IN ('sleeping', 'waiting') AND CAST(i.wake_at AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
+                 OR (i.status = 'sleeping' AND i.wake_at IS NULL)
+                 OR (i.status = 'waiting' AND EXISTS (SELECT 1 FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id))
+                 OR (i.status = 'suspended' AND NOT EXISTS (SELECT 1 FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id)))
+             ORDER BY CAST(COALESCE(i.wake_at, r.run_after) AS BIGINT)
+             LIMIT CAST(CAST($2 AS TEXT) AS BIGINT)",
+            vec![p(now), p(limit)],
         )?;
         Ok(rows
             .into_iter()

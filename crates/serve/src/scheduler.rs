@@ -115,14 +115,21 @@ fn run(server: &Server, jobs: mpsc::Sender<Job>) {
     }
 }
 
-/// One look at the parked instances: cancels, suspends, and launches as many due
-/// instances as there are free workers, earliest due first.
+/// One look at the due instances: cancels, suspends, and launches as many as there are
+/// free workers, earliest due first.
 fn tick(server: &Server, jobs: &mpsc::Sender<Job>) -> anyhow::Result<()> {
     let s = &server.scheduler;
     let now = now_ms();
-    let mut parked = server.db.parked()?;
-    parked.sort_by_key(|p| p.wake_at.unwrap_or(p.run_after));
-    for p in parked {
+    let (busy, draining) = {
+        let state = s.lock();
+        (state.in_flight.len(), state.draining)
+    };
+    if draining {
+        return Ok(());
+    }
+    // Room for every free worker, plus some for pauses and cancels (which take none).
+    let limit = s.workers.saturating_sub(busy) + 32;
+    for p in server.db.due(now, limit)? {
         let job = (p.tenant.clone(), p.id.clone());
         if s.lock().in_flight.contains(&job) {
             continue;
