@@ -248,7 +248,8 @@ impl GuestHost {
         let mut store = Store::new(&self.engine, guest);
         store.limiter(|g| &mut g.limiter);
         store.set_fuel(run.limits.fuel.unwrap_or(u64::MAX))?;
-        let ticks = run.limits.wall_time.map_or(NO_DEADLINE, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
+        let ticks =
+            run.limits.wall_time.map_or(NO_DEADLINE, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         let result = pre.instantiate(&mut store).and_then(|command| command.wasi_cli_run().call_run(&mut store));
