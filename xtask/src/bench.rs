@@ -331,6 +331,7 @@ pub fn durability() -> Result<()> {
         instance: "bench".into(),
         tenant: "bench".into(),
         token: Some(TOKEN.into()),
+        epoch: None,
     });
     let state = serde_json::json!({"outputs": {"value": 42, "text": "checkpoint"}});
     let mut times: Vec<Duration> = (0..300)

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use runtara_protocol::wire::{
     AckRequest, CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
     FailedRequest, InstanceDetail, InstanceStatus, InstanceSummary, LoadAnswer, PendingSignalAnswer, RegisterRequest,
-    SignalRequest, SleepRequest, SuspendedRequest, MAX_BODY_BYTES, TENANT_HEADER,
+    SignalRequest, SleepRequest, SuspendedRequest, EPOCH_HEADER, MAX_BODY_BYTES, STALE_EPOCH, TENANT_HEADER,
 };
 use runtara_protocol::Signal;
 use serde::de::DeserializeOwned;
@@ -62,6 +62,22 @@ fn body<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
 /// which the auth layer settles: the API key's tenant, the header sent, or `default`).
 pub fn tenant(h: &HeaderMap) -> String {
     h.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()).unwrap_or("default").to_string()
+}
+
+/// Refuses a write of a run that lost its claim: its `X-Runtara-Epoch` is not the
+/// instance's current fencing epoch (409 `STALE_EPOCH`).
+fn fenced(app: &App, h: &HeaderMap, tenant: &str, id: &str) -> Result<(), ApiError> {
+    let epoch = h.get(EPOCH_HEADER).and_then(|v| v.to_str().ok());
+    if app.store.fenced_out(tenant, id, epoch)? {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!(
+                "{STALE_EPOCH}: epoch {} of instance {id} is no longer current; another run owns it",
+                epoch.unwrap_or("")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -211,6 +227,7 @@ async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) ->
 
 /// Takes `{events: [...]}` ([`EventsRequest`]) or, for older clients, one event object.
 async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let list = match raw.get("events") {
         Some(_) => body::<EventsRequest>(raw)?.events.iter().map(Value::to_string).collect(),
         None if raw.is_object() => vec![raw.to_string()],
@@ -221,12 +238,14 @@ async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Js
 }
 
 async fn sleep(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let req: SleepRequest = body(raw)?;
     app.store.sleep(&tenant(&h), &id, &req.wake_at_ms.to_string())?;
     done()
 }
 
 async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let req: AckRequest = body(raw)?;
     app.store.ack_custom(&tenant(&h), &id, &req.signal_id)?;
     done()
@@ -236,6 +255,7 @@ async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(
 /// other than the one the instance started with is a 409 naming the changed steps.
 async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, raw: axum::body::Bytes) -> Answer {
     let t = tenant(&h);
+    fenced(&app, &h, &t, &id)?;
     let req: RegisterRequest = if raw.is_empty() {
         RegisterRequest::default()
     } else {
@@ -257,6 +277,7 @@ async fn checkpoint(
     Json(raw): Json<Value>,
 ) -> Answer<CheckpointAnswer> {
     let t = tenant(&h);
+    fenced(&app, &h, &t, &id)?;
     let req: CheckpointRequest = body(raw)?;
     if !req.events.is_empty() {
         app.store.add_events(&t, &id, &req.events.iter().map(Value::to_string).collect::<Vec<_>>())?;
@@ -298,18 +319,21 @@ async fn custom(
 }
 
 async fn completed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let req: CompletedRequest = body(raw)?;
     app.store.finish(&tenant(&h), &id, "completed", Some(&req.output), None)?;
     done()
 }
 
 async fn failed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let req: FailedRequest = body(raw)?;
     app.store.finish(&tenant(&h), &id, "failed", None, Some(&req.error))?;
     done()
 }
 
 async fn suspended(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
+    fenced(&app, &h, &tenant(&h), &id)?;
     let req: SuspendedRequest = body(raw)?;
     match req.status.as_str() {
         // Waiting for a custom signal: keeps the timeout's wake_at (sent with `sleep`).

@@ -20,6 +20,9 @@
 //! | `POST …/{id}/sleep` | `{wake_at_ms}` → `{}` (status `sleeping` until the next register) |
 //! | `POST …/{id}/completed\|failed\|suspended` | `{output}` / `{error}` / `{status}` → `{}`; `suspended` takes `suspended`, `cancelled` or `waiting` (for a custom signal: keeps `wake_at`) |
 //!
+//! Writes of a run carry its fencing epoch (`X-Runtara-Epoch`, set by `runtara serve`);
+//! a stale one is a 409 `STALE_EPOCH`.
+//!
 //! `GET /health` (liveness, `{status: "ok"}`) and `GET /ready` (the database answers,
 //! else 503) need no token.
 //!

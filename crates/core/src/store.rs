@@ -33,6 +33,9 @@ const MIGRATIONS: &[&str] = &[
     // Per-tenant API keys: only the SHA-256 of a key is stored; `revoked` is a timestamp.
     "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT NOT NULL PRIMARY KEY, tenant TEXT NOT NULL,
          key_hash TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)",
+    // The fencing epoch of an instance's current run (runtara serve sets it at every claim).
+    "CREATE TABLE IF NOT EXISTS fences (tenant TEXT NOT NULL, instance TEXT NOT NULL, epoch TEXT NOT NULL,
+         PRIMARY KEY (tenant, instance))",
     // The next checkpoint's `seq` is MAX(seq) + 1: an index keeps that O(log n) per write,
     // so checkpoint cost stays linear in steps (DESIGN §6).
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
@@ -162,6 +165,12 @@ impl Store {
         Ok(Store { db: Arc::new(db) })
     }
 
+    /// Whether the database is PostgreSQL (several servers may share it) rather than SQLite
+    /// (one process).
+    pub fn is_postgres(&self) -> bool {
+        matches!(*self.db, Db::Postgres(_))
+    }
+
     /// Runs statements of another crate's schema (runtara serve's tables) once each, in
     /// order; written like this crate's (`CREATE … IF NOT EXISTS`, text columns).
     pub fn migrate(&self, statements: &[&'static str]) -> R<()> {
@@ -255,21 +264,44 @@ impl Store {
         Ok(rows.into_iter().next().and_then(|mut r| r.remove(0)))
     }
 
-    /// Marks an instance running (creating it).
+    /// Sets the fencing epoch of an instance's current run: from now on only writes carrying
+    /// it are accepted (see [`Store::fenced_out`]).
+    pub fn fence(&self, tenant: &str, id: &str, epoch: &str) -> R<()> {
+        self.db.exec(
+            "INSERT INTO fences (tenant, instance, epoch) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, instance) DO UPDATE SET epoch = excluded.epoch",
+            vec![p(tenant), p(id), p(epoch)],
+        )
+    }
+
+    /// Whether a write carrying `epoch` must be refused: the instance is fenced at another
+    /// epoch. Writes without an epoch (`runtara run --core`) and unfenced instances pass.
+    pub fn fenced_out(&self, tenant: &str, id: &str, epoch: Option<&str>) -> R<bool> {
+        let Some(epoch) = epoch else { return Ok(false) };
+        let current =
+            self.db.cell("SELECT epoch FROM fences WHERE tenant = $1 AND instance = $2", vec![p(tenant), p(id)])?;
+        Ok(current.is_some_and(|c| c != epoch))
+    }
+
+    /// Marks an instance running (creating it). Like every status write, it leaves a
+    /// terminal instance (completed, failed, cancelled, crashed) as it is: terminal states
+    /// are final.
     pub fn register(&self, tenant: &str, id: &str) -> R<()> {
         self.db.exec(
             "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'running')
-             ON CONFLICT (tenant, id) DO UPDATE SET status = 'running', wake_at = NULL",
+             ON CONFLICT (tenant, id) DO UPDATE SET status = 'running', wake_at = NULL
+             WHERE instances.status NOT IN ('completed', 'failed', 'cancelled', 'crashed')",
             vec![p(tenant), p(id)],
         )
     }
 
-    /// Sets the final status with its output or error JSON.
+    /// Sets the final status with its output or error JSON (once: see [`Store::register`]).
     pub fn finish(&self, tenant: &str, id: &str, status: &str, output: Option<&Value>, error: Option<&Value>) -> R<()> {
         self.db.exec(
             "INSERT INTO instances (tenant, id, status, output, error) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status, output = excluded.output,
-                 error = excluded.error, wake_at = NULL",
+                 error = excluded.error, wake_at = NULL
+             WHERE instances.status NOT IN ('completed', 'failed', 'cancelled', 'crashed')",
             vec![p(tenant), p(id), p(status), output.map(Value::to_string), error.map(Value::to_string)],
         )
     }
@@ -278,7 +310,8 @@ impl Store {
     pub fn set_status(&self, tenant: &str, id: &str, status: &str) -> R<()> {
         self.db.exec(
             "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status",
+             ON CONFLICT (tenant, id) DO UPDATE SET status = excluded.status
+             WHERE instances.status NOT IN ('completed', 'failed', 'cancelled', 'crashed')",
             vec![p(tenant), p(id), p(status)],
         )
     }
@@ -287,7 +320,8 @@ impl Store {
     pub fn sleep(&self, tenant: &str, id: &str, wake_at: &str) -> R<()> {
         self.db.exec(
             "INSERT INTO instances (tenant, id, status, wake_at) VALUES ($1, $2, 'sleeping', $3)
-             ON CONFLICT (tenant, id) DO UPDATE SET status = 'sleeping', wake_at = excluded.wake_at",
+             ON CONFLICT (tenant, id) DO UPDATE SET status = 'sleeping', wake_at = excluded.wake_at
+             WHERE instances.status NOT IN ('completed', 'failed', 'cancelled', 'crashed')",
             vec![p(tenant), p(id), p(wake_at)],
         )
     }

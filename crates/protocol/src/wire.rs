@@ -20,6 +20,14 @@ pub const MAX_BODY_BYTES: usize = 16 << 20;
 /// Header that names the tenant of a request.
 pub const TENANT_HEADER: &str = "x-runtara-tenant-id";
 
+/// The fencing epoch of the run that sends a write (`runtara serve` hands each claim a new
+/// one as `RUNTARA_EPOCH`): a write whose epoch is not the instance's current one is refused
+/// with 409 [`STALE_EPOCH`], so a run that lost its claim cannot change the instance.
+pub const EPOCH_HEADER: &str = "x-runtara-epoch";
+
+/// The error text (prefix) of a write refused for a stale epoch.
+pub const STALE_EPOCH: &str = "STALE_EPOCH";
+
 /// Any non-2xx answer: what went wrong.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorAnswer {

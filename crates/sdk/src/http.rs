@@ -7,7 +7,7 @@ use std::time::Duration;
 use runtara_protocol::wire::{
     CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
     FailedRequest, LoadAnswer, PendingSignalAnswer, RegisterRequest, SleepRequest, SuspendedRequest, API_PREFIX,
-    MAX_BODY_BYTES, TENANT_HEADER,
+    EPOCH_HEADER, MAX_BODY_BYTES, TENANT_HEADER,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -49,6 +49,9 @@ impl HttpBackend {
         let mut req = net::Request::new(method, &self.url(path)).header(TENANT_HEADER, &self.cfg.tenant);
         if let Some(t) = &self.cfg.token {
             req = req.header("authorization", &format!("Bearer {t}"));
+        }
+        if let Some(e) = &self.cfg.epoch {
+            req = req.header(EPOCH_HEADER, e);
         }
         if let Some(b) = body {
             req = req.header("content-type", "application/json");

@@ -36,6 +36,9 @@ pub struct HttpConfig {
     pub instance: String,
     pub tenant: String,
     pub token: Option<String>,
+    /// The run's fencing epoch (`RUNTARA_EPOCH`), sent with every request
+    /// (`runtara_protocol::wire::EPOCH_HEADER`).
+    pub epoch: Option<String>,
 }
 
 /// Error of a backend call, with a human-readable message.

@@ -6,8 +6,10 @@
 //!   artifact's sha256, where it came from (`graph` / `component`), the deployment's
 //!   limits (JSON), when, and whether it was deleted;
 //! - `runs`: what the server needs to (re)launch an instance: its workflow version, input,
-//!   failed attempts so far, the earliest next launch (`run_after`, ms) and whether a drain
-//!   paused it. Its status lives in the state service's `instances` table.
+//!   failed attempts so far, the earliest next launch (`run_after`, ms), whether a drain
+//!   paused it, and its claim: the fencing `epoch` (one more at every claim), the `owner`
+//!   process and its `lease_until` (ms), which the owner renews; a run whose lease expired
+//!   may be claimed by any server. Its status lives in the state service's `instances`.
 
 use anyhow::Context;
 use runtara_core::Store;
@@ -20,7 +22,7 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (tenant, workflow_id, version))",
     "CREATE TABLE IF NOT EXISTS runs (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow_id TEXT NOT NULL,
          version TEXT NOT NULL, input TEXT NOT NULL, attempts TEXT NOT NULL, run_after TEXT NOT NULL,
-         drained TEXT NOT NULL, PRIMARY KEY (tenant, id))",
+         drained TEXT NOT NULL, epoch TEXT NOT NULL, owner TEXT, lease_until TEXT, PRIMARY KEY (tenant, id))",
 ];
 
 /// A deployed version.
@@ -52,6 +54,8 @@ pub struct Parked {
     pub control: Option<String>,
     /// Whether a custom signal is waiting to be read.
     pub has_signal: bool,
+    /// The fencing epoch of its last claim.
+    pub epoch: u64,
 }
 
 /// A run to launch.
@@ -176,8 +180,8 @@ impl Db {
         input: &str,
     ) -> R<(String, u32, bool)> {
         let created = self.store.query(
-            "INSERT INTO runs (tenant, id, workflow_id, version, input, attempts, run_after, drained)
-             VALUES ($1, $2, $3, $4, $5, '0', '0', '0') ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+            "INSERT INTO runs (tenant, id, workflow_id, version, input, attempts, run_after, drained, epoch)
+             VALUES ($1, $2, $3, $4, $5, '0', '0', '0', '0') ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
             vec![p(tenant), p(id), p(workflow_id), p(version), p(input)],
         )?;
         if !created.is_empty() {
@@ -205,9 +209,10 @@ impl Db {
         let rows = self.store.query(
             "SELECT r.tenant, r.id, i.status, i.wake_at, r.run_after,
                  (SELECT c.signal FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id),
-                 (SELECT MIN(s.signal_id) FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id)
+                 (SELECT MIN(s.signal_id) FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id), r.epoch
              FROM runs r JOIN instances i ON i.tenant = r.tenant AND i.id = r.id
-             WHERE i.status IN ('pending', 'sleeping', 'waiting', 'suspended') AND (
+             WHERE (i.status = 'running' AND CAST(r.lease_until AS BIGINT) < CAST(CAST($1 AS TEXT) AS BIGINT))
+             OR i.status IN ('pending', 'sleeping', 'waiting', 'suspended') AND (
                  EXISTS (SELECT 1 FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id)
                  OR (i.status = 'pending' AND CAST(r.run_after AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
                  OR (i.status IN ('sleeping', 'waiting') AND CAST(i.wake_at AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
@@ -228,8 +233,60 @@ impl Db {
                 run_after: num(&r[4]).unwrap_or(0),
                 control: r[5].clone(),
                 has_signal: r[6].is_some(),
+                epoch: num(&r[7]).unwrap_or(0),
             })
             .collect())
+    }
+
+    /// Claims a run seen at `epoch` for `owner` until `lease_until` (ms): the epoch becomes
+    /// `epoch + 1` and the state service fences the instance at it. `None` when another
+    /// server claimed it first (PostgreSQL: or holds the row now — `SKIP LOCKED`).
+    pub fn claim(&self, tenant: &str, id: &str, epoch: u64, owner: &str, lease_until: u64) -> R<Option<u64>> {
+        let next = epoch + 1;
+        let params = vec![p(next), p(owner), p(lease_until), p(tenant), p(id), p(epoch)];
+        let rows = if self.store.is_postgres() {
+            self.store.query(
+                "UPDATE runs SET epoch = $1, owner = $2, lease_until = $3
+                 WHERE tenant = $4 AND id = $5 AND epoch = $6 AND (tenant, id) IN
+                     (SELECT tenant, id FROM runs WHERE tenant = $4 AND id = $5 FOR UPDATE SKIP LOCKED)
+                 RETURNING epoch",
+                params,
+            )?
+        } else {
+            self.store.query(
+                "UPDATE runs SET epoch = $1, owner = $2, lease_until = $3
+                 WHERE tenant = $4 AND id = $5 AND epoch = $6 RETURNING epoch",
+                params,
+            )?
+        };
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        self.store.fence(tenant, id, &next.to_string())?;
+        Ok(Some(next))
+    }
+
+    /// Renews the leases of the runs `owner` holds; returns how many.
+    pub fn renew(&self, owner: &str, lease_until: u64) -> R<usize> {
+        let rows = self
+            .store
+            .query("UPDATE runs SET lease_until = $1 WHERE owner = $2 RETURNING id", vec![p(lease_until), p(owner)])?;
+        Ok(rows.len())
+    }
+
+    /// Whether the run is still the one claimed at `epoch` (no other server took it over).
+    pub fn owns(&self, tenant: &str, id: &str, epoch: u64) -> R<bool> {
+        let rows = self.store.query("SELECT epoch FROM runs WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
+        Ok(rows.first().and_then(|r| num::<u64>(&r[0])) == Some(epoch))
+    }
+
+    /// Gives up the claim at `epoch` (the launch ended): no lease to renew any more.
+    pub fn release(&self, tenant: &str, id: &str, epoch: u64) -> R<()> {
+        self.store.query(
+            "UPDATE runs SET owner = NULL WHERE tenant = $1 AND id = $2 AND epoch = $3 RETURNING id",
+            vec![p(tenant), p(id), p(epoch)],
+        )?;
+        Ok(())
     }
 
     /// Moves an instance from `from` to `to` if it is still in `from`; true when it moved
@@ -267,16 +324,21 @@ impl Db {
         self.store.set_status(tenant, id, "pending")
     }
 
-    /// On start: instances of this server left `running` by a process that died are
-    /// pending again; instances a drain paused get their pause lifted. Returns how many
-    /// were recovered.
+    /// On start: instances a drain paused get their pause lifted, and — on SQLite, where
+    /// one process owns the database — instances left `running` by a process that died are
+    /// pending again (on PostgreSQL other servers may be running them: their leases decide).
+    /// Returns how many were recovered.
     pub fn recover(&self) -> R<usize> {
-        let orphans = self.store.query(
+        let orphans = if self.store.is_postgres() {
+            Vec::new()
+        } else {
+            self.store.query(
             "UPDATE instances SET status = 'pending'
              WHERE status = 'running' AND EXISTS (SELECT 1 FROM runs r WHERE r.tenant = instances.tenant AND r.id = instances.id)
              RETURNING id",
-            vec![],
-        )?;
+                vec![],
+            )?
+        };
         let drained =
             self.store.query("UPDATE runs SET drained = '0' WHERE drained = '1' RETURNING tenant, id", vec![])?;
         for r in &drained {

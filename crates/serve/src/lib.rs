@@ -92,6 +92,9 @@ pub struct ServeConfig {
     pub yield_after_ms: u64,
     /// How long a drain (SIGTERM) waits for running instances to suspend.
     pub grace: Duration,
+    /// How long a claim holds without renewal: a server that stops renewing (killed,
+    /// paused, cut off) loses its instances to the others after this long.
+    pub lease: Duration,
 }
 
 /// Shared state of the running server.
@@ -101,6 +104,8 @@ pub struct Server {
     host: Arc<GuestHost>,
     /// `http://127.0.0.1:PORT`: where instances reach the state API.
     state_url: String,
+    /// This process's name in claims (random per start).
+    owner: String,
     /// Answers instances' requests to `state_url` in-process (set once the routes exist).
     local: std::sync::OnceLock<runtara_runner::LocalHandler>,
     scheduler: scheduler::Scheduler,
@@ -139,6 +144,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let recovered = db.recover()?;
     let server = Arc::new(Server {
         state_url: format!("http://127.0.0.1:{}", addr.port()),
+        owner: owner_name()?,
         local: std::sync::OnceLock::new(),
         scheduler: scheduler::Scheduler::new(config.workers),
         config,
@@ -161,6 +167,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// A random name for this process's claims: `srv_` + 16 hex digits.
+fn owner_name() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    Ok(format!("srv_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
 /// The state API as an in-process handler: instances' requests to this server skip the

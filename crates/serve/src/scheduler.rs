@@ -16,6 +16,9 @@ const TICK: Duration = Duration::from_millis(20);
 /// An instance to run: `(tenant, id)`.
 pub type Job = (String, String);
 
+/// A claimed launch: the instance and the fencing epoch of the claim.
+type Claimed = (String, String, u64);
+
 /// What a parked instance needs now.
 #[derive(Debug, PartialEq, Eq)]
 enum Action {
@@ -36,6 +39,8 @@ fn decide(p: &Parked, now: u64) -> Action {
         (_, "sleeping") if p.wake_at.is_none() || due(p.wake_at) => Action::Launch,
         (_, "waiting") if p.has_signal || due(p.wake_at) => Action::Launch,
         (_, "suspended") => Action::Launch,
+        // Listed only once its owner's lease expired: the owner is gone, take it over.
+        (_, "running") => Action::Launch,
         _ => Action::Nothing,
     }
 }
@@ -77,17 +82,17 @@ impl Scheduler {
 
 /// Starts the scheduler thread and the workers.
 pub fn start(server: &Arc<Server>) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel::<Job>();
+    let (tx, rx) = mpsc::channel::<Claimed>();
     let rx = Arc::new(Mutex::new(rx));
     for n in 0..server.scheduler.workers {
         let (server, rx) = (server.clone(), rx.clone());
         std::thread::Builder::new().name(format!("runtara-worker-{n}")).spawn(move || loop {
-            let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+            let (tenant, id, epoch) = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
                 Ok(job) => job,
                 Err(_) => return,
             };
-            crate::worker::execute(&server, &job.0, &job.1);
-            server.scheduler.done(&job);
+            crate::worker::execute(&server, &tenant, &id, epoch);
+            server.scheduler.done(&(tenant, id));
         })?;
     }
     let server = server.clone();
@@ -95,9 +100,18 @@ pub fn start(server: &Arc<Server>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(server: &Server, jobs: mpsc::Sender<Job>) {
+fn run(server: &Server, jobs: mpsc::Sender<Claimed>) {
     let s = &server.scheduler;
+    let mut renewed = Instant::now();
     loop {
+        // The leases of this server's runs, renewed three times per lease period.
+        if renewed.elapsed() >= server.config.lease / 3 {
+            renewed = Instant::now();
+            let until = now_ms() + server.config.lease.as_millis() as u64;
+            if let Err(e) = server.db.renew(&server.owner, until) {
+                eprintln!("runtara serve: cannot renew leases: {e:#}");
+            }
+        }
         {
             let state = s.lock();
             let (state, _) = s.changed.wait_timeout(state, TICK).unwrap_or_else(|e| e.into_inner());
@@ -117,7 +131,7 @@ fn run(server: &Server, jobs: mpsc::Sender<Job>) {
 
 /// One look at the due instances: cancels, suspends, and launches as many as there are
 /// free workers, earliest due first.
-fn tick(server: &Server, jobs: &mpsc::Sender<Job>) -> anyhow::Result<()> {
+fn tick(server: &Server, jobs: &mpsc::Sender<Claimed>) -> anyhow::Result<()> {
     let s = &server.scheduler;
     let now = now_ms();
     let (busy, draining) = {
@@ -144,9 +158,16 @@ fn tick(server: &Server, jobs: &mpsc::Sender<Job>) -> anyhow::Result<()> {
                 if state.draining || state.in_flight.len() >= s.workers {
                     return Ok(());
                 }
-                if server.db.transition(&p.tenant, &p.id, &p.status, "running")? {
-                    state.in_flight.insert(job.clone());
-                    if jobs.send(job).is_err() {
+                // A parked instance moves to running first (only one server wins that); a
+                // running one whose lease expired is taken over by the claim alone.
+                let moved = p.status == "running" || server.db.transition(&p.tenant, &p.id, &p.status, "running")?;
+                let lease_until = now + server.config.lease.as_millis() as u64;
+                if let Some(epoch) =
+                    moved.then(|| server.db.claim(&p.tenant, &p.id, p.epoch, &server.owner, lease_until))
+                {
+                    let Some(epoch) = epoch? else { continue };
+                    state.in_flight.insert(job);
+                    if jobs.send((p.tenant.clone(), p.id.clone(), epoch)).is_err() {
                         return Ok(());
                     }
                 }
@@ -202,6 +223,7 @@ mod tests {
             run_after: 0,
             control: control.map(String::from),
             has_signal: false,
+            epoch: 0,
         }
     }
 
@@ -218,5 +240,6 @@ mod tests {
         assert_eq!(decide(&parked("sleeping", Some("pause")), 5), Action::Suspend);
         assert_eq!(decide(&parked("suspended", Some("pause")), 5), Action::Nothing);
         assert_eq!(decide(&parked("suspended", None), 5), Action::Launch);
+        assert_eq!(decide(&parked("running", None), 5), Action::Launch, "listed when its lease expired");
     }
 }

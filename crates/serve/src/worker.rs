@@ -17,10 +17,15 @@ use crate::Server;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Runs instance `id` of `tenant` once and records how it ended. Failures of the server
-/// itself (storage) are printed; the instance is then left for recovery.
-pub fn execute(server: &Server, tenant: &str, id: &str) {
-    if let Err(e) = launch(server, tenant, id) {
+/// Runs instance `id` of `tenant` once, under the claim at `epoch`, and records how it
+/// ended — unless another server took the instance over meanwhile (then that server
+/// records it). Failures of the server itself (storage) are printed and fail the instance.
+pub fn execute(server: &Server, tenant: &str, id: &str, epoch: u64) {
+    let result = launch(server, tenant, id, epoch);
+    if let Err(e) = server.db.release(tenant, id, epoch) {
+        eprintln!("runtara serve: instance {id}: cannot release its claim: {e:#}");
+    }
+    if let Err(e) = result {
         eprintln!("runtara serve: instance {id} (tenant {tenant}): {e:#}");
         let error =
             json!({"code": "SERVER_ERROR", "message": format!("{e:#}"), "category": "permanent", "severity": "error"});
@@ -28,7 +33,7 @@ pub fn execute(server: &Server, tenant: &str, id: &str) {
     }
 }
 
-fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
+fn launch(server: &Server, tenant: &str, id: &str, epoch: u64) -> anyhow::Result<()> {
     let run = server.db.run(tenant, id)?.ok_or_else(|| anyhow::anyhow!("no run recorded"))?;
     let version = server
         .db
@@ -38,7 +43,7 @@ fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
     server.host.prepare(&version.artifact, &server.artifact_path(&version.artifact))?;
     let guest = GuestRun {
         stdin: run.input.clone().into_bytes(),
-        env: environment(server, &run),
+        env: environment(server, &run, epoch),
         limits: limits(server, &settings),
         egress: Egress {
             allow: allowlist(server, &settings),
@@ -46,7 +51,12 @@ fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
         },
     };
     let max_restarts = settings.max_restarts.unwrap_or(server.config.limits.max_restarts);
-    match server.host.run(&version.artifact, guest) {
+    let exit = server.host.run(&version.artifact, guest);
+    if !server.db.owns(tenant, id, epoch)? {
+        eprintln!("runtara serve: instance {id}: another server took it over (epoch {epoch} is stale); not recording this launch");
+        return Ok(());
+    }
+    match exit {
         Ok(GuestExit::Exited(output)) => record(server, &run, &Outcome::from_run(&output), max_restarts),
         Ok(GuestExit::Limit { code, message, .. }) => {
             let error = json!({"code": code, "message": message, "category": "limit", "severity": "error"});
@@ -58,8 +68,9 @@ fn launch(server: &Server, tenant: &str, id: &str) -> anyhow::Result<()> {
 }
 
 /// The contract's environment: this server's state API, the instance, and when to yield.
-fn environment(server: &Server, run: &Run) -> Vec<(String, String)> {
+fn environment(server: &Server, run: &Run, epoch: u64) -> Vec<(String, String)> {
     let mut env = vec![
+        ("RUNTARA_EPOCH".to_string(), epoch.to_string()),
         ("RUNTARA_HTTP_URL".to_string(), server.state_url.clone()),
         ("RUNTARA_INSTANCE_ID".to_string(), run.id.clone()),
         ("RUNTARA_TENANT_ID".to_string(), run.tenant.clone()),

@@ -155,6 +155,7 @@ fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>,
             instance,
             tenant: env("RUNTARA_TENANT_ID").unwrap_or_else(|| "default".into()),
             token: env("RUNTARA_TOKEN"),
+            epoch: env("RUNTARA_EPOCH"),
         }));
     }
     match env("RUNTARA_STATE_DIR") {

@@ -56,6 +56,10 @@ pub struct Args {
     /// On SIGTERM, how long running instances get to reach a step boundary and suspend.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub grace: u64,
+    /// How long a server's claim on a running instance holds without renewal; after that
+    /// another server sharing the PostgreSQL database takes the instance over.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lease_secs: u64,
     /// Require `Authorization: Bearer <token>`, the token read from FILE (or set
     /// RUNTARA_CORE_TOKEN).
     #[arg(long, value_name = "FILE")]
@@ -87,6 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         limits,
         yield_after_ms: args.yield_after_ms,
         grace: Duration::from_secs(args.grace),
+        lease: Duration::from_secs(args.lease_secs.max(1)),
     };
     crate::server::serve_until_stopped(runtara_serve::serve(config))
 }

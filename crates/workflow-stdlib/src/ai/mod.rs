@@ -289,8 +289,9 @@ fn memo(
         return Ok(v);
     }
     let v = f(cx)?;
-    cx.backend.checkpoint(&id, &v).map_err(|e| store_failure(&id, e))?;
-    Ok(v)
+    // Another run of the instance may have stored the call first: its answer wins.
+    let winner = cx.backend.checkpoint(&id, &v).map_err(|e| store_failure(&id, e))?;
+    Ok(winner.unwrap_or(v))
 }
 
 /// A prompt value as message text: strings as is, others as JSON.

@@ -291,7 +291,11 @@ pub fn run_durable_step(
     step_boundary(cx, info)?;
     traced(cx, scope, info, body)?;
     if let Some(envelope) = scope.steps.get(info.id) {
-        cx.backend.checkpoint(&id, envelope).map_err(store_error)?;
+        // First write wins: when another run of this instance checkpointed the step first,
+        // this run continues with that result, never its own (DESIGN §6).
+        if let Some(winner) = cx.backend.checkpoint(&id, envelope).map_err(store_error)? {
+            scope.store(info.id, winner);
+        }
     }
     Ok(())
 }
