@@ -59,6 +59,11 @@ impl ServeServer {
         wait_until_listening(&self.listen, "runtara serve");
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir.join("serve.log")).unwrap_or_default()

@@ -5,6 +5,8 @@
 //! - `workflows`: one row per deployed version: `(tenant, workflow_id, version)` → the
 //!   artifact's sha256, where it came from (`graph` / `component`), the deployment's
 //!   limits (JSON), when, and whether it was deleted;
+//! - `artifacts`: every deployed component by sha256 (base64 text), so every server that
+//!   shares the database can run it (each keeps a copy in its data directory);
 //! - `runs`: what the server needs to (re)launch an instance: its workflow version, input,
 //!   failed attempts so far, the earliest next launch (`run_after`, ms), whether a drain
 //!   paused it, and its claim: the fencing `epoch` (one more at every claim), the `owner`
@@ -20,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS workflows (tenant TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT NOT NULL,
          artifact TEXT NOT NULL, source TEXT NOT NULL, settings TEXT NOT NULL, created TEXT NOT NULL, deleted TEXT,
          PRIMARY KEY (tenant, workflow_id, version))",
+    "CREATE TABLE IF NOT EXISTS artifacts (sha256 TEXT NOT NULL PRIMARY KEY, wasm TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS runs (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow_id TEXT NOT NULL,
          version TEXT NOT NULL, input TEXT NOT NULL, attempts TEXT NOT NULL, run_after TEXT NOT NULL,
          drained TEXT NOT NULL, epoch TEXT NOT NULL, owner TEXT, lease_until TEXT, PRIMARY KEY (tenant, id))",
@@ -110,6 +113,25 @@ impl Db {
             vec![p(tenant), p(workflow_id), p(next), p(artifact), p(source), p(settings), p(created)],
         )?;
         Ok(next)
+    }
+
+    /// Stores a component under its sha256 (once).
+    pub fn put_artifact(&self, sha256: &str, wasm: &[u8]) -> R<()> {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(wasm);
+        self.store.query(
+            "INSERT INTO artifacts (sha256, wasm) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
+            vec![p(sha256), p(text)],
+        )?;
+        Ok(())
+    }
+
+    /// The component stored under `sha256`.
+    pub fn artifact(&self, sha256: &str) -> R<Option<Vec<u8>>> {
+        use base64::Engine;
+        let rows = self.store.query("SELECT wasm FROM artifacts WHERE sha256 = $1", vec![p(sha256)])?;
+        let Some(text) = rows.into_iter().next().and_then(|mut r| r.remove(0)) else { return Ok(None) };
+        Ok(Some(base64::engine::general_purpose::STANDARD.decode(text).context("a stored artifact is not base64")?))
     }
 
     /// The live (not deleted) versions of a workflow, oldest first.

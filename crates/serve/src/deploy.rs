@@ -1,7 +1,8 @@
 //! Deployments: a graph (compiled here for wasm32-wasip2 with `compile_scenario`) or an
 //! already compiled component, checked against the artifact policy, stored
-//! content-addressed (`<data dir>/artifacts/<sha256>.wasm`) and recorded as the next version
-//! of `(tenant, workflowId)`. Nothing is stored unless every check passed.
+//! content-addressed (in the database, for every server sharing it, and as
+//! `<data dir>/artifacts/<sha256>.wasm`) and recorded as the next version of
+//! `(tenant, workflowId)`. Nothing is stored unless every check passed.
 
 use std::path::{Path, PathBuf};
 
@@ -93,6 +94,7 @@ pub fn deploy(
         .host
         .prepare(&hash, &wasm)
         .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, format!("the component cannot be instantiated here: {e:#}")))?;
+    server.db.put_artifact(&hash, &bytes).map_err(|e| internal(format!("{e:#}")))?;
     let stored = server.artifact_path(&hash);
     if !stored.exists() {
         std::fs::rename(&wasm, &stored).map_err(internal)?;

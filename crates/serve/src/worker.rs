@@ -40,6 +40,7 @@ fn launch(server: &Server, tenant: &str, id: &str, epoch: u64) -> anyhow::Result
         .version(tenant, &run.workflow_id, run.version)?
         .ok_or_else(|| anyhow::anyhow!("workflow {} v{} is not deployed", run.workflow_id, run.version))?;
     let settings: Settings = serde_json::from_str(&version.settings).unwrap_or_default();
+    local_copy(server, &version.artifact)?;
     server.host.prepare(&version.artifact, &server.artifact_path(&version.artifact))?;
     let guest = GuestRun {
         stdin: run.input.clone().into_bytes(),
@@ -65,6 +66,20 @@ fn launch(server: &Server, tenant: &str, id: &str, epoch: u64) -> anyhow::Result
         Ok(GuestExit::Trapped { message, .. }) => crashed(server, &run, &message, max_restarts),
         Err(e) => crashed(server, &run, &format!("{e:#}"), max_restarts),
     }
+}
+
+/// Makes sure this server has the artifact in its data directory: a deployment made through
+/// another server sharing the database is fetched from it.
+fn local_copy(server: &Server, hash: &str) -> anyhow::Result<()> {
+    let path = server.artifact_path(hash);
+    if path.exists() {
+        return Ok(());
+    }
+    let bytes = server.db.artifact(hash)?.ok_or_else(|| anyhow::anyhow!("artifact {hash} is not in the database"))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(server.artifacts_dir())?;
+    std::io::Write::write_all(&mut tmp, &bytes)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The contract's environment: this server's state API, the instance, and when to yield.
