@@ -4,6 +4,10 @@
 //! Goals: (a) ≥ 500 completed instances/s of a 10-step workflow started through the API
 //! (SQLite); (b) instantiating a cached component ≤ 50 µs; (c) wake-up lateness p50/p99 of
 //! 200 durable sleepers (goal p99 ≤ 100 ms).
+//!
+//! `--only scale` (needs `RUNTARA_TEST_POSTGRES_URL`): completed instances/s with 1, 2 and
+//! 3 servers on one PostgreSQL, and how long another server takes to take over an instance
+//! after its server is killed (goal ≤ 2× the lease).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,7 +23,7 @@ use crate::bench::{chain_workflow, verdict};
 /// Runs the section, on release builds.
 pub fn serve() -> Result<()> {
     if cfg!(debug_assertions) {
-        return rerun_released();
+        return rerun_released("serve");
     }
     let dir = tempfile::tempdir()?;
     let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
@@ -31,11 +35,11 @@ pub fn serve() -> Result<()> {
     Ok(())
 }
 
-/// Builds xtask and runtara with `--release` and runs this section with them.
-fn rerun_released() -> Result<()> {
+/// Builds xtask and runtara with `--release` and runs `section` with them.
+fn rerun_released(section: &str) -> Result<()> {
     let root = workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    eprintln!("xtask: building runtara and xtask with --release for the serve benchmark");
+    eprintln!("xtask: building runtara and xtask with --release for the {section} benchmark");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let built = std::process::Command::new(&cargo)
         .current_dir(&root)
@@ -45,11 +49,11 @@ fn rerun_released() -> Result<()> {
         bail!("the release build failed");
     }
     let status = std::process::Command::new(target.join("release/xtask"))
-        .args(["bench", "--only", "serve"])
+        .args(["bench", "--only", section])
         .env("RUNTARA_BIN", target.join("release/runtara"))
         .status()?;
     if !status.success() {
-        bail!("the release serve benchmark failed");
+        bail!("the release {section} benchmark failed");
     }
     Ok(())
 }
@@ -173,5 +177,73 @@ fn lateness(server: &ServeServer) -> Result<()> {
         "serve: wake-up lateness of {n} sleepers: p50 {p50} ms, p99 {p99} ms (goal p99 ≤ 100 ms: {})",
         verdict(p99 <= 100)
     );
+    Ok(())
+}
+
+/// Completed instances/s with 1, 2 and 3 servers on one PostgreSQL, and the takeover time
+/// after a SIGKILL.
+pub fn scale() -> Result<()> {
+    if cfg!(debug_assertions) {
+        return rerun_released("scale");
+    }
+    if std::env::var(runtara_e2e::core::POSTGRES_ENV).is_err() {
+        println!("scale: SKIPPED: set {} (scripts/start-postgres.sh starts a server)", runtara_e2e::core::POSTGRES_ENV);
+        return Ok(());
+    }
+    let flags = ["--workers", "4", "--lease-secs", "2"];
+    for n in 1..=3usize {
+        let dir = tempfile::tempdir()?;
+        let db = runtara_e2e::core::databases(dir.path()).pop().context("a PostgreSQL database")?;
+        let servers: Vec<ServeServer> =
+            (0..n).map(|i| ServeServer::start(&db, &dir.path().join(format!("s{i}")), &flags)).collect();
+        deploy(&servers[0], "chain", &chain_workflow(10), "")?;
+        let count = 300;
+        let t = Instant::now();
+        start(&servers[0], "chain", count, |i| json!({"seed": i}))?;
+        wait_completed(&servers[0], count, Duration::from_secs(600))?;
+        let rate = count as f64 / t.elapsed().as_secs_f64();
+        println!("scale: {n} server(s) on PostgreSQL, {count} instances of a 10-step workflow: {rate:.0} completed/s");
+    }
+    takeover(&flags)
+}
+
+/// Kills the server running an instance (its only step waits on a slow stub) and times
+/// how long until another server's run of it reaches the stub.
+fn takeover(flags: &[&str]) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = runtara_e2e::core::databases(dir.path()).pop().context("a PostgreSQL database")?;
+    let stub = StubServer::start_slow(vec![], Some(Reply { status: 200, body: json!({}) }), Duration::from_secs(30));
+    let authority = stub.url.trim_start_matches("http://");
+    let graph = json!({
+        "name": "Slow call", "entryPoint": "call",
+        "inputSchema": { "url": { "type": "string" } },
+        "steps": {
+            "call": { "stepType": "Agent", "id": "call", "agentId": "http", "capabilityId": "http-request",
+                "inputMapping": { "url": { "valueType": "reference", "value": "data.url" },
+                    "timeout_ms": { "valueType": "immediate", "value": 60000 } } },
+            "done": { "stepType": "Finish", "id": "done" } },
+        "executionPlan": [ { "fromStep": "call", "toStep": "done" } ]
+    });
+    let mut first = ServeServer::start(&db, &dir.path().join("a"), flags);
+    deploy(&first, "slow", &graph, &format!("&allowHosts={authority}"))?;
+    start(&first, "slow", 1, |_| json!({"url": format!("{}/slow", stub.url)}))?;
+    let waited = Instant::now();
+    while stub.requests().is_empty() {
+        if waited.elapsed() > Duration::from_secs(60) {
+            bail!("the instance never started\n{}", first.log());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _second = ServeServer::start(&db, &dir.path().join("b"), flags);
+    let killed = Instant::now();
+    first.kill();
+    while stub.requests().len() < 2 {
+        if killed.elapsed() > Duration::from_secs(60) {
+            bail!("no server took the instance over");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = killed.elapsed().as_secs_f64();
+    println!("scale: takeover after a SIGKILL with a 2 s lease: {took:.2} s (goal ≤ 4 s: {})", verdict(took <= 4.0));
     Ok(())
 }

@@ -472,7 +472,13 @@ fn open_postgres(url: &str) -> R<mpsc::Sender<PgJob>> {
     let (ready_tx, ready) = mpsc::channel();
     let url = url.to_string();
     std::thread::spawn(move || {
-        let mut client = match postgres::Client::connect(&url, postgres::NoTls) {
+        let connected = postgres::Client::connect(&url, postgres::NoTls).and_then(|mut c| {
+            // Like SQLite's synchronous=NORMAL: a commit does not wait for its WAL flush. A
+            // database crash may lose the last commits (steps then run again, which the
+            // at-least-once guarantee allows); nothing is corrupted.
+            c.batch_execute("SET synchronous_commit TO OFF").map(|_| c)
+        });
+        let mut client = match connected {
             Ok(c) => {
                 let _ = ready_tx.send(Ok(()));
                 c
