@@ -452,6 +452,15 @@ impl Store {
     }
 }
 
+/// One PostgreSQL session. Like SQLite's synchronous=NORMAL, a commit does not wait for its
+/// WAL flush: a database crash may lose the last commits (steps then run again, which the
+/// at-least-once guarantee allows); nothing is corrupted.
+fn connect_postgres(url: &str) -> Result<postgres::Client, postgres::Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    client.batch_execute("SET synchronous_commit TO OFF")?;
+    Ok(client)
+}
+
 fn open_sqlite(path: &Path) -> R<rusqlite::Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -466,19 +475,15 @@ fn open_sqlite(path: &Path) -> R<rusqlite::Connection> {
     Ok(db)
 }
 
-/// Connects to PostgreSQL and starts the connection's thread.
+/// Connects to PostgreSQL and starts the connection's thread. A connection that broke (the
+/// server restarted) is opened again before the next statement; the statements in flight
+/// when it broke fail, and their callers retry (the sdk retries a 5xx for a minute).
 fn open_postgres(url: &str) -> R<mpsc::Sender<PgJob>> {
     let (tx, rx) = mpsc::channel::<PgJob>();
     let (ready_tx, ready) = mpsc::channel();
     let url = url.to_string();
     std::thread::spawn(move || {
-        let connected = postgres::Client::connect(&url, postgres::NoTls).and_then(|mut c| {
-            // Like SQLite's synchronous=NORMAL: a commit does not wait for its WAL flush. A
-            // database crash may lose the last commits (steps then run again, which the
-            // at-least-once guarantee allows); nothing is corrupted.
-            c.batch_execute("SET synchronous_commit TO OFF").map(|_| c)
-        });
-        let mut client = match connected {
+        let mut client = match connect_postgres(&url) {
             Ok(c) => {
                 let _ = ready_tx.send(Ok(()));
                 c
@@ -489,6 +494,12 @@ fn open_postgres(url: &str) -> R<mpsc::Sender<PgJob>> {
             }
         };
         for job in rx {
+            if client.is_closed() {
+                match connect_postgres(&url) {
+                    Ok(c) => client = c,
+                    Err(e) => eprintln!("runtara: PostgreSQL is unreachable, retrying with the next statement: {e}"),
+                }
+            }
             job(&mut client);
         }
     });

@@ -19,17 +19,27 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs instance `id` of `tenant` once, under the claim at `epoch`, and records how it
 /// ended — unless another server took the instance over meanwhile (then that server
-/// records it). Failures of the server itself (storage) are printed and fail the instance.
+/// records it).
 pub fn execute(server: &Server, tenant: &str, id: &str, epoch: u64) {
     let result = launch(server, tenant, id, epoch);
     if let Err(e) = server.db.release(tenant, id, epoch) {
         eprintln!("runtara serve: instance {id}: cannot release its claim: {e:#}");
     }
     if let Err(e) = result {
+        // The server failed around the run (storage, a missing artifact): counted like a
+        // crash, so a passing fault is retried and a lasting one ends as `crashed`. When
+        // even that cannot be recorded, the instance's lease runs out and it is relaunched.
         eprintln!("runtara serve: instance {id} (tenant {tenant}): {e:#}");
-        let error =
-            json!({"code": "SERVER_ERROR", "message": format!("{e:#}"), "category": "permanent", "severity": "error"});
-        let _ = server.db.store.finish(tenant, id, "failed", None, Some(&error));
+        let recorded = server.db.run(tenant, id).and_then(|run| match run {
+            Some(run) if server.db.owns(tenant, id, epoch)? => {
+                let max = server.config.limits.max_restarts;
+                crashed(server, &run, &format!("server error: {e:#}"), max)
+            }
+            _ => Ok(()),
+        });
+        if let Err(e) = recorded {
+            eprintln!("runtara serve: instance {id}: left for its lease to expire: {e:#}");
+        }
     }
 }
 
