@@ -8,11 +8,15 @@
 
 use runtara_protocol::{GraphChange, GraphIdentity, Signal};
 use std::path::Path;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde_json::Value;
+
+mod db;
+mod keys;
+
+use db::{open_postgres, open_sqlite, Db};
 
 /// The schema; both databases accept it as is. `seq` orders checkpoints and events.
 const MIGRATIONS: &[&str] = &[
@@ -52,89 +56,6 @@ pub type KeyRow = (String, String, String, Option<String>);
 
 /// `(status, output JSON, error JSON)` of an instance.
 pub type InstanceRow = (String, Option<String>, Option<String>);
-
-/// A job for the PostgreSQL thread.
-type PgJob = Box<dyn FnOnce(&mut postgres::Client) + Send>;
-
-/// One database connection.
-enum Db {
-    Sqlite(Mutex<rusqlite::Connection>),
-    /// The blocking `postgres` client runs its own runtime, so it lives on a thread of its
-    /// own and statements are sent to it (never inside the server's tokio runtime).
-    Postgres(Mutex<mpsc::Sender<PgJob>>),
-}
-
-impl Db {
-    /// Runs `sql`; returns the rows (empty for statements without results) and the number of
-    /// rows changed.
-    fn run(&self, sql: &'static str, params: Vec<Param>) -> R<(Rows, u64)> {
-        match self {
-            Db::Sqlite(c) => {
-                let c = c.lock().unwrap_or_else(|e| e.into_inner());
-                let mut stmt = c.prepare_cached(sql)?;
-                let cols = stmt.column_count();
-                let mut rows = Vec::new();
-                if cols == 0 {
-                    let n = stmt.execute(rusqlite::params_from_iter(params.iter()))?;
-                    return Ok((rows, n as u64));
-                }
-                let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-                while let Some(r) = q.next()? {
-                    rows.push((0..cols).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<_, _>>()?);
-                }
-                Ok((rows, 0))
-            }
-            Db::Postgres(tx) => {
-                let (reply, answer) = mpsc::channel();
-                let job: PgJob = Box::new(move |client| {
-                    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                        params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-                    let result = client.query(sql, &refs).map(|rows| {
-                        let n = rows.len() as u64;
-                        let cells = rows
-                            .iter()
-                            .map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
-                            .collect();
-                        (cells, n)
-                    });
-                    let _ = reply.send(result.map_err(anyhow::Error::from));
-                });
-                tx.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .send(job)
-                    .map_err(|_| anyhow::anyhow!("the PostgreSQL connection thread stopped"))?;
-                answer.recv().context("the PostgreSQL connection thread stopped")?
-            }
-        }
-    }
-
-    fn rows(&self, sql: &'static str, params: Vec<Param>) -> R<Rows> {
-        Ok(self.run(sql, params)?.0)
-    }
-
-    /// The first cell of the first row.
-    fn cell(&self, sql: &'static str, params: Vec<Param>) -> R<Option<String>> {
-        Ok(self.rows(sql, params)?.into_iter().next().and_then(|r| r.into_iter().next().flatten()))
-    }
-
-    fn exec(&self, sql: &'static str, params: Vec<Param>) -> R<()> {
-        self.run(sql, params).map(|_| ())
-    }
-}
-
-/// Now, as Unix seconds in text (the schema stores text only).
-fn unix_seconds() -> String {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs().to_string())
-        .unwrap_or_default()
-}
-
-/// How a key is stored: SHA-256, hex. Lookups compare hashes, never secrets.
-fn key_hash(secret: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn p(s: &str) -> Param {
     Some(s.to_string())
@@ -211,57 +132,6 @@ impl Store {
             vec![p(tenant), p(id), Some(serde_json::to_string(graph)?)],
         )?;
         Ok(Ok(()))
-    }
-
-    /// Creates an API key for `tenant`: returns `(key_id, secret)`. Only the secret's hash is
-    /// stored, so the secret is shown once. Errors: no system randomness, the database.
-    pub fn create_key(&self, tenant: &str) -> R<(String, String)> {
-        let mut bytes = [0u8; 36];
-        getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        let (key_id, secret) = (format!("key_{}", hex(&bytes[..4])), format!("rk_{}", hex(&bytes[4..])));
-        let created = unix_seconds();
-        self.db.exec(
-            "INSERT INTO api_keys (key_id, tenant, key_hash, created) VALUES ($1, $2, $3, $4)",
-            vec![p(&key_id), p(tenant), p(&key_hash(&secret)), p(&created)],
-        )?;
-        Ok((key_id, secret))
-    }
-
-    /// Every key, by id. No secrets.
-    pub fn keys(&self) -> R<Vec<KeyRow>> {
-        let rows = self.db.rows("SELECT key_id, tenant, created, revoked FROM api_keys ORDER BY key_id", vec![])?;
-        Ok(rows
-            .into_iter()
-            .map(|mut r| {
-                let mut next = || r.remove(0);
-                (next().unwrap_or_default(), next().unwrap_or_default(), next().unwrap_or_default(), next())
-            })
-            .collect())
-    }
-
-    /// Revokes key `key_id`; false when there is no such live key.
-    pub fn revoke_key(&self, key_id: &str) -> R<bool> {
-        let now = unix_seconds();
-        // RETURNING names the revoked row on both databases (PostgreSQL reports no count).
-        let revoked = self.db.rows(
-            "UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL RETURNING key_id",
-            vec![p(&now), p(key_id)],
-        )?;
-        Ok(!revoked.is_empty())
-    }
-
-    /// Whether any key was ever created: then every request needs a live one.
-    pub fn has_keys(&self) -> R<bool> {
-        Ok(!self.db.rows("SELECT key_id FROM api_keys LIMIT 1", vec![])?.is_empty())
-    }
-
-    /// The tenant of the live key `secret`, if it is one.
-    pub fn key_tenant(&self, secret: &str) -> R<Option<String>> {
-        let rows = self
-            .db
-            .rows("SELECT tenant FROM api_keys WHERE key_hash = $1 AND revoked IS NULL", vec![p(&key_hash(secret))])?;
-        Ok(rows.into_iter().next().and_then(|mut r| r.remove(0)))
     }
 
     /// Sets the fencing epoch of an instance's current run: from now on only writes carrying
@@ -450,59 +320,4 @@ impl Store {
         )?;
         Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
     }
-}
-
-/// One PostgreSQL session. Like SQLite's synchronous=NORMAL, a commit does not wait for its
-/// WAL flush: a database crash may lose the last commits (steps then run again, which the
-/// at-least-once guarantee allows); nothing is corrupted.
-fn connect_postgres(url: &str) -> Result<postgres::Client, postgres::Error> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-    client.batch_execute("SET synchronous_commit TO OFF")?;
-    Ok(client)
-}
-
-fn open_sqlite(path: &Path) -> R<rusqlite::Connection> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let db = rusqlite::Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    db.pragma_update(None, "journal_mode", "WAL")?;
-    // In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process
-    // loses nothing, a power loss may lose the last commits — a step then runs again, which
-    // the at-least-once guarantee allows. FULL cost an fsync per checkpoint.
-    db.pragma_update(None, "synchronous", "NORMAL")?;
-    db.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(db)
-}
-
-/// Connects to PostgreSQL and starts the connection's thread. A connection that broke (the
-/// server restarted) is opened again before the next statement; the statements in flight
-/// when it broke fail, and their callers retry (the sdk retries a 5xx for a minute).
-fn open_postgres(url: &str) -> R<mpsc::Sender<PgJob>> {
-    let (tx, rx) = mpsc::channel::<PgJob>();
-    let (ready_tx, ready) = mpsc::channel();
-    let url = url.to_string();
-    std::thread::spawn(move || {
-        let mut client = match connect_postgres(&url) {
-            Ok(c) => {
-                let _ = ready_tx.send(Ok(()));
-                c
-            }
-            Err(e) => {
-                let _ = ready_tx.send(Err(e));
-                return;
-            }
-        };
-        for job in rx {
-            if client.is_closed() {
-                match connect_postgres(&url) {
-                    Ok(c) => client = c,
-                    Err(e) => eprintln!("runtara: PostgreSQL is unreachable, retrying with the next statement: {e}"),
-                }
-            }
-            job(&mut client);
-        }
-    });
-    ready.recv().context("the PostgreSQL connection thread stopped")?.context("cannot connect to PostgreSQL")?;
-    Ok(tx)
 }
