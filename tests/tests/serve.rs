@@ -343,3 +343,35 @@ fn pause_resume_and_cancel_through_the_api() {
     assert_eq!(server.api("GET", "instances/p1", None).1["output"], json!({"steps": 4}));
     assert_eq!(server.status("c1"), "cancelled");
 }
+
+/// Finished instances are removed after `--retain`; instance lists come in pages by id.
+#[test]
+fn retention_removes_finished_instances_and_lists_are_paginated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "2", "--retain", "3s"]);
+    let (status, answer) = server.post_raw("workflows?workflowId=hello", graph("hello.json"), "application/json");
+    assert_eq!(status, 201, "{answer}");
+    let ids: Vec<String> = (0..5).map(|i| format!("h{i}")).collect();
+    for id in &ids {
+        let body = json!({"workflowId": "hello", "instanceId": id, "input": {"name": id}});
+        assert_eq!(server.api("POST", "instances", Some(&body)).0, 202);
+    }
+    server.wait_for(&ids, Duration::from_secs(60), |s| s == "completed");
+    let page = |q: &str| server.api("GET", &format!("instances?{q}"), None).1;
+    let ids_of =
+        |v: Value| v.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(ids_of(page("limit=2")), ["h0", "h1"]);
+    assert_eq!(ids_of(page("limit=2&after=h1")), ["h2", "h3"]);
+    assert_eq!(ids_of(page("limit=2&after=h3")), ["h4"]);
+    let listed = runtara(&["instances", "--server", &server.url]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).lines().count(), 5);
+    // Three seconds after they finished (looked for every 1.5 s), they are gone.
+    let t = std::time::Instant::now();
+    while server.api("GET", "instances/h0", None).0 != 404 {
+        assert!(t.elapsed() < Duration::from_secs(30), "h0 was never removed\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(page("").as_array().map(Vec::len), Some(0), "every finished instance went");
+    assert_eq!(server.api("GET", "instances/h0/checkpoints/hello::done", None).0, 404);
+}

@@ -204,8 +204,22 @@ async fn ready(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "status": "ready" })))
 }
 
-async fn list(State(app): State<App>, h: HeaderMap) -> Answer<Vec<InstanceSummary>> {
-    let rows = app.store.instances(&tenant(&h))?;
+/// Lists are pages of at most this many instances (`?limit=` asks for fewer).
+const PAGE: usize = 1000;
+
+/// `?after=ID&limit=N`: the instances with ids after `after`, by id, at most `limit`
+/// (≤ 1000, the default); ask again with the last id for the next page.
+async fn list(
+    State(app): State<App>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer<Vec<InstanceSummary>> {
+    let limit = match q.get("limit") {
+        Some(l) => l.parse::<usize>().map_err(|_| bad_request("limit must be a number"))?.min(PAGE),
+        None => PAGE,
+    };
+    let after = q.get("after").map(String::as_str).unwrap_or("");
+    let rows = app.store.instances(&tenant(&h), after, limit)?;
     Ok(Json(rows.into_iter().map(|(id, status)| InstanceSummary { id, status }).collect()))
 }
 

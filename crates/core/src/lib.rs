@@ -6,7 +6,7 @@
 //!
 //! | method & path | body → answer |
 //! |---|---|
-//! | `GET /api/v1/instances` | → `[{id, status}]` |
+//! | `GET /api/v1/instances?after=ID&limit=N` | → `[{id, status}]`, by id, at most 1000 a page |
 //! | `GET /api/v1/instances/{id}` | → `{id, status, output?, error?, checkpoints: [id], events: [event]}` (404 unknown) |
 //! | `GET …/{id}/status` | → `{id, status, wake_at_ms}` |
 //! | `POST …/{id}/register` | `{graph?, migrate?}` → `{}` (status `running`); 409 `GRAPH_CHANGED` when the instance started with another graph |

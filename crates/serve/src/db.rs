@@ -371,6 +371,19 @@ impl Db {
         Ok(orphans.len() + drained.len())
     }
 
+    /// Removes finished instances older than `cutoff_ms` (state service) and their runs.
+    pub fn purge(&self, cutoff_ms: u64) -> R<usize> {
+        let n = self.store.purge(cutoff_ms)?;
+        if n > 0 {
+            self.store.query(
+                "DELETE FROM runs WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.tenant = runs.tenant AND i.id = runs.id)
+                 RETURNING id",
+                vec![],
+            )?;
+        }
+        Ok(n)
+    }
+
     /// A drain pauses a running instance: it suspends at its next step boundary and is
     /// resumed when the server starts again.
     pub fn drain(&self, tenant: &str, id: &str) -> R<()> {

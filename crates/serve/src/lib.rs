@@ -92,6 +92,9 @@ pub struct ServeConfig {
     pub yield_after_ms: u64,
     /// How long a drain (SIGTERM) waits for running instances to suspend.
     pub grace: Duration,
+    /// Finished instances (with their checkpoints and events) are removed this long after
+    /// they finished; `None`: kept.
+    pub retain: Option<Duration>,
     /// How long a claim holds without renewal: a server that stops renewing (killed,
     /// paused, cut off) loses its instances to the others after this long.
     pub lease: Duration,

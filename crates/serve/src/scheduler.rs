@@ -103,7 +103,19 @@ pub fn start(server: &Arc<Server>) -> anyhow::Result<()> {
 fn run(server: &Server, jobs: mpsc::Sender<Claimed>) {
     let s = &server.scheduler;
     let mut renewed = Instant::now();
+    let mut purged = Instant::now();
     loop {
+        // Retention: finished instances older than `--retain`, looked for at most every
+        // minute (and twice per retention period).
+        if let Some(retain) = server.config.retain.filter(|r| purged.elapsed() >= (*r / 2).min(Duration::from_secs(60)))
+        {
+            purged = Instant::now();
+            match server.db.purge(now_ms().saturating_sub(retain.as_millis() as u64)) {
+                Ok(0) => {}
+                Ok(n) => eprintln!("runtara serve: removed {n} finished instance(s) older than {retain:?}"),
+                Err(e) => eprintln!("runtara serve: retention: {e:#}"),
+            }
+        }
         // The leases of this server's runs, renewed three times per lease period.
         if renewed.elapsed() >= server.config.lease / 3 {
             renewed = Instant::now();

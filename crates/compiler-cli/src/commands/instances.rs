@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use runtara_protocol::wire::InstanceSummary;
 
 use crate::args::{CoreArgs, Format};
+use crate::core_client::encode;
 use crate::error::{CliError, Result};
 
 /// List the instances of a tenant on a core.
@@ -19,7 +20,20 @@ pub struct Args {
 
 /// Prints the list. Errors: 2 without `--core`, 1 when the core refuses or is unreachable.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let list = args.core.required()?.get("instances").map_err(CliError::failed)?;
+    let core = args.core.required()?;
+    // The list comes in pages of up to 1000, by id.
+    let mut all = Vec::new();
+    loop {
+        let after = all.last().and_then(|i: &serde_json::Value| i["id"].as_str()).unwrap_or_default().to_string();
+        let page = core.get(&format!("instances?limit=1000&after={}", encode(&after))).map_err(CliError::failed)?;
+        let page = page.as_array().cloned().unwrap_or_default();
+        let more = page.len() == 1000;
+        all.extend(page);
+        if !more {
+            break;
+        }
+    }
+    let list = serde_json::Value::Array(all);
     match args.format {
         Format::Json => println!("{list}"),
         Format::Human => {

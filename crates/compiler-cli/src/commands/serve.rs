@@ -56,6 +56,10 @@ pub struct Args {
     /// On SIGTERM, how long running instances get to reach a step boundary and suspend.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub grace: u64,
+    /// Remove finished instances (with checkpoints and events) this long after they
+    /// finished: `30s`, `15m`, `12h`, `7d`. Default: keep them.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub retain: Option<Duration>,
     /// How long a server's claim on a running instance holds without renewal; after that
     /// another server sharing the PostgreSQL database takes the instance over.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
@@ -92,8 +96,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         yield_after_ms: args.yield_after_ms,
         grace: Duration::from_secs(args.grace),
         lease: Duration::from_secs(args.lease_secs.max(1)),
+        retain: args.retain,
     };
     crate::server::serve_until_stopped(runtara_serve::serve(config))
+}
+
+/// `N` followed by `s`, `m`, `h` or `d`.
+fn parse_age(text: &str) -> std::result::Result<Duration, String> {
+    let (n, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = n.parse().map_err(|_| format!("'{text}' is not an age such as 30s, 15m, 12h or 7d"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("'{text}' is not an age such as 30s, 15m, 12h or 7d")),
+    };
+    Ok(Duration::from_secs(n * secs))
 }
 
 #[cfg(test)]
@@ -110,6 +129,11 @@ mod tests {
         };
         assert_eq!((a.workers, a.listen.as_str(), a.yield_after_ms), (2, "127.0.0.1:0", 1000));
         assert!(Cli::try_parse_from(["runtara", "serve", "--token", "x"]).is_err(), "no secrets on argv");
+        let Cmd::Serve(a) = Cli::try_parse_from(["runtara", "serve", "--retain", "7d"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!(a.retain, Some(std::time::Duration::from_secs(7 * 86400)));
+        assert!(Cli::try_parse_from(["runtara", "serve", "--retain", "7 days"]).is_err());
     }
 
     #[test]

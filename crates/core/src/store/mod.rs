@@ -43,6 +43,9 @@ const MIGRATIONS: &[&str] = &[
     // The next checkpoint's `seq` is MAX(seq) + 1: an index keeps that O(log n) per write,
     // so checkpoint cost stays linear in steps (DESIGN §6).
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
+    // When an instance reached its terminal status (ms), for retention.
+    "CREATE TABLE IF NOT EXISTS finished (tenant TEXT NOT NULL, instance TEXT NOT NULL, at TEXT NOT NULL,
+         PRIMARY KEY (tenant, instance))",
 ];
 
 /// A statement parameter: text or SQL NULL.
@@ -56,6 +59,11 @@ pub type KeyRow = (String, String, String, Option<String>);
 
 /// `(status, output JSON, error JSON)` of an instance.
 pub type InstanceRow = (String, Option<String>, Option<String>);
+
+/// Now in ms since the Unix epoch.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
 
 fn p(s: &str) -> Param {
     Some(s.to_string())
@@ -173,7 +181,40 @@ impl Store {
                  error = excluded.error, wake_at = NULL
              WHERE instances.status NOT IN ('completed', 'failed', 'cancelled', 'crashed')",
             vec![p(tenant), p(id), p(status), output.map(Value::to_string), error.map(Value::to_string)],
+        )?;
+        // The first terminal write dates the instance for retention.
+        self.db.exec(
+            "INSERT INTO finished (tenant, instance, at) SELECT $1, $2, $3 WHERE EXISTS
+                 (SELECT 1 FROM instances WHERE tenant = $1 AND id = $2
+                  AND status IN ('completed', 'failed', 'cancelled', 'crashed'))
+             ON CONFLICT (tenant, instance) DO NOTHING",
+            vec![p(tenant), p(id), Some(now_ms().to_string())],
         )
+    }
+
+    /// Removes every instance that reached its terminal status before `cutoff_ms` (ms since
+    /// the epoch) with its checkpoints, events, signals and graph; returns how many.
+    pub fn purge(&self, cutoff_ms: u64) -> R<usize> {
+        let old = self.db.rows(
+            "SELECT tenant, instance FROM finished WHERE CAST(at AS BIGINT) < CAST(CAST($1 AS TEXT) AS BIGINT)",
+            vec![Some(cutoff_ms.to_string())],
+        )?;
+        for r in &old {
+            let params = || vec![r[0].clone(), r[1].clone()];
+            self.db.exec("DELETE FROM instances WHERE tenant = $1 AND id = $2", params())?;
+            for sql in [
+                "DELETE FROM checkpoints WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM events WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM signals WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM control WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM instance_graphs WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM fences WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM finished WHERE tenant = $1 AND instance = $2",
+            ] {
+                self.db.exec(sql, params())?;
+            }
+        }
+        Ok(old.len())
     }
 
     /// Sets an instance's status, keeping its output, error and `wake_at` (creating it).
@@ -220,8 +261,13 @@ impl Store {
     }
 
     /// `(id, status)` of a tenant's instances, by id.
-    pub fn instances(&self, tenant: &str) -> R<Vec<(String, String)>> {
-        let rows = self.db.rows("SELECT id, status FROM instances WHERE tenant = $1 ORDER BY id", vec![p(tenant)])?;
+    /// At most `limit` of them, with ids after `after` (keyset pagination).
+    pub fn instances(&self, tenant: &str, after: &str, limit: usize) -> R<Vec<(String, String)>> {
+        let rows = self.db.rows(
+            "SELECT id, status FROM instances WHERE tenant = $1 AND id > $2 ORDER BY id
+             LIMIT CAST(CAST($3 AS TEXT) AS BIGINT)",
+            vec![p(tenant), p(after), Some(limit.to_string())],
+        )?;
         Ok(rows.into_iter().map(|mut r| (r.remove(0).unwrap_or_default(), r.remove(0).unwrap_or_default())).collect())
     }
 
