@@ -375,3 +375,23 @@ fn retention_removes_finished_instances_and_lists_are_paginated() {
     assert_eq!(page("").as_array().map(Vec::len), Some(0), "every finished instance went");
     assert_eq!(server.api("GET", "instances/h0/checkpoints/hello::done", None).0, 404);
 }
+
+/// An event batch sent twice with the same idempotency key (a retried request) is
+/// appended once.
+#[test]
+fn a_retried_event_batch_is_appended_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("serve.sqlite3").display());
+    let server = ServeServer::start(&db, &dir.path().join("data"), &["--workers", "1"]);
+    assert_eq!(server.api("POST", "instances/b1/register", Some(&json!({}))).0, 200);
+    let batch =
+        json!({"events": [{"event": "workflow_log", "n": 1}, {"event": "workflow_log", "n": 2}], "batch": "7-1"});
+    for _ in 0..2 {
+        assert_eq!(server.api("POST", "instances/b1/events", Some(&batch)).0, 200);
+    }
+    let other = json!({"events": [{"event": "workflow_log", "n": 3}], "batch": "7-2"});
+    assert_eq!(server.api("POST", "instances/b1/events", Some(&other)).0, 200);
+    let (_, detail) = server.api("GET", "instances/b1", None);
+    let ns: Vec<_> = detail["events"].as_array().unwrap().iter().map(|e| e["n"].clone()).collect();
+    assert_eq!(ns, [json!(1), json!(2), json!(3)], "{detail}");
+}

@@ -239,15 +239,19 @@ async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) ->
     Ok(Json(InstanceStatus { id, status, wake_at_ms }))
 }
 
-/// Takes `{events: [...]}` ([`EventsRequest`]) or, for older clients, one event object.
+/// Takes `{events: [...], batch?}` ([`EventsRequest`]) or, for older clients, one event
+/// object; a batch key seen before appends nothing (a retried request).
 async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
     fenced(&app, &h, &tenant(&h), &id)?;
-    let list = match raw.get("events") {
-        Some(_) => body::<EventsRequest>(raw)?.events.iter().map(Value::to_string).collect(),
-        None if raw.is_object() => vec![raw.to_string()],
+    let (list, batch) = match raw.get("events") {
+        Some(_) => {
+            let req = body::<EventsRequest>(raw)?;
+            (req.events.iter().map(Value::to_string).collect(), req.batch)
+        }
+        None if raw.is_object() => (vec![raw.to_string()], None),
         None => return Err(bad_request("send {events: [...]} or one event object")),
     };
-    app.store.add_events(&tenant(&h), &id, &list)?;
+    app.store.add_events(&tenant(&h), &id, &list, batch.as_deref())?;
     done()
 }
 
@@ -294,7 +298,12 @@ async fn checkpoint(
     fenced(&app, &h, &t, &id)?;
     let req: CheckpointRequest = body(raw)?;
     if !req.events.is_empty() {
-        app.store.add_events(&t, &id, &req.events.iter().map(Value::to_string).collect::<Vec<_>>())?;
+        app.store.add_events(
+            &t,
+            &id,
+            &req.events.iter().map(Value::to_string).collect::<Vec<_>>(),
+            req.batch.as_deref(),
+        )?;
     }
     let (stored, state) = app.store.checkpoint(&t, &id, &req.checkpoint_id, &req.state.to_string())?;
     let signal = app.store.control(&t, &id)?;

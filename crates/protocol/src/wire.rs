@@ -59,6 +59,10 @@ pub struct CheckpointRequest {
     /// Events to append to the instance's log, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Value>,
+    /// The idempotency key of `events`: a batch whose key was seen is not appended again
+    /// (a retried request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// Answer to [`CheckpointRequest`].
@@ -121,6 +125,9 @@ pub struct AckRequest {
 pub struct EventsRequest {
     /// The events (`{"event": …, …}` objects).
     pub events: Vec<Value>,
+    /// The batch's idempotency key (see [`CheckpointRequest::batch`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// `POST …/sleep`: the instance sleeps until a deadline (a durable Delay).

@@ -26,6 +26,10 @@ pub struct HttpBackend {
     /// Events not yet sent: they ride on the next checkpoint, or go in one request before a
     /// signal wait, a sleep or the final report (never one request per event).
     events: Vec<Value>,
+    /// Event batches sent so far: with a fencing epoch (one per launch under `runtara
+    /// serve`) each batch carries the idempotency key `<epoch>-<n>`, the same for every
+    /// retry of its request. Without an epoch batches carry none.
+    batches: u64,
 }
 
 /// Events held back at most (then they are sent on their own).
@@ -36,7 +40,13 @@ const RETRY_FOR: Duration = Duration::from_secs(60);
 impl HttpBackend {
     /// A backend for `cfg` (no request is made yet).
     pub fn new(cfg: HttpConfig) -> Self {
-        HttpBackend { cfg, carried: None, events: Vec::new() }
+        HttpBackend { cfg, carried: None, events: Vec::new(), batches: 0 }
+    }
+
+    /// The idempotency key of the next event batch (see `batches`).
+    fn next_batch(&mut self) -> Option<String> {
+        self.batches += 1;
+        self.cfg.epoch.as_ref().map(|epoch| format!("{epoch}-{}", self.batches))
     }
 
     fn url(&self, path: &str) -> String {
@@ -82,7 +92,7 @@ impl HttpBackend {
         if self.events.is_empty() {
             return Ok(());
         }
-        let body = EventsRequest { events: core::mem::take(&mut self.events) };
+        let body = EventsRequest { events: core::mem::take(&mut self.events), batch: self.next_batch() };
         self.post::<Value>("events", &body).map(|_| ())
     }
 
@@ -130,7 +140,9 @@ impl SdkBackend for HttpBackend {
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
         let events = core::mem::take(&mut self.events);
-        let body = encode_json(&CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events })?;
+        let batch = if events.is_empty() { None } else { self.next_batch() };
+        let body =
+            encode_json(&CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events, batch })?;
         if body.len() > MAX_BODY_BYTES {
             return Err(SdkError::too_large(body.len(), MAX_BODY_BYTES));
         }

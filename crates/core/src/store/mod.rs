@@ -43,6 +43,9 @@ const MIGRATIONS: &[&str] = &[
     // The next checkpoint's `seq` is MAX(seq) + 1: an index keeps that O(log n) per write,
     // so checkpoint cost stays linear in steps (DESIGN §6).
     "CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq)",
+    // Idempotency keys of the event batches appended (a retried POST appends nothing).
+    "CREATE TABLE IF NOT EXISTS event_batches (tenant TEXT NOT NULL, instance TEXT NOT NULL, batch TEXT NOT NULL,
+         PRIMARY KEY (tenant, instance, batch))",
     // When an instance reached its terminal status (ms), for retention.
     "CREATE TABLE IF NOT EXISTS finished (tenant TEXT NOT NULL, instance TEXT NOT NULL, at TEXT NOT NULL,
          PRIMARY KEY (tenant, instance))",
@@ -205,6 +208,7 @@ impl Store {
             for sql in [
                 "DELETE FROM checkpoints WHERE tenant = $1 AND instance = $2",
                 "DELETE FROM events WHERE tenant = $1 AND instance = $2",
+                "DELETE FROM event_batches WHERE tenant = $1 AND instance = $2",
                 "DELETE FROM signals WHERE tenant = $1 AND instance = $2",
                 "DELETE FROM control WHERE tenant = $1 AND instance = $2",
                 "DELETE FROM instance_graphs WHERE tenant = $1 AND instance = $2",
@@ -346,8 +350,19 @@ impl Store {
         )
     }
 
-    /// Appends events (JSON text) to an instance's log.
-    pub fn add_events(&self, tenant: &str, id: &str, events: &[String]) -> R<()> {
+    /// Appends events (JSON text) to an instance's log — unless `batch` (an idempotency key)
+    /// was appended before.
+    pub fn add_events(&self, tenant: &str, id: &str, events: &[String], batch: Option<&str>) -> R<()> {
+        if let Some(batch) = batch {
+            let fresh = self.db.rows(
+                "INSERT INTO event_batches (tenant, instance, batch) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant, instance, batch) DO NOTHING RETURNING batch",
+                vec![p(tenant), p(id), p(batch)],
+            )?;
+            if fresh.is_empty() {
+                return Ok(());
+            }
+        }
         for e in events {
             self.db.exec(
                 "INSERT INTO events (tenant, instance, seq, event)
