@@ -25,6 +25,10 @@ impl Db {
     /// Runs `sql`; returns the rows (empty for statements without results) and the number of
     /// rows changed.
     pub(super) fn run(&self, sql: &'static str, params: Vec<Param>) -> R<(Rows, u64)> {
+        blocking(|| self.run_here(sql, params))
+    }
+
+    fn run_here(&self, sql: &'static str, params: Vec<Param>) -> R<(Rows, u64)> {
         match self {
             Db::Sqlite(c) => {
                 let c = c.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,6 +90,16 @@ fn connect_postgres(url: &str) -> Result<postgres::Client, postgres::Error> {
     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
     client.batch_execute("SET synchronous_commit TO OFF")?;
     Ok(client)
+}
+
+/// Runs blocking database work. On a worker thread of a multi-threaded tokio runtime (the
+/// HTTP handlers) it is announced with `block_in_place`, so the runtime moves its other
+/// tasks to another thread meanwhile instead of stalling them behind the database.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 pub(super) fn open_sqlite(path: &Path) -> R<rusqlite::Connection> {
