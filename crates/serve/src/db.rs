@@ -288,12 +288,14 @@ impl Db {
         Ok(Some(next))
     }
 
-    /// Renews the leases of the runs `owner` holds; returns how many.
-    pub fn renew(&self, owner: &str, lease_until: u64) -> R<usize> {
-        let rows = self
-            .store
-            .query("UPDATE runs SET lease_until = $1 WHERE owner = $2 RETURNING id", vec![p(lease_until), p(owner)])?;
-        Ok(rows.len())
+    /// Renews the lease of a run `owner` is running (a run it no longer runs — its launch
+    /// ended without releasing the claim — is not renewed, so its lease runs out).
+    pub fn renew(&self, tenant: &str, id: &str, owner: &str, lease_until: u64) -> R<()> {
+        self.store.query(
+            "UPDATE runs SET lease_until = $1 WHERE tenant = $2 AND id = $3 AND owner = $4 RETURNING id",
+            vec![p(lease_until), p(tenant), p(id), p(owner)],
+        )?;
+        Ok(())
     }
 
     /// Whether the run is still the one claimed at `epoch` (no other server took it over).

@@ -116,12 +116,15 @@ fn run(server: &Server, jobs: mpsc::Sender<Claimed>) {
                 Err(e) => eprintln!("runtara serve: retention: {e:#}"),
             }
         }
-        // The leases of this server's runs, renewed three times per lease period.
+        // The leases of the runs in flight, renewed three times per lease period.
         if renewed.elapsed() >= server.config.lease / 3 {
             renewed = Instant::now();
             let until = now_ms() + server.config.lease.as_millis() as u64;
-            if let Err(e) = server.db.renew(&server.owner, until) {
-                eprintln!("runtara serve: cannot renew leases: {e:#}");
+            let running: Vec<Job> = s.lock().in_flight.iter().cloned().collect();
+            for (tenant, id) in running {
+                if let Err(e) = server.db.renew(&tenant, &id, &server.owner, until) {
+                    eprintln!("runtara serve: cannot renew the lease of {id}: {e:#}");
+                }
             }
         }
         {
