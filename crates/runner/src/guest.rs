@@ -207,26 +207,42 @@ impl GuestHost {
     /// Instantiates the prepared artifact `hash` in a fresh store and drops it without
     /// running it: what every launch pays before the guest starts (benchmarks).
     pub fn instantiate_only(&self, hash: &str) -> anyhow::Result<()> {
-        let pre = self.lock().get(hash).cloned().with_context(|| format!("artifact {hash} is not prepared"))?;
+        let pre = self.prepared(hash)?;
+        let unlimited = GuestLimits { memory_bytes: u64::MAX, fuel: None, wall_time: None, max_output_bytes: 0 };
+        let mut store = self.store(WasiCtxBuilder::new().build(), Egress::default(), &unlimited)?;
+        pre.instantiate(&mut store)?;
+        Ok(())
+    }
+
+    fn prepared(&self, hash: &str) -> anyhow::Result<Prepared> {
+        self.lock().get(hash).cloned().with_context(|| format!("artifact {hash} is not prepared"))
+    }
+
+    /// A store for one run: the guest's WASI context, its egress policy, and the memory,
+    /// fuel and wall-time limits of `limits`.
+    fn store(&self, wasi: WasiCtx, egress: Egress, limits: &GuestLimits) -> anyhow::Result<Store<Guest>> {
+        let limiter =
+            MemoryLimiter { max_bytes: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX), exceeded: false };
         let guest = Guest {
-            wasi: WasiCtxBuilder::new().build(),
+            wasi,
             http: WasiHttpCtx::new(),
-            hooks: EgressHooks::new(Egress::default()),
+            hooks: EgressHooks::new(egress),
             table: ResourceTable::new(),
-            limiter: MemoryLimiter { max_bytes: usize::MAX, exceeded: false },
+            limiter,
         };
         let mut store = Store::new(&self.engine, guest);
         store.limiter(|g| &mut g.limiter);
-        store.set_fuel(u64::MAX)?;
-        store.set_epoch_deadline(NO_DEADLINE);
-        pre.instantiate(&mut store)?;
-        Ok(())
+        store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
+        let ticks = limits.wall_time.map_or(NO_DEADLINE, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        Ok(store)
     }
 
     /// Runs the prepared artifact `hash` to its end. Errors: `hash` was not prepared, or
     /// instantiation failed (pool exhausted); a trap or a limit is a [`GuestExit`].
     pub fn run(&self, hash: &str, run: GuestRun) -> anyhow::Result<GuestExit> {
-        let pre = self.lock().get(hash).cloned().with_context(|| format!("artifact {hash} is not prepared"))?;
+        let pre = self.prepared(hash)?;
         let cap = run.limits.max_output_bytes.max(1);
         let (stdout, stderr) = (MemoryOutputPipe::new(cap), MemoryOutputPipe::new(cap));
         let mut wasi = WasiCtxBuilder::new();
@@ -234,24 +250,7 @@ impl GuestHost {
         for (k, v) in &run.env {
             wasi.env(k, v);
         }
-        let limiter = MemoryLimiter {
-            max_bytes: usize::try_from(run.limits.memory_bytes).unwrap_or(usize::MAX),
-            exceeded: false,
-        };
-        let guest = Guest {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            hooks: EgressHooks::new(run.egress),
-            table: ResourceTable::new(),
-            limiter,
-        };
-        let mut store = Store::new(&self.engine, guest);
-        store.limiter(|g| &mut g.limiter);
-        store.set_fuel(run.limits.fuel.unwrap_or(u64::MAX))?;
-        let ticks =
-            run.limits.wall_time.map_or(NO_DEADLINE, |t| (t.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64);
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        let mut store = self.store(wasi.build(), run.egress, &run.limits)?;
         let result = pre.instantiate(&mut store).and_then(|command| command.wasi_cli_run().call_run(&mut store));
         let out = |extra: &str| {
             let mut err = stderr.contents().to_vec();

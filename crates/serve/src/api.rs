@@ -193,12 +193,5 @@ fn check_instance_id(id: &str) -> Result<(), ApiError> {
 
 /// A fresh random instance id: `inst_` + 24 hex digits.
 fn new_instance_id() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 12];
-    getrandom(&mut bytes)?;
-    Ok(format!("inst_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
-}
-
-fn getrandom(buf: &mut [u8]) -> Result<(), ApiError> {
-    getrandom::getrandom(buf)
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("no system randomness: {e}")))
+    crate::random_id("inst_", 12).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
 }

@@ -42,6 +42,20 @@ pub struct Version {
     pub created: String,
 }
 
+impl Version {
+    /// A row of `SELECT version, artifact, source, settings, created FROM workflows`.
+    fn from_row(r: &[Option<String>]) -> Version {
+        let text = |i: usize| r[i].clone().unwrap_or_default();
+        Version {
+            version: num(&r[0]).unwrap_or(0),
+            artifact: text(1),
+            source: text(2),
+            settings: text(3),
+            created: text(4),
+        }
+    }
+}
+
 /// What the scheduler needs to decide about a parked instance.
 #[derive(Debug, Clone)]
 pub struct Parked {
@@ -141,16 +155,7 @@ impl Db {
              WHERE tenant = $1 AND workflow_id = $2 AND deleted IS NULL",
             vec![p(tenant), p(workflow_id)],
         )?;
-        let mut out: Vec<Version> = rows
-            .into_iter()
-            .map(|r| Version {
-                version: num(&r[0]).unwrap_or(0),
-                artifact: r[1].clone().unwrap_or_default(),
-                source: r[2].clone().unwrap_or_default(),
-                settings: r[3].clone().unwrap_or_default(),
-                created: r[4].clone().unwrap_or_default(),
-            })
-            .collect();
+        let mut out: Vec<Version> = rows.into_iter().map(|r| Version::from_row(&r)).collect();
         out.sort_by_key(|v| v.version);
         Ok(out)
     }
@@ -182,13 +187,7 @@ impl Db {
              WHERE tenant = $1 AND workflow_id = $2 AND version = $3",
             vec![p(tenant), p(workflow_id), p(version)],
         )?;
-        Ok(rows.into_iter().next().map(|r| Version {
-            version,
-            artifact: r[1].clone().unwrap_or_default(),
-            source: r[2].clone().unwrap_or_default(),
-            settings: r[3].clone().unwrap_or_default(),
-            created: r[4].clone().unwrap_or_default(),
-        }))
+        Ok(rows.first().map(|r| Version::from_row(r)))
     }
 
     /// Creates instance `id` (status `pending`) unless it exists. Returns the run that

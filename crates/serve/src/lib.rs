@@ -174,9 +174,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 /// A random name for this process's claims: `srv_` + 16 hex digits.
 fn owner_name() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-    Ok(format!("srv_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    random_id("srv_", 8)
+}
+
+/// `prefix` + `bytes` random bytes in hex. Errors: no system randomness.
+fn random_id(prefix: &str, bytes: usize) -> anyhow::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    Ok(format!("{prefix}{}", buf.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
 /// The state API as an in-process handler: instances' requests to this server skip the
