@@ -18,7 +18,7 @@ use runtara_protocol::Signal;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::store::Store;
+use crate::store::{StaleEpoch, Store, Tx};
 
 #[derive(Clone)]
 struct App {
@@ -64,20 +64,35 @@ pub fn tenant(h: &HeaderMap) -> String {
     h.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()).unwrap_or("default").to_string()
 }
 
-/// Refuses a write of a run that lost its claim: its `X-Runtara-Epoch` is not the
-/// instance's current fencing epoch (409 `STALE_EPOCH`).
-fn fenced(app: &App, h: &HeaderMap, tenant: &str, id: &str) -> Result<(), ApiError> {
-    let epoch = h.get(EPOCH_HEADER).and_then(|v| v.to_str().ok());
-    if app.store.fenced_out(tenant, id, epoch)? {
-        return Err(ApiError(
+/// Runs the writes of one request in one transaction, refused when the run that sent it
+/// lost its claim: its `X-Runtara-Epoch` is not the instance's current fencing epoch (409
+/// `STALE_EPOCH`, nothing written). `work` gets the transaction and the tenant.
+fn write<T: Send>(
+    app: &App,
+    h: &HeaderMap,
+    id: &str,
+    work: impl FnOnce(&mut Tx, &str) -> anyhow::Result<T> + Send,
+) -> Result<T, ApiError> {
+    let (t, epoch) = (tenant(h), h.get(EPOCH_HEADER).and_then(|v| v.to_str().ok()));
+    app.store.fenced(&t, id, epoch, |tx| work(tx, &t))?.map_err(|StaleEpoch| {
+        ApiError(
             StatusCode::CONFLICT,
             format!(
                 "{STALE_EPOCH}: epoch {} of instance {id} is no longer current; another run owns it",
                 epoch.unwrap_or("")
             ),
-        ));
-    }
-    Ok(())
+        )
+    })
+}
+
+/// Runs the reads of one request (a connection, no transaction) with the tenant.
+fn read<T: Send>(
+    app: &App,
+    h: &HeaderMap,
+    work: impl FnOnce(&mut Tx, &str) -> anyhow::Result<T> + Send,
+) -> Result<T, ApiError> {
+    let t = tenant(h);
+    Ok(app.store.session(|tx| work(tx, &t))?)
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -219,30 +234,29 @@ async fn list(
         None => PAGE,
     };
     let after = q.get("after").map(String::as_str).unwrap_or("");
-    let rows = app.store.instances(&tenant(&h), after, limit)?;
+    let rows = read(&app, &h, |tx, t| tx.instances(t, after, limit))?;
     Ok(Json(rows.into_iter().map(|(id, status)| InstanceSummary { id, status }).collect()))
 }
 
 async fn inspect(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<InstanceDetail> {
-    let t = tenant(&h);
-    let (status, output, error) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
-    let checkpoints = app.store.checkpoint_ids(&t, &id)?;
-    let events: Vec<Value> = app.store.events(&t, &id)?.iter().map(|e| parse(e)).collect();
+    let (row, checkpoints, events) =
+        read(&app, &h, |tx, t| Ok((tx.instance(t, &id)?, tx.checkpoint_ids(t, &id)?, tx.events(t, &id)?)))?;
+    let (status, output, error) = row.ok_or_else(|| not_found("instance"))?;
+    let events: Vec<Value> = events.iter().map(|e| parse(e)).collect();
     let (output, error) = (output.as_deref().map(parse), error.as_deref().map(parse));
     Ok(Json(InstanceDetail { id, status, output, error, checkpoints, events }))
 }
 
 async fn status(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<InstanceStatus> {
-    let t = tenant(&h);
-    let (status, _, _) = app.store.instance(&t, &id)?.ok_or_else(|| not_found("instance"))?;
-    let wake_at_ms = app.store.wake_at(&t, &id)?.and_then(|w| w.parse::<u64>().ok());
+    let (row, wake_at) = read(&app, &h, |tx, t| Ok((tx.instance(t, &id)?, tx.wake_at(t, &id)?)))?;
+    let (status, _, _) = row.ok_or_else(|| not_found("instance"))?;
+    let wake_at_ms = wake_at.and_then(|w| w.parse::<u64>().ok());
     Ok(Json(InstanceStatus { id, status, wake_at_ms }))
 }
 
 /// Takes `{events: [...], batch?}` ([`EventsRequest`]) or, for older clients, one event
 /// object; a batch key seen before appends nothing (a retried request).
 async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let (list, batch) = match raw.get("events") {
         Some(_) => {
             let req = body::<EventsRequest>(raw)?;
@@ -251,41 +265,42 @@ async fn events(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Js
         None if raw.is_object() => (vec![raw.to_string()], None),
         None => return Err(bad_request("send {events: [...]} or one event object")),
     };
-    app.store.add_events(&tenant(&h), &id, &list, batch.as_deref())?;
+    write(&app, &h, &id, |tx, t| tx.add_events(t, &id, &list, batch.as_deref()))?;
     done()
 }
 
 async fn sleep(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let req: SleepRequest = body(raw)?;
-    app.store.sleep(&tenant(&h), &id, &req.wake_at_ms.to_string())?;
+    write(&app, &h, &id, |tx, t| tx.sleep(t, &id, &req.wake_at_ms.to_string()))?;
     done()
 }
 
 async fn ack(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let req: AckRequest = body(raw)?;
-    app.store.ack_custom(&tenant(&h), &id, &req.signal_id)?;
+    write(&app, &h, &id, |tx, t| tx.ack_custom(t, &id, &req.signal_id))?;
     done()
 }
 
 /// Takes a [`RegisterRequest`] (or no body, from older clients: nothing to check); a graph
 /// other than the one the instance started with is a 409 naming the changed steps.
 async fn register(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, raw: axum::body::Bytes) -> Answer {
-    let t = tenant(&h);
-    fenced(&app, &h, &t, &id)?;
     let req: RegisterRequest = if raw.is_empty() {
         RegisterRequest::default()
     } else {
         serde_json::from_slice(&raw).map_err(|e| bad_request(&format!("invalid request body: {e}")))?
     };
-    if let Some(graph) = &req.graph {
-        if let Err(change) = app.store.register_graph(&t, &id, graph, req.migrate)? {
-            return Err(ApiError(StatusCode::CONFLICT, change.message()));
+    let refused = write(&app, &h, &id, |tx, t| {
+        if let Some(graph) = &req.graph {
+            if let Err(change) = tx.register_graph(t, &id, graph, req.migrate)? {
+                return Ok(Some(change));
+            }
         }
+        tx.register(t, &id).map(|_| None)
+    })?;
+    match refused {
+        Some(change) => Err(ApiError(StatusCode::CONFLICT, change.message())),
+        None => done(),
     }
-    app.store.register(&t, &id)?;
-    done()
 }
 
 async fn checkpoint(
@@ -294,37 +309,32 @@ async fn checkpoint(
     Path(id): Path<String>,
     Json(raw): Json<Value>,
 ) -> Answer<CheckpointAnswer> {
-    let t = tenant(&h);
-    fenced(&app, &h, &t, &id)?;
     let req: CheckpointRequest = body(raw)?;
-    if !req.events.is_empty() {
-        app.store.add_events(
-            &t,
-            &id,
-            &req.events.iter().map(Value::to_string).collect::<Vec<_>>(),
-            req.batch.as_deref(),
-        )?;
-    }
-    let (stored, state) = app.store.checkpoint(&t, &id, &req.checkpoint_id, &req.state.to_string())?;
-    let signal = app.store.control(&t, &id)?;
+    let events: Vec<String> = req.events.iter().map(Value::to_string).collect();
+    let (stored, state, signal) = write(&app, &h, &id, |tx, t| {
+        if !events.is_empty() {
+            tx.add_events(t, &id, &events, req.batch.as_deref())?;
+        }
+        let (stored, state) = tx.checkpoint(t, &id, &req.checkpoint_id, &req.state.to_string())?;
+        Ok((stored, state, tx.control(t, &id)?))
+    })?;
     Ok(Json(CheckpointAnswer { stored, state: parse(&state), signal }))
 }
 
 async fn load(State(app): State<App>, h: HeaderMap, Path((id, cid)): Path<(String, String)>) -> Answer<LoadAnswer> {
-    let state = app.store.load(&tenant(&h), &id, &cid)?.ok_or_else(|| not_found("checkpoint"))?;
+    let state = read(&app, &h, |tx, t| tx.load(t, &id, &cid))?.ok_or_else(|| not_found("checkpoint"))?;
     Ok(Json(LoadAnswer { state: parse(&state) }))
 }
 
 async fn pending(State(app): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer<PendingSignalAnswer> {
-    Ok(Json(PendingSignalAnswer { signal: app.store.control(&tenant(&h), &id)? }))
+    Ok(Json(PendingSignalAnswer { signal: read(&app, &h, |tx, t| tx.control(t, &id))? }))
 }
 
 async fn signal(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    let t = tenant(&h);
     let req: SignalRequest = body(raw)?;
     match (req.signal.as_deref().and_then(Signal::parse), req.signal_id.as_deref()) {
-        (Some(s), _) => app.store.set_control(&t, &id, s.as_str())?,
-        (_, Some(sid)) => app.store.send_custom(&t, &id, sid, &req.payload.to_string())?,
+        (Some(s), _) => read(&app, &h, |tx, t| tx.set_control(t, &id, s.as_str()))?,
+        (_, Some(sid)) => read(&app, &h, |tx, t| tx.send_custom(t, &id, sid, &req.payload.to_string()))?,
         _ => return Err(bad_request("send {signal: pause|resume|cancel} or {signal_id, payload}")),
     }
     done()
@@ -337,32 +347,29 @@ async fn custom(
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer<CustomSignalAnswer> {
     let sid = q.get("signal_id").ok_or_else(|| bad_request("signal_id is required"))?;
-    let payload = app.store.custom(&tenant(&h), &id, sid)?.ok_or_else(|| not_found("signal"))?;
+    let payload = read(&app, &h, |tx, t| tx.custom(t, &id, sid))?.ok_or_else(|| not_found("signal"))?;
     Ok(Json(CustomSignalAnswer { payload: parse(&payload) }))
 }
 
 async fn completed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let req: CompletedRequest = body(raw)?;
-    app.store.finish(&tenant(&h), &id, "completed", Some(&req.output), None)?;
+    write(&app, &h, &id, |tx, t| tx.finish(t, &id, "completed", Some(&req.output), None))?;
     done()
 }
 
 async fn failed(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let req: FailedRequest = body(raw)?;
-    app.store.finish(&tenant(&h), &id, "failed", None, Some(&req.error))?;
+    write(&app, &h, &id, |tx, t| tx.finish(t, &id, "failed", None, Some(&req.error)))?;
     done()
 }
 
 async fn suspended(State(app): State<App>, h: HeaderMap, Path(id): Path<String>, Json(raw): Json<Value>) -> Answer {
-    fenced(&app, &h, &tenant(&h), &id)?;
     let req: SuspendedRequest = body(raw)?;
-    match req.status.as_str() {
+    write(&app, &h, &id, |tx, t| match req.status.as_str() {
         // Waiting for a custom signal: keeps the timeout's wake_at (sent with `sleep`).
-        "waiting" => app.store.set_status(&tenant(&h), &id, "waiting")?,
-        "cancelled" => app.store.finish(&tenant(&h), &id, "cancelled", None, None)?,
-        _ => app.store.finish(&tenant(&h), &id, "suspended", None, None)?,
-    }
+        "waiting" => tx.set_status(t, &id, "waiting"),
+        "cancelled" => tx.finish(t, &id, "cancelled", None, None),
+        _ => tx.finish(t, &id, "suspended", None, None),
+    })?;
     done()
 }

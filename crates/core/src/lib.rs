@@ -35,7 +35,7 @@ mod api;
 mod store;
 
 pub use api::{router, router_with, tenant};
-pub use store::Store;
+pub use store::{StaleEpoch, Store, Tx};
 
 /// Serves the API on `listen` until the process ends.
 ///

@@ -14,7 +14,7 @@
 //!   may be claimed by any server. Its status lives in the state service's `instances`.
 
 use anyhow::Context;
-use runtara_core::Store;
+use runtara_core::{Store, Tx};
 
 type R<T> = anyhow::Result<T>;
 
@@ -200,24 +200,25 @@ impl Db {
         version: u32,
         input: &str,
     ) -> R<(String, u32, bool)> {
-        let created = self.store.query(
-            "INSERT INTO runs (tenant, id, workflow_id, version, input, attempts, run_after, drained, epoch)
-             VALUES ($1, $2, $3, $4, $5, '0', '0', '0', '0') ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
-            vec![p(tenant), p(id), p(workflow_id), p(version), p(input)],
-        )?;
-        if !created.is_empty() {
-            self.store.query(
-                "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'pending')
-                 ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
-                vec![p(tenant), p(id)],
+        self.store.transaction(|tx| {
+            let created = tx.query(
+                "INSERT INTO runs (tenant, id, workflow_id, version, input, attempts, run_after, drained, epoch)
+                 VALUES ($1, $2, $3, $4, $5, '0', '0', '0', '0') ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                vec![p(tenant), p(id), p(workflow_id), p(version), p(input)],
             )?;
-            return Ok((workflow_id.to_string(), version, true));
-        }
-        let row = self
-            .store
-            .query("SELECT workflow_id, version FROM runs WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
-        let r = row.into_iter().next().context("a run vanished right after it was found")?;
-        Ok((r[0].clone().unwrap_or_default(), num(&r[1]).unwrap_or(0), false))
+            if !created.is_empty() {
+                tx.query(
+                    "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'pending')
+                     ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                    vec![p(tenant), p(id)],
+                )?;
+                return Ok((workflow_id.to_string(), version, true));
+            }
+            let row = tx
+                .query("SELECT workflow_id, version FROM runs WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
+            let r = row.into_iter().next().context("a run vanished right after it was found")?;
+            Ok((r[0].clone().unwrap_or_default(), num(&r[1]).unwrap_or(0), false))
+        })
     }
 
     /// Instances of this server that need the scheduler now (at most `limit`, earliest due
@@ -259,32 +260,47 @@ impl Db {
             .collect())
     }
 
-    /// Claims a run seen at `epoch` for `owner` until `lease_until` (ms): the epoch becomes
-    /// `epoch + 1` and the state service fences the instance at it. `None` when another
-    /// server claimed it first (PostgreSQL: or holds the row now — `SKIP LOCKED`).
-    pub fn claim(&self, tenant: &str, id: &str, epoch: u64, owner: &str, lease_until: u64) -> R<Option<u64>> {
+    /// Claims an instance the scheduler found due in `status` with its run at `epoch`, for
+    /// `owner` until `lease_until` (ms), in one transaction: a parked instance moves to
+    /// `running` (only one server wins that), the run's epoch becomes `epoch + 1` and the
+    /// state service fences the instance at it. `None` (nothing changed) when another
+    /// server got there first (PostgreSQL: or holds the run's row now — `SKIP LOCKED`).
+    pub fn claim(
+        &self,
+        tenant: &str,
+        id: &str,
+        status: &str,
+        epoch: u64,
+        owner: &str,
+        lease_until: u64,
+    ) -> R<Option<u64>> {
         let next = epoch + 1;
-        let params = vec![p(next), p(owner), p(lease_until), p(tenant), p(id), p(epoch)];
-        let rows = if self.store.is_postgres() {
-            self.store.query(
+        let claimed = self.store.transaction(|tx| {
+            tx.lock_fence(tenant, id)?;
+            if status != "running" && !transition(tx, tenant, id, status, "running")? {
+                return Err(ClaimLost.into());
+            }
+            let params = vec![p(next), p(owner), p(lease_until), p(tenant), p(id), p(epoch)];
+            let sql = if tx.is_postgres() {
                 "UPDATE runs SET epoch = $1, owner = $2, lease_until = $3
                  WHERE tenant = $4 AND id = $5 AND epoch = $6 AND (tenant, id) IN
                      (SELECT tenant, id FROM runs WHERE tenant = $4 AND id = $5 FOR UPDATE SKIP LOCKED)
-                 RETURNING epoch",
-                params,
-            )?
-        } else {
-            self.store.query(
+                 RETURNING epoch"
+            } else {
                 "UPDATE runs SET epoch = $1, owner = $2, lease_until = $3
-                 WHERE tenant = $4 AND id = $5 AND epoch = $6 RETURNING epoch",
-                params,
-            )?
-        };
-        if rows.is_empty() {
-            return Ok(None);
+                 WHERE tenant = $4 AND id = $5 AND epoch = $6 RETURNING epoch"
+            };
+            if tx.query(sql, params)?.is_empty() {
+                // Rolls the move to `running` back with it.
+                return Err(ClaimLost.into());
+            }
+            tx.fence(tenant, id, &next.to_string())
+        });
+        match claimed {
+            Ok(()) => Ok(Some(next)),
+            Err(e) if e.is::<ClaimLost>() => Ok(None),
+            Err(e) => Err(e),
         }
-        self.store.fence(tenant, id, &next.to_string())?;
-        Ok(Some(next))
     }
 
     /// Renews the lease of a run `owner` is running (a run it no longer runs — its launch
@@ -297,12 +313,6 @@ impl Db {
         Ok(())
     }
 
-    /// Whether the run is still the one claimed at `epoch` (no other server took it over).
-    pub fn owns(&self, tenant: &str, id: &str, epoch: u64) -> R<bool> {
-        let rows = self.store.query("SELECT epoch FROM runs WHERE tenant = $1 AND id = $2", vec![p(tenant), p(id)])?;
-        Ok(rows.first().and_then(|r| num::<u64>(&r[0])) == Some(epoch))
-    }
-
     /// Gives up the claim at `epoch` (the launch ended): no lease to renew any more.
     pub fn release(&self, tenant: &str, id: &str, epoch: u64) -> R<()> {
         self.store.query(
@@ -312,14 +322,9 @@ impl Db {
         Ok(())
     }
 
-    /// Moves an instance from `from` to `to` if it is still in `from`; true when it moved
-    /// (the claim of a launch: only one caller wins).
+    /// Moves an instance from `from` to `to` if it is still in `from` (see [`transition`]).
     pub fn transition(&self, tenant: &str, id: &str, from: &str, to: &str) -> R<bool> {
-        let rows = self.store.query(
-            "UPDATE instances SET status = $1 WHERE tenant = $2 AND id = $3 AND status = $4 RETURNING id",
-            vec![p(to), p(tenant), p(id), p(from)],
-        )?;
-        Ok(!rows.is_empty())
+        self.store.session(|tx| transition(tx, tenant, id, from, to))
     }
 
     /// The run of an instance of this server.
@@ -336,15 +341,6 @@ impl Db {
             input: r[2].clone().unwrap_or_default(),
             attempts: num(&r[3]).unwrap_or(0),
         }))
-    }
-
-    /// After a crash: `attempts` so far, no launch before `run_after` (ms), status pending.
-    pub fn retry_later(&self, tenant: &str, id: &str, attempts: u32, run_after: u64) -> R<()> {
-        self.store.query(
-            "UPDATE runs SET attempts = $1, run_after = $2 WHERE tenant = $3 AND id = $4 RETURNING id",
-            vec![p(attempts), p(run_after), p(tenant), p(id)],
-        )?;
-        self.store.set_status(tenant, id, "pending")
     }
 
     /// On start: instances a drain paused get their pause lifted, and — on SQLite, where
@@ -366,8 +362,10 @@ impl Db {
             self.store.query("UPDATE runs SET drained = '0' WHERE drained = '1' RETURNING tenant, id", vec![])?;
         for r in &drained {
             let (tenant, id) = (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default());
-            self.store.set_control(&tenant, &id, runtara_protocol::Signal::Resume.as_str())?;
-            self.transition(&tenant, &id, "suspended", "pending")?;
+            self.store.transaction(|tx| {
+                tx.set_control(&tenant, &id, runtara_protocol::Signal::Resume.as_str())?;
+                transition(tx, &tenant, &id, "suspended", "pending").map(|_| ())
+            })?;
         }
         Ok(orphans.len() + drained.len())
     }
@@ -388,10 +386,43 @@ impl Db {
     /// A drain pauses a running instance: it suspends at its next step boundary and is
     /// resumed when the server starts again.
     pub fn drain(&self, tenant: &str, id: &str) -> R<()> {
-        self.store.query(
-            "UPDATE runs SET drained = '1' WHERE tenant = $1 AND id = $2 RETURNING id",
-            vec![p(tenant), p(id)],
-        )?;
-        self.store.set_control(tenant, id, runtara_protocol::Signal::Pause.as_str())
+        self.store.transaction(|tx| {
+            tx.query(
+                "UPDATE runs SET drained = '1' WHERE tenant = $1 AND id = $2 RETURNING id",
+                vec![p(tenant), p(id)],
+            )?;
+            tx.set_control(tenant, id, runtara_protocol::Signal::Pause.as_str())
+        })
     }
+}
+
+/// The answer inside [`Db::claim`]'s transaction when another server won: rolls it back.
+#[derive(Debug)]
+struct ClaimLost;
+
+impl std::fmt::Display for ClaimLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("another server claimed the instance first")
+    }
+}
+
+impl std::error::Error for ClaimLost {}
+
+/// Moves an instance from `from` to `to` if it is still in `from`; true when it moved (only
+/// one caller wins).
+pub fn transition(tx: &mut Tx, tenant: &str, id: &str, from: &str, to: &str) -> R<bool> {
+    let rows = tx.query(
+        "UPDATE instances SET status = $1 WHERE tenant = $2 AND id = $3 AND status = $4 RETURNING id",
+        vec![p(to), p(tenant), p(id), p(from)],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// After a crash: `attempts` so far, no launch before `run_after` (ms), status pending.
+pub fn retry_later(tx: &mut Tx, tenant: &str, id: &str, attempts: u32, run_after: u64) -> R<()> {
+    tx.query(
+        "UPDATE runs SET attempts = $1, run_after = $2 WHERE tenant = $3 AND id = $4 RETURNING id",
+        vec![p(attempts), p(run_after), p(tenant), p(id)],
+    )?;
+    tx.set_status(tenant, id, "pending")
 }

@@ -164,7 +164,7 @@ fn tick(server: &Server, jobs: &mpsc::Sender<Claimed>) -> anyhow::Result<()> {
             continue;
         }
         match decide(&p, now) {
-            Action::Cancel => server.db.store.finish(&p.tenant, &p.id, "cancelled", None, None)?,
+            Action::Cancel => server.db.store.transaction(|tx| tx.finish(&p.tenant, &p.id, "cancelled", None, None))?,
             Action::Suspend => {
                 server.db.transition(&p.tenant, &p.id, &p.status, "suspended")?;
             }
@@ -173,18 +173,14 @@ fn tick(server: &Server, jobs: &mpsc::Sender<Claimed>) -> anyhow::Result<()> {
                 if state.draining || state.in_flight.len() >= s.workers {
                     return Ok(());
                 }
-                // A parked instance moves to running first (only one server wins that); a
-                // running one whose lease expired is taken over by the claim alone.
-                let moved = p.status == "running" || server.db.transition(&p.tenant, &p.id, &p.status, "running")?;
+                // A parked instance moves to running with its claim; a running one whose
+                // lease expired is taken over by the claim alone.
                 let lease_until = now + server.config.lease.as_millis() as u64;
-                if let Some(epoch) =
-                    moved.then(|| server.db.claim(&p.tenant, &p.id, p.epoch, &server.owner, lease_until))
-                {
-                    let Some(epoch) = epoch? else { continue };
-                    state.in_flight.insert(job);
-                    if jobs.send((p.tenant.clone(), p.id.clone(), epoch)).is_err() {
-                        return Ok(());
-                    }
+                let claimed = server.db.claim(&p.tenant, &p.id, &p.status, p.epoch, &server.owner, lease_until)?;
+                let Some(epoch) = claimed else { continue };
+                state.in_flight.insert(job);
+                if jobs.send((p.tenant.clone(), p.id.clone(), epoch)).is_err() {
+                    return Ok(());
                 }
             }
             Action::Nothing => {}

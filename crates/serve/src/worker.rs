@@ -9,7 +9,9 @@ use std::time::Duration;
 use runtara_runner::{Egress, GuestExit, GuestLimits, GuestRun, Outcome, RunStatus};
 use serde_json::{json, Value};
 
-use crate::db::{now_ms, Run};
+use runtara_core::Tx;
+
+use crate::db::{now_ms, retry_later, transition, Run};
 use crate::deploy::Settings;
 use crate::Server;
 
@@ -31,11 +33,11 @@ pub fn execute(server: &Server, tenant: &str, id: &str, epoch: u64) {
         // even that cannot be recorded, the instance's lease runs out and it is relaunched.
         eprintln!("runtara serve: instance {id} (tenant {tenant}): {e:#}");
         let recorded = server.db.run(tenant, id).and_then(|run| match run {
-            Some(run) if server.db.owns(tenant, id, epoch)? => {
+            Some(run) => {
                 let max = server.config.limits.max_restarts;
-                crashed(server, &run, &format!("server error: {e:#}"), max)
+                fenced(server, &run, epoch, |tx| crashed(tx, &run, &format!("server error: {e:#}"), max))
             }
-            _ => Ok(()),
+            None => Ok(()),
         });
         if let Err(e) = recorded {
             eprintln!("runtara serve: instance {id}: left for its lease to expire: {e:#}");
@@ -63,19 +65,34 @@ fn launch(server: &Server, tenant: &str, id: &str, epoch: u64) -> anyhow::Result
     };
     let max_restarts = settings.max_restarts.unwrap_or(server.config.limits.max_restarts);
     let exit = server.host.run(&version.artifact, guest);
-    if !server.db.owns(tenant, id, epoch)? {
-        eprintln!("runtara serve: instance {id}: another server took it over (epoch {epoch} is stale); not recording this launch");
-        return Ok(());
-    }
-    match exit {
-        Ok(GuestExit::Exited(output)) => record(server, &run, &Outcome::from_run(&output), max_restarts),
+    fenced(server, &run, epoch, |tx| match exit {
+        Ok(GuestExit::Exited(output)) => record(tx, &run, &Outcome::from_run(&output), max_restarts),
         Ok(GuestExit::Limit { code, message, .. }) => {
             let error = json!({"code": code, "message": message, "category": "limit", "severity": "error"});
-            server.db.store.finish(tenant, id, "failed", None, Some(&error))
+            tx.finish(tenant, id, "failed", None, Some(&error))
         }
-        Ok(GuestExit::Trapped { message, .. }) => crashed(server, &run, &message, max_restarts),
-        Err(e) => crashed(server, &run, &format!("{e:#}"), max_restarts),
+        Ok(GuestExit::Trapped { message, .. }) => crashed(tx, &run, &message, max_restarts),
+        Err(e) => crashed(tx, &run, &format!("{e:#}"), max_restarts),
+    })
+}
+
+/// Records how a launch under the claim at `epoch` ended, in one transaction — unless
+/// another server took the instance over meanwhile (its fence moved): then that server
+/// records it and this launch's end is dropped.
+fn fenced(
+    server: &Server,
+    run: &Run,
+    epoch: u64,
+    work: impl FnOnce(&mut Tx) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<()> {
+    let recorded = server.db.store.fenced(&run.tenant, &run.id, Some(&epoch.to_string()), work)?;
+    if recorded.is_err() {
+        eprintln!(
+            "runtara serve: instance {}: another server took it over (epoch {epoch} is stale); not recording this launch",
+            run.id
+        );
     }
+    Ok(())
 }
 
 /// Makes sure this server has the artifact in its data directory: a deployment made through
@@ -126,44 +143,44 @@ fn allowlist(server: &Server, settings: &Settings) -> Vec<String> {
 
 /// Records a run that exited. The guest reported its own end to the state API; this makes
 /// the status certain even when that report was lost.
-fn record(server: &Server, run: &Run, outcome: &Outcome, max_restarts: u32) -> anyhow::Result<()> {
-    let (tenant, id, store) = (&run.tenant, &run.id, &server.db.store);
+fn record(tx: &mut Tx, run: &Run, outcome: &Outcome, max_restarts: u32) -> anyhow::Result<()> {
+    let (tenant, id) = (&run.tenant, &run.id);
     let wake_at = || outcome.error.as_ref().and_then(|e| e.get("wake_at_ms")).and_then(Value::as_u64);
     match outcome.status {
-        RunStatus::Completed => store.finish(tenant, id, "completed", outcome.output.as_ref(), None),
-        RunStatus::Sleeping => store.sleep(tenant, id, &wake_at().unwrap_or(0).to_string()),
+        RunStatus::Completed => tx.finish(tenant, id, "completed", outcome.output.as_ref(), None),
+        RunStatus::Sleeping => tx.sleep(tenant, id, &wake_at().unwrap_or(0).to_string()),
         RunStatus::Waiting => {
             if let Some(at) = wake_at() {
-                store.sleep(tenant, id, &at.to_string())?;
+                tx.sleep(tenant, id, &at.to_string())?;
             }
-            server.db.transition(tenant, id, "sleeping", "waiting")?;
-            server.db.transition(tenant, id, "running", "waiting").map(|_| ())
+            transition(tx, tenant, id, "sleeping", "waiting")?;
+            transition(tx, tenant, id, "running", "waiting").map(|_| ())
         }
-        RunStatus::Suspended => server.db.transition(tenant, id, "running", "suspended").map(|_| ()),
-        RunStatus::Cancelled => store.finish(tenant, id, "cancelled", None, None),
+        RunStatus::Suspended => transition(tx, tenant, id, "running", "suspended").map(|_| ()),
+        RunStatus::Cancelled => tx.finish(tenant, id, "cancelled", None, None),
         RunStatus::Failed | RunStatus::BadInput => {
             let crashed_artifact =
                 outcome.error.as_ref().and_then(|e| e.get("code")).and_then(Value::as_str) == Some("ARTIFACT_CRASHED");
             if crashed_artifact {
                 let detail = outcome.other_stderr.join("\n");
-                return crashed(server, run, &detail, max_restarts);
+                return crashed(tx, run, &detail, max_restarts);
             }
-            store.finish(tenant, id, "failed", None, outcome.error.as_ref())
+            tx.finish(tenant, id, "failed", None, outcome.error.as_ref())
         }
     }
 }
 
 /// A guest that trapped: relaunched after a backoff, or `crashed` after `max_restarts`.
-fn crashed(server: &Server, run: &Run, message: &str, max_restarts: u32) -> anyhow::Result<()> {
+fn crashed(tx: &mut Tx, run: &Run, message: &str, max_restarts: u32) -> anyhow::Result<()> {
     let attempts = run.attempts + 1;
     if attempts > max_restarts {
         let error = json!({
             "code": "CRASHED", "category": "permanent", "severity": "error", "attempts": attempts,
             "message": format!("the instance crashed {attempts} time(s); last: {message}"),
         });
-        return server.db.store.finish(&run.tenant, &run.id, "crashed", None, Some(&error));
+        return tx.finish(&run.tenant, &run.id, "crashed", None, Some(&error));
     }
     let backoff = FIRST_BACKOFF.saturating_mul(1 << (attempts - 1).min(16)).min(MAX_BACKOFF);
     eprintln!("runtara serve: instance {} crashed (attempt {attempts}), relaunching in {backoff:?}: {message}", run.id);
-    server.db.retry_later(&run.tenant, &run.id, attempts, now_ms() + backoff.as_millis() as u64)
+    retry_later(tx, &run.tenant, &run.id, attempts, now_ms() + backoff.as_millis() as u64)
 }

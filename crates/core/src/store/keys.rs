@@ -26,7 +26,7 @@ impl Store {
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         let (key_id, secret) = (format!("key_{}", hex(&bytes[..4])), format!("rk_{}", hex(&bytes[4..])));
         let created = unix_seconds();
-        self.db.exec(
+        self.query(
             "INSERT INTO api_keys (key_id, tenant, key_hash, created) VALUES ($1, $2, $3, $4)",
             vec![p(&key_id), p(tenant), p(&key_hash(&secret)), p(&created)],
         )?;
@@ -35,7 +35,7 @@ impl Store {
 
     /// Every key, by id. No secrets.
     pub fn keys(&self) -> R<Vec<KeyRow>> {
-        let rows = self.db.rows("SELECT key_id, tenant, created, revoked FROM api_keys ORDER BY key_id", vec![])?;
+        let rows = self.query("SELECT key_id, tenant, created, revoked FROM api_keys ORDER BY key_id", vec![])?;
         Ok(rows
             .into_iter()
             .map(|mut r| {
@@ -49,7 +49,7 @@ impl Store {
     pub fn revoke_key(&self, key_id: &str) -> R<bool> {
         let now = unix_seconds();
         // RETURNING names the revoked row on both databases (PostgreSQL reports no count).
-        let revoked = self.db.rows(
+        let revoked = self.query(
             "UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL RETURNING key_id",
             vec![p(&now), p(key_id)],
         )?;
@@ -58,14 +58,13 @@ impl Store {
 
     /// Whether any key was ever created: then every request needs a live one.
     pub fn has_keys(&self) -> R<bool> {
-        Ok(!self.db.rows("SELECT key_id FROM api_keys LIMIT 1", vec![])?.is_empty())
+        Ok(!self.query("SELECT key_id FROM api_keys LIMIT 1", vec![])?.is_empty())
     }
 
     /// The tenant of the live key `secret`, if it is one.
     pub fn key_tenant(&self, secret: &str) -> R<Option<String>> {
         let rows = self
-            .db
-            .rows("SELECT tenant FROM api_keys WHERE key_hash = $1 AND revoked IS NULL", vec![p(&key_hash(secret))])?;
+            .query("SELECT tenant FROM api_keys WHERE key_hash = $1 AND revoked IS NULL", vec![p(&key_hash(secret))])?;
         Ok(rows.into_iter().next().and_then(|mut r| r.remove(0)))
     }
 }
