@@ -88,11 +88,20 @@ fn a_claim_waits_for_writes_in_flight_and_later_ones_are_refused() {
                 })
                 .collect();
             std::thread::sleep(std::time::Duration::from_millis(200));
-            let claim = store.transaction(|tx| {
-                tx.lock_fence(T, "i3")?;
-                tx.fence(T, "i3", "2")?;
-                tx.add_events(T, "i3", &[r#"{"claim":2}"#.to_string()], None)
-            });
+            // Like a claim, but retried until the writes in flight let go of the fence.
+            let claim = loop {
+                let mut busy = false;
+                let claim = store.transaction(|tx| {
+                    busy = !tx.lock_fence(T, "i3")?;
+                    anyhow::ensure!(!busy, "the fence is locked (rolled back)");
+                    tx.fence(T, "i3", "2")?;
+                    tx.add_events(T, "i3", &[r#"{"claim":2}"#.to_string()], None)
+                });
+                if !busy {
+                    break claim;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            };
             claim_over.store(true, Ordering::SeqCst);
             for w in writers {
                 assert!(w.join().unwrap() > 0, "{db}: a writer never wrote");

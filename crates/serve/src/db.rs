@@ -276,7 +276,9 @@ impl Db {
     ) -> R<Option<u64>> {
         let next = epoch + 1;
         let claimed = self.store.transaction(|tx| {
-            tx.lock_fence(tenant, id)?;
+            if !tx.lock_fence(tenant, id)? {
+                return Err(ClaimLost.into());
+            }
             if status != "running" && !transition(tx, tenant, id, status, "running")? {
                 return Err(ClaimLost.into());
             }

@@ -92,17 +92,21 @@ impl<'c> Tx<'c> {
         Ok(current.is_some_and(|c| c != epoch))
     }
 
-    /// Locks the instance's fence row until this transaction ends (PostgreSQL; SQLite runs
-    /// one write transaction at a time anyway). A claim takes it first, so claims and
-    /// fenced writes lock rows in one order — fence, instance, run — and never deadlock.
-    pub fn lock_fence(&mut self, tenant: &str, id: &str) -> R<()> {
-        if self.conn.is_postgres() {
-            self.exec(
-                "SELECT epoch FROM fences WHERE tenant = $1 AND instance = $2 FOR UPDATE",
-                vec![p(tenant), p(id)],
-            )?;
+    /// Locks the instance's fence row until this transaction ends, unless another
+    /// transaction holds it (a fenced write in flight, another server's claim): then
+    /// `false` at once, and the caller gives up (PostgreSQL; SQLite runs one write
+    /// transaction at a time anyway). A claim takes it first, so claims and fenced writes
+    /// lock rows in one order — fence, instance, run — and never deadlock.
+    pub fn lock_fence(&mut self, tenant: &str, id: &str) -> R<bool> {
+        if !self.conn.is_postgres() {
+            return Ok(true);
         }
-        Ok(())
+        let sql = "SELECT epoch FROM fences WHERE tenant = $1 AND instance = $2 FOR UPDATE NOWAIT";
+        match self.exec(sql, vec![p(tenant), p(id)]) {
+            Ok(()) => Ok(true),
+            Err(e) if is_lock_not_available(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Marks an instance running (creating it). Like every status write, it leaves a
@@ -298,4 +302,10 @@ impl<'c> Tx<'c> {
         )?;
         Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
     }
+}
+
+/// Whether PostgreSQL refused a `NOWAIT` lock because another transaction holds the row.
+fn is_lock_not_available(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<postgres::Error>().and_then(postgres::Error::code)
+        == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
