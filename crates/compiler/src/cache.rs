@@ -65,7 +65,8 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
     h.update(manifest_hash.as_bytes());
     h.update(compiler_id.as_bytes());
     // Children are part of the program: hash what the directories resolve to.
-    if let Ok((_, wf)) = crate::load(scenario) {
+    if let Ok((_, mut wf)) = crate::load(scenario) {
+        crate::children::resolve_published(&mut wf.graph, &opts.workflow_dirs);
         if let Ok(children) = crate::children::load_children(&wf.graph, &opts.workflow_dirs) {
             for (k, g) in children {
                 h.update(format!("{k:?}").as_bytes());

@@ -1,12 +1,15 @@
-//! Finding the child workflows of EmbedWorkflow steps (dsl-spec §7.6).
+//! Finding the child workflows of EmbedWorkflow steps (dsl-spec §7.6) and of Agent steps
+//! that call a workflow published as an agent ([`runtara_dsl::workflow_agents`]).
 //!
 //! `--workflows DIR` (repeatable): `DIR/<childWorkflowId>.json`, or numbered versions as
-//! `DIR/<childWorkflowId>/<version>.json` where `latest`/`current` is the highest number.
+//! `DIR/<childWorkflowId>/<version>.json` where `latest`/`current` is the highest number. A
+//! published workflow is found the same way under its agent slug.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use runtara_dsl::closure::{child_key, embed_steps, ChildKey, Children};
+use runtara_dsl::workflow_agents::resolve_workflow_agents;
 use runtara_dsl::ExecutionGraph;
 
 use crate::{load, CompileError, Scenario};
@@ -57,6 +60,21 @@ fn highest_version(dir: &Path) -> Option<PathBuf> {
         .map(|(_, p)| p)
 }
 
+/// Turns the Agent steps of `graph` that call a workflow published as an agent into
+/// EmbedWorkflow steps of it: `capabilityId: "run"`, an `agentId` that is no built-in agent,
+/// and a graph of that name in `dirs`. An unknown agent without such a graph is left for the
+/// validator to report.
+pub fn resolve_published(graph: &mut ExecutionGraph, dirs: &[PathBuf]) {
+    if dirs.is_empty() {
+        return;
+    }
+    let catalog = crate::catalog::builtin_catalog();
+    let is_workflow = |slug: &str| {
+        catalog.agent(slug).is_none() && find_child(dirs, &(slug.to_string(), "latest".to_string())).is_some()
+    };
+    resolve_workflow_agents(graph, &is_workflow);
+}
+
 /// Loads every child reachable from `root` (transitively). Children that cannot be found
 /// are left out; closure validation reports them as E124.
 ///
@@ -71,7 +89,8 @@ pub fn load_children(root: &ExecutionGraph, dirs: &[PathBuf]) -> Result<Children
                 continue;
             }
             let Some(path) = find_child(dirs, &key) else { continue };
-            let (_, wf) = load(&Scenario::Path(path))?;
+            let (_, mut wf) = load(&Scenario::Path(path))?;
+            resolve_published(&mut wf.graph, dirs);
             queue.push_back(wf.graph.clone());
             children.insert(key, wf.graph);
         }

@@ -192,7 +192,8 @@ fn stem(scenario: &Scenario) -> String {
 /// directory beside it and the file is renamed into place.
 pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<CompilationResult, CompileError> {
     let started = Instant::now();
-    let (file, wf) = load(&scenario)?;
+    let (file, mut wf) = load(&scenario)?;
+    children::resolve_published(&mut wf.graph, &opts.workflow_dirs);
     let stem = stem(&scenario);
     let (diagnostics, children) = validate_with_children(&stem, &wf, &opts.workflow_dirs)?;
     if !diagnostics.is_ok() {
@@ -274,7 +275,8 @@ pub fn validate_closure(
 /// stem as workflow id. Errors: [`CompileError::Read`], [`CompileError::Parse`], a child
 /// that does not parse.
 pub fn validate_scenario(scenario: &Scenario, dirs: &[PathBuf]) -> Result<Diagnostics, CompileError> {
-    let (_, wf) = load(scenario)?;
+    let (_, mut wf) = load(scenario)?;
+    children::resolve_published(&mut wf.graph, dirs);
     Ok(validate_closure(&stem(scenario), &wf, dirs)?.0)
 }
 

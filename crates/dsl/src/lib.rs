@@ -16,6 +16,7 @@ pub mod parse;
 pub mod path;
 mod unique;
 pub mod validate;
+pub mod workflow_agents;
 
 pub use catalog::{AgentCatalog, CapabilityInfo};
 pub use model::*;

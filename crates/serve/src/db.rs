@@ -7,6 +7,8 @@
 //!   limits (JSON), when, and whether it was deleted;
 //! - `artifacts`: every deployed component by sha256 (base64 text), so every server that
 //!   shares the database can run it (each keeps a copy in its data directory);
+//! - `graphs`: the JSON of each version deployed as a graph: other workflows call it as a
+//!   workflow agent (compiled into them at their deployment);
 //! - `runs`: what the server needs to (re)launch an instance: its workflow version, input,
 //!   failed attempts so far, the earliest next launch (`run_after`, ms), whether a drain
 //!   paused it, and its claim: the fencing `epoch` (one more at every claim), the `owner`
@@ -23,6 +25,8 @@ const MIGRATIONS: &[&str] = &[
          artifact TEXT NOT NULL, source TEXT NOT NULL, settings TEXT NOT NULL, created TEXT NOT NULL, deleted TEXT,
          PRIMARY KEY (tenant, workflow_id, version))",
     "CREATE TABLE IF NOT EXISTS artifacts (sha256 TEXT NOT NULL PRIMARY KEY, wasm TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS graphs (tenant TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT NOT NULL,
+         graph TEXT NOT NULL, PRIMARY KEY (tenant, workflow_id, version))",
     "CREATE TABLE IF NOT EXISTS runs (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow_id TEXT NOT NULL,
          version TEXT NOT NULL, input TEXT NOT NULL, attempts TEXT NOT NULL, run_after TEXT NOT NULL,
          drained TEXT NOT NULL, epoch TEXT NOT NULL, owner TEXT, lease_until TEXT, PRIMARY KEY (tenant, id))",
@@ -112,21 +116,53 @@ impl Db {
         Ok(Db { store })
     }
 
-    /// Records a new version of `workflow_id` and returns its number (one more than the
-    /// highest so far, deleted ones included, so numbers are never reused).
-    pub fn add_version(&self, tenant: &str, workflow_id: &str, artifact: &str, source: &str, settings: &str) -> R<u32> {
+    /// Records a new version of `workflow_id` (with its graph's JSON when deployed as a
+    /// graph) and returns its number: one more than the highest so far, deleted ones
+    /// included, so numbers are never reused.
+    pub fn add_version(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        artifact: &str,
+        source: &str,
+        settings: &str,
+        graph: Option<&str>,
+    ) -> R<u32> {
+        self.store.transaction(|tx| {
+            let rows = tx.query(
+                "SELECT version FROM workflows WHERE tenant = $1 AND workflow_id = $2",
+                vec![p(tenant), p(workflow_id)],
+            )?;
+            let next = rows.iter().filter_map(|r| num::<u32>(&r[0])).max().unwrap_or(0) + 1;
+            let created = now_ms() / 1000;
+            tx.query(
+                "INSERT INTO workflows (tenant, workflow_id, version, artifact, source, settings, created)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![p(tenant), p(workflow_id), p(next), p(artifact), p(source), p(settings), p(created)],
+            )?;
+            if let Some(graph) = graph {
+                tx.query(
+                    "INSERT INTO graphs (tenant, workflow_id, version, graph) VALUES ($1, $2, $3, $4)",
+                    vec![p(tenant), p(workflow_id), p(next), p(graph)],
+                )?;
+            }
+            Ok(next)
+        })
+    }
+
+    /// `(workflow_id, version, graph JSON)` of every live version of `tenant` deployed as a
+    /// graph: the workflows its graphs may call as agents.
+    pub fn published_graphs(&self, tenant: &str) -> R<Vec<(String, u32, String)>> {
         let rows = self.store.query(
-            "SELECT version FROM workflows WHERE tenant = $1 AND workflow_id = $2",
-            vec![p(tenant), p(workflow_id)],
+            "SELECT g.workflow_id, g.version, g.graph FROM graphs g JOIN workflows w ON w.tenant = g.tenant
+                 AND w.workflow_id = g.workflow_id AND w.version = g.version
+             WHERE g.tenant = $1 AND w.deleted IS NULL",
+            vec![p(tenant)],
         )?;
-        let next = rows.iter().filter_map(|r| num::<u32>(&r[0])).max().unwrap_or(0) + 1;
-        let created = now_ms() / 1000;
-        self.store.query(
-            "INSERT INTO workflows (tenant, workflow_id, version, artifact, source, settings, created)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![p(tenant), p(workflow_id), p(next), p(artifact), p(source), p(settings), p(created)],
-        )?;
-        Ok(next)
+        Ok(rows
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap_or_default(), num(&r[1]).unwrap_or(0), r[2].clone().unwrap_or_default()))
+            .collect())
     }
 
     /// Stores a component under its sha256 (once).

@@ -85,7 +85,8 @@ pub fn deploy(
         std::fs::write(&path, body).map_err(internal)?;
         (path, "component")
     } else {
-        (compile_graph(scratch.path(), workflow_id, body)?, "graph")
+        let published = publish_graphs(server, tenant, scratch.path())?;
+        (compile_graph(scratch.path(), workflow_id, body, published)?, "graph")
     };
     let bytes = std::fs::read(&wasm).map_err(internal)?;
     crate::policy::check(&bytes, limits.max_memory_bytes).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
@@ -102,20 +103,43 @@ pub fn deploy(
     let settings_json = serde_json::to_string(&settings).map_err(internal)?;
     let version = server
         .db
-        .add_version(tenant, workflow_id, &hash, source, &settings_json)
+        .add_version(
+            tenant,
+            workflow_id,
+            &hash,
+            source,
+            &settings_json,
+            (source == "graph").then(|| String::from_utf8_lossy(body)).as_deref(),
+        )
         .map_err(|e| internal(format!("{e:#}")))?;
     Ok(Deployed { workflow_id: workflow_id.to_string(), version, artifact: hash, source })
 }
 
+/// Writes the tenant's live graphs as `<dir>/published/<workflowId>/<version>.json`, the
+/// layout of `--workflows DIR`: an Agent step `{agentId: <workflowId>, capabilityId: "run"}`
+/// or an EmbedWorkflow step of a graph deployed here calls the latest of them (as it is at
+/// this deployment: the call is compiled in). Returns the directory.
+fn publish_graphs(server: &Server, tenant: &str, dir: &Path) -> Result<PathBuf, Refusal> {
+    let published = dir.join("published");
+    for (id, version, graph) in server.db.published_graphs(tenant).map_err(|e| internal(format!("{e:#}")))? {
+        let versions = published.join(&id);
+        std::fs::create_dir_all(&versions).map_err(internal)?;
+        std::fs::write(versions.join(format!("{version}.json")), graph).map_err(internal)?;
+    }
+    Ok(published)
+}
+
 /// Compiles a graph for wasm32-wasip2 with the http backend linked (instances checkpoint to
-/// this server). Validation and parse errors are 422s carrying the compiler's message.
-fn compile_graph(dir: &Path, workflow_id: &str, body: &[u8]) -> Result<PathBuf, Refusal> {
+/// this server), its calls of other workflows resolved in `published`. Validation and
+/// parse errors are 422s carrying the compiler's message.
+fn compile_graph(dir: &Path, workflow_id: &str, body: &[u8], published: PathBuf) -> Result<PathBuf, Refusal> {
     let json = std::str::from_utf8(body)
         .map_err(|_| (StatusCode::BAD_REQUEST, "the body is neither a component nor UTF-8 JSON".to_string()))?;
     let target = Target::parse("wasm32-wasip2").map_err(internal)?;
     let mut opts = CompileOptions::new(target);
     opts.core_client = true;
     opts.workflow_id = Some(workflow_id.to_string());
+    opts.workflow_dirs = vec![published];
     opts.output = Some(dir.join("workflow.wasm"));
     let scenario = Scenario::Text { name: format!("{workflow_id}.json"), json: json.to_string() };
     match compile_scenario(scenario, &opts) {

@@ -29,6 +29,7 @@ pub const SUPPORTED_NEEDS: &[&str] = &[
     "ai",
     "llm-stub",
     "connection-service",
+    "workflow-agent",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,
@@ -47,7 +48,8 @@ pub struct Case {
     pub confidence: String,
     pub side_effects: Value,
     pub harness: Value,
-    /// `(workflow_id, version, graph)` of EmbedWorkflow children.
+    /// `(workflow_id, version, graph)` of EmbedWorkflow children, and `(agent_slug, None,
+    /// graph)` of workflows published as agents.
     pub children: Vec<(String, Option<u64>, Value)>,
     /// Children whose graph file the corpus does not ship.
     pub missing_children: usize,
@@ -92,7 +94,7 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter(|ch| ch["kind"] == "embed")
+                    .filter(|ch| ch["kind"] == "embed" || ch["kind"] == "workflow-agent")
                     .filter_map(|ch| {
                         let graph = match (&ch["file"], &ch["graph"]["inline"]) {
                             // Paths name the original repository; the corpus keeps the basename.
@@ -104,7 +106,9 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
                             (_, Value::Object(_)) => expand_placeholders(&ch["graph"]["inline"]),
                             _ => return None,
                         };
-                        Some((ch["workflow_id"].as_str()?.to_string(), ch["version_resolved"].as_u64(), graph))
+                        // A workflow published as an agent is found under its slug.
+                        let id = ch["agent_slug"].as_str().or(ch["workflow_id"].as_str())?;
+                        Some((id.to_string(), ch["version_resolved"].as_u64(), graph))
                     })
                     .collect(),
                 missing_children: c["children"]

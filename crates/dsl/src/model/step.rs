@@ -442,4 +442,14 @@ impl Step {
             _ => Vec::new(),
         }
     }
+
+    /// [`Step::subgraphs`], mutable.
+    pub fn subgraphs_mut(&mut self) -> Vec<&mut ExecutionGraph> {
+        match self {
+            Step::Split(s) => vec![&mut *s.subgraph],
+            Step::While(s) => vec![&mut *s.subgraph],
+            Step::WaitForSignal(s) => s.on_wait.iter_mut().map(|g| &mut **g).collect(),
+            _ => Vec::new(),
+        }
+    }
 }

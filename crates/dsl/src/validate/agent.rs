@@ -86,13 +86,15 @@ impl Validator<'_> {
         };
         let Some(agent) = self.catalog.agent(&s.agent_id) else {
             let known = list(self.catalog.agents.iter().map(|a| &a.id));
-            report(
-                self,
-                "E020",
-                format!("{sp}/agentId"),
-                format!("unknown agent '{}'", s.agent_id),
-                &format!("known agents: {known}"),
-            );
+            let hint = if s.capability_id == crate::workflow_agents::RUN_CAPABILITY {
+                format!(
+                    "known agents: {known}; to call a workflow published as an agent, give its graph as '{0}.json' in a --workflows DIR (runtara serve: deploy workflow '{0}' first)",
+                    s.agent_id
+                )
+            } else {
+                format!("known agents: {known}")
+            };
+            report(self, "E020", format!("{sp}/agentId"), format!("unknown agent '{}'", s.agent_id), &hint);
             return;
         };
         let Some(cap) = agent.capabilities.iter().find(|c| c.id == s.capability_id) else {
