@@ -152,7 +152,8 @@ impl Emitter<'_> {
                     let (child_fn, vars_fn): (Ident, Ident) = self
                         .child_fns(&key)
                         .map_err(|m| unsupported(Some(&e.to_step), format!("{ptr}/childWorkflowId"), "child-workflow", m))?;
-                    let info = &lv.names[e.to_step.as_str()].info;
+                    // A tool-only step has no step function, so its StepInfo is local here.
+                    let (to, durable, name) = (e.to_step.as_str(), target.durable(lv.durable), opt(target.name()));
                     let child = &self.opts.children[&key];
                     let required: Vec<&str> = child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
                     let child_id = &w.child_workflow_id;
@@ -164,7 +165,8 @@ impl Emitter<'_> {
                         const CALL: steps::EmbedCall = steps::EmbedCall {
                             child_workflow_id: #child_id, max_retries: #retries, retry_delay_ms: #delay, required_inputs: &[#(#required),*],
                         };
-                        runtara_workflow_stdlib::ai::embed_tool(cx, scope, &#info, &CALL, &call.args, #child_fn, #vars_fn)
+                        const INFO: StepInfo = StepInfo { id: #to, durable: #durable, name: #name, step_type: "EmbedWorkflow", input_mapping: None };
+                        runtara_workflow_stdlib::ai::embed_tool(cx, scope, &INFO, &CALL, &call.args, #child_fn, #vars_fn)
                     }}
                 }
                 other => {
