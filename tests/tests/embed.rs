@@ -98,3 +98,34 @@ fn embedding_cycles_are_e056() {
     let codes: Vec<&str> = v["errors"].as_array().unwrap().iter().filter_map(|e| e["code"].as_str()).collect();
     assert!(codes.contains(&"E056"), "{v}");
 }
+
+/// A workflow published as an agent (`{agentId: "greet", capabilityId: "run"}`, found as
+/// `published/greet.json`) runs inline at every Split item, with the same output on native
+/// and wasm32-wasip2; without `--workflows` the call is E020 naming the step and the fix.
+#[test]
+fn a_workflow_published_as_an_agent_runs_inline_on_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = fixtures().join("agent_parent.json");
+    let published = fixtures().join("published");
+    let expected = json!({"status": "completed", "output": {"all": [
+        {"greeting": {"echo": "ada", "from": "greet"}}, {"greeting": {"echo": "bo", "from": "greet"}}]}});
+    for target in ["native", "wasm32-wasip2"].into_iter().filter(|t| can_run(t)) {
+        let out = dir.path().join(format!("agents-{target}"));
+        let o = runtara(&[
+            "compile",
+            "--target",
+            target,
+            parent.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--workflows",
+            published.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(run(&out, json!({"names": ["ada", "bo"]})), expected, "{target}");
+    }
+    let o = runtara(&["validate", parent.to_str().unwrap()]);
+    let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    assert!(report.contains("E020") && report.contains("'call'") && report.contains("greet.json"), "{report}");
+}
