@@ -77,6 +77,16 @@ pub fn generate(graph: &runtara_dsl::ExecutionGraph, opts: &CodegenOptions) -> R
     Ok(space_items(&prettyplease::unparse(&file)))
 }
 
+/// The identity an artifact of `graph` compiled with `children` carries (the one its
+/// instances register): SHA-256 of the whole closure and of each top-level step, 16 hex
+/// digits each (`runtara_protocol::GraphIdentity`, hardening item 7).
+pub fn graph_identity(
+    graph: &runtara_dsl::ExecutionGraph,
+    children: &runtara_dsl::closure::Children,
+) -> runtara_protocol::GraphIdentity {
+    emit::identity_of(graph, children)
+}
+
 /// prettyplease puts top-level items back to back; separate them with a blank line.
 fn space_items(src: &str) -> String {
     let mut out = String::with_capacity(src.len() + 256);

@@ -93,6 +93,9 @@ pub struct CompilationResult {
     /// Wall time of the whole pipeline.
     pub duration: Duration,
     pub target: Target,
+    /// The graph identity the artifact's instances register (a graph's whole closure and
+    /// each top-level step, hashed): what `runtara serve` compares to migrate instances.
+    pub identity: runtara_protocol::GraphIdentity,
 }
 
 /// Why a compilation failed. Every variant says what to fix; none leaves an artifact.
@@ -211,6 +214,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     if opts.staticlib && !opts.target.is_embedded() {
         return Err(CompileError::Toolchain("--emit staticlib is for --target thumbv7em-none-eabihf".into()));
     }
+    let identity = runtara_codegen::graph_identity(&wf.graph, &cg.children);
     let source = runtara_codegen::generate(&wf.graph, &cg)
         .map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
     if opts.emit_rust_only {
@@ -220,6 +224,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
             warnings: diagnostics,
             duration: started.elapsed(),
             target: opts.target.clone(),
+            identity,
         });
     }
     let mut out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
@@ -237,6 +242,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         warnings: diagnostics,
         duration: started.elapsed(),
         target: opts.target.clone(),
+        identity,
     })
 }
 

@@ -64,6 +64,7 @@ pub fn routes(server: App) -> Router {
         .route("/api/v1/workflows", post(create_workflow).get(list_workflows))
         .route("/api/v1/workflows/{id}", get(show_workflow).delete(delete_workflow))
         .route("/api/v1/instances", post(start_instance))
+        .route("/api/v1/instances/{id}/migrate", post(migrate_instance))
         .with_state(server)
 }
 
@@ -194,4 +195,24 @@ fn check_instance_id(id: &str) -> Result<(), ApiError> {
 /// A fresh random instance id: `inst_` + 24 hex digits.
 fn new_instance_id() -> Result<String, ApiError> {
     crate::random_id("inst_", 12).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
+}
+
+/// `POST /api/v1/instances/{id}/migrate` with `{"toVersion": N}`: moves a parked instance to
+/// version N of its workflow when its checkpoints fit ([`crate::migrate`]); 200 with
+/// `{instanceId, workflowId, fromVersion, toVersion}`.
+async fn migrate_instance(State(server): State<App>, h: HeaderMap, Path(id): Path<String>, body: Body) -> Answer {
+    let raw = read_body(&h, body).await?;
+    let req: MigrateRequest = serde_json::from_slice(&raw)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("send {{\"toVersion\": N}}: {e}")))?;
+    let tenant = tenant(&h);
+    let done = tokio::task::spawn_blocking(move || crate::migrate::migrate(&server, &tenant, &id, req.to_version))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(done).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MigrateRequest {
+    to_version: u32,
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use runtara_compiler::{compile_scenario, CompileError, CompileOptions, Scenario, Target};
+use runtara_protocol::GraphIdentity;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -80,14 +81,16 @@ pub fn deploy(
         ));
     }
     let scratch = tempfile::tempdir_in(server.artifacts_dir()).map_err(internal)?;
-    let (wasm, source) = if body.starts_with(b"\0asm") {
+    let (wasm, identity) = if body.starts_with(b"\0asm") {
         let path = scratch.path().join("upload.wasm");
         std::fs::write(&path, body).map_err(internal)?;
-        (path, "component")
+        (path, None)
     } else {
         let published = publish_graphs(server, tenant, scratch.path())?;
-        (compile_graph(scratch.path(), workflow_id, body, published)?, "graph")
+        let (path, identity) = compile_graph(scratch.path(), workflow_id, body, published)?;
+        (path, Some(serde_json::to_string(&identity).map_err(internal)?))
     };
+    let source = if identity.is_some() { "graph" } else { "component" };
     let bytes = std::fs::read(&wasm).map_err(internal)?;
     crate::policy::check(&bytes, limits.max_memory_bytes).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
@@ -109,7 +112,7 @@ pub fn deploy(
             &hash,
             source,
             &settings_json,
-            (source == "graph").then(|| String::from_utf8_lossy(body)).as_deref(),
+            identity.as_deref().map(|i| (std::str::from_utf8(body).unwrap_or_default(), i)),
         )
         .map_err(|e| internal(format!("{e:#}")))?;
     Ok(Deployed { workflow_id: workflow_id.to_string(), version, artifact: hash, source })
@@ -132,7 +135,12 @@ fn publish_graphs(server: &Server, tenant: &str, dir: &Path) -> Result<PathBuf, 
 /// Compiles a graph for wasm32-wasip2 with the http backend linked (instances checkpoint to
 /// this server), its calls of other workflows resolved in `published`. Validation and
 /// parse errors are 422s carrying the compiler's message.
-fn compile_graph(dir: &Path, workflow_id: &str, body: &[u8], published: PathBuf) -> Result<PathBuf, Refusal> {
+fn compile_graph(
+    dir: &Path,
+    workflow_id: &str,
+    body: &[u8],
+    published: PathBuf,
+) -> Result<(PathBuf, GraphIdentity), Refusal> {
     let json = std::str::from_utf8(body)
         .map_err(|_| (StatusCode::BAD_REQUEST, "the body is neither a component nor UTF-8 JSON".to_string()))?;
     let target = Target::parse("wasm32-wasip2").map_err(internal)?;
@@ -143,7 +151,7 @@ fn compile_graph(dir: &Path, workflow_id: &str, body: &[u8], published: PathBuf)
     opts.output = Some(dir.join("workflow.wasm"));
     let scenario = Scenario::Text { name: format!("{workflow_id}.json"), json: json.to_string() };
     match compile_scenario(scenario, &opts) {
-        Ok(done) => done.artifact.ok_or_else(|| internal("the compiler produced no artifact")),
+        Ok(done) => Ok((done.artifact.ok_or_else(|| internal("the compiler produced no artifact"))?, done.identity)),
         Err(e @ (CompileError::Parse { .. } | CompileError::Validation { .. } | CompileError::Unsupported { .. })) => {
             Err((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
         }

@@ -12,8 +12,9 @@
 //! | `GET /api/v1/workflows/{id}` | → `{workflowId, versions: [{version, artifact, source, created, settings}]}` |
 //! | `DELETE /api/v1/workflows/{id}` | → `{}`; started instances keep running |
 //! | `POST /api/v1/instances` | `{workflowId, version?, input?, instanceId?}` → 202 `{instanceId, workflowId, version, created}` |
+//! | `POST /api/v1/instances/{id}/migrate` | `{toVersion}` → 200 `{instanceId, workflowId, fromVersion, toVersion}`; 409 naming the changed steps whose checkpoints hold results |
 //!
-//! Everything under `/api/v1/instances/{id}/…` is the state service's (see `runtara_core`):
+//! Every other route under `/api/v1/instances/{id}/…` is the state service's (see `runtara_core`):
 //! status, signals (`pause`/`resume`/`cancel` and custom), events.
 //!
 //! Statuses: `pending` → `running` → `completed` | `failed` | `cancelled` | `crashed`, with
@@ -25,6 +26,7 @@
 mod api;
 mod db;
 mod deploy;
+mod migrate;
 mod policy;
 mod scheduler;
 mod worker;

@@ -7,6 +7,8 @@
 
 mod flow;
 mod identity;
+
+pub(crate) use identity::of as identity_of;
 mod step;
 mod tidy;
 pub mod values;

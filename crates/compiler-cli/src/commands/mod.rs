@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod instance;
 pub mod instances;
 pub mod keys;
+pub mod migrate;
 pub mod prebuild;
 pub mod run;
 pub mod schema;
