@@ -70,18 +70,30 @@ fn a_three_deep_chain_of_workflow_agents_survives_a_kill_at_every_level() {
 }
 
 /// A call of a workflow that is not deployed is refused at deployment with the validator's
-/// message naming the step; deploying the callee first makes the same graph deployable.
+/// message naming the step, and `POST /workflows/validate` reports it as `runtara validate`
+/// does; deploying the callee first makes the same graph valid and deployable.
 #[test]
-fn calling_an_undeployed_workflow_is_refused_at_deployment() {
+fn calling_an_undeployed_workflow_is_refused_at_deployment_and_validation() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("db.sqlite3").display());
     let server = ServeServer::start(&db, &dir.path().join("data"), &[]);
     let graph = std::fs::read(workspace_root().join("tests/fixtures/serve/agents/relay.json")).unwrap();
+    let validate = |body: Vec<u8>| server.post_raw("workflows/validate", body, "application/json");
+    let (status, findings) = validate(graph.clone());
+    assert_eq!((status, &findings["valid"]), (200, &json!(false)), "{findings}");
+    assert_eq!(
+        (&findings["errors"][0]["code"], &findings["errors"][0]["stepId"]),
+        (&json!("E020"), &json!("call_stamp")),
+        "the same finding as runtara validate: {findings}"
+    );
     let (status, answer) = server.post_raw("workflows?workflowId=relay", graph.clone(), "application/json");
     assert_eq!(status, 422, "{answer}");
     let message = answer.to_string();
     assert!(message.contains("call_stamp") && message.contains("stamp"), "{message}");
+    assert_eq!(validate(b"{not json".to_vec()).0, 400);
     deploy(&server, "stamp", "127.0.0.1");
+    let (status, findings) = validate(graph.clone());
+    assert_eq!((status, &findings["valid"], &findings["errors"]), (200, &json!(true), &json!([])), "{findings}");
     let (status, answer): (u16, Value) = server.post_raw("workflows?workflowId=relay", graph, "application/json");
     assert_eq!(status, 201, "{answer}");
 }

@@ -63,6 +63,7 @@ pub fn routes(server: App) -> Router {
     Router::new()
         .route("/api/v1/workflows", post(create_workflow).get(list_workflows))
         .route("/api/v1/workflows/{id}", get(show_workflow).delete(delete_workflow))
+        .route("/api/v1/workflows/validate", post(validate_workflow))
         .route("/api/v1/instances", post(start_instance))
         .route("/api/v1/instances/{id}/migrate", post(migrate_instance))
         .with_state(server)
@@ -106,6 +107,17 @@ async fn create_workflow(
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("the deployment stopped: {e}")))??;
     Ok((StatusCode::CREATED, Json(deployed)).into_response())
+}
+
+/// `POST /api/v1/workflows/validate` with a graph: the validator's findings, as `runtara
+/// validate --format json` gives them, plus `valid` (see [`deploy::validate`]).
+async fn validate_workflow(State(server): State<App>, h: HeaderMap, body: Body) -> Answer {
+    let body = read_body(&h, body).await?;
+    let t = tenant(&h);
+    let answer = tokio::task::spawn_blocking(move || deploy::validate(&server, &t, &body))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("the validation stopped: {e}")))??;
+    Ok(Json(answer).into_response())
 }
 
 async fn list_workflows(State(server): State<App>, h: HeaderMap) -> Answer {

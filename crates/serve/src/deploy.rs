@@ -122,7 +122,7 @@ pub fn deploy(
 /// layout of `--workflows DIR`: an Agent step `{agentId: <workflowId>, capabilityId: "run"}`
 /// or an EmbedWorkflow step of a graph deployed here calls the latest of them (as it is at
 /// this deployment: the call is compiled in). Returns the directory.
-fn publish_graphs(server: &Server, tenant: &str, dir: &Path) -> Result<PathBuf, Refusal> {
+pub(crate) fn publish_graphs(server: &Server, tenant: &str, dir: &Path) -> Result<PathBuf, Refusal> {
     let published = dir.join("published");
     for (id, version, graph) in server.db.published_graphs(tenant).map_err(|e| internal(format!("{e:#}")))? {
         let versions = published.join(&id);
@@ -161,4 +161,27 @@ fn compile_graph(
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
     (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// Validates a graph as a deployment would (the tenant's deployed graphs are the workflows
+/// it may call) without compiling or storing anything: `runtara validate --format json`'s
+/// answer `{errors: [{code, stepId, path, message, hint}], warnings: […]}` plus `valid`.
+///
+/// Errors: 400 for a body that is not a graph (not UTF-8, not JSON, not the DSL's shape —
+/// with line, column and pointer); 500 for storage.
+pub fn validate(server: &Server, tenant: &str, body: &[u8]) -> Result<serde_json::Value, Refusal> {
+    let json =
+        std::str::from_utf8(body).map_err(|_| (StatusCode::BAD_REQUEST, "the body is not UTF-8 JSON".to_string()))?;
+    let scratch = tempfile::tempdir_in(server.artifacts_dir()).map_err(internal)?;
+    let published = publish_graphs(server, tenant, scratch.path())?;
+    let scenario = Scenario::Text { name: "graph.json".into(), json: json.to_string() };
+    match runtara_compiler::validate_scenario(&scenario, &[published]) {
+        Ok(d) => {
+            let mut answer = serde_json::to_value(&d).map_err(internal)?;
+            answer["valid"] = d.is_ok().into();
+            Ok(answer)
+        }
+        Err(e @ CompileError::Parse { .. }) => Err((StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e) => Err(internal(e.to_string())),
+    }
 }

@@ -8,6 +8,7 @@
 //! | method & path | body → answer |
 //! |---|---|
 //! | `POST /api/v1/workflows?workflowId=ID[&memoryBytes=&fuel=&wallTimeMs=&maxRestarts=&allowHosts=h1,h2]` | a graph (JSON) or a component (`\0asm…`) → 201 `{workflowId, version, artifact, source}`; 400/422 with `{error}` |
+//! | `POST /api/v1/workflows/validate` | a graph → 200 `{valid, errors: [{code, stepId, path, message, hint}], warnings}` (as `runtara validate --format json`); 400 for a body that is no graph |
 //! | `GET /api/v1/workflows` | → `[{workflowId, latestVersion}]` |
 //! | `GET /api/v1/workflows/{id}` | → `{workflowId, versions: [{version, artifact, source, created, settings}]}` |
 //! | `DELETE /api/v1/workflows/{id}` | → `{}`; started instances keep running |
