@@ -120,16 +120,20 @@ pub(super) fn check_run(e: &Value, env: &Value) -> Verdict {
 }
 
 pub(super) fn check_validation(case: &Case, file: &str, extra: &[String]) -> Verdict {
-    let mut args = vec!["validate", file, "--format", "json"];
-    args.extend(extra.iter().map(String::as_str));
-    let out = runtara(&args);
-    let code = out.status.code().unwrap_or(-1);
+    let (code, report, stderr) = if case.needs.iter().any(|n| n == "server-api") {
+        validate_on_server(file)
+    } else {
+        let mut args = vec!["validate", file, "--format", "json"];
+        args.extend(extra.iter().map(String::as_str));
+        let out = runtara(&args);
+        let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap_or(-1), report, String::from_utf8_lossy(&out.stderr).to_string())
+    };
     let e = &case.expect;
     if case.confidence == "derived-stale" {
         // The codes no longer exist: score only as "rejected".
         return if code != 0 { Verdict::Pass } else { Verdict::Fail("accepted, expected rejection".into()) };
     }
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     let codes = |k: &str| -> Vec<String> {
         report[k].as_array().into_iter().flatten().filter_map(|d| d["code"].as_str().map(str::to_string)).collect()
     };
@@ -138,10 +142,7 @@ pub(super) fn check_validation(case: &Case, file: &str, extra: &[String]) -> Ver
         return if errors.iter().any(|c| c == want) {
             Verdict::Pass
         } else {
-            Verdict::Fail(format!(
-                "expected {want}, got errors {errors:?} (exit {code}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            ))
+            Verdict::Fail(format!("expected {want}, got errors {errors:?} (exit {code}): {stderr}"))
         };
     }
     if let Some(want) = e.get("validation_warning").and_then(Value::as_str) {
@@ -153,7 +154,7 @@ pub(super) fn check_validation(case: &Case, file: &str, extra: &[String]) -> Ver
     }
     if let Some(ok) = e.get("validation_ok") {
         if code == 2 {
-            return Verdict::Fail(format!("does not parse: {}", String::from_utf8_lossy(&out.stderr)));
+            return Verdict::Fail(format!("does not parse: {stderr}"));
         }
         for kind in ok.get("absent_error_kinds").and_then(Value::as_array).into_iter().flatten() {
             let k = kind.as_str().unwrap_or("");
@@ -172,4 +173,18 @@ pub(super) fn check_validation(case: &Case, file: &str, extra: &[String]) -> Ver
         return Verdict::Pass;
     }
     Verdict::Unsupported("unknown validation expectation".into())
+}
+
+/// Validates `file` through a real `runtara serve` (`POST /api/v1/workflows/validate`):
+/// `(exit code runtara validate would give, its JSON report, the refusal if any)`.
+fn validate_on_server(file: &str) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().expect("a scratch dir");
+    let db = format!("sqlite:{}", dir.path().join("db.sqlite3").display());
+    let server = crate::serve::ServeServer::start(&db, &dir.path().join("data"), &[]);
+    let graph = std::fs::read(file).expect("the case's graph file");
+    match server.post_raw("workflows/validate", graph, "application/json") {
+        (200, report) => (if report["valid"] == true { 0 } else { 1 }, report, String::new()),
+        (400, answer) => (2, Value::Null, answer.to_string()),
+        (status, answer) => (-1, Value::Null, format!("{status} {answer}")),
+    }
 }
