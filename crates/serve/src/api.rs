@@ -163,6 +163,9 @@ struct StartRequest {
     #[serde(default)]
     input: Value,
     instance_id: Option<String>,
+    /// Debug mode: the instance pauses before every step with `breakpoint: true`.
+    #[serde(default)]
+    debug: bool,
 }
 
 async fn start_instance(State(server): State<App>, h: HeaderMap, body: Body) -> Answer {
@@ -170,7 +173,7 @@ async fn start_instance(State(server): State<App>, h: HeaderMap, body: Body) -> 
     let req: StartRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
-            format!("invalid request body: {e}; expected {{workflowId, version?, input?, instanceId?}}"),
+            format!("invalid request body: {e}; expected {{workflowId, version?, input?, instanceId?, debug?}}"),
         )
     })?;
     let t = tenant(&h);
@@ -191,7 +194,8 @@ async fn start_instance(State(server): State<App>, h: HeaderMap, body: Body) -> 
         None => new_instance_id()?,
     };
     let input = req.input.to_string();
-    let (workflow_id, version, created) = server.db.start(&t, &id, &req.workflow_id, version.version, &input)?;
+    let (workflow_id, version, created) =
+        server.db.start(&t, &id, &req.workflow_id, version.version, &input, req.debug)?;
     server.scheduler.wake();
     let answer = json!({ "instanceId": id, "workflowId": workflow_id, "version": version, "created": created });
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())

@@ -121,6 +121,9 @@ fn environment(server: &Server, run: &Run, epoch: u64) -> Vec<(String, String)> 
     if let Some(token) = &server.config.token {
         env.push(("RUNTARA_TOKEN".to_string(), token.clone()));
     }
+    if run.debug {
+        env.push(("RUNTARA_DEBUG_MODE".to_string(), "1".to_string()));
+    }
     env
 }
 
@@ -156,7 +159,13 @@ fn record(tx: &mut Tx, run: &Run, outcome: &Outcome, max_restarts: u32) -> anyho
             transition(tx, tenant, id, "sleeping", "waiting")?;
             transition(tx, tenant, id, "running", "waiting").map(|_| ())
         }
-        RunStatus::Suspended => transition(tx, tenant, id, "running", "suspended").map(|_| ()),
+        RunStatus::Suspended => {
+            // A breakpoint holds the instance until it is resumed, like a pause.
+            if outcome.error.as_ref().is_some_and(|e| e.get("breakpoint").is_some()) {
+                tx.set_control(tenant, id, runtara_protocol::Signal::Pause.as_str())?;
+            }
+            transition(tx, tenant, id, "running", "suspended").map(|_| ())
+        }
         RunStatus::Cancelled => tx.finish(tenant, id, "cancelled", None, None),
         RunStatus::Failed | RunStatus::BadInput => {
             let crashed_artifact =

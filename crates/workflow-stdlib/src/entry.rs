@@ -30,16 +30,19 @@ const EXIT_CANCELLED: i32 = exit::CANCELLED as i32;
 pub use crate::meta::WorkflowMeta;
 
 /// The runtime of hosted targets: events on stderr, the OS clock, blocking sleep; with
-/// `RUNTARA_YIELD_AFTER_MS`, longer waits end the run for the host to relaunch it.
+/// `RUNTARA_YIELD_AFTER_MS`, longer waits end the run for the host to relaunch it; with
+/// `RUNTARA_DEBUG_MODE=1`, breakpoints pause it.
 pub struct HostedRuntime {
     yield_after_ms: Option<u64>,
+    debug_mode: bool,
 }
 
 impl HostedRuntime {
     /// The runtime this process's environment asks for.
     pub fn from_env() -> Self {
         let yield_after_ms = std::env::var("RUNTARA_YIELD_AFTER_MS").ok().and_then(|v| v.trim().parse().ok());
-        HostedRuntime { yield_after_ms }
+        let debug_mode = std::env::var("RUNTARA_DEBUG_MODE").is_ok_and(|v| matches!(v.trim(), "1" | "true"));
+        HostedRuntime { yield_after_ms, debug_mode }
     }
 }
 
@@ -70,9 +73,13 @@ impl WorkflowRuntime for HostedRuntime {
         self.yield_after_ms
     }
 
+    fn debug_mode(&self) -> bool {
+        self.debug_mode
+    }
+
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
         // Only native builds have threads; WASI and browsers run Split items in order.
-        let forked = HostedRuntime { yield_after_ms: self.yield_after_ms };
+        let forked = HostedRuntime { yield_after_ms: self.yield_after_ms, debug_mode: self.debug_mode };
         Current::HAS_THREADS.then(|| Box::new(forked) as Box<dyn WorkflowRuntime + Send>)
     }
 }

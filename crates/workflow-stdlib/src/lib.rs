@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::cond;
     pub use crate::failure::Failure;
     pub use crate::mapping::{composite_array, composite_object, input_mapping, lit, reference, take_reference, Hint};
-    pub use crate::runtime::{run_durable_step, run_step, Ctx, StepInfo};
+    pub use crate::runtime::{breakpoint, run_durable_step, run_step, Ctx, StepInfo};
     pub use crate::scope::Scope;
     pub use crate::steps;
     #[cfg(feature = "std")]

@@ -53,6 +53,11 @@ pub struct Args {
     /// steps' checkpoints must still fit; the new graph is recorded).
     #[arg(long)]
     pub migrate: bool,
+    /// Debug mode: pause (exit 3, suspended) before every step with `breakpoint: true`;
+    /// running the same instance again goes on past it. Needs a state store (--state-dir
+    /// or --core) and a durable graph.
+    #[arg(long)]
+    pub debug: bool,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
@@ -134,6 +139,9 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
     }
     if args.migrate {
         env.push(("RUNTARA_MIGRATE".to_string(), "1".to_string()));
+    }
+    if args.debug {
+        env.push(("RUNTARA_DEBUG_MODE".to_string(), "1".to_string()));
     }
     Ok(env)
 }

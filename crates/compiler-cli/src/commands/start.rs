@@ -22,6 +22,10 @@ pub struct Args {
     /// instance.
     #[arg(long = "instance", value_name = "ID")]
     pub instance_id: Option<String>,
+    /// Debug mode: the instance pauses (status `suspended`) before every step with
+    /// `breakpoint: true`; `runtara signal ID resume` goes on.
+    #[arg(long)]
+    pub debug: bool,
     #[command(flatten)]
     pub core: CoreArgs,
     /// `human` (default: the instance id) or `json`.
@@ -48,6 +52,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if let Some(id) = &args.instance_id {
         body["instanceId"] = id.clone().into();
+    }
+    if args.debug {
+        body["debug"] = true.into();
     }
     let answer = server.post("instances", &body).map_err(CliError::failed)?;
     match args.format {

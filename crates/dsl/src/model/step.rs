@@ -443,6 +443,27 @@ impl Step {
         }
     }
 
+    /// Whether the step has `breakpoint: true` (pauses before it in debug mode, §7).
+    pub fn breakpoint(&self) -> bool {
+        let b = match self {
+            Step::Finish(s) => s.breakpoint,
+            Step::Agent(s) => s.breakpoint,
+            Step::Conditional(s) => s.breakpoint,
+            Step::Split(s) => s.breakpoint,
+            Step::Switch(s) => s.breakpoint,
+            Step::EmbedWorkflow(s) => s.breakpoint,
+            Step::While(s) => s.breakpoint,
+            Step::Log(s) => s.breakpoint,
+            Step::Error(s) => s.breakpoint,
+            Step::Filter(s) => s.breakpoint,
+            Step::GroupBy(s) => s.breakpoint,
+            Step::Delay(s) => s.breakpoint,
+            Step::WaitForSignal(s) => s.breakpoint,
+            Step::AiAgent(s) => s.breakpoint,
+        };
+        b == Some(true)
+    }
+
     /// [`Step::subgraphs`], mutable.
     pub fn subgraphs_mut(&mut self) -> Vec<&mut ExecutionGraph> {
         match self {

@@ -30,6 +30,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS artifacts (sha256 TEXT NOT NULL PRIMARY KEY, wasm TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS graphs (tenant TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT NOT NULL,
          graph TEXT NOT NULL, identity TEXT NOT NULL, PRIMARY KEY (tenant, workflow_id, version))",
+    // Instances started in debug mode (breakpoints pause them).
+    "CREATE TABLE IF NOT EXISTS debug_runs (tenant TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tenant, id))",
     "CREATE TABLE IF NOT EXISTS runs (tenant TEXT NOT NULL, id TEXT NOT NULL, workflow_id TEXT NOT NULL,
          version TEXT NOT NULL, input TEXT NOT NULL, attempts TEXT NOT NULL, run_after TEXT NOT NULL,
          drained TEXT NOT NULL, epoch TEXT NOT NULL, owner TEXT, lease_until TEXT, PRIMARY KEY (tenant, id))",
@@ -63,6 +65,8 @@ pub struct Run {
     pub version: u32,
     pub input: String,
     pub attempts: u32,
+    /// Started in debug mode: breakpoints pause it.
+    pub debug: bool,
 }
 
 /// Now in milliseconds since the Unix epoch.
@@ -100,6 +104,7 @@ impl Db {
         workflow_id: &str,
         version: u32,
         input: &str,
+        debug: bool,
     ) -> R<(String, u32, bool)> {
         self.store.transaction(|tx| {
             let created = tx.query(
@@ -108,6 +113,12 @@ impl Db {
                 vec![p(tenant), p(id), p(workflow_id), p(version), p(input)],
             )?;
             if !created.is_empty() {
+                if debug {
+                    tx.query(
+                        "INSERT INTO debug_runs (tenant, id) VALUES ($1, $2) ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
+                        vec![p(tenant), p(id)],
+                    )?;
+                }
                 tx.query(
                     "INSERT INTO instances (tenant, id, status) VALUES ($1, $2, 'pending')
                      ON CONFLICT (tenant, id) DO NOTHING RETURNING id",
@@ -233,7 +244,9 @@ impl Db {
     /// The run of an instance of this server.
     pub fn run(&self, tenant: &str, id: &str) -> R<Option<Run>> {
         let rows = self.store.query(
-            "SELECT workflow_id, version, input, attempts FROM runs WHERE tenant = $1 AND id = $2",
+            "SELECT workflow_id, version, input, attempts,
+                 (SELECT d.id FROM debug_runs d WHERE d.tenant = runs.tenant AND d.id = runs.id)
+             FROM runs WHERE tenant = $1 AND id = $2",
             vec![p(tenant), p(id)],
         )?;
         Ok(rows.into_iter().next().map(|r| Run {
@@ -243,6 +256,7 @@ impl Db {
             version: num(&r[1]).unwrap_or(0),
             input: r[2].clone().unwrap_or_default(),
             attempts: num(&r[3]).unwrap_or(0),
+            debug: r[4].is_some(),
         }))
     }
 
@@ -279,6 +293,11 @@ impl Db {
         if n > 0 {
             self.store.query(
                 "DELETE FROM runs WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.tenant = runs.tenant AND i.id = runs.id)
+                 RETURNING id",
+                vec![],
+            )?;
+            self.store.query(
+                "DELETE FROM debug_runs WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.tenant = debug_runs.tenant AND r.id = debug_runs.id)
                  RETURNING id",
                 vec![],
             )?;

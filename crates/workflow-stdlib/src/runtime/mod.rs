@@ -96,6 +96,11 @@ pub trait WorkflowRuntime {
     fn yield_after_ms(&self) -> Option<u64> {
         None
     }
+    /// Whether breakpoints pause the run (debug mode, `RUNTARA_DEBUG_MODE=1` on hosted
+    /// targets; dsl-spec §7).
+    fn debug_mode(&self) -> bool {
+        false
+    }
     /// A runtime for another thread, on targets that run Split items in parallel
     /// (native); `None` means items run sequentially.
     fn fork(&self) -> Option<Box<dyn WorkflowRuntime + Send>> {
@@ -266,6 +271,38 @@ fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
         Ok(_) => Ok(()),
         Err(e) => Err(Failure::msg(alloc::format!("signal store failed: {}", e.0)).at(info.id)),
     }
+}
+
+/// The breakpoint before step `info` (dsl-spec §7, §8.10), which generated code calls
+/// first in the step functions of steps with `breakpoint: true` in durable graphs. In debug
+/// mode with a persisting backend, the first run that reaches it checkpoints
+/// `breakpoint::<stepId>[::i_j]` = `"breakpoint_hit"`, emits `breakpoint_hit` and suspends
+/// (exit 3, the failure's `breakpoint` names the checkpoint); a resumed run finds the
+/// checkpoint and goes on. Otherwise nothing: a breakpoint never changes results.
+pub fn breakpoint(cx: &mut Ctx, scope: &Scope, info: &StepInfo) -> Result<(), Failure> {
+    if !cx.rt.debug_mode() || !cx.backend.persists() {
+        return Ok(());
+    }
+    let mut id = alloc::format!("breakpoint::{}", info.id);
+    if let Some(indices) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
+        id.push_str("::");
+        id.push_str(&parts.join("_"));
+    }
+    let store_error = |e| store_failure(&id, e).at(info.id);
+    if cx.backend.load(&id).map_err(store_error)?.is_some() {
+        return Ok(());
+    }
+    cx.backend.checkpoint(&id, &Value::String("breakpoint_hit".into())).map_err(store_error)?;
+    let at = cx.rt.now_ms();
+    let event =
+        serde_json::json!({"step_id": info.id, "step_type": info.step_type, "checkpoint_id": id, "timestamp_ms": at});
+    cx.emit("breakpoint_hit", event);
+    let message = alloc::format!("paused at the breakpoint before step '{}'; resume the instance to go on", info.id);
+    Err(Failure::fatal(serde_json::json!({
+        "code": "SUSPENDED", "message": message, "category": "lifecycle", "severity": "info", "breakpoint": id,
+    }))
+    .at(info.id))
 }
 
 /// Runs a checkpointed step (checkpoint-as-memo, DESIGN §6): when the backend holds the

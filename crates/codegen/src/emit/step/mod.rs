@@ -82,6 +82,12 @@ impl Emitter<'_> {
             Step::WaitForSignal(s) => self.wait_step(&sc, s)?,
             Step::AiAgent(s) => self.ai_agent_step(lv, id, s)?,
         };
+        // Breakpoints are honoured only in durable graphs (dsl-spec §7).
+        let body = if step.breakpoint() && lv.durable {
+            quote! { breakpoint(cx, scope, &#info)?; #body }
+        } else {
+            body
+        };
         let step_type = step.step_type();
         let doc = match step.name() {
             Some(n) => format!(" {step_type} `{id}` ({n})."),
