@@ -150,7 +150,7 @@ impl Case {
             .needs
             .iter()
             .map(String::as_str)
-            .filter(|n| !SUPPORTED_NEEDS.contains(n) && !(validation && *n == "server-api"))
+            .filter(|n| !(SUPPORTED_NEEDS.contains(n) || validation && *n == "server-api"))
             .collect();
         if !missing.is_empty() {
             return Some(format!("needs {}", missing.join(", ")));
