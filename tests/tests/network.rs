@@ -174,3 +174,39 @@ fn network_use_decides_the_wasi_http_import_and_firmware_rejects_it() {
     assert!(err.contains("step 'call'") && err.contains("network"), "{err}");
     assert!(!out.exists());
 }
+
+/// With `--http-proxy URL` the http agent does not reach its host: it POSTs the request as
+/// an envelope to the proxy, whose answer `{status, headers, body}` is the response — on
+/// native and wasm32-wasip2 (the browser has no proxy setting).
+#[test]
+fn http_agent_goes_through_the_proxy_when_one_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    for target in ["native", "wasm32-wasip2"].into_iter().filter(|t| can_run(t)) {
+        let artifact = compile("ai/http_call.json", target, dir.path());
+        let answer =
+            json!({"status": 201, "headers": {"content-type": "application/json"}, "body": {"id": "via-proxy"}});
+        let proxy = StubServer::start(vec![], Some(Reply { status: 200, body: answer }));
+        // The connection names a host nobody listens on: only the proxy can answer.
+        let table = json!({"api": {"integrationId": "openai", "parameters": {"baseUrl": "http://127.0.0.1:9/api", "apiKey": "sk-test"}}});
+        let file = dir.path().join("connections.json");
+        std::fs::write(&file, table.to_string()).unwrap();
+        let proxy_url = format!("{}/proxy", proxy.url);
+        let args =
+            ["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap(), "--http-proxy", &proxy_url];
+        let o = runtara_stdin(&args, json!({"order": {"sku": "x", "qty": 2}}).to_string().as_bytes());
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+            json!({"status": 201, "id": "via-proxy"}),
+            "{target}"
+        );
+        let sent = &proxy.requests()[0];
+        assert_eq!((sent.method.as_str(), sent.path.as_str()), ("POST", "/proxy"), "{target}");
+        let envelope = &sent.body;
+        assert_eq!(envelope["method"], "POST", "{target}: {envelope}");
+        assert_eq!(envelope["url"], "http://127.0.0.1:9/api/orders?q=a%20b", "{target}: {envelope}");
+        assert_eq!(envelope["body"], json!({"sku": "x", "qty": 2}), "{target}: {envelope}");
+        assert_eq!(envelope["connection_id"], "api", "{target}: {envelope}");
+        assert_eq!(envelope["headers"]["authorization"], "Bearer sk-test", "{target}: {envelope}");
+    }
+}

@@ -295,9 +295,10 @@ fn egress_to_loopback_is_refused_unless_allowed() {
     );
     server.wait_for(&["e1".to_string()], Duration::from_secs(60), |s| s == "failed");
     let (_, e1) = server.api("GET", "instances/e1", None);
-    // The guest sees the refusal as a failed request (wstd reports `HttpRequestDenied` or,
-    // when the refusal lands while it writes the body, a reset connection).
+    // The agent's request goes through the server's proxy, which refuses it and says why.
     assert_eq!(e1["error"]["code"], "HTTP_REQUEST_FAILED", "{e1}");
+    let message = e1["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not a public address") && message.contains("allowHosts"), "{e1}");
     assert!(stub.requests().is_empty(), "nothing reached the stub");
 
     let (status, answer) = server.post_raw(

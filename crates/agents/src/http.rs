@@ -40,7 +40,8 @@ pub fn http_request(input: &Value) -> Result<Value, Value> {
     }
     req = with_body(req, input.get("body"), input.get("body_type").and_then(Value::as_str));
     req.timeout_ms = input.get("timeout_ms").and_then(Value::as_u64);
-    let resp = net::send(&req).map_err(|e| {
+    let connection_id = input.get("connection_id").and_then(Value::as_str);
+    let resp = net::proxy::send_external(&req, connection_id).map_err(|e| {
         json!({"code": "HTTP_REQUEST_FAILED", "message": e, "category": "transient", "severity": "error", "retryable": true})
     })?;
     let body = response_body(&resp.body, input.get("response_type").and_then(Value::as_str));

@@ -51,6 +51,39 @@ impl Egress {
     }
 }
 
+impl Egress {
+    /// The same policy for a request the host makes on a guest's behalf (runtara serve's
+    /// HTTP proxy): `Ok` when `url`'s host is allowlisted or resolves to public addresses
+    /// only. Blocking (resolves the name).
+    ///
+    /// Errors: a URL without an http(s) host, a name that does not resolve, a non-public
+    /// address — each as a message naming the destination.
+    pub fn check(&self, url: &str) -> Result<(), String> {
+        let uri: http::Uri = url.parse().map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(format!("'{url}' is not an http:// or https:// URL")),
+        };
+        let host = uri.host().ok_or_else(|| format!("'{url}' names no host"))?;
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        if self.allows(host, port) {
+            return Ok(());
+        }
+        use std::net::ToSocketAddrs;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<_> = (bare, port).to_socket_addrs().map_err(|e| format!("{host}: {e}"))?.collect();
+        match addrs.iter().find(|a| !is_public(a.ip())) {
+            _ if addrs.is_empty() => Err(format!("{host} does not resolve")),
+            Some(a) => Err(format!(
+                "egress to {host}:{port} ({}) is refused: not a public address; allow it with the deployment's allowHosts",
+                a.ip()
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// An allowlist entry as `(host, port?)`: `host`, `host:port`, `v6`, `[v6]`, `[v6]:port`.
 fn split_entry(entry: &str) -> (&str, Option<u16>) {
     if let Some(rest) = entry.strip_prefix('[') {

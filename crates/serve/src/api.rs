@@ -66,6 +66,7 @@ pub fn routes(server: App) -> Router {
         .route("/api/v1/workflows/validate", post(validate_workflow))
         .route("/api/v1/instances", post(start_instance))
         .route("/api/v1/instances/{id}/migrate", post(migrate_instance))
+        .route(crate::proxy::PROXY_PATH, post(proxy_request))
         .with_state(server)
 }
 
@@ -231,4 +232,19 @@ async fn migrate_instance(State(server): State<App>, h: HeaderMap, Path(id): Pat
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct MigrateRequest {
     to_version: u32,
+}
+
+/// `POST /api/v1/proxy`: an instance's agent request, made by the server under the
+/// deployment's egress policy ([`crate::proxy::forward`]).
+async fn proxy_request(State(server): State<App>, h: HeaderMap, body: Body) -> Answer {
+    let raw = read_body(&h, body).await?;
+    let envelope: Value = serde_json::from_slice(&raw)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("the proxy takes a JSON envelope: {e}")))?;
+    let tenant = tenant(&h);
+    let instance = h.get("x-runtara-instance-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let answer =
+        tokio::task::spawn_blocking(move || crate::proxy::forward(&server, &tenant, instance.as_deref(), &envelope))
+            .await
+            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(answer).into_response())
 }

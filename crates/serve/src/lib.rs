@@ -13,6 +13,7 @@
 //! | `GET /api/v1/workflows/{id}` | → `{workflowId, versions: [{version, artifact, source, created, settings}]}` |
 //! | `DELETE /api/v1/workflows/{id}` | → `{}`; started instances keep running |
 //! | `POST /api/v1/instances` | `{workflowId, version?, input?, instanceId?}` → 202 `{instanceId, workflowId, version, created}` |
+//! | `POST /api/v1/proxy` | an agent's request envelope `{method, url, headers?, body? \| body_raw?, timeout_ms?}` (from an instance: `X-Runtara-Instance-Id`) → 200 `{status, headers, body}`; 403 when the deployment's egress policy refuses the destination, 502 when the request fails |
 //! | `POST /api/v1/instances/{id}/migrate` | `{toVersion}` → 200 `{instanceId, workflowId, fromVersion, toVersion}`; 409 naming the changed steps whose checkpoints hold results |
 //!
 //! Every other route under `/api/v1/instances/{id}/…` is the state service's (see `runtara_core`):
@@ -29,6 +30,7 @@ mod db;
 mod deploy;
 mod migrate;
 mod policy;
+mod proxy;
 mod scheduler;
 mod worker;
 

@@ -117,6 +117,8 @@ fn environment(server: &Server, run: &Run, epoch: u64) -> Vec<(String, String)> 
         ("RUNTARA_INSTANCE_ID".to_string(), run.id.clone()),
         ("RUNTARA_TENANT_ID".to_string(), run.tenant.clone()),
         ("RUNTARA_YIELD_AFTER_MS".to_string(), server.config.yield_after_ms.to_string()),
+        // Agents' requests go through this server, which applies the egress policy.
+        ("RUNTARA_HTTP_PROXY_URL".to_string(), format!("{}{}", server.state_url, crate::proxy::PROXY_PATH)),
     ];
     if let Some(token) = &server.config.token {
         env.push(("RUNTARA_TOKEN".to_string(), token.clone()));

@@ -30,6 +30,9 @@ pub const SUPPORTED_NEEDS: &[&str] = &[
     "llm-stub",
     "connection-service",
     "workflow-agent",
+    "agent:http",
+    "network",
+    "mock-http-upstream",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,

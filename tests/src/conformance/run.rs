@@ -104,11 +104,17 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     let input = serde_json::to_vec(&case.input).expect("input serialises");
     let mut run_args: Vec<String> = ["run", out, "--format", "envelope"].iter().map(|s| s.to_string()).collect();
     let llm = case.needs.iter().any(|n| n == "llm-stub").then(|| llm_stub(case, work, &mut run_args));
+    let upstream = proxy_stub(case, &mut run_args);
     let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
     let run = if stateful { run_with_core(case, &run_args, &input, work) } else { runtara_stdin(&run_args, &input) };
     if let (Some(llm), Some(n)) = (&llm, case.side_effects["llm_request_count"].as_u64()) {
         if llm.requests().len() as u64 != n {
             return Verdict::Fail(format!("{} LLM requests, expected {n}", llm.requests().len()));
+        }
+    }
+    if let (Some(upstream), Some(n)) = (&upstream, case.side_effects["upstream_request_count"].as_u64()) {
+        if upstream.requests().len() as u64 != n {
+            return Verdict::Fail(format!("{} upstream requests, expected {n}", upstream.requests().len()));
         }
     }
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -127,6 +133,30 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats"))
         .collect();
     check_events(&case.side_effects, &events)
+}
+
+/// The HTTP proxy of a `mock-http-upstream` case, passed to the run with `--http-proxy`:
+/// `harness.http_proxy_mock` answers every request `200 {ok: true}` after ~400 ms;
+/// `harness.http_proxy_stub` answers the first four 429 (`retry-after-ms`), then 200.
+fn proxy_stub(case: &Case, run_args: &mut Vec<String>) -> Option<crate::stub::StubServer> {
+    use crate::stub::{Reply, StubServer};
+    let envelope = |status: u16, headers: Value, body: Value| Reply {
+        status: 200,
+        body: serde_json::json!({"status": status, "headers": headers, "body": body}),
+    };
+    let ok = || envelope(200, serde_json::json!({"content-type": "application/json"}), serde_json::json!({"ok": true}));
+    let stub = if case.harness.get("http_proxy_mock").is_some() {
+        StubServer::start_slow(vec![], Some(ok()), std::time::Duration::from_millis(400))
+    } else if let Some(text) = case.harness["http_proxy_stub"].as_str() {
+        let wait = text.split("retry-after-ms:\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or("50");
+        let limited =
+            envelope(429, serde_json::json!({"retry-after-ms": wait}), serde_json::json!({"error": "rate limited"}));
+        StubServer::start(vec![limited.clone(), limited.clone(), limited.clone(), limited], Some(ok()))
+    } else {
+        return None;
+    };
+    run_args.extend(["--http-proxy".to_string(), format!("{}/proxy", stub.url)]);
+    Some(stub)
 }
 
 /// The scripted LLM of an `llm-stub` case (`harness.llm_script`: OpenAI chat-completions

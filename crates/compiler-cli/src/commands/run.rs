@@ -58,6 +58,12 @@ pub struct Args {
     /// or --core) and a durable graph.
     #[arg(long)]
     pub debug: bool,
+    /// Send the agents' HTTP requests (the http agent, AiAgent's model calls) to this proxy
+    /// as envelopes `{method, url, headers, body|body_raw, connection_id, timeout_ms}`; it
+    /// answers `{status, headers, body}` (sets RUNTARA_HTTP_PROXY_URL; `runtara serve` is
+    /// one).
+    #[arg(long, value_name = "URL")]
+    pub http_proxy: Option<String>,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
@@ -142,6 +148,9 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
     }
     if args.debug {
         env.push(("RUNTARA_DEBUG_MODE".to_string(), "1".to_string()));
+    }
+    if let Some(proxy) = &args.http_proxy {
+        env.push(("RUNTARA_HTTP_PROXY_URL".to_string(), proxy.clone()));
     }
     Ok(env)
 }

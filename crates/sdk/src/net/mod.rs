@@ -76,6 +76,8 @@ pub fn send(req: &Request) -> Result<Response, String> {
     transport::send(req).map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
 }
 
+pub mod proxy;
+
 // Each transport is gated once, here, and public; `transport` picks the one [`send`] uses
 // when several are enabled (fetch, then native, then wasi:http), so features stay additive.
 #[cfg(feature = "fetch")]

@@ -16,6 +16,7 @@ pub(super) const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The LLM endpoint of one step.
 pub(super) struct Llm {
     step: &'static str,
+    connection_id: String,
     connection: Value,
     url: String,
     model: Value,
@@ -50,6 +51,7 @@ impl Llm {
         };
         Ok(Llm {
             step: info.id,
+            connection_id: id.clone(),
             url: format!("{}/chat/completions", base.trim_end_matches('/')),
             connection,
             model,
@@ -93,7 +95,7 @@ impl Llm {
             Failure::structured(json!({"code": code, "message": message,
                 "category": if transient { "transient" } else { "permanent" }, "severity": "error", "stepId": self.step}))
         };
-        let resp = match net::send(&req) {
+        let resp = match net::proxy::send_external(&req, Some(&self.connection_id)) {
             Ok(r) => r,
             Err(e) => {
                 crate::steps::fetch_pending()?;
