@@ -224,7 +224,7 @@ fn sigterm_drains_and_a_restart_continues() {
         &dir.path().join("data"),
         &["--workers", "1", "--yield-after-ms", "60000", "--grace", "20"],
     );
-    let (status, answer) = server.post_raw("workflows?workflowId=steps", graph("slow_steps.json"), "application/json");
+    let (status, answer) = server.post_raw("workflows?workflowId=steps", graph("drain_steps.json"), "application/json");
     assert_eq!(status, 201, "{answer}");
     assert_eq!(server.api("POST", "instances", Some(&json!({"workflowId": "steps", "instanceId": "s1"}))).0, 202);
     server.wait_for(&["s1".to_string()], Duration::from_secs(60), |s| s == "running");
