@@ -8,9 +8,11 @@ use serde_json::json;
 use crate::args::{CoreArgs, Format};
 use crate::error::{CliError, Result};
 
-/// Move a pending, sleeping, waiting or paused instance to another deployed version of its
-/// workflow. The server refuses (naming the steps) when a step whose results the instance
-/// has checkpointed changed in that version; it then finishes on the version it started on.
+/// Move a parked instance to another deployed version of its workflow (hot reload)
+///
+/// Only a pending, sleeping, waiting or paused instance moves. The server refuses (naming
+/// the steps) when a step whose results the instance has checkpointed changed in that
+/// version; the instance then finishes on the version it started on.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The instance id.
