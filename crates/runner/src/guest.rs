@@ -110,9 +110,10 @@ impl WasiHttpView for Guest {
 }
 
 /// Refuses growth beyond the run's memory limit and remembers that it did.
-struct MemoryLimiter {
-    max_bytes: usize,
-    exceeded: bool,
+/// Caps linear memory (and tables at 1M elements); `exceeded` records a refused growth.
+pub(crate) struct MemoryLimiter {
+    pub(crate) max_bytes: usize,
+    pub(crate) exceeded: bool,
 }
 
 impl ResourceLimiter for MemoryLimiter {

@@ -46,12 +46,15 @@ pub struct Limits {
     /// Bytes of stdout, and separately of stderr, kept; more fails the run
     /// (`OUTPUT_LIMIT_EXCEEDED`).
     pub max_output_bytes: usize,
+    /// Linear memory of a wasm32-wasip2 component, bytes; growing past it traps and the
+    /// run fails. `None`: wasmtime's default. Not enforced for other targets.
+    pub max_memory_bytes: Option<usize>,
 }
 
 impl Default for Limits {
-    /// No wall-time limit; 64 MiB of output per stream.
+    /// No wall-time limit; 64 MiB of output per stream; no memory limit of our own.
     fn default() -> Self {
-        Limits { wall_time: None, max_output_bytes: 64 << 20 }
+        Limits { wall_time: None, max_output_bytes: 64 << 20, max_memory_bytes: None }
     }
 }
 

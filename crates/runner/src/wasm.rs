@@ -30,6 +30,7 @@ struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+    limits: crate::guest::MemoryLimiter,
 }
 
 impl WasiHttpView for Host {
@@ -77,13 +78,25 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     let (mut b, stdout, stderr) = build_ctx(path, req);
-    let mut store = Store::new(engine, Host { wasi: b.build(), http: WasiHttpCtx::new(), table: ResourceTable::new() });
+    let limits =
+        crate::guest::MemoryLimiter { max_bytes: req.limits.max_memory_bytes.unwrap_or(usize::MAX), exceeded: false };
+    let host = Host { wasi: b.build(), http: WasiHttpCtx::new(), table: ResourceTable::new(), limits };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limits);
     let command = Command::instantiate(&mut store, &component, &linker)?;
     let result = match command.wasi_cli_run().call_run(&mut store) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(())) => return Ok(output(1, &stdout, &stderr, None)),
         Err(e) => Err(anyhow::Error::from(e)),
     };
+    if result.is_err() && store.data().limits.exceeded {
+        let max = store.data().limits.max_bytes;
+        let error = serde_json::json!({
+            "code": "MEMORY_LIMIT_EXCEEDED", "category": "limit", "severity": "error",
+            "message": format!("the component's linear memory would grow past the limit of {max} bytes (--max-memory)"),
+        });
+        return Ok(output(1, &stdout, &stderr, Some(format!("{error}\n"))));
+    }
     Ok(finish(result, &stdout, &stderr))
 }
 

@@ -46,7 +46,10 @@ fn a_run_over_its_wall_time_is_stopped_as_a_timeout() {
 fn a_run_over_its_output_limit_is_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let chatty = script(dir.path(), "chatty", "exec /usr/bin/yes");
-    let req = RunRequest { limits: Limits { wall_time: None, max_output_bytes: 1 << 20 }, ..Default::default() };
+    let req = RunRequest {
+        limits: Limits { wall_time: None, max_output_bytes: 1 << 20, max_memory_bytes: None },
+        ..Default::default()
+    };
     let out = run_artifact(&chatty, &req).unwrap();
     assert!(out.stdout.is_empty(), "no partial output is passed on");
     let outcome = Outcome::from_run(&out);

@@ -33,6 +33,7 @@ pub const SUPPORTED_NEEDS: &[&str] = &[
     "agent:http",
     "network",
     "mock-http-upstream",
+    "memory-limit",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,

@@ -105,6 +105,12 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     let mut run_args: Vec<String> = ["run", out, "--format", "envelope"].iter().map(|s| s.to_string()).collect();
     let llm = case.needs.iter().any(|n| n == "llm-stub").then(|| llm_stub(case, work, &mut run_args));
     let upstream = proxy_stub(case, &mut run_args);
+    if let Some(cap) = case.harness["env"]["RUNTARA_INSTANCE_MEMORY_MAX_BYTES"].as_str() {
+        if target != "wasm32-wasip2" {
+            return Verdict::Unsupported(format!("memory caps are enforced for wasm32-wasip2 runs only, not {target}"));
+        }
+        run_args.extend(["--max-memory".to_string(), cap.to_string()]);
+    }
     let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
     let run = if stateful { run_with_core(case, &run_args, &input, work) } else { runtara_stdin(&run_args, &input) };
     if let (Some(llm), Some(n)) = (&llm, case.side_effects["llm_request_count"].as_u64()) {
@@ -164,12 +170,15 @@ fn proxy_stub(case: &Case, run_args: &mut Vec<String>) -> Option<crate::stub::St
 /// `--connections`.
 fn llm_stub(case: &Case, work: &Path, run_args: &mut Vec<String>) -> crate::stub::StubServer {
     use crate::stub::{Reply, StubServer};
-    let script = case.harness["llm_script"]
+    let mut script: Vec<Reply> = case.harness["llm_script"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|r| Reply { status: r["status"].as_u64().unwrap_or(200) as u16, body: r["body"].clone() })
         .collect();
+    if let Some(generator) = case.harness["llm_script_generator"].as_str() {
+        script.extend(generated_script(generator));
+    }
     let stub = StubServer::start(script, None);
     let mut ids = std::collections::BTreeSet::from(["conn-1".to_string()]);
     collect_connection_ids(&case.graph, &mut ids);
@@ -183,6 +192,24 @@ fn llm_stub(case: &Case, work: &Path, run_args: &mut Vec<String>) -> crate::stub
     std::fs::write(&file, Value::Object(table).to_string()).expect("scratch dir is writable");
     run_args.extend(["--connections".to_string(), file.to_string_lossy().into_owned()]);
     stub
+}
+
+/// The script `N x tool_call('NAME', '{"KEY": "C"*LEN}') then ok('TEXT')` (the corpus's one
+/// generator): N tool calls whose argument is LEN copies of C, then a text answer.
+fn generated_script(generator: &str) -> Vec<crate::stub::Reply> {
+    use crate::stub::{llm_text, llm_tool_call};
+    let parse = || -> Option<Vec<crate::stub::Reply>> {
+        let (n, rest) = generator.split_once(" x tool_call('")?;
+        let (name, rest) = rest.split_once("', '{\"")?;
+        let (key, rest) = rest.split_once("\": \"")?;
+        let (fill, rest) = rest.split_once("\"*")?;
+        let (len, rest) = rest.split_once('}')?;
+        let text = rest.split_once("ok('")?.1.strip_suffix("')")?;
+        let args = serde_json::json!({ key: fill.repeat(len.trim().parse().ok()?) });
+        let calls = (0..n.trim().parse::<usize>().ok()?).map(|i| llm_tool_call(&format!("call_{i}"), name, &args));
+        Some(calls.chain([llm_text(text)]).collect())
+    };
+    parse().unwrap_or_else(|| panic!("unknown llm_script_generator: {generator}"))
 }
 
 fn collect_connection_ids(v: &Value, out: &mut std::collections::BTreeSet<String>) {

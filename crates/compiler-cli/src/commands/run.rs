@@ -64,6 +64,10 @@ pub struct Args {
     /// one).
     #[arg(long, value_name = "URL")]
     pub http_proxy: Option<String>,
+    /// Cap the linear memory of a wasm32-wasip2 component at BYTES: growing past it traps
+    /// and the run fails (other targets: not enforced).
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<usize>,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
@@ -98,7 +102,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.artifact.clone()
     };
     let stdin = read_input(args.input.as_deref()).map_err(CliError::usage)?;
-    let limits = Limits { wall_time: args.timeout.map(Duration::from_secs_f64), ..Limits::default() };
+    let limits = Limits {
+        wall_time: args.timeout.map(Duration::from_secs_f64),
+        max_memory_bytes: args.max_memory,
+        ..Limits::default()
+    };
     let run = run_artifact(&path, &RunRequest { stdin, env, limits }).map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
