@@ -11,20 +11,16 @@ fn fixtures() -> PathBuf {
     workspace_root().join("tests/fixtures/embed")
 }
 
+/// Compiles `parent.json` with its children in `workflows/` for `target` into `out`.
 fn compile(target: &str, out: &std::path::Path) {
-    let parent = fixtures().join("parent.json");
-    let dir = fixtures().join("workflows");
-    let o = runtara(&[
-        "compile",
-        "--target",
-        target,
-        parent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--workflows",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    compile_with(&fixtures().join("parent.json"), &fixtures().join("workflows"), target, out);
+}
+
+/// Compiles `graph` for `target` into `out`, finding children in `workflows`.
+fn compile_with(graph: &std::path::Path, workflows: &std::path::Path, target: &str, out: &std::path::Path) {
+    let (graph, out, workflows) = (graph.to_str().unwrap(), out.to_str().unwrap(), workflows.to_str().unwrap());
+    let o = runtara(&["compile", "--target", target, graph, "-o", out, "--workflows", workflows]);
+    assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn run(out: &std::path::Path, input: Value) -> Value {
@@ -111,17 +107,7 @@ fn a_workflow_published_as_an_agent_runs_inline_on_every_target() {
         {"greeting": {"echo": "ada", "from": "greet"}}, {"greeting": {"echo": "bo", "from": "greet"}}]}});
     for target in ["native", "wasm32-wasip2"].into_iter().filter(|t| can_run(t)) {
         let out = dir.path().join(format!("agents-{target}"));
-        let o = runtara(&[
-            "compile",
-            "--target",
-            target,
-            parent.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--workflows",
-            published.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        compile_with(&parent, &published, target, &out);
         assert_eq!(run(&out, json!({"names": ["ada", "bo"]})), expected, "{target}");
     }
     let o = runtara(&["validate", parent.to_str().unwrap()]);

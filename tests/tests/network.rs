@@ -22,6 +22,15 @@ fn compile(fixture: &str, target: &str, dir: &Path) -> PathBuf {
     out
 }
 
+/// Writes a connection table in `dir` where `id` is an OpenAI-style connection at
+/// `base_url` with key `sk-test`; returns its path.
+fn connections(dir: &Path, id: &str, base_url: &str) -> PathBuf {
+    let table = json!({id: {"integrationId": "openai", "parameters": {"baseUrl": base_url, "apiKey": "sk-test"}}});
+    let file = dir.join("connections.json");
+    std::fs::write(&file, table.to_string()).unwrap();
+    file
+}
+
 /// Runs `artifact` with a connection table naming `server` as `id`.
 fn run(
     artifact: &Path,
@@ -31,9 +40,7 @@ fn run(
     base_path: &str,
     input: &Value,
 ) -> std::process::Output {
-    let table = json!({id: {"integrationId": "openai", "parameters": {"baseUrl": format!("{}{base_path}", server.url), "apiKey": "sk-test"}}});
-    let file = dir.join("connections.json");
-    std::fs::write(&file, table.to_string()).unwrap();
+    let file = connections(dir, id, &format!("{}{base_path}", server.url));
     runtara_stdin(
         &["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap()],
         input.to_string().as_bytes(),
@@ -187,9 +194,7 @@ fn http_agent_goes_through_the_proxy_when_one_is_set() {
             json!({"status": 201, "headers": {"content-type": "application/json"}, "body": {"id": "via-proxy"}});
         let proxy = StubServer::start(vec![], Some(Reply { status: 200, body: answer }));
         // The connection names a host nobody listens on: only the proxy can answer.
-        let table = json!({"api": {"integrationId": "openai", "parameters": {"baseUrl": "http://127.0.0.1:9/api", "apiKey": "sk-test"}}});
-        let file = dir.path().join("connections.json");
-        std::fs::write(&file, table.to_string()).unwrap();
+        let file = connections(dir.path(), "api", "http://127.0.0.1:9/api");
         let proxy_url = format!("{}/proxy", proxy.url);
         let args =
             ["run", artifact.to_str().unwrap(), "--connections", file.to_str().unwrap(), "--http-proxy", &proxy_url];

@@ -42,6 +42,16 @@ impl From<deploy::Refusal> for ApiError {
 
 type Answer = Result<Response, ApiError>;
 
+/// Runs blocking work of a handler (compiling, the database, outgoing HTTP) off the async
+/// threads; a refusal passes through, a panic is a 500 naming `what` stopped.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, deploy::Refusal> + Send + 'static,
+) -> Result<T, ApiError> {
+    let done = tokio::task::spawn_blocking(work).await;
+    Ok(done.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{what} stopped: {e}")))??)
+}
+
 /// The request body, refused with a JSON 413 as soon as its announced length is over the
 /// limit (before any of it is read) or once it grows past it.
 async fn read_body(h: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
@@ -104,9 +114,8 @@ async fn create_workflow(
             .unwrap_or_default(),
     };
     let t = tenant(&h);
-    let deployed = tokio::task::spawn_blocking(move || deploy::deploy(&server, &t, &workflow_id, &body, settings))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("the deployment stopped: {e}")))??;
+    let deployed =
+        blocking("the deployment", move || deploy::deploy(&server, &t, &workflow_id, &body, settings)).await?;
     Ok((StatusCode::CREATED, Json(deployed)).into_response())
 }
 
@@ -115,9 +124,7 @@ async fn create_workflow(
 async fn validate_workflow(State(server): State<App>, h: HeaderMap, body: Body) -> Answer {
     let body = read_body(&h, body).await?;
     let t = tenant(&h);
-    let answer = tokio::task::spawn_blocking(move || deploy::validate(&server, &t, &body))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("the validation stopped: {e}")))??;
+    let answer = blocking("the validation", move || deploy::validate(&server, &t, &body)).await?;
     Ok(Json(answer).into_response())
 }
 
@@ -222,9 +229,8 @@ async fn migrate_instance(State(server): State<App>, h: HeaderMap, Path(id): Pat
     let req: MigrateRequest = serde_json::from_slice(&raw)
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("send {{\"toVersion\": N}}: {e}")))?;
     let tenant = tenant(&h);
-    let done = tokio::task::spawn_blocking(move || crate::migrate::migrate(&server, &tenant, &id, req.to_version))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let done =
+        blocking("the migration", move || crate::migrate::migrate(&server, &tenant, &id, req.to_version)).await?;
     Ok(Json(done).into_response())
 }
 
@@ -242,9 +248,9 @@ async fn proxy_request(State(server): State<App>, h: HeaderMap, body: Body) -> A
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("the proxy takes a JSON envelope: {e}")))?;
     let tenant = tenant(&h);
     let instance = h.get("x-runtara-instance-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let answer =
-        tokio::task::spawn_blocking(move || crate::proxy::forward(&server, &tenant, instance.as_deref(), &envelope))
-            .await
-            .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let answer = blocking("the proxied request", move || {
+        crate::proxy::forward(&server, &tenant, instance.as_deref(), &envelope)
+    })
+    .await?;
     Ok(Json(answer).into_response())
 }

@@ -159,8 +159,9 @@ fn compile_graph(
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Refusal {
-    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+/// A 500 refusal with `e` (and, for an `anyhow` error, its causes).
+pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
 }
 
 /// Validates a graph as a deployment would (the tenant's deployed graphs are the workflows

@@ -11,7 +11,7 @@ use runtara_dsl::ExecutionGraph;
 use runtara_protocol::GraphIdentity;
 use serde::Serialize;
 
-use crate::deploy::Refusal;
+use crate::deploy::{internal, Refusal};
 use crate::Server;
 
 /// What a migration did.
@@ -120,10 +120,6 @@ fn checkpointed_step<'a>(checkpoint: &str, owners: &'a BTreeMap<String, String>,
         .map(|t| t.split('[').next().unwrap_or(t))
         .filter(|t| !skip.contains(t))
         .find_map(|t| owners.get(t).map(String::as_str))
-}
-
-fn internal(e: impl std::fmt::Display) -> Refusal {
-    (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
 }
 
 #[cfg(test)]

@@ -20,22 +20,13 @@ pub const PROXY_ENV: &str = "RUNTARA_HTTP_PROXY_URL";
 ///
 /// Errors: transport failures, a proxy that does not answer 200 with an envelope.
 pub fn send_external(req: &Request, connection_id: Option<&str>) -> Result<Response, String> {
-    match proxy_url() {
+    match env(PROXY_ENV).filter(|u| !u.trim().is_empty()) {
         Some(proxy) => via_proxy(&proxy, req, connection_id),
         None => send(req),
     }
 }
 
-#[cfg(feature = "std")]
-fn proxy_url() -> Option<String> {
-    std::env::var(PROXY_ENV).ok().filter(|u| !u.trim().is_empty())
-}
-
-#[cfg(not(feature = "std"))]
-fn proxy_url() -> Option<String> {
-    None
-}
-
+/// A non-empty environment variable (none without `std`).
 #[cfg(feature = "std")]
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

@@ -283,12 +283,7 @@ pub fn breakpoint(cx: &mut Ctx, scope: &Scope, info: &StepInfo) -> Result<(), Fa
     if !cx.rt.debug_mode() || !cx.backend.persists() {
         return Ok(());
     }
-    let mut id = alloc::format!("breakpoint::{}", info.id);
-    if let Some(indices) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
-        let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
-        id.push_str("::");
-        id.push_str(&parts.join("_"));
-    }
+    let id = alloc::format!("breakpoint::{}{}", info.id, loop_suffix(scope));
     let store_error = |e| store_failure(&id, e).at(info.id);
     if cx.backend.load(&id).map_err(store_error)?.is_some() {
         return Ok(());
@@ -361,13 +356,19 @@ pub fn checkpoint_id(scope: &Scope, step_id: &str) -> alloc::string::String {
         .or_else(|| scope.variables.get("_workflow_id"))
         .and_then(Value::as_str)
         .unwrap_or("root");
-    let mut id = alloc::format!("{prefix}::{step_id}");
-    if let Some(indices) = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
-        let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
-        id.push_str("::");
-        id.push_str(&parts.join("_"));
+    alloc::format!("{prefix}::{step_id}{}", loop_suffix(scope))
+}
+
+/// `::i_j` for the loop indices of `scope` (Split/While iterations), or nothing at the top
+/// (dsl-spec §8.10).
+fn loop_suffix(scope: &Scope) -> alloc::string::String {
+    match scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        Some(indices) => {
+            let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
+            alloc::format!("::{}", parts.join("_"))
+        }
+        None => alloc::string::String::new(),
     }
-    id
 }
 
 /// What `step_debug_start`/`step_debug_end` name: a step of the graph, or a synthetic step
