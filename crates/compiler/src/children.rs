@@ -69,10 +69,17 @@ pub fn resolve_published(graph: &mut ExecutionGraph, dirs: &[PathBuf]) {
         return;
     }
     let catalog = crate::catalog::builtin_catalog();
-    let is_workflow = |slug: &str| {
-        catalog.agent(slug).is_none() && find_child(dirs, &(slug.to_string(), "latest".to_string())).is_some()
+    // A published document may name the workflow id it runs under (wrapper `workflowId`);
+    // otherwise that is its slug.
+    let workflow_id_of = |slug: &str| {
+        if catalog.agent(slug).is_some() {
+            return None;
+        }
+        let path = find_child(dirs, &(slug.to_string(), "latest".to_string()))?;
+        let own = load(&Scenario::Path(path)).ok().and_then(|(_, wf)| wf.workflow_id);
+        Some(own.unwrap_or_else(|| slug.to_string()))
     };
-    resolve_workflow_agents(graph, &is_workflow);
+    resolve_workflow_agents(graph, &workflow_id_of);
 }
 
 /// Loads every child reachable from `root` (transitively). Children that cannot be found

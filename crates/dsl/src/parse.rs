@@ -17,6 +17,8 @@ pub struct Workflow {
     pub memory_tier: Option<String>,
     /// Whether the document used the `{"executionGraph": …}` wrapper.
     pub wrapped: bool,
+    /// `workflowId` of the wrapper: the id a workflow published as an agent runs under.
+    pub workflow_id: Option<String>,
 }
 
 /// Why a document could not be parsed: a message, its 1-based line and column, and the
@@ -81,9 +83,15 @@ pub fn parse_workflow(text: &str) -> Result<Workflow, ParseError> {
         if graph.durable.is_none() && w.durable == Some(false) {
             graph.durable = Some(false);
         }
-        Ok(Workflow { graph, track_events: w.track_events.unwrap_or(false), memory_tier: w.memory_tier, wrapped: true })
+        Ok(Workflow {
+            graph,
+            track_events: w.track_events.unwrap_or(false),
+            memory_tier: w.memory_tier,
+            wrapped: true,
+            workflow_id: w.workflow_id,
+        })
     } else {
-        Ok(Workflow { graph: located(text)?, track_events: false, memory_tier: None, wrapped: false })
+        Ok(Workflow { graph: located(text)?, track_events: false, memory_tier: None, wrapped: false, workflow_id: None })
     }
 }
 

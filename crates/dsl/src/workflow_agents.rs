@@ -13,19 +13,22 @@ use crate::model::{ChildVersion, EmbedWorkflowStep, ExecutionGraph, Step};
 pub const RUN_CAPABILITY: &str = "run";
 
 /// Rewrites every Agent step of `graph` (subgraphs included) whose `capabilityId` is
-/// [`RUN_CAPABILITY`] and whose `agentId` `is_workflow` accepts into an EmbedWorkflow step of
-/// that workflow's latest version, keeping its id, name, breakpoint, input mapping, retries,
-/// timeout and durability. Returns how many steps it rewrote.
-pub fn resolve_workflow_agents(graph: &mut ExecutionGraph, is_workflow: &dyn Fn(&str) -> bool) -> usize {
+/// [`RUN_CAPABILITY`] and whose `agentId` is a slug `workflow_id_of` knows into an
+/// EmbedWorkflow step of that workflow's latest version, keeping its id, name, breakpoint,
+/// input mapping, retries, timeout and durability. `workflow_id_of(slug)` is the id the
+/// published workflow runs under (its signal ids are `<instance>/<that id>/<site>::<step>`).
+/// Returns how many steps it rewrote.
+pub fn resolve_workflow_agents(graph: &mut ExecutionGraph, workflow_id_of: &dyn Fn(&str) -> Option<String>) -> usize {
     let mut rewritten = 0;
     for step in graph.steps.values_mut() {
         for sub in step.subgraphs_mut() {
-            rewritten += resolve_workflow_agents(sub, is_workflow);
+            rewritten += resolve_workflow_agents(sub, workflow_id_of);
         }
         let Step::Agent(a) = step else { continue };
-        if a.capability_id != RUN_CAPABILITY || !is_workflow(&a.agent_id) {
+        if a.capability_id != RUN_CAPABILITY {
             continue;
         }
+        let Some(workflow_id) = workflow_id_of(&a.agent_id) else { continue };
         *step = Step::EmbedWorkflow(EmbedWorkflowStep {
             id: a.id.clone(),
             name: a.name.clone(),
@@ -37,6 +40,7 @@ pub fn resolve_workflow_agents(graph: &mut ExecutionGraph, is_workflow: &dyn Fn(
             retry_delay: a.retry_delay,
             timeout: a.timeout,
             durable: a.durable,
+            agent_workflow_id: Some(workflow_id),
         });
         rewritten += 1;
     }

@@ -52,11 +52,22 @@ pub struct Case {
     pub confidence: String,
     pub side_effects: Value,
     pub harness: Value,
-    /// `(workflow_id, version, graph)` of EmbedWorkflow children, and `(agent_slug, None,
-    /// graph)` of workflows published as agents.
-    pub children: Vec<(String, Option<u64>, Value)>,
+    /// EmbedWorkflow children and workflows published as agents.
+    pub children: Vec<Child>,
     /// Children whose graph file the corpus does not ship.
     pub missing_children: usize,
+}
+
+/// A graph a case's graph calls.
+#[derive(Debug, Clone)]
+pub struct Child {
+    /// The `childWorkflowId` an EmbedWorkflow names, or the slug of a published agent.
+    pub id: String,
+    /// The EmbedWorkflow's resolved version; `None` for an agent.
+    pub version: Option<u64>,
+    pub graph: Value,
+    /// The workflow id a published agent runs under, when the case gives one.
+    pub agent_workflow_id: Option<String>,
 }
 
 /// The result of one case on one target.
@@ -111,8 +122,14 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
                             _ => return None,
                         };
                         // A workflow published as an agent is found under its slug.
-                        let id = ch["agent_slug"].as_str().or(ch["workflow_id"].as_str())?;
-                        Some((id.to_string(), ch["version_resolved"].as_u64(), graph))
+                        let slug = ch["agent_slug"].as_str();
+                        let id = slug.or(ch["workflow_id"].as_str())?;
+                        Some(Child {
+                            id: id.to_string(),
+                            version: ch["version_resolved"].as_u64(),
+                            graph,
+                            agent_workflow_id: slug.and(ch["workflow_id"].as_str()).map(str::to_string),
+                        })
                     })
                     .collect(),
                 missing_children: c["children"]
@@ -145,6 +162,22 @@ fn expand_placeholders(v: &Value) -> Value {
 }
 
 impl Case {
+    /// The workflow id the case's graph ran under in the original harness:
+    /// `harness.parent_workflow_id`, else read from the harness's scoped signal ids
+    /// (`{instance}/{workflow}/{parent workflow}::{site}::{step}`).
+    pub fn parent_workflow_id(&self) -> Option<String> {
+        if let Some(wf) = self.harness["parent_workflow_id"].as_str() {
+            return Some(wf.to_string());
+        }
+        let h = &self.harness;
+        let runs = h["runs"].as_array().into_iter().flatten().map(|r| &r["deliver_signal"]);
+        let keyed = [&h["signals_by_id"], &h["preloaded_checkpoints"]].into_iter().chain(runs);
+        keyed.filter_map(Value::as_object).flat_map(|m| m.keys()).find_map(|k| {
+            let scoped = k.splitn(3, '/').nth(2)?;
+            scoped.split_once("::").map(|(wf, _)| wf.to_string())
+        })
+    }
+
     /// Why the case cannot run here, if it cannot.
     pub fn unsupported_reason(&self) -> Option<String> {
         // Of the server's API, the validation endpoint runs here (against `runtara serve`).

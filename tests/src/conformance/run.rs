@@ -31,13 +31,18 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         .expect("scratch dir is writable");
     let f = file.to_str().expect("utf-8 path");
     let children_dir = work.join(format!("{}-children", case.id));
-    for (id, version, graph) in &case.children {
-        let path = match version {
-            Some(v) => children_dir.join(id).join(format!("{v}.json")),
-            None => children_dir.join(format!("{id}.json")),
+    for child in &case.children {
+        let path = match child.version {
+            Some(v) => children_dir.join(&child.id).join(format!("{v}.json")),
+            None => children_dir.join(format!("{}.json", child.id)),
+        };
+        // A published agent's own workflow id travels in the wrapper (`workflowId`).
+        let document = match &child.agent_workflow_id {
+            Some(wf) => serde_json::json!({"executionGraph": child.graph, "workflowId": wf}),
+            None => child.graph.clone(),
         };
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("scratch dir is writable");
-        std::fs::write(&path, serde_json::to_vec_pretty(graph).expect("graph serialises"))
+        std::fs::write(&path, serde_json::to_vec_pretty(&document).expect("graph serialises"))
             .expect("scratch dir is writable");
     }
     let children_arg = children_dir.to_str().expect("utf-8 path").to_string();
@@ -68,8 +73,8 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     if stateful {
         args.push("--core-client".into());
     }
-    if let Some(wf) = case.harness["parent_workflow_id"].as_str() {
-        args.extend(["--workflow-id".to_string(), wf.to_string()]);
+    if let Some(wf) = case.parent_workflow_id() {
+        args.extend(["--workflow-id".to_string(), wf]);
     }
     args.extend(with_children(Vec::new()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -83,6 +83,10 @@ pub struct WorkflowWrapper {
     pub track_events: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub durable: Option<bool>,
+    /// The id the workflow runs under when it is published as an agent and called by its
+    /// slug (the slug by default; see [`crate::workflow_agents`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<String>,
 }
 
 /// One SchemaField of a flat-map schema (dsl-spec §1.4). Form-rendering hints are kept in

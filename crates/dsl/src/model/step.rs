@@ -150,6 +150,9 @@ step_struct!(
     #[serde(default, skip_serializing_if = "Option::is_none")] retry_delay: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")] timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")] durable: Option<bool>,
+    /// Set by [`crate::workflow_agents`], never read from JSON: the called workflow was
+    /// published as an agent and runs under this workflow id (its signal ids name it).
+    #[serde(skip)] agent_workflow_id: Option<String>,
 });
 
 /// `"latest"`/`"current"` or a version number ≥ 1 (§7.6).

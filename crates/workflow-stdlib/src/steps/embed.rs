@@ -13,6 +13,9 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, Copy)]
 pub struct EmbedCall {
     pub child_workflow_id: &'static str,
+    /// The id a workflow published as an agent runs under (its own signal ids name it);
+    /// `None` for EmbedWorkflow, whose child runs under its caller's workflow id.
+    pub agent_workflow_id: Option<&'static str>,
     /// Retries of retryable child failures (category ≠ permanent).
     pub max_retries: u32,
     /// Base backoff, milliseconds (doubling, capped at 60 000).
@@ -53,6 +56,9 @@ pub fn embed(
         if let Some(v) = scope.variables.get(k) {
             vars.insert(k.into(), v.clone());
         }
+    }
+    if let Some(own) = call.agent_workflow_id {
+        vars.insert("_workflow_id".into(), own.into());
     }
     let indices = scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty());
     let suffix = indices.map(|a| crate::value::to_json(&Value::Array(a.clone()))).unwrap_or_default();

@@ -157,13 +157,14 @@ impl Emitter<'_> {
                     let child = &self.opts.children[&key];
                     let required: Vec<&str> = child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
                     let child_id = &w.child_workflow_id;
+                    let own_id = crate::emit::values::opt(w.agent_workflow_id.as_deref());
                     let (retries, delay) = (
                         w.max_retries.unwrap_or(defaults::EMBED_MAX_RETRIES),
                         w.retry_delay.unwrap_or(defaults::EMBED_RETRY_DELAY_MS),
                     );
                     quote! {{
                         const CALL: steps::EmbedCall = steps::EmbedCall {
-                            child_workflow_id: #child_id, max_retries: #retries, retry_delay_ms: #delay, required_inputs: &[#(#required),*],
+                            child_workflow_id: #child_id, agent_workflow_id: #own_id, max_retries: #retries, retry_delay_ms: #delay, required_inputs: &[#(#required),*],
                         };
                         const INFO: StepInfo = StepInfo { id: #to, durable: #durable, name: #name, step_type: "EmbedWorkflow", input_mapping: None };
                         runtara_workflow_stdlib::ai::embed_tool(cx, scope, &INFO, &CALL, &call.args, #child_fn, #vars_fn)

@@ -29,6 +29,7 @@ impl Emitter<'_> {
             child.input_schema.iter().filter(|(_, f)| f.required).map(|(k, _)| k.as_str()).collect();
         let m = input_mapping(s.input_mapping.as_ref(), hosted).map_err(err)?;
         let child_id = &s.child_workflow_id;
+        let own_id = crate::emit::values::opt(s.agent_workflow_id.as_deref());
         let max_retries = s.max_retries.unwrap_or(defaults::EMBED_MAX_RETRIES);
         let retry_delay = s.retry_delay.unwrap_or(defaults::EMBED_RETRY_DELAY_MS);
         Ok((
@@ -36,6 +37,7 @@ impl Emitter<'_> {
             quote! {
                 const CALL: steps::EmbedCall = steps::EmbedCall {
                     child_workflow_id: #child_id,
+                    agent_workflow_id: #own_id,
                     max_retries: #max_retries,
                     retry_delay_ms: #retry_delay,
                     required_inputs: &[#(#required),*],
