@@ -37,6 +37,19 @@ pub fn lookup(id: &str) -> Option<Value> {
     table.get(id).cloned()
 }
 
+/// The table as instances behind a credential-holding proxy see it (`runtara serve`): each
+/// connection's `integrationId` and `baseUrl` (needed to build request URLs), no secrets.
+pub fn without_secrets(table: &serde_json::Map<String, Value>) -> Value {
+    let public = table.iter().map(|(id, c)| {
+        let mut parameters = serde_json::Map::new();
+        if let Some(base) = param(c, "baseUrl") {
+            parameters.insert("baseUrl".into(), Value::String(base.to_string()));
+        }
+        (id.clone(), json!({"integrationId": c.get("integrationId"), "parameters": parameters}))
+    });
+    Value::Object(public.collect())
+}
+
 /// The descriptor injected into Agent inputs as `_connection` (dsl-spec §7.2): no secrets.
 pub fn descriptor(id: &str) -> Value {
     let integration = lookup(id).and_then(|c| c.get("integrationId").cloned()).unwrap_or(Value::Null);

@@ -103,6 +103,11 @@ pub struct ServeConfig {
     /// How long a claim holds without renewal: a server that stops renewing (killed,
     /// paused, cut off) loses its instances to the others after this long.
     pub lease: Duration,
+    /// Connections `{"<id>": {"integrationId", "parameters": {"baseUrl", "apiKey",
+    /// "headers"}}}` (the format of `runtara run --connections`): the proxy applies their
+    /// credentials and refuses requests naming any other connection; instances see only each
+    /// one's `integrationId` and `baseUrl`.
+    pub connections: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Shared state of the running server.

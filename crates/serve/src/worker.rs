@@ -126,6 +126,11 @@ fn environment(server: &Server, run: &Run, epoch: u64) -> Vec<(String, String)> 
     if run.debug {
         env.push(("RUNTARA_DEBUG_MODE".to_string(), "1".to_string()));
     }
+    if !server.config.connections.is_empty() {
+        // Secrets stay with the proxy; the guest needs only ids, integrations and base URLs.
+        let public = runtara_agents::connections::without_secrets(&server.config.connections);
+        env.push((runtara_agents::connections::ENV.to_string(), public.to_string()));
+    }
     env
 }
 

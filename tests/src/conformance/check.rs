@@ -40,6 +40,38 @@ pub(super) fn check_events(side: &Value, events: &[Value]) -> Verdict {
     Verdict::Pass
 }
 
+/// Checks the side effects the state service shows of an instance (`detail`: `runtara
+/// instance --format json`): `checkpoint_ids_include`, `checkpoint_id_absent`,
+/// `event_subtypes_include`, `polled_signal_ids_include`.
+pub(super) fn check_instance(side: &Value, detail: &Value) -> Verdict {
+    let strings = |k: &str| -> Vec<&str> {
+        side.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+    };
+    let checkpoints: Vec<&str> = detail["checkpoints"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let events: Vec<&str> =
+        detail["events"].as_array().into_iter().flatten().filter_map(|e| e["event"].as_str()).collect();
+    let polled = super::durable::requested_signal_ids(detail);
+    for want in strings("checkpoint_ids_include") {
+        if !checkpoints.contains(&want) {
+            return Verdict::Fail(format!("no checkpoint '{want}' among {checkpoints:?}"));
+        }
+    }
+    if let Some(absent) = side["checkpoint_id_absent"].as_str().filter(|a| checkpoints.contains(a)) {
+        return Verdict::Fail(format!("checkpoint '{absent}' must not exist: {checkpoints:?}"));
+    }
+    for want in strings("event_subtypes_include") {
+        if !events.contains(&want) {
+            return Verdict::Fail(format!("no '{want}' event among {events:?}"));
+        }
+    }
+    for want in strings("polled_signal_ids_include") {
+        if !polled.iter().any(|p| p == want) {
+            return Verdict::Fail(format!("signal '{want}' was never asked for; asked: {polled:?}"));
+        }
+    }
+    Verdict::Pass
+}
+
 pub(super) fn check_run(e: &Value, env: &Value) -> Verdict {
     let status = env["status"].as_str().unwrap_or("");
     let output = &env["output"];

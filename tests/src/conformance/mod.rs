@@ -10,6 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod check;
+mod durable;
 mod run;
 
 pub use run::{run_case, run_case_with_output};
@@ -34,11 +35,13 @@ pub const SUPPORTED_NEEDS: &[&str] = &[
     "network",
     "mock-http-upstream",
     "memory-limit",
+    "lifecycle-pause",
+    "debug-mode",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,
 /// wasm32-wasip2), with the harness delivering their signals.
-const STATEFUL_NEEDS: &[&str] = &["signal", "checkpoint-store"];
+const STATEFUL_NEEDS: &[&str] = &["signal", "checkpoint-store", "lifecycle-pause", "debug-mode"];
 
 /// One case of `cases.json`, with its graph resolved to JSON.
 #[derive(Debug, Clone)]
@@ -200,6 +203,7 @@ impl Case {
         }
         match self.expect.get("outcome").and_then(Value::as_str) {
             Some("completed") | Some("failed") | None => None,
+            Some("suspended") if self.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str())) => None,
             Some(other) => Some(format!("outcome '{other}' needs durability")),
         }
     }

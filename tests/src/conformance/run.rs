@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::check::{check_events, check_run, check_validation};
+use super::check::{check_events, check_instance, check_run, check_validation};
+use super::durable;
 use super::*;
 use crate::cli::{runtara, runtara_stdin};
 
@@ -116,8 +117,19 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         }
         run_args.extend(["--max-memory".to_string(), cap.to_string()]);
     }
+    if durable::debug_mode(case) {
+        run_args.push("--debug".into());
+    }
     let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
-    let run = if stateful { run_with_core(case, &run_args, &input, work) } else { runtara_stdin(&run_args, &input) };
+    let (run, instance) = if stateful {
+        let hits = || upstream.as_ref().map_or(0, |u| u.requests().len());
+        match durable::run(case, &run_args, &input, work, &hits) {
+            Ok((run, instance)) => (run, Some(instance)),
+            Err(verdict) => return verdict,
+        }
+    } else {
+        (runtara_stdin(&run_args, &input), None)
+    };
     if let (Some(llm), Some(n)) = (&llm, case.side_effects["llm_request_count"].as_u64()) {
         if llm.requests().len() as u64 != n {
             return Verdict::Fail(format!("{} LLM requests, expected {n}", llm.requests().len()));
@@ -134,7 +146,16 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     };
     *envelope = Some(stdout.trim().to_string());
     let verdict = check_run(e, &env);
-    if verdict != Verdict::Pass || !case.needs.iter().any(|n| n == "events") {
+    if verdict != Verdict::Pass {
+        return verdict;
+    }
+    if let Some(instance) = instance {
+        let verdict = check_instance(&case.side_effects, &instance.detail());
+        if verdict != Verdict::Pass {
+            return verdict;
+        }
+    }
+    if !case.needs.iter().any(|n| n == "events") {
         return verdict;
     }
     // Workflow events only: artifact-level reports (firmware_stats) are not the workflow's.
@@ -232,76 +253,4 @@ fn collect_connection_ids(v: &Value, out: &mut std::collections::BTreeSet<String
         Value::Array(a) => a.iter().for_each(|x| collect_connection_ids(x, out)),
         _ => {}
     }
-}
-
-/// Runs a stateful case against a fresh `runtara core` (SQLite) as the harness's instance,
-/// delivering its signals for real: `signals_by_id` before the run, and `custom_signals`
-/// to every signal id the run asks for (its `external_input_requested` events reach the
-/// core's event log), in order, the last one repeating.
-fn run_with_core(case: &Case, run_args: &[&str], input: &[u8], work: &Path) -> std::process::Output {
-    let db = work.join(format!("{}-core.sqlite3", case.id));
-    let _ = std::fs::remove_file(&db);
-    let core = crate::core::CoreServer::start(&format!("sqlite:{}", db.display()), "conformance");
-    let instance = case.harness["instance_id"].as_str().unwrap_or(&case.id).to_string();
-    let cli = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(["--core", &core.url, "--tenant", "conformance", "--token", "conformance"]);
-        runtara(&all)
-    };
-    for (id, payload) in case.harness["signals_by_id"].as_object().into_iter().flatten() {
-        cli(&["signal", &instance, "--custom", id, "--payload", &payload.to_string()]);
-    }
-    let payloads: Vec<Value> = case.harness["custom_signals"].as_array().cloned().unwrap_or_default();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let deliverer = (!payloads.is_empty()).then(|| {
-        let (done, url, instance) = (done.clone(), core.url.clone(), instance.clone());
-        std::thread::spawn(move || {
-            let mut delivered = std::collections::BTreeSet::new();
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                let o = runtara(&[
-                    "instance",
-                    &instance,
-                    "--format",
-                    "json",
-                    "--core",
-                    &url,
-                    "--tenant",
-                    "conformance",
-                    "--token",
-                    "conformance",
-                ]);
-                let events =
-                    serde_json::from_slice::<Value>(&o.stdout).map(|v| v["events"].clone()).unwrap_or(Value::Null);
-                for e in events.as_array().into_iter().flatten().filter(|e| e["event"] == "external_input_requested") {
-                    let Some(sid) = e["signal_id"].as_str() else { continue };
-                    if delivered.insert(sid.to_string()) {
-                        let payload = &payloads[(delivered.len() - 1).min(payloads.len() - 1)];
-                        runtara(&[
-                            "signal",
-                            &instance,
-                            "--custom",
-                            sid,
-                            "--payload",
-                            &payload.to_string(),
-                            "--core",
-                            &url,
-                            "--tenant",
-                            "conformance",
-                            "--token",
-                            "conformance",
-                        ]);
-                    }
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        })
-    });
-    let mut args = run_args.to_vec();
-    args.extend(["--core", &core.url, "--instance", &instance, "--tenant", "conformance", "--token", "conformance"]);
-    let run = runtara_stdin(&args, input);
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    if let Some(d) = deliverer {
-        let _ = d.join();
-    }
-    run
 }

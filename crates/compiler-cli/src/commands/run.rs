@@ -136,7 +136,8 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
         }
     }
     if let Some(file) = &args.connections {
-        env.push(("RUNTARA_CONNECTIONS".to_string(), read_connections(file).map_err(CliError::usage)?));
+        let table = read_connections(file).map_err(CliError::usage)?;
+        env.push(("RUNTARA_CONNECTIONS".to_string(), serde_json::Value::Object(table).to_string()));
     }
     if let Some(url) = &args.core.core {
         env.push(("RUNTARA_HTTP_URL".to_string(), url.clone()));
@@ -163,12 +164,13 @@ fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
     Ok(env)
 }
 
-/// The connection table of `run --connections FILE` as compact JSON text.
-fn read_connections(file: &Path) -> std::result::Result<String, String> {
+/// The connection table of `--connections FILE` (`run`, `serve`): a JSON object keyed by
+/// connection id. Errors: an unreadable file, invalid JSON, not an object.
+pub(crate) fn read_connections(file: &Path) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
     let text =
         std::fs::read_to_string(file).map_err(|e| format!("cannot read connections file {}: {e}", file.display()))?;
     match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v @ serde_json::Value::Object(_)) => Ok(v.to_string()),
+        Ok(serde_json::Value::Object(table)) => Ok(table),
         Ok(_) => {
             Err(format!("{}: the connections file must hold a JSON object keyed by connection id", file.display()))
         }

@@ -71,6 +71,11 @@ pub struct Args {
     /// Listen on a non-loopback address without credentials.
     #[arg(long)]
     pub insecure: bool,
+    /// Connections agents may name: a JSON file {"<id>": {"integrationId", "parameters":
+    /// {"baseUrl", "apiKey", "headers"}}}. The HTTP proxy applies their credentials and
+    /// refuses a request naming any other connection; instances never see the secrets.
+    #[arg(long, value_name = "FILE")]
+    pub connections: Option<PathBuf>,
 }
 
 /// Serves until SIGTERM/SIGINT (then drains). Errors: 2 for a bad `--db` or a public
@@ -86,6 +91,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     limits.fuel = (args.fuel > 0).then_some(args.fuel);
     limits.wall_time = (args.wall_time_secs > 0).then(|| Duration::from_secs(args.wall_time_secs));
     limits.max_restarts = args.max_restarts;
+    let connections = match &args.connections {
+        Some(file) => super::run::read_connections(file).map_err(crate::error::CliError::usage)?,
+        None => Default::default(),
+    };
     let config = ServeConfig {
         listen: args.listen,
         db: args.db,
@@ -97,6 +106,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         grace: Duration::from_secs(args.grace),
         lease: Duration::from_secs(args.lease_secs.max(1)),
         retain: args.retain,
+        connections,
     };
     crate::server::serve_until_stopped(runtara_serve::serve(config))
 }

@@ -91,8 +91,12 @@ fn via_proxy(proxy: &str, req: &Request, connection_id: Option<&str>) -> Result<
     }
     let answer = send(&call)?;
     if answer.status != 200 {
-        let text = String::from_utf8_lossy(&answer.body);
-        return Err(alloc::format!("the HTTP proxy {proxy} answered {}: {text}", answer.status));
+        // The proxy's refusal (`{"error": "…"}`) is the reason the step reports.
+        let reason = serde_json::from_slice::<Value>(&answer.body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
+        return Err(alloc::format!("the HTTP proxy {proxy} refused the request ({}): {reason}", answer.status));
     }
     let v: Value =
         serde_json::from_slice(&answer.body).map_err(|e| alloc::format!("the HTTP proxy's answer is not JSON: {e}"))?;

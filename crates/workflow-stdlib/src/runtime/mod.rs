@@ -255,21 +255,23 @@ fn traced<T>(
     result
 }
 
-/// Honours pause and cancel at a step boundary (DESIGN §6: signals are pulled). Only
-/// backends that can receive signals are asked.
+/// Honours pause and cancel at a step boundary (DESIGN §6: signals are pulled).
 fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
+    honour_lifecycle(cx).map_err(|f| f.at(info.id))
+}
+
+/// Stops the run with `SUSPENDED` when the instance was paused, `CANCELLED` when it was
+/// cancelled: at step boundaries, and while a step waits for a signal. Only backends that
+/// can receive signals are asked.
+pub fn honour_lifecycle(cx: &mut Ctx) -> Result<(), Failure> {
     if !cx.backend.receives_signals() {
         return Ok(());
     }
     match cx.backend.pending_signal() {
-        Ok(Some(runtara_sdk::Signal::Pause)) => {
-            Err(Failure::interrupted("SUSPENDED", "the instance was paused").at(info.id))
-        }
-        Ok(Some(runtara_sdk::Signal::Cancel)) => {
-            Err(Failure::interrupted("CANCELLED", "the instance was cancelled").at(info.id))
-        }
+        Ok(Some(runtara_sdk::Signal::Pause)) => Err(Failure::interrupted("SUSPENDED", "the instance was paused")),
+        Ok(Some(runtara_sdk::Signal::Cancel)) => Err(Failure::interrupted("CANCELLED", "the instance was cancelled")),
         Ok(_) => Ok(()),
-        Err(e) => Err(Failure::msg(alloc::format!("signal store failed: {}", e.0)).at(info.id)),
+        Err(e) => Err(Failure::msg(alloc::format!("signal store failed: {}", e.0))),
     }
 }
 

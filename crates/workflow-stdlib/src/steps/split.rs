@@ -141,6 +141,9 @@ fn split_once(
         None => 1,
     };
     let results = cx.execute_parallel(window, tasks, !cfg.dont_stop_on_failed);
+    // The end of the items is a boundary: a pause that came while they ran (their own steps
+    // may have passed their last boundary) suspends here; the rerun replays their checkpoints.
+    crate::runtime::honour_lifecycle(cx).map_err(|f| f.at(info.id))?;
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
     for (i, r) in results.into_iter().enumerate() {
         match r {

@@ -144,6 +144,8 @@ pub fn await_signal(
             cx.backend.report("waiting", &Value::Null).map_err(store_failed)?;
             return Err(Failure::yielded("WAITING", deadline, Some(signal_id)));
         }
+        // A paused or cancelled instance stops waiting; a resumed run waits again.
+        crate::runtime::honour_lifecycle(cx).map_err(|f| f.at(step))?;
         let left = deadline.map_or(u64::MAX, |d| d - now);
         cx.rt.sleep_ms(poll_ms.max(1).min(left));
     }
