@@ -42,7 +42,7 @@ pub(super) fn check_events(side: &Value, events: &[Value]) -> Verdict {
 
 /// Checks the side effects the state service shows of an instance (`detail`: `runtara
 /// instance --format json`): `checkpoint_ids_include`, `checkpoint_id_absent`,
-/// `event_subtypes_include`, `polled_signal_ids_include`.
+/// `checkpoint_id_regexes_present`, `event_subtypes_include`, `polled_signal_ids_include`.
 pub(super) fn check_instance(side: &Value, detail: &Value) -> Verdict {
     let strings = |k: &str| -> Vec<&str> {
         side.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
@@ -54,6 +54,14 @@ pub(super) fn check_instance(side: &Value, detail: &Value) -> Verdict {
     for want in strings("checkpoint_ids_include") {
         if !checkpoints.contains(&want) {
             return Verdict::Fail(format!("no checkpoint '{want}' among {checkpoints:?}"));
+        }
+    }
+    for pattern in strings("checkpoint_id_regexes_present") {
+        let Ok(re) = regex::Regex::new(pattern) else {
+            return Verdict::Fail(format!("side effect pattern '{pattern}' is no regex"));
+        };
+        if !checkpoints.iter().any(|c| re.is_match(c)) {
+            return Verdict::Fail(format!("no checkpoint matches '{pattern}' among {checkpoints:?}"));
         }
     }
     if let Some(absent) = side["checkpoint_id_absent"].as_str().filter(|a| checkpoints.contains(a)) {

@@ -12,6 +12,7 @@ use serde_json::Value;
 mod check;
 mod durable;
 mod run;
+mod server;
 
 pub use run::{run_case, run_case_with_output};
 
@@ -37,6 +38,7 @@ pub const SUPPORTED_NEEDS: &[&str] = &[
     "memory-limit",
     "lifecycle-pause",
     "debug-mode",
+    "server-api",
 ];
 
 /// Needs that take a state service: such cases run against `runtara core` (native,
@@ -55,6 +57,8 @@ pub struct Case {
     pub confidence: String,
     pub side_effects: Value,
     pub harness: Value,
+    /// What the original test did, in prose (some setup is only written here).
+    pub notes: String,
     /// EmbedWorkflow children and workflows published as agents.
     pub children: Vec<Child>,
     /// Children whose graph file the corpus does not ship.
@@ -108,6 +112,7 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
                 confidence: c["confidence"].as_str().unwrap_or("").to_string(),
                 side_effects: c["side_effects"].clone(),
                 harness: c["harness"].clone(),
+                notes: c["notes"].as_str().unwrap_or_default().to_string(),
                 children: c["children"]
                     .as_array()
                     .into_iter()
@@ -183,15 +188,8 @@ impl Case {
 
     /// Why the case cannot run here, if it cannot.
     pub fn unsupported_reason(&self) -> Option<String> {
-        // Of the server's API, the validation endpoint runs here (against `runtara serve`).
-        let validation =
-            ["validation_ok", "validation_error", "validation_warning"].iter().any(|k| self.expect.get(*k).is_some());
-        let missing: Vec<&str> = self
-            .needs
-            .iter()
-            .map(String::as_str)
-            .filter(|n| !(SUPPORTED_NEEDS.contains(n) || validation && *n == "server-api"))
-            .collect();
+        let missing: Vec<&str> =
+            self.needs.iter().map(String::as_str).filter(|n| !SUPPORTED_NEEDS.contains(n)).collect();
         if !missing.is_empty() {
             return Some(format!("needs {}", missing.join(", ")));
         }

@@ -60,6 +60,12 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     {
         return check_validation(case, f, &with_children(Vec::new()));
     }
+    if case.needs.iter().any(|n| n == "server-api") {
+        return match target {
+            "wasm32-wasip2" => super::server::run_on_server(case, work),
+            _ => Verdict::Unsupported(format!("runs on runtara serve, whose instances are wasm32-wasip2, not {target}")),
+        };
+    }
     let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
     if stateful && !matches!(target, "native" | "wasm32-wasip2") {
         return Verdict::Unsupported(format!("needs a state service, which {target} runs do not have here"));
