@@ -30,3 +30,25 @@ fn a_component_over_its_memory_cap_fails_with_the_limit_code() {
     assert!(over["error"]["message"].as_str().unwrap_or_default().contains(cap), "{over}");
     assert_eq!(run(3_000_000, None)["status"], "completed", "without a cap the same run fits");
 }
+
+/// `--stats` reports the component's memory peak: more data, a higher peak, and under the
+/// cap the run had.
+#[test]
+fn stats_report_the_guest_memory_peak() {
+    if !can_run("wasm32-wasip2") {
+        return;
+    }
+    let graph = workspace_root().join("tests/fixtures/random_array.json");
+    let peak = |size: u64| -> u64 {
+        let args =
+            ["run", graph.to_str().unwrap(), "--target", "wasm32-wasip2", "--stats", "--max-memory", "268435456"];
+        let o = runtara_stdin(&args, json!({"size": size}).to_string().as_bytes());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let stats =
+            stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
+        stats.and_then(|s| s["memory_peak_bytes"].as_u64()).unwrap_or_else(|| panic!("no guest_stats line: {stderr}"))
+    };
+    let (small, large) = (peak(1000), peak(3_000_000));
+    assert!(small > 0 && small < large, "peaks {small} and {large}");
+    assert!(large < 268_435_456, "the peak {large} stays under the cap");
+}

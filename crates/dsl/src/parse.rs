@@ -91,7 +91,13 @@ pub fn parse_workflow(text: &str) -> Result<Workflow, ParseError> {
             workflow_id: w.workflow_id,
         })
     } else {
-        Ok(Workflow { graph: located(text)?, track_events: false, memory_tier: None, wrapped: false, workflow_id: None })
+        Ok(Workflow {
+            graph: located(text)?,
+            track_events: false,
+            memory_tier: None,
+            wrapped: false,
+            workflow_id: None,
+        })
     }
 }
 

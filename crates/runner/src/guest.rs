@@ -114,6 +114,15 @@ impl WasiHttpView for Guest {
 pub(crate) struct MemoryLimiter {
     pub(crate) max_bytes: usize,
     pub(crate) exceeded: bool,
+    /// The largest size any linear memory was allowed to reach, bytes.
+    pub(crate) peak_bytes: usize,
+}
+
+impl MemoryLimiter {
+    /// A limiter refusing growth past `max_bytes`.
+    pub(crate) fn new(max_bytes: usize) -> MemoryLimiter {
+        MemoryLimiter { max_bytes, exceeded: false, peak_bytes: 0 }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -125,6 +134,7 @@ impl ResourceLimiter for MemoryLimiter {
                 "linear memory of {desired} bytes is over the limit of {limit} bytes"
             )));
         }
+        self.peak_bytes = self.peak_bytes.max(desired);
         Ok(true)
     }
 
@@ -222,8 +232,7 @@ impl GuestHost {
     /// A store for one run: the guest's WASI context, its egress policy, and the memory,
     /// fuel and wall-time limits of `limits`.
     fn store(&self, wasi: WasiCtx, egress: Egress, limits: &GuestLimits) -> anyhow::Result<Store<Guest>> {
-        let limiter =
-            MemoryLimiter { max_bytes: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX), exceeded: false };
+        let limiter = MemoryLimiter::new(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX));
         let guest = Guest {
             wasi,
             http: WasiHttpCtx::new(),
@@ -256,7 +265,7 @@ impl GuestHost {
         let out = |extra: &str| {
             let mut err = stderr.contents().to_vec();
             err.extend_from_slice(extra.as_bytes());
-            RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err }
+            RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None }
         };
         let overflow = stdout.contents().len() >= cap || stderr.contents().len() >= cap;
         let error = match result {

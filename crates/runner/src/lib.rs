@@ -65,6 +65,9 @@ pub struct RunOutput {
     pub exit_code: i32,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// The most linear memory the guest had at once, bytes (wasm32-wasip2 components; `None`
+    /// for other artifacts, whose memory the runner does not see).
+    pub memory_peak_bytes: Option<u64>,
 }
 
 /// The kind of artifact, read from its first bytes.

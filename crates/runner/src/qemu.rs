@@ -52,5 +52,10 @@ pub fn run(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
     let out = child.wait_with_output()?;
     let _ = tx.send(());
     let _ = watchdog.join();
-    Ok(RunOutput { exit_code: out.status.code().unwrap_or(1), stdout: out.stdout, stderr: out.stderr })
+    Ok(RunOutput {
+        exit_code: out.status.code().unwrap_or(1),
+        stdout: out.stdout,
+        stderr: out.stderr,
+        memory_peak_bytes: None,
+    })
 }

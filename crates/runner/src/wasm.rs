@@ -78,8 +78,7 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     let (mut b, stdout, stderr) = build_ctx(path, req);
-    let limits =
-        crate::guest::MemoryLimiter { max_bytes: req.limits.max_memory_bytes.unwrap_or(usize::MAX), exceeded: false };
+    let limits = crate::guest::MemoryLimiter::new(req.limits.max_memory_bytes.unwrap_or(usize::MAX));
     let host = Host { wasi: b.build(), http: WasiHttpCtx::new(), table: ResourceTable::new(), limits };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
@@ -97,7 +96,8 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
         });
         return Ok(output(1, &stdout, &stderr, Some(format!("{error}\n"))));
     }
-    Ok(finish(result, &stdout, &stderr))
+    let peak = store.data().limits.peak_bytes as u64;
+    Ok(RunOutput { memory_peak_bytes: Some(peak), ..finish(result, &stdout, &stderr) })
 }
 
 /// Runs a WASI P1 module's `_start`.
@@ -126,5 +126,5 @@ fn finish(result: anyhow::Result<()>, stdout: &MemoryOutputPipe, stderr: &Memory
 fn output(exit_code: i32, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe, extra: Option<String>) -> RunOutput {
     let mut err = stderr.contents().to_vec();
     err.extend_from_slice(extra.unwrap_or_default().as_bytes());
-    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err }
+    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None }
 }

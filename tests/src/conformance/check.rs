@@ -47,7 +47,8 @@ pub(super) fn check_instance(side: &Value, detail: &Value) -> Verdict {
     let strings = |k: &str| -> Vec<&str> {
         side.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
     };
-    let checkpoints: Vec<&str> = detail["checkpoints"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let checkpoints: Vec<&str> =
+        detail["checkpoints"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     let events: Vec<&str> =
         detail["events"].as_array().into_iter().flatten().filter_map(|e| e["event"].as_str()).collect();
     let polled = super::durable::requested_signal_ids(detail);
@@ -75,6 +76,25 @@ pub(super) fn check_instance(side: &Value, detail: &Value) -> Verdict {
     for want in strings("polled_signal_ids_include") {
         if !polled.iter().any(|p| p == want) {
             return Verdict::Fail(format!("signal '{want}' was never asked for; asked: {polled:?}"));
+        }
+    }
+    Verdict::Pass
+}
+
+/// Checks a `resource` expectation against a run's stderr (`runtara run --stats`):
+/// `guest_memory_peak_bytes_lt` against its `guest_stats` line, `stderr_not_contains`.
+pub(super) fn check_resource(bounds: &Value, stderr: &str) -> Verdict {
+    if let Some(s) = bounds["stderr_not_contains"].as_str().filter(|s| stderr.contains(s)) {
+        return Verdict::Fail(format!("stderr contains '{s}'"));
+    }
+    if let Some(limit) = bounds["guest_memory_peak_bytes_lt"].as_u64() {
+        let stats =
+            stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
+        let Some(peak) = stats.and_then(|s| s["memory_peak_bytes"].as_u64()) else {
+            return Verdict::Fail(format!("no guest_stats line with the memory peak on stderr: {stderr}"));
+        };
+        if peak >= limit {
+            return Verdict::Fail(format!("guest memory peak {peak} bytes, expected under {limit}"));
         }
     }
     Verdict::Pass

@@ -137,7 +137,11 @@ pub(super) fn run(
         if phase.suspends && status != "suspended" {
             done.store(true, Ordering::SeqCst);
             let stderr = String::from_utf8_lossy(&run.stderr);
-            return Err(Verdict::Fail(format!("run {} of {}: {status}, expected suspended; {stderr}", i + 1, phases.len())));
+            return Err(Verdict::Fail(format!(
+                "run {} of {}: {status}, expected suspended; {stderr}",
+                i + 1,
+                phases.len()
+            )));
         }
         last = Some(run);
     }

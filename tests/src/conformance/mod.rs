@@ -196,9 +196,6 @@ impl Case {
         if self.missing_children > 0 {
             return Some("a child graph file is missing from the corpus".into());
         }
-        if self.expect.get("resource").is_some() {
-            return Some("resource bounds are not measured".into());
-        }
         match self.expect.get("outcome").and_then(Value::as_str) {
             Some("completed") | Some("failed") | None => None,
             Some("suspended") if self.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str())) => None,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::check::{check_events, check_instance, check_run, check_validation};
+use super::check::{check_events, check_instance, check_resource, check_run, check_validation};
 use super::durable;
 use super::*;
 use crate::cli::{runtara, runtara_stdin};
@@ -63,7 +63,9 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     if case.needs.iter().any(|n| n == "server-api") {
         return match target {
             "wasm32-wasip2" => super::server::run_on_server(case, work),
-            _ => Verdict::Unsupported(format!("runs on runtara serve, whose instances are wasm32-wasip2, not {target}")),
+            _ => {
+                Verdict::Unsupported(format!("runs on runtara serve, whose instances are wasm32-wasip2, not {target}"))
+            }
         };
     }
     let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
@@ -123,6 +125,12 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         }
         run_args.extend(["--max-memory".to_string(), cap.to_string()]);
     }
+    if e.get("resource").is_some() {
+        if target != "wasm32-wasip2" {
+            return Verdict::Unsupported(format!("guest memory is measured for wasm32-wasip2 runs only, not {target}"));
+        }
+        run_args.push("--stats".into());
+    }
     if durable::debug_mode(case) {
         run_args.push("--debug".into());
     }
@@ -146,6 +154,9 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
             return Verdict::Fail(format!("{} upstream requests, expected {n}", upstream.requests().len()));
         }
     }
+    if let Some(bounds) = e.get("resource") {
+        return check_resource(bounds, &String::from_utf8_lossy(&run.stderr));
+    }
     let stdout = String::from_utf8_lossy(&run.stdout);
     let Some(env) = stdout.lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok()) else {
         return Verdict::Fail(format!("no envelope; stderr: {}", String::from_utf8_lossy(&run.stderr)));
@@ -168,7 +179,7 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     let events: Vec<Value> = String::from_utf8_lossy(&run.stderr)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats"))
+        .filter(|v| v.get("event").is_some_and(|e| e != "firmware_stats" && e != "guest_stats"))
         .collect();
     check_events(&case.side_effects, &events)
 }

@@ -59,7 +59,9 @@ fn deploy_all(server: &ServeServer, case: &Case) -> Result<(), Verdict> {
     let mut pending: Vec<(String, Value)> = case
         .children
         .iter()
-        .map(|c| (if c.id == EMBED_CHILD_ID.0 { EMBED_CHILD_ID.1.to_string() } else { c.id.clone() }, substitute(&c.graph)))
+        .map(|c| {
+            (if c.id == EMBED_CHILD_ID.0 { EMBED_CHILD_ID.1.to_string() } else { c.id.clone() }, substitute(&c.graph))
+        })
         .collect();
     while !pending.is_empty() {
         let before = pending.len();
@@ -89,7 +91,8 @@ fn deploy(server: &ServeServer, id: &str, graph: &Value) -> Result<(), String> {
 /// The corpus's placeholders replaced: `<EMB_CHILD_ID>` by the deployed child's id, `<pid>`
 /// (the original script's shell PID, making ids unique) by this process's id.
 fn substitute(v: &Value) -> Value {
-    let text = v.to_string().replace(EMBED_CHILD_ID.0, EMBED_CHILD_ID.1).replace("<pid>", &std::process::id().to_string());
+    let text =
+        v.to_string().replace(EMBED_CHILD_ID.0, EMBED_CHILD_ID.1).replace("<pid>", &std::process::id().to_string());
     serde_json::from_str(&text).expect("still JSON")
 }
 

@@ -68,6 +68,11 @@ pub struct Args {
     /// and the run fails (other targets: not enforced).
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<usize>,
+    /// After the run, print what it used on stderr as a JSON line
+    /// {"event":"guest_stats","memory_peak_bytes":N} (the most linear memory the
+    /// wasm32-wasip2 component had at once; other targets: nothing measured, no line).
+    #[arg(long)]
+    pub stats: bool,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
@@ -112,6 +117,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut err = std::io::stderr().lock();
     for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {
         let _ = writeln!(err, "{line}");
+    }
+    if let (true, Some(peak)) = (args.stats, run.memory_peak_bytes) {
+        let _ = writeln!(err, "{}", serde_json::json!({"event": "guest_stats", "memory_peak_bytes": peak}));
     }
     match args.format {
         RunFormat::Envelope => println!("{}", outcome.envelope()),
