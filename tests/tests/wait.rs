@@ -1,7 +1,8 @@
 //! WaitForSignal (dsl-spec §7.13) with the local state store: a signal delivered by
 //! `runtara signal --custom … --state-dir` completes the wait; no signal → WAIT_TIMEOUT on
 //! the onError route; a run without a store that can receive signals times out (or fails
-//! at once when the wait has no timeout).
+//! at once when the wait has no timeout); a pause suspends a waiting run; a workflow
+//! published as an agent waits under its own workflow id.
 
 use std::time::Duration;
 
@@ -77,4 +78,79 @@ fn waiting_forever_without_a_state_store_is_refused() {
     assert_eq!(env["status"], "completed", "{env}");
     assert_eq!(env["output"]["code"], Value::Null);
     assert!(env["output"]["message"].as_str().unwrap().contains("no state store that can receive it"), "{env}");
+}
+
+/// A pause reaches a run that waits for a signal: it stops suspended (exit 3) instead of
+/// waiting on; after `resume` the rerun of the instance waits again and its signal
+/// completes it.
+#[test]
+fn a_pause_suspends_a_waiting_run_and_a_resumed_rerun_gets_its_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("approval");
+    compile("native", &artifact);
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    let run = || {
+        let mut cmd = runtara_command();
+        cmd.args(["run", artifact.to_str().unwrap(), "--state-dir", state, "--instance", "ord-9"]);
+        spawn_with_input(cmd, br#"{"orderId": "A-9", "timeoutMs": 60000}"#)
+    };
+    let control = |args: &[&str]| {
+        let mut all = vec!["signal", "ord-9"];
+        all.extend_from_slice(args);
+        all.extend(["--state-dir", state]);
+        let o = runtara(&all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let waiting = run();
+    std::thread::sleep(Duration::from_millis(500));
+    control(&["pause"]);
+    let first = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(3), "a paused wait suspends: {stderr}");
+    assert!(stderr.contains("SUSPENDED"), "{stderr}");
+
+    control(&["resume"]);
+    let rerun = run();
+    std::thread::sleep(Duration::from_millis(500));
+    control(&["--custom", "ord-9/approval/ask", "--payload", r#"{"approved": false}"#]);
+    let second = rerun.wait_with_output().unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let v: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(v, json!({"approved": false, "signal": "ord-9/approval/ask"}));
+}
+
+/// A workflow published as an agent (wrapper `workflowId`) waits under its own workflow id
+/// and the call site: `<instance>/approver-wf/shop::first::ask`, then `…::second::ask`.
+#[test]
+fn a_published_agent_waits_under_its_own_workflow_id_per_call_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = workspace_root().join("tests/fixtures/wait");
+    let (parent, published) = (fixtures.join("agent_parent.json"), fixtures.join("published"));
+    let artifact = dir.path().join("shop");
+    let o = runtara(&[
+        "compile",
+        "--target",
+        "native",
+        parent.to_str().unwrap(),
+        "-o",
+        artifact.to_str().unwrap(),
+        "--workflows",
+        published.to_str().unwrap(),
+        "--workflow-id",
+        "shop",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    for (site, ok) in [("first", true), ("second", false)] {
+        let id = format!("s1/approver-wf/shop::{site}::ask");
+        let payload = json!({ "ok": ok }).to_string();
+        let o = runtara(&["signal", "s1", "--custom", &id, "--payload", &payload, "--state-dir", state]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let args = ["run", artifact.to_str().unwrap(), "--state-dir", state, "--instance", "s1"];
+    let out = runtara_stdin(&args, b"{}");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), json!({"first": true, "second": false}));
 }

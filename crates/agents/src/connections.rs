@@ -85,3 +85,19 @@ pub fn authorize(conn: Option<&Value>, mut req: Request) -> Request {
     }
     req
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_secrets_keeps_integration_and_base_url_only() {
+        let table = json!({"c": {"integrationId": "openai", "parameters": {
+            "baseUrl": "https://llm.example/v1", "apiKey": "sk-1", "headers": {"x-k": "v"}}}});
+        let public = without_secrets(table.as_object().unwrap());
+        assert_eq!(
+            public,
+            json!({"c": {"integrationId": "openai", "parameters": {"baseUrl": "https://llm.example/v1"}}})
+        );
+    }
+}

@@ -205,6 +205,7 @@ const STEP_QUOTE: StepInfo = StepInfo {
 fn step_quote(cx: &mut Ctx, scope: &mut Scope) -> Result<(), Failure> {
     const CALL: steps::EmbedCall = steps::EmbedCall {
         child_workflow_id: "pricing",
+        agent_workflow_id: None,
         max_retries: 1u32,
         retry_delay_ms: 1000u64,
         required_inputs: &["sku"],
