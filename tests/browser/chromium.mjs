@@ -5,6 +5,7 @@
 //   cases <url> '{"cases":[{"dir","name","input"}]}'  → [{ok, output} | {ok:false, error}]
 //   reload <url> '{"dir","name","reloadAfterMs"}'     → {output, starts, elapsedMs}
 //   demo <url> '{"name","screenshot"}'                 → {status, output, events}
+//   picture <file url of an SVG> '{"screenshot"}'      → {steps: [{step, x, y, w, h}], edges}
 import { chromium } from 'playwright-core';
 
 const [scenario, url, arg] = process.argv.slice(2);
@@ -17,7 +18,7 @@ const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
 page.on('pageerror', (e) => process.stderr.write(`page error: ${e}\n`));
 try {
   await page.goto(url);
-  const result = await ({ cases, reload, demo })[scenario](opts);
+  const result = await ({ cases, reload, demo, picture })[scenario](opts);
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   await browser.close();
@@ -82,4 +83,16 @@ async function demo({ name, screenshot }) {
     output: JSON.parse(await page.textContent('#output')),
     events: await page.$$eval('#events li', (lis) => lis.map((li) => li.textContent)),
   };
+}
+
+/** Looks at a `runtara graph` SVG: screenshots it and returns every step box and the
+ *  number of edges as the browser laid them out. */
+async function picture({ screenshot }) {
+  await page.screenshot({ path: screenshot, fullPage: true });
+  const steps = await page.$$eval('g.step', (gs) => gs.map((g) => {
+    const r = g.querySelector('rect').getBoundingClientRect();
+    return { step: g.dataset.step, x: r.x, y: r.y, w: r.width, h: r.height };
+  }));
+  const edges = await page.$$eval('g.edge path', (ps) => ps.filter((p) => p.getTotalLength() > 0).length);
+  return { steps, edges };
 }

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod args;
 mod commands;
@@ -39,6 +39,7 @@ struct Cli {
 enum Cmd {
     Compile(compile::Args),
     Validate(validate::Args),
+    Graph(graph::Args),
     Schema(schema::Args),
     Run(run::Args),
     Signal(signal::Args),
@@ -52,12 +53,16 @@ enum Cmd {
     Keys(keys::Args),
     ServeDemo(serve_demo::Args),
     Prebuild(prebuild::Args),
+    Completions(completions::Args),
+    Lsp(lsp::Args),
+    Man(completions::ManArgs),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Cmd::Compile(a) => compile::run(a),
         Cmd::Validate(a) => validate::run(a),
+        Cmd::Graph(a) => graph::run(a),
         Cmd::Schema(a) => schema::run(a),
         Cmd::Run(a) => run::run(a),
         Cmd::Signal(a) => signal::run(a),
@@ -71,6 +76,9 @@ fn main() -> ExitCode {
         Cmd::Keys(a) => keys::run(a),
         Cmd::ServeDemo(a) => serve_demo::run(a),
         Cmd::Prebuild(a) => prebuild::run(a),
+        Cmd::Completions(a) => completions::run(a, Cli::command()),
+        Cmd::Man(a) => completions::man(a, Cli::command()),
+        Cmd::Lsp(a) => lsp::run(a),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -18,8 +18,10 @@ pub mod catalog;
 mod check;
 pub mod children;
 pub mod diagnostics;
+pub mod ide;
 pub mod prebuilt;
 pub mod rustc;
+pub mod source_map;
 pub mod target;
 
 use std::fmt;
@@ -165,6 +167,11 @@ impl std::error::Error for CompileError {}
 
 /// Reads and parses a scenario. Errors: [`CompileError::Read`], [`CompileError::Parse`].
 pub fn load(scenario: &Scenario) -> Result<(String, Workflow), CompileError> {
+    load_text(scenario).map(|(name, _, wf)| (name, wf))
+}
+
+/// [`load`], also returning the document's text.
+fn load_text(scenario: &Scenario) -> Result<(String, String, Workflow), CompileError> {
     let (name, text) = match scenario {
         Scenario::Path(p) => {
             let text = std::fs::read_to_string(p)
@@ -174,7 +181,7 @@ pub fn load(scenario: &Scenario) -> Result<(String, Workflow), CompileError> {
         Scenario::Text { name, json } => (name.clone(), json.clone()),
     };
     let wf = runtara_dsl::parse_workflow(&text).map_err(|error| CompileError::Parse { file: name.clone(), error })?;
-    Ok((name, wf))
+    Ok((name, text, wf))
 }
 
 fn stem(scenario: &Scenario) -> String {
@@ -281,9 +288,11 @@ pub fn validate_closure(
 /// stem as workflow id. Errors: [`CompileError::Read`], [`CompileError::Parse`], a child
 /// that does not parse.
 pub fn validate_scenario(scenario: &Scenario, dirs: &[PathBuf]) -> Result<Diagnostics, CompileError> {
-    let (_, mut wf) = load(scenario)?;
+    let (_, text, mut wf) = load_text(scenario)?;
     children::resolve_published(&mut wf.graph, dirs);
-    Ok(validate_closure(&stem(scenario), &wf, dirs)?.0)
+    let mut diagnostics = validate_closure(&stem(scenario), &wf, dirs)?.0;
+    source_map::locate_all(&mut diagnostics, &text, wf.wrapped);
+    Ok(diagnostics)
 }
 
 /// The C header written beside a staticlib.

@@ -54,6 +54,9 @@ fn error(code: &'static str, step: &str, path: String, message: String, hint: &s
         path,
         message,
         hint: hint.to_string(),
+        line: None,
+        column: None,
+        span: None,
     }
 }
 

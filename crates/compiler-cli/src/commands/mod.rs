@@ -2,11 +2,14 @@
 //! `run(Args) -> Result<ExitCode>` calling one library operation.
 
 pub mod compile;
+pub mod completions;
 pub mod core;
 pub mod deploy;
+pub mod graph;
 pub mod instance;
 pub mod instances;
 pub mod keys;
+pub mod lsp;
 pub mod migrate;
 pub mod prebuild;
 pub mod run;

@@ -12,7 +12,8 @@ use crate::error::Result;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     pub file: PathBuf,
-    /// `human` (default) or `json`: {"errors":[{code,stepId,path,message,hint}],"warnings":[…]}.
+    /// `human` (default: each finding with the lines of JSON under it, like rustc) or `json`:
+    /// {"errors":[{code,stepId,path,message,hint,line,column}],"warnings":[…]}.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Directory of child workflows, to validate the closure (repeatable).
@@ -26,7 +27,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&d).unwrap_or_default()),
         Format::Human => {
-            print!("{}", diagnostics::render(&d, ""));
+            // The findings with the JSON under them; the file was just read, so a failure
+            // here only loses the snippets.
+            let text = std::fs::read_to_string(&args.file).unwrap_or_default();
+            print!("{}", diagnostics::render_source(&d, &text, &args.file.display().to_string()));
             println!("{}", diagnostics::summary(&args.file.display().to_string(), &d));
         }
     }

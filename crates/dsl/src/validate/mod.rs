@@ -45,6 +45,15 @@ pub struct Diagnostic {
     pub path: String,
     pub message: String,
     pub hint: String,
+    /// 1-based line and column of the value in the document, when the caller had its text
+    /// (`runtara_compiler::validate_scenario` fills them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Byte range of the value in the document, with `line`/`column`.
+    #[serde(skip)]
+    pub span: Option<std::ops::Range<usize>>,
 }
 
 /// All findings of one validation run.
@@ -147,7 +156,17 @@ fn diag(
     message: String,
     hint: &str,
 ) -> Diagnostic {
-    Diagnostic { code, severity, step_id: step.map(str::to_string), path, message, hint: hint.to_string() }
+    Diagnostic {
+        code,
+        severity,
+        step_id: step.map(str::to_string),
+        path,
+        message,
+        hint: hint.to_string(),
+        line: None,
+        column: None,
+        span: None,
+    }
 }
 
 /// The reference roots (dsl-spec §4.4).
