@@ -6,6 +6,7 @@
 //   reload <url> '{"dir","name","reloadAfterMs"}'     → {output, starts, elapsedMs}
 //   demo <url> '{"name","screenshot"}'                 → {status, output, events}
 //   picture <file url of an SVG> '{"screenshot"}'      → {steps: [{step, x, y, w, h}], edges}
+//   console <serve url> '{"workflow","input","payload","failed","shots"}' → what the pages showed
 import { chromium } from 'playwright-core';
 
 const [scenario, url, arg] = process.argv.slice(2);
@@ -18,7 +19,7 @@ const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
 page.on('pageerror', (e) => process.stderr.write(`page error: ${e}\n`));
 try {
   await page.goto(url);
-  const result = await ({ cases, reload, demo, picture })[scenario](opts);
+  const result = await ({ cases, reload, demo, picture, console: useConsole })[scenario](opts);
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   await browser.close();
@@ -95,4 +96,39 @@ async function picture({ screenshot }) {
   }));
   const edges = await page.$$eval('g.edge path', (ps) => ps.filter((p) => p.getTotalLength() > 0).length);
   return { steps, edges };
+}
+
+/** Uses the `runtara serve` console like a person: the workflow list, start an instance
+ *  from the workflow's page, watch its first step turn done and its wait turn waiting,
+ *  send the signal from the form, see it complete; then the instance list and the page
+ *  of the failed instance `failed`. Screenshots go to `shots`. */
+async function useConsole({ workflow, input, payload, failed, shots }) {
+  const shot = (name) => page.screenshot({ path: `${shots}/console-${name}.png`, fullPage: true });
+  const states = () => page.$$eval('g.step', (gs) => Object.fromEntries(gs.map((g) => [g.dataset.step, g.getAttribute('class')])));
+  await page.waitForSelector('#workflows a.workflow');
+  await shot('workflows');
+  await page.click(`#workflows a.workflow:text-is("${workflow}")`);
+  await page.waitForSelector('#picture svg g.step');
+  await page.fill('#start-input', JSON.stringify(input));
+  await page.click('#start');
+  await page.waitForSelector('g.step[data-step="record"].state-done', { timeout: 60000 });
+  await page.waitForSelector('g.step[data-step="approve"].state-waiting', { timeout: 60000 });
+  const waiting = { status: await page.textContent('#status'), states: await states() };
+  await page.waitForSelector('#signal-id option', { state: 'attached' });
+  await shot('instance-waiting');
+  await page.fill('#signal-payload', JSON.stringify(payload));
+  await page.click('#send-signal');
+  await page.waitForSelector('#status.completed', { timeout: 60000 });
+  const completed = { states: await states(), output: JSON.parse(await page.textContent('#output')) };
+  await shot('instance-completed');
+  await page.goto(`${url}#/instances`);
+  await page.waitForSelector('#instances tr.instance');
+  const listed = await page.$$eval('#instances tr.instance', (rows) => rows.map((r) => r.textContent));
+  await shot('instances');
+  await page.goto(`${url}#/instances/${failed}`);
+  await page.waitForSelector('#status.failed', { timeout: 60000 });
+  await page.waitForSelector('g.step[data-step="refuse"].state-failed');
+  const failure = { states: await states(), error: JSON.parse(await page.textContent('#error')) };
+  await shot('instance-failed');
+  return { waiting, completed, listed, failure };
 }

@@ -41,22 +41,23 @@ pub(crate) fn verdict(ok: bool) -> &'static str {
 }
 
 /// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
-/// `durability`, `split`, `browser`, `serve`, `scale`).
+/// `durability`, `split`, `browser`, `graph`, `serve`, `scale`).
 pub fn run(only: Option<&str>) -> Result<()> {
     type Section = (&'static str, fn() -> Result<()>);
-    let sections: [Section; 8] = [
+    let sections: [Section; 9] = [
         ("compile", compile_and_size),
         ("steps", hundred_steps),
         ("firmware", firmware),
         ("durability", durability),
         ("split", split_vs_handwritten),
         ("browser", browser),
+        ("graph", graph_picture),
         ("serve", crate::bench_serve::serve),
         ("scale", crate::bench_serve::scale),
     ];
     if let Some(name) = only {
         if !sections.iter().any(|(n, _)| *n == name) {
-            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, serve, scale");
+            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, graph, serve, scale");
         }
     }
     for (name, section) in sections {
@@ -167,6 +168,26 @@ pub(crate) fn chain_workflow(n: usize) -> serde_json::Value {
     );
     serde_json::json!({ "name": format!("{n}-step chain"), "entryPoint": "s0",
         "inputSchema": { "seed": { "type": "number" } }, "steps": steps, "executionPlan": plan })
+}
+
+/// `runtara graph` of a generated 500-step workflow to SVG, the whole command (goal ≤ 1 s).
+fn graph_picture() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("chain500.json");
+    std::fs::write(&file, serde_json::to_vec(&chain_workflow(500))?)?;
+    let out = dir.path().join("chain500.svg");
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let o = runtara(&["graph", file.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8 path")]);
+        times.push(start.elapsed());
+        if !o.status.success() {
+            bail!("runtara graph failed: {}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let t = median(times).as_secs_f64();
+    println!("runtara graph, 500-step workflow to SVG: {t:.3} s (goal ≤ 1 s: {})", verdict(t <= 1.0));
+    Ok(())
 }
 
 /// Compile time of a generated 100-step workflow (goal ≤ 2 s, default profile).

@@ -76,6 +76,9 @@ pub fn routes(server: App) -> Router {
         .route("/api/v1/workflows/validate", post(validate_workflow))
         .route("/api/v1/instances", post(start_instance))
         .route("/api/v1/instances/{id}/migrate", post(migrate_instance))
+        .route("/api/v1/instances/{id}/run", get(show_run))
+        .route("/api/v1/runs", get(list_runs))
+        .route("/api/v1/workflows/{id}/versions/{version}/graph.svg", get(graph_picture))
         .route(crate::proxy::PROXY_PATH, post(proxy_request))
         .with_state(server)
 }
@@ -153,6 +156,38 @@ async fn show_workflow(State(server): State<App>, h: HeaderMap, Path(id): Path<S
         })
         .collect();
     Ok(Json(json!({ "workflowId": id, "versions": versions })).into_response())
+}
+
+/// `GET /api/v1/workflows/{id}/versions/{v}/graph.svg`: the picture of a deployed graph
+/// (runtara-draw); 404 for a component deployment, which has no graph.
+async fn graph_picture(State(server): State<App>, h: HeaderMap, Path((id, version)): Path<(String, u32)>) -> Answer {
+    let not_found = || ApiError(StatusCode::NOT_FOUND, format!("workflow '{id}' version {version} has no graph"));
+    let (graph, _) = server.db.graph(&tenant(&h), &id, version)?.ok_or_else(not_found)?;
+    let wf = runtara_dsl::parse_workflow(&graph).map_err(|_| not_found())?;
+    let svg = runtara_draw::draw(&wf.graph, &id, runtara_draw::Format::Svg);
+    Ok(([("content-type", "image/svg+xml")], svg).into_response())
+}
+
+/// `GET /api/v1/runs`: `[{id, workflowId, version, status}]`, the tenant's instances of
+/// deployed workflows in id order (at most 1,000).
+async fn list_runs(State(server): State<App>, h: HeaderMap) -> Answer {
+    let runs = server.db.runs(&tenant(&h), 1000)?;
+    let rows: Vec<Value> = runs
+        .into_iter()
+        .map(|(id, workflow, version, status)| json!({"id": id, "workflowId": workflow, "version": version, "status": status}))
+        .collect();
+    Ok(Json(rows).into_response())
+}
+
+/// `GET /api/v1/instances/{id}/run`: `{workflowId, version, input, debug}` of an instance.
+async fn show_run(State(server): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {
+    let run = server
+        .db
+        .run(&tenant(&h), &id)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no instance '{id}'")))?;
+    let input = serde_json::from_str::<Value>(&run.input).unwrap_or(Value::String(run.input.clone()));
+    Ok(Json(json!({"workflowId": run.workflow_id, "version": run.version, "input": input, "debug": run.debug}))
+        .into_response())
 }
 
 async fn delete_workflow(State(server): State<App>, h: HeaderMap, Path(id): Path<String>) -> Answer {

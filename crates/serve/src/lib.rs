@@ -15,6 +15,10 @@
 //! | `POST /api/v1/instances` | `{workflowId, version?, input?, instanceId?}` → 202 `{instanceId, workflowId, version, created}` |
 //! | `POST /api/v1/proxy` | an agent's request envelope `{method, url, headers?, body? \| body_raw?, timeout_ms?}` (from an instance: `X-Runtara-Instance-Id`) → 200 `{status, headers, body}`; 403 when the deployment's egress policy refuses the destination, 502 when the request fails |
 //! | `POST /api/v1/instances/{id}/migrate` | `{toVersion}` → 200 `{instanceId, workflowId, fromVersion, toVersion}`; 409 naming the changed steps whose checkpoints hold results |
+//! | `GET /api/v1/workflows/{id}/versions/{v}/graph.svg` | the deployed graph's picture (runtara-draw); 404 for a component |
+//! | `GET /api/v1/runs` | → `[{id, workflowId, version, status}]`, the tenant's instances (at most 1,000) |
+//! | `GET /api/v1/instances/{id}/run` | → `{workflowId, version, input, debug}` |
+//! | `GET /` | the web console (static files; its API calls carry the token) |
 //!
 //! Every other route under `/api/v1/instances/{id}/…` is the state service's (see `runtara_core`):
 //! status, signals (`pause`/`resume`/`cancel` and custom), events.
@@ -26,6 +30,7 @@
 //! instance when resumed.
 
 mod api;
+mod console;
 mod db;
 mod deploy;
 mod migrate;
@@ -164,7 +169,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         db,
         host,
     });
-    let app = runtara_core::router_with(store, server.config.token.clone(), api::routes(server.clone()));
+    // The console's static files need no token (they hold no data; its API calls do).
+    let app = runtara_core::router_with(store, server.config.token.clone(), api::routes(server.clone()))
+        .merge(console::routes());
     let _ = server.local.set(in_process(app.clone()));
     scheduler::start(&server)?;
     eprintln!(

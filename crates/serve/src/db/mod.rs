@@ -241,6 +241,19 @@ impl Db {
         self.store.session(|tx| transition(tx, tenant, id, from, to))
     }
 
+    /// The tenant's instances with their workflow, version and status, in id order, at
+    /// most `limit`: `(id, workflow id, version, status)` (the console's list).
+    pub fn runs(&self, tenant: &str, limit: usize) -> R<Vec<(String, String, u32, String)>> {
+        let rows = self.store.query(
+            "SELECT r.id, r.workflow_id, r.version, i.status FROM runs r
+             LEFT JOIN instances i ON i.tenant = r.tenant AND i.id = r.id
+             WHERE r.tenant = $1 ORDER BY r.id LIMIT CAST(CAST($2 AS TEXT) AS BIGINT)",
+            vec![p(tenant), p(limit)],
+        )?;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Ok(rows.iter().map(|r| (text(&r[0]), text(&r[1]), num(&r[2]).unwrap_or(0), text(&r[3]))).collect())
+    }
+
     /// The run of an instance of this server.
     pub fn run(&self, tenant: &str, id: &str) -> R<Option<Run>> {
         let rows = self.store.query(
