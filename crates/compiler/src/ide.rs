@@ -235,5 +235,17 @@ mod tests {
         let line = DOC.lines().nth(6).unwrap();
         let at = line.find("\"zz\"").unwrap() as u32 + 1;
         assert_eq!(labels(DOC, 6, at), vec!["a".to_string(), "b".to_string()]);
+        let mapping = "{ \"agentId\": \"http\", \"capabilityId\": \"http-request\", \"inputMapping\": {\n  \"u";
+        let inputs = labels(mapping, 1, 4);
+        assert!(inputs.contains(&"url".to_string()) && inputs.contains(&"method".to_string()), "{inputs:?}");
+        let reference = "{ \"id\": \"first\" }, { \"value\": \"steps.fi";
+        assert_eq!(labels(reference, 0, reference.len() as u32), vec!["first".to_string()]);
+    }
+
+    #[test]
+    fn hover_lists_a_capabilitys_inputs() {
+        let text = "{ \"agentId\": \"http\",\n  \"capabilityId\": \"http-request\" }";
+        let md = hover(text, 1, 20).expect("a hover");
+        assert!(md.starts_with("**http.http-request** inputs:") && md.contains("- `url`"), "{md}");
     }
 }
