@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -187,25 +187,10 @@ impl GuestHost {
         if self.lock().contains_key(hash) {
             return Ok(());
         }
-        let engine_hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            self.engine.precompile_compatibility_hash().hash(&mut h);
-            h.finish()
-        };
-        let cached = self.cache_dir.join(format!("{hash}-{engine_hash:016x}.cwasm"));
-        // SAFETY: the file is one this process family wrote with `Component::serialize`
-        // for an engine of the same compatibility hash (its name says so); it is not
-        // user-supplied.
-        let component = match unsafe { Component::deserialize_file(&self.engine, &cached) } {
-            Ok(c) => c,
-            Err(_) => {
-                let c = Component::from_file(&self.engine, wasm)
-                    .map_err(|e| anyhow::anyhow!("{} is not a loadable component: {e}", wasm.display()))?;
-                write_atomically(&cached, &c.serialize()?)?;
-                c
-            }
-        };
+        let bytes = std::fs::read(wasm)?;
+        let (component, _) = crate::code_cache::CodeCache::new(&self.cache_dir)
+            .component(&self.engine, hash, &bytes)
+            .map_err(|e| anyhow::anyhow!("{} is not a loadable component: {e}", wasm.display()))?;
         let pre = CommandPre::new(self.linker.instantiate_pre(&component)?)?;
         self.lock().insert(hash.to_string(), pre);
         Ok(())
@@ -265,7 +250,7 @@ impl GuestHost {
         let out = |extra: &str| {
             let mut err = stderr.contents().to_vec();
             err.extend_from_slice(extra.as_bytes());
-            RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None }
+            RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None, code_cache_hit: None }
         };
         let overflow = stdout.contents().len() >= cap || stderr.contents().len() >= cap;
         let error = match result {
@@ -306,14 +291,4 @@ impl GuestHost {
             }),
         }
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, so a reader
-/// never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -10,6 +10,7 @@
 //! - [`Outcome::from_run`] reads the contract back: exit code, output JSON on stdout,
 //!   the structured error (last JSON line on stderr without an `event` key), events.
 
+mod code_cache;
 mod egress;
 mod guest;
 mod native;
@@ -19,6 +20,7 @@ mod process;
 mod qemu;
 mod wasm;
 
+pub use code_cache::{CodeCache, Source as CodeSource};
 pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use node::browser_module;
@@ -36,6 +38,9 @@ pub struct RunRequest {
     pub env: Vec<(String, String)>,
     /// Limits of the run (native artifacts and Node).
     pub limits: Limits,
+    /// Keep compiled wasm32-wasip2 components here and reuse them ([`CodeCache`]); `None`:
+    /// compile on every run.
+    pub code_cache: Option<std::path::PathBuf>,
 }
 
 /// What a run may use before it is stopped and reported failed.
@@ -68,6 +73,9 @@ pub struct RunOutput {
     /// The most linear memory the guest had at once, bytes (wasm32-wasip2 components; `None`
     /// for other artifacts, whose memory the runner does not see).
     pub memory_peak_bytes: Option<u64>,
+    /// Whether a component's compiled code came from the [`CodeCache`] (`Some(true)`) or
+    /// was compiled for this run; `None` for other artifacts.
+    pub code_cache_hit: Option<bool>,
 }
 
 /// The kind of artifact, read from its first bytes.

@@ -105,14 +105,14 @@ pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOut
         broke = Some(overflow(cap));
     }
     let Some((code, message)) = broke else {
-        return Ok(RunOutput { exit_code: status.code().unwrap_or(1), stdout, stderr, memory_peak_bytes: None });
+        return Ok(RunOutput { exit_code: status.code().unwrap_or(1), stdout, stderr, memory_peak_bytes: None, code_cache_hit: None });
     };
     let category = if code == "TIMEOUT" { "timeout" } else { "permanent" };
     let error = serde_json::json!({
         "code": code, "message": message, "category": category, "severity": "error", "retryable": false,
     });
     stderr.extend_from_slice(format!("\n{error}\n").as_bytes());
-    Ok(RunOutput { exit_code: 1, stdout: Vec::new(), stderr, memory_peak_bytes: None })
+    Ok(RunOutput { exit_code: 1, stdout: Vec::new(), stderr, memory_peak_bytes: None, code_cache_hit: None })
 }
 
 fn overflow(cap: usize) -> (&'static str, String) {

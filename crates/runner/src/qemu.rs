@@ -57,5 +57,6 @@ pub fn run(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
         stdout: out.stdout,
         stderr: out.stderr,
         memory_peak_bytes: None,
+        code_cache_hit: None,
     })
 }

@@ -12,6 +12,7 @@ use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::code_cache::{CodeCache, Source as CodeSource};
 use crate::{RunOutput, RunRequest};
 
 /// Output pipes hold at most this many bytes (64 MiB).
@@ -72,8 +73,16 @@ fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
 /// Runs a WASI P2 component's `wasi:cli/run`.
 pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
     let engine = engine();
-    let component = Component::from_file(engine, path)
-        .map_err(|e| anyhow::anyhow!("{} is not a loadable component: {e}", path.display()))?;
+    let not_loadable = |e: &dyn std::fmt::Display| anyhow::anyhow!("{} is not a loadable component: {e}", path.display());
+    let (component, hit) = match &req.code_cache {
+        Some(dir) => {
+            let bytes = std::fs::read(path)?;
+            let (c, source) =
+                CodeCache::new(dir).component(engine, &CodeCache::hash(&bytes), &bytes).map_err(|e| not_loadable(&e))?;
+            (c, Some(source == CodeSource::Cache))
+        }
+        None => (Component::from_file(engine, path).map_err(|e| not_loadable(&e))?, None),
+    };
     let mut linker = ComponentLinker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
@@ -97,7 +106,7 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
         return Ok(output(1, &stdout, &stderr, Some(format!("{error}\n"))));
     }
     let peak = store.data().limits.peak_bytes as u64;
-    Ok(RunOutput { memory_peak_bytes: Some(peak), ..finish(result, &stdout, &stderr) })
+    Ok(RunOutput { memory_peak_bytes: Some(peak), code_cache_hit: hit, ..finish(result, &stdout, &stderr) })
 }
 
 /// Runs a WASI P1 module's `_start`.
@@ -126,5 +135,5 @@ fn finish(result: anyhow::Result<()>, stdout: &MemoryOutputPipe, stderr: &Memory
 fn output(exit_code: i32, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe, extra: Option<String>) -> RunOutput {
     let mut err = stderr.contents().to_vec();
     err.extend_from_slice(extra.unwrap_or_default().as_bytes());
-    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None }
+    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None, code_cache_hit: None }
 }

@@ -69,8 +69,9 @@ pub struct Args {
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<usize>,
     /// After the run, print what it used on stderr as a JSON line
-    /// {"event":"guest_stats","memory_peak_bytes":N} (the most linear memory the
-    /// wasm32-wasip2 component had at once; other targets: nothing measured, no line).
+    /// {"event":"guest_stats","memory_peak_bytes":N,"compiled_code":"cache"|"compiled"}
+    /// (the most linear memory the wasm32-wasip2 component had at once, and whether its
+    /// compiled code came from the cache; other targets: nothing measured, no line).
     #[arg(long)]
     pub stats: bool,
     /// Stop the run after SECONDS of wall time (native artifacts and Node) and report it
@@ -112,14 +113,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_memory_bytes: args.max_memory,
         ..Limits::default()
     };
-    let run = run_artifact(&path, &RunRequest { stdin, env, limits }).map_err(|e| CliError::usage(format!("{e:#}")))?;
+    // Components are compiled by cranelift once and kept beside the artifact cache.
+    let code_cache = Some(runtara_compiler::cache::cache_dir().join("components"));
+    let run = run_artifact(&path, &RunRequest { stdin, env, limits, code_cache })
+        .map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
     for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {
         let _ = writeln!(err, "{line}");
     }
     if let (true, Some(peak)) = (args.stats, run.memory_peak_bytes) {
-        let _ = writeln!(err, "{}", serde_json::json!({"event": "guest_stats", "memory_peak_bytes": peak}));
+        let code = if run.code_cache_hit == Some(true) { "cache" } else { "compiled" };
+        let stats = serde_json::json!({"event": "guest_stats", "memory_peak_bytes": peak, "compiled_code": code});
+        let _ = writeln!(err, "{stats}");
     }
     match args.format {
         RunFormat::Envelope => println!("{}", outcome.envelope()),
