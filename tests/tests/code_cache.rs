@@ -24,8 +24,10 @@ fn the_second_run_reuses_compiled_code_and_a_tampered_entry_is_rejected() {
         let out = spawn_with_input(cmd, br#"{"amount": 250}"#).wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(out.status.success(), "{stderr}");
-        let stats = stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
-        let code = stats.and_then(|s| s["compiled_code"].as_str().map(str::to_string)).unwrap_or_else(|| panic!("{stderr}"));
+        let stats =
+            stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
+        let code =
+            stats.and_then(|s| s["compiled_code"].as_str().map(str::to_string)).unwrap_or_else(|| panic!("{stderr}"));
         (code, String::from_utf8_lossy(&out.stdout).to_string())
     };
     let (first, output) = run();

@@ -34,6 +34,9 @@ pub struct CodegenOptions {
     /// Link the http backend (`runtara core`, `RUNTARA_HTTP_URL`) on wasm32-wasip2 even when
     /// the graph does not use the network. Native artifacts always link it.
     pub core_client: bool,
+    /// wasm32-wasip2: export `wasi:http/incoming-handler` (an HTTP-handler component for
+    /// `wasmtime serve`, Spin, wasmCloud) instead of running `main` once.
+    pub http_world: bool,
 }
 
 /// Why a graph cannot be compiled: the step (if any), the JSON pointer, the unsupported

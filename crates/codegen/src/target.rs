@@ -112,6 +112,33 @@ pub fn hosted_main(meta: &Meta<'_>, core_client: bool) -> TokenStream {
     }
 }
 
+/// The entry of an HTTP-handler component (wasm32-wasip2, `--world http`): the
+/// `wasi:http/incoming-handler` export answers each request with
+/// `runtara_workflow_stdlib::http_world::handle`; `main` is never called by such hosts.
+pub fn http_main(meta: &Meta<'_>) -> TokenStream {
+    let meta = workflow_meta(meta);
+    quote! {
+        #meta
+
+        struct HttpHandler;
+
+        impl runtara_workflow_stdlib::http_world::Guest for HttpHandler {
+            fn handle(
+                request: runtara_workflow_stdlib::http_world::IncomingRequest,
+                out: runtara_workflow_stdlib::http_world::ResponseOutparam,
+            ) {
+                runtara_workflow_stdlib::http_world::handle(&META, run, request, out)
+            }
+        }
+
+        runtara_workflow_stdlib::http_world::wasip2::http::proxy::export!(
+            HttpHandler with_types_in runtara_workflow_stdlib::http_world::wasip2
+        );
+
+        fn main() {}
+    }
+}
+
 /// The entry of a browser/Node module (wasm32-unknown-unknown): the stdlib's exported
 /// `run(input, options)` reaches the workflow through these two symbols.
 pub fn browser_main(meta: &Meta<'_>) -> TokenStream {

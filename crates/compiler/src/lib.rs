@@ -63,6 +63,9 @@ pub struct CompileOptions {
     /// wasm32-wasip2: link the http backend (`runtara core`) even when the graph does not
     /// use the network (the component then imports wasi:http).
     pub core_client: bool,
+    /// wasm32-wasip2: an HTTP-handler component (`wasi:http/incoming-handler`) instead of
+    /// a command.
+    pub http_world: bool,
 }
 
 impl CompileOptions {
@@ -79,6 +82,7 @@ impl CompileOptions {
             heap_kb: None,
             staticlib: false,
             core_client: false,
+            http_world: false,
         }
     }
 }
@@ -217,9 +221,15 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         heap_kb: opts.heap_kb,
         staticlib: opts.staticlib,
         core_client: opts.core_client,
+        http_world: opts.http_world,
     };
     if opts.staticlib && !opts.target.is_embedded() {
         return Err(CompileError::Toolchain("--emit staticlib is for --target thumbv7em-none-eabihf".into()));
+    }
+    if opts.http_world && opts.target.kind != runtara_codegen::CompilationTarget::Wasip2 {
+        return Err(CompileError::Toolchain(
+            "--world http makes a WASI HTTP component: it is for --target wasm32-wasip2".into(),
+        ));
     }
     let identity = runtara_codegen::graph_identity(&wf.graph, &cg.children);
     let source = runtara_codegen::generate(&wf.graph, &cg)

@@ -118,6 +118,10 @@ mod tests {
         assert_eq!(cache.component(&engine, &hash, EMPTY_COMPONENT).unwrap().1, Source::Compiled, "tampered: rejected");
         assert_eq!(cache.component(&engine, &hash, EMPTY_COMPONENT).unwrap().1, Source::Cache, "rewritten intact");
         std::fs::write(&entry, b"RTCC").unwrap();
-        assert_eq!(cache.component(&engine, &hash, EMPTY_COMPONENT).unwrap().1, Source::Compiled, "truncated: rejected");
+        assert_eq!(
+            cache.component(&engine, &hash, EMPTY_COMPONENT).unwrap().1,
+            Source::Compiled,
+            "truncated: rejected"
+        );
     }
 }

@@ -250,7 +250,13 @@ impl GuestHost {
         let out = |extra: &str| {
             let mut err = stderr.contents().to_vec();
             err.extend_from_slice(extra.as_bytes());
-            RunOutput { exit_code: 1, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None, code_cache_hit: None }
+            RunOutput {
+                exit_code: 1,
+                stdout: stdout.contents().to_vec(),
+                stderr: err,
+                memory_peak_bytes: None,
+                code_cache_hit: None,
+            }
         };
         let overflow = stdout.contents().len() >= cap || stderr.contents().len() >= cap;
         let error = match result {

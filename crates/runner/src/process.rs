@@ -105,7 +105,13 @@ pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOut
         broke = Some(overflow(cap));
     }
     let Some((code, message)) = broke else {
-        return Ok(RunOutput { exit_code: status.code().unwrap_or(1), stdout, stderr, memory_peak_bytes: None, code_cache_hit: None });
+        return Ok(RunOutput {
+            exit_code: status.code().unwrap_or(1),
+            stdout,
+            stderr,
+            memory_peak_bytes: None,
+            code_cache_hit: None,
+        });
     };
     let category = if code == "TIMEOUT" { "timeout" } else { "permanent" };
     let error = serde_json::json!({

@@ -73,12 +73,14 @@ fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
 /// Runs a WASI P2 component's `wasi:cli/run`.
 pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
     let engine = engine();
-    let not_loadable = |e: &dyn std::fmt::Display| anyhow::anyhow!("{} is not a loadable component: {e}", path.display());
+    let not_loadable =
+        |e: &dyn std::fmt::Display| anyhow::anyhow!("{} is not a loadable component: {e}", path.display());
     let (component, hit) = match &req.code_cache {
         Some(dir) => {
             let bytes = std::fs::read(path)?;
-            let (c, source) =
-                CodeCache::new(dir).component(engine, &CodeCache::hash(&bytes), &bytes).map_err(|e| not_loadable(&e))?;
+            let (c, source) = CodeCache::new(dir)
+                .component(engine, &CodeCache::hash(&bytes), &bytes)
+                .map_err(|e| not_loadable(&e))?;
             (c, Some(source == CodeSource::Cache))
         }
         None => (Component::from_file(engine, path).map_err(|e| not_loadable(&e))?, None),
@@ -135,5 +137,11 @@ fn finish(result: anyhow::Result<()>, stdout: &MemoryOutputPipe, stderr: &Memory
 fn output(exit_code: i32, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe, extra: Option<String>) -> RunOutput {
     let mut err = stderr.contents().to_vec();
     err.extend_from_slice(extra.unwrap_or_default().as_bytes());
-    RunOutput { exit_code, stdout: stdout.contents().to_vec(), stderr: err, memory_peak_bytes: None, code_cache_hit: None }
+    RunOutput {
+        exit_code,
+        stdout: stdout.contents().to_vec(),
+        stderr: err,
+        memory_peak_bytes: None,
+        code_cache_hit: None,
+    }
 }

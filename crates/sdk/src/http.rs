@@ -56,7 +56,24 @@ impl HttpBackend {
     /// One request with retries on transport errors and 5xx; `body` is JSON text. Returns
     /// (status, body JSON).
     fn request(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<(u16, Value), SdkError> {
-        let mut req = net::Request::new(method, &self.url(path)).header(TENANT_HEADER, &self.cfg.tenant);
+        self.request_to(method, &self.url(path), body)
+    }
+
+    /// The instance as the core shows it (`GET /api/v1/instances/{id}`: `{status, output,
+    /// error, checkpoints, events}`); `None` when the core does not know it.
+    ///
+    /// Errors: the core is unreachable or refuses the request.
+    pub fn instance(&self) -> Result<Option<Value>, SdkError> {
+        let url =
+            format!("{}{API_PREFIX}/instances/{}", self.cfg.url.trim_end_matches('/'), encode(&self.cfg.instance));
+        match self.request_to("GET", &url, None)? {
+            (404, _) => Ok(None),
+            answer => self.expect_ok(answer).map(Some),
+        }
+    }
+
+    fn request_to(&self, method: &str, url: &str, body: Option<Vec<u8>>) -> Result<(u16, Value), SdkError> {
+        let mut req = net::Request::new(method, url).header(TENANT_HEADER, &self.cfg.tenant);
         if let Some(t) = &self.cfg.token {
             req = req.header("authorization", &format!("Bearer {t}"));
         }

@@ -38,6 +38,12 @@ pub struct HostedRuntime {
 }
 
 impl HostedRuntime {
+    /// This runtime, leaving its worker for any durable wait longer than `ms` (`None`: never).
+    pub fn yielding_after(mut self, ms: Option<u64>) -> Self {
+        self.yield_after_ms = ms;
+        self
+    }
+
     /// The runtime this process's environment asks for.
     pub fn from_env() -> Self {
         let yield_after_ms = std::env::var("RUNTARA_YIELD_AFTER_MS").ok().and_then(|v| v.trim().parse().ok());
@@ -186,7 +192,7 @@ pub fn hosted_main(
             std::process::exit(EXIT_BAD_INPUT);
         }
     };
-    let mut scope = root_scope(meta, input);
+    let scope = root_scope(meta, input);
     if let Err(message) = instance_named() {
         eprintln!("{}", serde_json::json!({"code": "INSTANCE_ID_REQUIRED", "message": message}));
         std::process::exit(EXIT_BAD_INPUT);
@@ -198,28 +204,14 @@ pub fn hosted_main(
             std::process::exit(EXIT_FAILED);
         }
     };
-    let mut cx = Ctx::with_backend(Box::new(HostedRuntime::from_env()), backend, meta.track_events);
     let migrate = std::env::var("RUNTARA_MIGRATE").is_ok_and(|v| !v.is_empty() && v != "0");
-    if let Err(e) = cx.backend.register(Some(&meta.identity()), migrate) {
-        let code =
-            if e.0.starts_with(runtara_protocol::GRAPH_CHANGED) { "GRAPH_CHANGED" } else { "STATE_STORE_UNAVAILABLE" };
-        eprintln!("{}", serde_json::json!({"code": code, "message": e.0}));
-        std::process::exit(EXIT_FAILED);
-    }
-    let result = run(&mut cx, &mut scope);
-    let reported = match &result {
-        Ok(out) => cx.backend.report("completed", out),
-        // The store already knows: the step reported `sleeping` / `waiting` before yielding.
-        Err(f) if f.is_yield() => Ok(()),
-        Err(f) => match f.interruption() {
-            Some("SUSPENDED") => cx.backend.report("suspended", &Value::Null),
-            Some(_) => cx.backend.report("cancelled", &Value::Null),
-            None => cx.backend.report("failed", &f.report()),
-        },
+    let result = match execute(meta, run, Box::new(HostedRuntime::from_env()), backend, scope, migrate) {
+        Ok(result) => result,
+        Err((code, message)) => {
+            eprintln!("{}", serde_json::json!({"code": code, "message": message}));
+            std::process::exit(EXIT_FAILED);
+        }
     };
-    if let Err(e) = reported {
-        eprintln!("{}", serde_json::json!({"event": "report_failed", "message": e.0}));
-    }
     let code = match result {
         Ok(out) => match write_output(&out) {
             Ok(()) => EXIT_COMPLETED,
@@ -241,4 +233,40 @@ pub fn hosted_main(
         }
     };
     std::process::exit(code)
+}
+
+/// Runs the workflow in `scope` with `runtime` and `backend`: registers the instance with
+/// the graph's identity (`migrate`: accept a changed graph), runs it and reports how it
+/// ended to the backend (a yield was reported by the step itself). The outer error is
+/// `(code, message)` when the instance could not be registered (`GRAPH_CHANGED`,
+/// `STATE_STORE_UNAVAILABLE`); the inner result is the run's.
+pub fn execute(
+    meta: &WorkflowMeta,
+    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
+    runtime: Box<dyn WorkflowRuntime>,
+    backend: Box<dyn runtara_sdk::SdkBackend>,
+    mut scope: Scope,
+    migrate: bool,
+) -> Result<Result<Value, Failure>, (&'static str, String)> {
+    let mut cx = Ctx::with_backend(runtime, backend, meta.track_events);
+    if let Err(e) = cx.backend.register(Some(&meta.identity()), migrate) {
+        let code =
+            if e.0.starts_with(runtara_protocol::GRAPH_CHANGED) { "GRAPH_CHANGED" } else { "STATE_STORE_UNAVAILABLE" };
+        return Err((code, e.0));
+    }
+    let result = run(&mut cx, &mut scope);
+    let reported = match &result {
+        Ok(out) => cx.backend.report("completed", out),
+        // The store already knows: the step reported `sleeping` / `waiting` before yielding.
+        Err(f) if f.is_yield() => Ok(()),
+        Err(f) => match f.interruption() {
+            Some("SUSPENDED") => cx.backend.report("suspended", &Value::Null),
+            Some(_) => cx.backend.report("cancelled", &Value::Null),
+            None => cx.backend.report("failed", &f.report()),
+        },
+    };
+    if let Err(e) = reported {
+        cx.emit("report_failed", serde_json::json!({"message": e.0}));
+    }
+    Ok(result)
 }

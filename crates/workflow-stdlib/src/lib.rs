@@ -31,6 +31,8 @@ pub mod embedded;
 #[cfg(feature = "std")]
 pub mod entry;
 pub mod failure;
+#[cfg(feature = "wasi-p2")]
+pub mod http_world;
 pub mod mapping;
 pub mod meta;
 pub mod runtime;

@@ -49,6 +49,8 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
     };
     let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
         (target::browser_main(&meta), quote!())
+    } else if opts.target == crate::CompilationTarget::Wasip2 && opts.http_world {
+        (target::http_main(&meta), quote!())
     } else if opts.target.is_hosted() {
         let core_client = opts.target == crate::CompilationTarget::Native
             || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || e.uses_network));

@@ -48,6 +48,18 @@ pub struct Args {
     /// Native artifacts always have it; graphs that use the network get it anyway.
     #[arg(long)]
     pub core_client: bool,
+    /// wasm32-wasip2: `command` (default, runs once with wasi:cli/run) or `http` (exports
+    /// wasi:http/incoming-handler for `wasmtime serve -Scli`, Spin, wasmCloud: POST / runs
+    /// the workflow, POST|GET /instances/{id} a durable instance in runtara core).
+    #[arg(long, value_enum, default_value_t = World::Command)]
+    pub world: World,
+}
+
+/// `--world` of `compile`.
+#[derive(Clone, Copy, ValueEnum, Debug, PartialEq)]
+pub enum World {
+    Command,
+    Http,
 }
 
 /// What `compile` writes.
@@ -72,6 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     opts.heap_kb = args.heap_kb;
     opts.staticlib = args.emit == Emit::Staticlib;
     opts.core_client = args.core_client;
+    opts.http_world = args.world == World::Http;
     opts.emit_rust_only = args.emit == Emit::Rust;
     let result = compile_scenario(Scenario::Path(args.file.clone()), &opts)?;
     for w in &result.warnings.warnings {
