@@ -38,6 +38,15 @@ impl Drop for DemoServer {
     }
 }
 
+/// `<target dir>/browser-artifacts`, created: where tests keep their screenshots.
+pub fn artifacts_dir() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("browser-artifacts");
+    std::fs::create_dir_all(&dir).expect("the target dir is writable");
+    dir
+}
+
 /// `tests/browser/` (the driver script and its node_modules).
 pub fn driver_dir() -> PathBuf {
     workspace_root().join("tests/browser")

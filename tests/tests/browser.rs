@@ -5,7 +5,7 @@
 //! reload during a durable Delay resumes without redoing finished steps; the demo page,
 //! screenshotted into `target/browser-artifacts/`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use runtara_e2e::browser::{chromium, DemoServer};
@@ -21,15 +21,6 @@ fn compile(src: &Path, out: &Path, extra: &[&str]) {
     args.extend(extra);
     let o = runtara(&args);
     assert!(o.status.success(), "{}: {}", src.display(), String::from_utf8_lossy(&o.stderr));
-}
-
-/// Where test artifacts (screenshots) go: `<target dir>/browser-artifacts`.
-fn artifacts_dir() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let dir = target.join("browser-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -169,7 +160,7 @@ fn the_demo_page_runs_a_workflow_and_is_screenshotted() {
     compile(&workspace_root().join("examples/expense-approval.json"), &pkg, &["--track-events"]);
     std::fs::copy(workspace_root().join("examples/expense-approval.input.json"), pkg.join("example.json")).unwrap();
     let server = DemoServer::start(&modules);
-    let shot = artifacts_dir().join("demo.png");
+    let shot = runtara_e2e::browser::artifacts_dir().join("demo.png");
     let _ = std::fs::remove_file(&shot);
     let r = chromium("demo", &server.url, &json!({"name": "expense-approval", "screenshot": shot}));
     assert_eq!(r["status"], "completed", "{r}");

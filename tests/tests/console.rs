@@ -4,7 +4,6 @@
 //! list and a failed instance with its failed step. Screenshots of each page go to
 //! `<target dir>/browser-artifacts/console-*.png`.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use runtara_e2e::cli::workspace_root;
@@ -13,10 +12,7 @@ use serde_json::json;
 
 #[test]
 fn the_console_starts_watches_and_signals_an_instance() {
-    let chromium = std::env::var("RUNTARA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let driver = runtara_e2e::browser::driver_dir().join("node_modules/playwright-core");
-    if std::env::var("CI").as_deref() != Ok("true") && !(Path::new(&chromium).exists() && driver.is_dir()) {
-        eprintln!("SKIPPED: headless Chromium (Debian's chromium + npm ci --prefix tests/browser) is not installed");
+    if !runtara_e2e::tools::have_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -29,10 +25,7 @@ fn the_console_starts_watches_and_signals_an_instance() {
     assert_eq!(server.api("POST", "instances", Some(&refused)).0, 202);
     server.wait_for(&["refused-1".to_string()], Duration::from_secs(60), |s| s == "failed");
 
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let shots = target.join("browser-artifacts");
-    std::fs::create_dir_all(&shots).unwrap();
+    let shots = runtara_e2e::browser::artifacts_dir();
     let seen = runtara_e2e::browser::chromium(
         "console",
         &format!("{}/", server.url),

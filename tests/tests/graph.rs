@@ -91,16 +91,10 @@ fn output_files_appear_whole_and_bad_input_writes_nothing() {
 /// holds the other.
 #[test]
 fn the_pictures_look_right_in_a_browser() {
-    let chromium = std::env::var("RUNTARA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let driver = runtara_e2e::browser::driver_dir().join("node_modules/playwright-core");
-    if std::env::var("CI").as_deref() != Ok("true") && !(Path::new(&chromium).exists() && driver.is_dir()) {
-        eprintln!("SKIPPED: headless Chromium (Debian's chromium + npm ci --prefix tests/browser) is not installed");
+    if !runtara_e2e::tools::have_chromium() {
         return;
     }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let artifacts = target.join("browser-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
+    let artifacts = runtara_e2e::browser::artifacts_dir();
     for file in graphs() {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
         // The SVG inline in a page, as a console or a README viewer shows it.
