@@ -1,32 +1,57 @@
 //! HTTP-handler components (`runtara compile --world http`, issue 16) under stock
-//! `wasmtime serve -Scli` (wasmtime-cli 48, `RUNTARA_WASMTIME`): 200 concurrent stateless
-//! requests all answered right; failures answered with the status of their category; a
-//! durable instance in `runtara core` that sleeps (202), survives a restart of wasmtime,
-//! waits for a signal (202), and completes with its one side effect done once.
+//! `wasmtime serve -Scli` (wasmtime-cli 48, `RUNTARA_WASMTIME`) and under `runtara run
+//! --listen`: 200 concurrent stateless requests all answered right; failures answered with
+//! the status of their category; a durable instance in `runtara core` that sleeps (202),
+//! survives a restart of the host, waits for a signal (202), and completes with its one
+//! side effect done once.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use runtara_e2e::cli::{free_loopback_addr, runtara, wait_until_listening, workspace_root};
+use runtara_e2e::cli::{free_loopback_addr, runtara, runtara_bin, wait_until_listening, workspace_root};
 use runtara_e2e::core::CoreServer;
 use runtara_e2e::stub::{Reply, StubServer};
 use runtara_sdk::net::{self, Request};
 use serde_json::{json, Value};
 
-/// `wasmtime serve` of `component` on a free port; killed when dropped.
+/// A WASI HTTP host: stock `wasmtime serve`, or `runtara run --listen`.
+#[derive(Clone)]
+enum Host {
+    Wasmtime(String),
+    Runtara,
+}
+
+/// `component` served by `host` on a free port; killed when dropped.
 struct Serve(Child, String);
 
 impl Serve {
-    fn start(wasmtime: &str, component: &std::path::Path, env: &[(&str, &str)]) -> Serve {
+    /// `env`: the durable instances' `RUNTARA_HTTP_URL`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`.
+    fn start(host: &Host, component: &std::path::Path, env: &[(&str, &str)]) -> Serve {
         let addr = free_loopback_addr();
-        let mut cmd = Command::new(wasmtime);
-        cmd.args(["serve", "-Scli", "--addr", &addr]);
-        for (k, v) in env {
-            cmd.arg("--env").arg(format!("{k}={v}"));
-        }
-        let child =
-            cmd.arg(component).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("wasmtime serve starts");
-        wait_until_listening(&addr, "wasmtime serve");
+        let mut cmd = match host {
+            Host::Wasmtime(wasmtime) => {
+                let mut cmd = Command::new(wasmtime);
+                cmd.args(["serve", "-Scli", "--addr", &addr]);
+                for (k, v) in env {
+                    cmd.arg("--env").arg(format!("{k}={v}"));
+                }
+                cmd.arg(component);
+                cmd
+            }
+            Host::Runtara => {
+                let mut cmd = Command::new(runtara_bin());
+                cmd.arg("run").arg(component).args(["--listen", &addr]);
+                let flags =
+                    [("RUNTARA_HTTP_URL", "--core"), ("RUNTARA_TENANT_ID", "--tenant"), ("RUNTARA_TOKEN", "--token")];
+                for (k, v) in env {
+                    let flag = flags.iter().find(|(var, _)| var == k).map(|(_, f)| *f).expect("a known variable");
+                    cmd.args([flag, v]);
+                }
+                cmd
+            }
+        };
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the host starts");
+        wait_until_listening(&addr, "the HTTP host");
         Serve(child, format!("http://{addr}"))
     }
 
@@ -48,10 +73,15 @@ impl Drop for Serve {
     }
 }
 
-fn wasmtime() -> Option<String> {
+/// `runtara run --listen`, and stock `wasmtime serve` when it is installed.
+fn hosts() -> Vec<Host> {
+    if !runtara_e2e::tools::can_run("wasm32-wasip2") {
+        return Vec::new();
+    }
     let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let fix = "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME";
-    runtara_e2e::tools::have_program(&wasmtime, fix).then_some(wasmtime)
+    let stock = runtara_e2e::tools::have_program(&wasmtime, fix).then_some(Host::Wasmtime(wasmtime));
+    std::iter::once(Host::Runtara).chain(stock).collect()
 }
 
 fn compile_http(graph: &str, out: &std::path::Path) {
@@ -71,11 +101,16 @@ fn compile_http(graph: &str, out: &std::path::Path) {
 
 #[test]
 fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
-    let Some(wasmtime) = wasmtime() else { return };
+    for host in hosts() {
+        stateless_on(&host);
+    }
+}
+
+fn stateless_on(host: &Host) {
     let dir = tempfile::tempdir().unwrap();
     let component = dir.path().join("tier.wasm");
     compile_http("tests/fixtures/conditional.json", &component);
-    let serve = Serve::start(&wasmtime, &component, &[]);
+    let serve = Serve::start(host, &component, &[]);
     let answers: Vec<(u64, u16, Value)> = std::thread::scope(|s| {
         let calls: Vec<_> = (0..200u64)
             .map(|i| {
@@ -100,28 +135,33 @@ fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
 
     let rejecting = dir.path().join("reject.wasm");
     compile_http("tests/fixtures/serve/reject.json", &rejecting);
-    let serve = Serve::start(&wasmtime, &rejecting, &[]);
+    let serve = Serve::start(host, &rejecting, &[]);
     let (status, body) = serve.call("POST", "/", Some(json!({})));
     assert_eq!((status, &body["code"]), (503, &json!("ORDER_REJECTED")), "a transient failure is a 503: {body}");
 }
 
 #[test]
 fn a_durable_instance_sleeps_survives_a_restart_waits_and_completes() {
-    let Some(wasmtime) = wasmtime() else { return };
+    for host in hosts() {
+        durable_on(&host);
+    }
+}
+
+fn durable_on(host: &Host) {
     let dir = tempfile::tempdir().unwrap();
     let component = dir.path().join("order.wasm");
     compile_http("tests/fixtures/serve/effect_sleep_wait.json", &component);
     let core = CoreServer::start(&format!("sqlite:{}", dir.path().join("core.sqlite3").display()), "edge");
     let stub = StubServer::start(vec![], Some(Reply { status: 200, body: json!({"charged": true}) }));
     let env = [("RUNTARA_HTTP_URL", core.url.as_str()), ("RUNTARA_TENANT_ID", "edge"), ("RUNTARA_TOKEN", "edge")];
-    let serve = Serve::start(&wasmtime, &component, &env);
+    let serve = Serve::start(host, &component, &env);
     let input = json!({"order": 7, "effectUrl": format!("{}/charge", stub.url)});
     let (status, slept) = serve.call("POST", "/instances/order-7", Some(input));
     assert_eq!((status, &slept["status"]), (202, &json!("sleeping")), "{slept}");
     let wake_at = slept["wake_at_ms"].as_u64().expect("a wake-up time");
 
     drop(serve);
-    let serve = Serve::start(&wasmtime, &component, &env);
+    let serve = Serve::start(host, &component, &env);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     std::thread::sleep(Duration::from_millis(wake_at.saturating_sub(now) + 100));
     let (status, waiting) = serve.call("POST", "/instances/order-7", None);

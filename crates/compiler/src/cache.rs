@@ -59,7 +59,13 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
     }
     h.update([0]);
     h.update(opts.target.triple.as_bytes());
-    h.update([opts.release as u8, opts.track_events as u8, opts.core_client as u8, opts.staticlib as u8]);
+    h.update([
+        opts.release as u8,
+        opts.track_events as u8,
+        opts.core_client as u8,
+        opts.staticlib as u8,
+        opts.http_world as u8,
+    ]);
     h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
     h.update([0]);
     h.update(manifest_hash.as_bytes());

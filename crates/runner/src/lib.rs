@@ -13,6 +13,7 @@
 mod code_cache;
 mod egress;
 mod guest;
+mod http_serve;
 mod native;
 mod node;
 mod outcome;
@@ -23,6 +24,7 @@ mod wasm;
 pub use code_cache::{CodeCache, Source as CodeSource};
 pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
+pub use http_serve::serve_component;
 pub use node::browser_module;
 pub use outcome::{Outcome, RunStatus};
 

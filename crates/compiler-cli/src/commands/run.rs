@@ -78,6 +78,11 @@ pub struct Args {
     /// failed with code TIMEOUT. Default: no limit (durable sleeps may take hours).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+    /// Serve an HTTP-handler component (`compile --world http`) on ADDR instead of running
+    /// once: POST / runs the workflow, POST|GET /instances/{id} a durable instance in the
+    /// core given with --core. Runs until interrupted.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     #[command(flatten)]
     pub core: CoreArgs,
 }
@@ -93,7 +98,7 @@ pub enum RunFormat {
 /// stderr, the output (or envelope) on stdout. Exit: the run's status (0/1/2/3/4); 2 when
 /// the artifact cannot be started or the input/connections cannot be read.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if (args.state_dir.is_some() || args.core.core.is_some()) && args.instance.is_none() {
+    if (args.state_dir.is_some() || args.core.core.is_some()) && args.instance.is_none() && args.listen.is_none() {
         return Err(CliError::usage(
             "a durable run must name its instance: add --instance ID (rerunning the same ID resumes it)",
         ));
@@ -103,10 +108,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let mut opts = CompileOptions::new(parse_target(&args.target)?);
         opts.release = args.release;
         opts.workflow_dirs = args.workflows;
+        // Serving a graph makes it an HTTP-handler component.
+        opts.http_world = args.listen.is_some();
         cache::compile_cached(&args.artifact, &opts)?
     } else {
         args.artifact.clone()
     };
+    let code_cache = runtara_compiler::cache::cache_dir().join("components");
+    if let Some(addr) = &args.listen {
+        let shown = path.display().to_string();
+        runtara_runner::serve_component(&path, addr, env, Some(&code_cache), |bound| {
+            eprintln!("runtara: serving {shown} on http://{bound} (POST / runs it; POST|GET /instances/ID a durable instance)");
+        })
+        .map_err(|e| CliError::usage(format!("{e:#}")))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let stdin = read_input(args.input.as_deref()).map_err(CliError::usage)?;
     let limits = Limits {
         wall_time: args.timeout.map(Duration::from_secs_f64),
@@ -114,8 +130,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Limits::default()
     };
     // Components are compiled by cranelift once and kept beside the artifact cache.
-    let code_cache = Some(runtara_compiler::cache::cache_dir().join("components"));
-    let run = run_artifact(&path, &RunRequest { stdin, env, limits, code_cache })
+    let run = run_artifact(&path, &RunRequest { stdin, env, limits, code_cache: Some(code_cache) })
         .map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
