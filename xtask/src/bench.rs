@@ -41,10 +41,10 @@ pub(crate) fn verdict(ok: bool) -> &'static str {
 }
 
 /// Prints the benchmark table; `only` picks one section (`compile`, `steps`, `firmware`,
-/// `durability`, `split`, `browser`, `graph`, `serve`, `scale`).
+/// `durability`, `split`, `browser`, `graph`, `edge`, `serve`, `scale`).
 pub fn run(only: Option<&str>) -> Result<()> {
     type Section = (&'static str, fn() -> Result<()>);
-    let sections: [Section; 9] = [
+    let sections: [Section; 10] = [
         ("compile", compile_and_size),
         ("steps", hundred_steps),
         ("firmware", firmware),
@@ -52,12 +52,13 @@ pub fn run(only: Option<&str>) -> Result<()> {
         ("split", split_vs_handwritten),
         ("browser", browser),
         ("graph", graph_picture),
+        ("edge", crate::bench_edge::edge),
         ("serve", crate::bench_serve::serve),
         ("scale", crate::bench_serve::scale),
     ];
     if let Some(name) = only {
         if !sections.iter().any(|(n, _)| *n == name) {
-            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, graph, serve, scale");
+            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, graph, edge, serve, scale");
         }
     }
     for (name, section) in sections {

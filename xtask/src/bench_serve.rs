@@ -36,7 +36,7 @@ pub fn serve() -> Result<()> {
 }
 
 /// Builds xtask and runtara with `--release` and runs `section` with them.
-fn rerun_released(section: &str) -> Result<()> {
+pub(crate) fn rerun_released(section: &str) -> Result<()> {
     let root = workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     eprintln!("xtask: building runtara and xtask with --release for the {section} benchmark");

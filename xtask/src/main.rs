@@ -10,6 +10,7 @@
 //! - `cargo xtask ci [--target T | --lint | --state-service]`: what CI runs (`ci.rs`).
 
 mod bench;
+mod bench_edge;
 mod bench_serve;
 mod ci;
 
