@@ -2,8 +2,9 @@
 //! AiAgent (an OpenAI-compatible LLM: single shot, structured output, the tool loop) and the
 //! `http` agent, on native, wasm32-wasip2 (wasi:http) and wasm32-unknown-unknown in Node
 //! (fetch), with byte-identical outputs.
-//! Plus the compile-time side: no network on firmware, no wasi:http import in components
-//! that do not need it.
+//! Plus the compile-time side: no network on firmware; wasi:http imported by components of
+//! durable graphs (to checkpoint to a core) and of graphs that use the network, not by
+//! `--stateless` ones.
 
 use std::path::{Path, PathBuf};
 
@@ -165,12 +166,25 @@ fn http_agent_sends_the_request_and_routes_failures() {
 }
 
 #[test]
-fn network_use_decides_the_wasi_http_import_and_firmware_rejects_it() {
+fn durability_and_network_use_decide_the_wasi_http_import_and_firmware_rejects_it() {
     let dir = tempfile::tempdir().unwrap();
     let imports_http = |p: &Path| std::fs::read(p).unwrap().windows(9).any(|w| w == b"wasi:http");
     assert!(imports_http(&compile("ai/http_call.json", "wasm32-wasip2", dir.path())));
-    let plain = compile("injection.json", "wasm32-wasip2", dir.path());
-    assert!(!imports_http(&plain), "a component without network use imports wasi:http");
+    let durable = compile("injection.json", "wasm32-wasip2", dir.path());
+    assert!(imports_http(&durable), "a durable graph's component can checkpoint to a core");
+    let stateless = dir.path().join("stateless.wasm");
+    let src = workspace_root().join("tests/fixtures/injection.json");
+    let o = runtara(&[
+        "compile",
+        "--target",
+        "wasm32-wasip2",
+        "--stateless",
+        src.to_str().unwrap(),
+        "-o",
+        stateless.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!imports_http(&stateless), "--stateless leaves wasi:http out of a graph without network use");
 
     let out = dir.path().join("fw.elf");
     let src = workspace_root().join("tests/fixtures/ai/http_call.json");

@@ -60,7 +60,8 @@ fn run_with_input_file_and_envelope_format() {
     assert_eq!(env, json!({"status": "completed", "output": {"tier": "high", "amount": 101}}));
 }
 
-/// The component needs nothing but standard WASI: stock `wasmtime run` prints the same.
+/// The component needs nothing but standard WASI: stock `wasmtime run -Shttp` (wasi:http:
+/// a durable graph's component can checkpoint to a core) prints the same.
 /// CI installs wasmtime-cli 48 (`RUNTARA_WASMTIME`); elsewhere a missing one is skipped.
 #[test]
 fn stock_wasmtime_runs_the_component() {
@@ -77,8 +78,12 @@ fn stock_wasmtime_runs_the_component() {
     for (amount, tier) in [(150, "high"), (5, "low")] {
         let input = dir.path().join("in.json");
         std::fs::write(&input, json!({"amount": amount}).to_string()).unwrap();
-        let o =
-            Command::new(&wasmtime).arg("run").arg(&out).stdin(std::fs::File::open(&input).unwrap()).output().unwrap();
+        let o = Command::new(&wasmtime)
+            .args(["run", "-Shttp"])
+            .arg(&out)
+            .stdin(std::fs::File::open(&input).unwrap())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v, json!({"tier": tier, "amount": amount}));

@@ -31,9 +31,13 @@ pub struct CodegenOptions {
     pub heap_kb: Option<u32>,
     /// Embedded target: a C-ABI staticlib (`runtara_run`) instead of a firmware ELF.
     pub staticlib: bool,
-    /// Link the http backend (`runtara core`, `RUNTARA_HTTP_URL`) on wasm32-wasip2 even when
-    /// the graph does not use the network. Native artifacts always link it.
+    /// Link the http backend (`runtara core`, `RUNTARA_HTTP_URL`) on wasm32-wasip2 even for
+    /// a graph that is not durable and does not use the network. Native artifacts always
+    /// link it; wasm32-wasip2 components of durable graphs too, unless `stateless`.
     pub core_client: bool,
+    /// wasm32-wasip2: leave the http backend out of a durable graph that does not use the
+    /// network (no wasi:http import; the component cannot checkpoint to a core).
+    pub stateless: bool,
     /// wasm32-wasip2: export `wasi:http/incoming-handler` (an HTTP-handler component for
     /// `wasmtime serve`, Spin, wasmCloud) instead of running `main` once.
     pub http_world: bool,

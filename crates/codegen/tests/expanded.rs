@@ -41,6 +41,7 @@ fn expand(wf: &runtara_dsl::Workflow, stem: &str, target: CompilationTarget) -> 
         heap_kb: None,
         staticlib: false,
         core_client: false,
+        stateless: false,
         http_world: false,
     };
     match generate(&wf.graph, &opts) {

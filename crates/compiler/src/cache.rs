@@ -65,6 +65,7 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
         opts.core_client as u8,
         opts.staticlib as u8,
         opts.http_world as u8,
+        opts.stateless as u8,
     ]);
     h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
     h.update([0]);

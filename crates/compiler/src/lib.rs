@@ -60,9 +60,12 @@ pub struct CompileOptions {
     pub heap_kb: Option<u32>,
     /// thumbv7em-none-eabihf: a `.a` with `runtara_run` and a C header instead of an ELF.
     pub staticlib: bool,
-    /// wasm32-wasip2: link the http backend (`runtara core`) even when the graph does not
-    /// use the network (the component then imports wasi:http).
+    /// wasm32-wasip2: link the http backend (`runtara core`) even when the graph is not
+    /// durable and does not use the network (the component then imports wasi:http).
     pub core_client: bool,
+    /// wasm32-wasip2: leave the http backend out of a durable graph's component (no
+    /// wasi:http import unless the graph uses the network).
+    pub stateless: bool,
     /// wasm32-wasip2: an HTTP-handler component (`wasi:http/incoming-handler`) instead of
     /// a command.
     pub http_world: bool,
@@ -82,6 +85,7 @@ impl CompileOptions {
             heap_kb: None,
             staticlib: false,
             core_client: false,
+            stateless: false,
             http_world: false,
         }
     }
@@ -221,6 +225,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         heap_kb: opts.heap_kb,
         staticlib: opts.staticlib,
         core_client: opts.core_client,
+        stateless: opts.stateless,
         http_world: opts.http_world,
     };
     if opts.staticlib && !opts.target.is_embedded() {

@@ -52,8 +52,11 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
     } else if opts.target == crate::CompilationTarget::Wasip2 && opts.http_world {
         (target::http_main(&meta), quote!())
     } else if opts.target.is_hosted() {
+        // Durability is the DSL's default, so a durable graph's component can checkpoint to
+        // a core unless it was asked to be stateless.
+        let durable = graph.durable.unwrap_or(true) && !opts.stateless;
         let core_client = opts.target == crate::CompilationTarget::Native
-            || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || e.uses_network));
+            || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || durable || e.uses_network));
         (target::hosted_main(&meta, core_client), quote!())
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;

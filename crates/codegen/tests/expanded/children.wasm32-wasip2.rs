@@ -19,7 +19,11 @@ fn declared_variables() -> Value {
 }
 
 fn main() {
-    runtara_workflow_stdlib::entry::hosted_main(&META, run, None)
+    runtara_workflow_stdlib::entry::hosted_main(
+        &META,
+        run,
+        Some(runtara_workflow_stdlib::entry::core_client),
+    )
 }
 
 /// Runs the workflow's root graph against the root scope.

@@ -44,10 +44,16 @@ pub struct Args {
     #[arg(long)]
     pub heap_kb: Option<u32>,
     /// wasm32-wasip2: link the http backend so the component can checkpoint to
-    /// `runtara core` (`runtara run --core`); the component then imports wasi:http.
-    /// Native artifacts always have it; graphs that use the network get it anyway.
+    /// `runtara core` (`runtara run --core`) even when the graph says `durable: false`.
+    /// Durable graphs (the default) and graphs that use the network always get it; native
+    /// artifacts too.
     #[arg(long)]
     pub core_client: bool,
+    /// wasm32-wasip2: leave the http backend out of a durable graph that does not use the
+    /// network: no wasi:http import (stock `wasmtime run` without -Shttp), but the component
+    /// cannot checkpoint to a core.
+    #[arg(long, conflicts_with = "core_client")]
+    pub stateless: bool,
     /// wasm32-wasip2: `command` (default, runs once with wasi:cli/run) or `http` (exports
     /// wasi:http/incoming-handler for `wasmtime serve -Scli`, Spin, wasmCloud: POST / runs
     /// the workflow, POST|GET /instances/{id} a durable instance in runtara core).
@@ -84,6 +90,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     opts.heap_kb = args.heap_kb;
     opts.staticlib = args.emit == Emit::Staticlib;
     opts.core_client = args.core_client;
+    opts.stateless = args.stateless;
     opts.http_world = args.world == World::Http;
     opts.emit_rust_only = args.emit == Emit::Rust;
     let result = compile_scenario(Scenario::Path(args.file.clone()), &opts)?;
