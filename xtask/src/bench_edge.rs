@@ -12,6 +12,9 @@ use runtara_e2e::cli::{free_loopback_addr, runtara, runtara_bin, workspace_root}
 use runtara_sdk::net::{self, Request};
 use serde_json::json;
 
+/// How a host is started on an address.
+type Launcher<'a> = Box<dyn Fn(&str) -> Command + 'a>;
+
 const CLIENTS: usize = 8;
 const REQUESTS_PER_CLIENT: usize = 250;
 
@@ -33,7 +36,7 @@ pub fn edge() -> Result<()> {
         std::fs::metadata(&component)?.len()
     );
     let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let hosts: [(&str, Box<dyn Fn(&str) -> Command>); 2] = [
+    let hosts: [(&str, Launcher); 2] = [
         (
             "wasmtime serve",
             Box::new(|addr: &str| {
