@@ -104,6 +104,36 @@ fn compile_and_size() -> Result<()> {
         let dbg = std::fs::metadata(out)?.len() as f64 / 1024.0;
         println!("artifact size, {target}, default profile: {dbg:.1} KB");
     }
+    run_overhead(file, dir.path())
+}
+
+/// `runtara run` of examples/01's `--release` component against its native artifact, whole
+/// processes, the component's compiled code cached by a first run (issue 18: goal ≤ 3×).
+fn run_overhead(file: &str, dir: &std::path::Path) -> Result<()> {
+    let input = dir.join("in.json");
+    std::fs::write(&input, r#"{"amount": 5}"#)?;
+    let mut medians = Vec::new();
+    for target in ["wasm32-wasip2", "native"] {
+        let out = dir.join(format!("overhead-{target}"));
+        let out = out.to_str().expect("utf-8 path");
+        compile(file, target, out, true)?;
+        let run = || {
+            let start = Instant::now();
+            let o = runtara(&["run", out, "--input", input.to_str().expect("utf-8 path")]);
+            (start.elapsed(), o.status.success())
+        };
+        if !run().1 {
+            bail!("runtara run {out} failed");
+        }
+        medians.push(median((0..9).map(|_| run().0).collect()).as_secs_f64());
+    }
+    let ratio = medians[0] / medians[1];
+    println!(
+        "runtara run, one small run (compiled code cached): wasm32-wasip2 {:.1} ms vs native {:.1} ms = {ratio:.1}× (goal ≤ 3×: {})",
+        medians[0] * 1000.0,
+        medians[1] * 1000.0,
+        verdict(ratio <= 3.0)
+    );
     Ok(())
 }
 
