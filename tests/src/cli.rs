@@ -44,6 +44,16 @@ pub fn runtara(args: &[&str]) -> Output {
     runtara_command().args(args).output().expect("runtara starts")
 }
 
+/// `runtara compile --target TARGET SRC -o OUT EXTRA…`; panics with the compiler's stderr
+/// when it fails.
+pub fn compile(src: &Path, target: &str, out: &Path, extra: &[&str]) {
+    let (src_s, out_s) = (src.to_str().expect("utf-8 path"), out.to_str().expect("utf-8 path"));
+    let mut args = vec!["compile", "--target", target, src_s, "-o", out_s];
+    args.extend_from_slice(extra);
+    let o = runtara(&args);
+    assert!(o.status.success(), "compile {} for {target}: {}", src.display(), String::from_utf8_lossy(&o.stderr));
+}
+
 /// Runs `runtara <args>` with `stdin` bytes.
 pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut cmd = runtara_command();

@@ -3,7 +3,7 @@
 //! with is rejected and compiled again, with the same output; a changed component is
 //! another entry.
 
-use runtara_e2e::cli::{runtara, runtara_command, spawn_with_input, workspace_root};
+use runtara_e2e::cli::{compile, runtara_command, spawn_with_input, workspace_root};
 use runtara_e2e::tools::can_run;
 use serde_json::Value;
 
@@ -16,8 +16,7 @@ fn the_second_run_reuses_compiled_code_and_a_tampered_entry_is_rejected() {
     let cache = dir.path().join("cache");
     let artifact = dir.path().join("conditional.wasm");
     let src = workspace_root().join("tests/fixtures/conditional.json");
-    let o = runtara(&["compile", "--target", "wasm32-wasip2", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    compile(&src, "wasm32-wasip2", &artifact, &[]);
     let run = || -> (String, String) {
         let mut cmd = runtara_command();
         cmd.env("RUNTARA_CACHE_DIR", &cache).args(["run", artifact.to_str().unwrap(), "--stats"]);

@@ -85,18 +85,7 @@ fn hosts() -> Vec<Host> {
 }
 
 fn compile_http(graph: &str, out: &std::path::Path) {
-    let src = workspace_root().join(graph);
-    let o = runtara(&[
-        "compile",
-        "--target",
-        "wasm32-wasip2",
-        "--world",
-        "http",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&workspace_root().join(graph), "wasm32-wasip2", out, &["--world", "http"]);
 }
 
 #[test]

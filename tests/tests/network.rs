@@ -16,10 +16,8 @@ use serde_json::{json, Value};
 const TARGETS: [&str; 3] = ["native", "wasm32-wasip2", "wasm32-unknown-unknown"];
 
 fn compile(fixture: &str, target: &str, dir: &Path) -> PathBuf {
-    let src = workspace_root().join("tests/fixtures").join(fixture);
     let out = dir.join(format!("{}-{target}", fixture.replace(['/', '.'], "-")));
-    let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&workspace_root().join("tests/fixtures").join(fixture), target, &out, &[]);
     out
 }
 
@@ -174,16 +172,7 @@ fn durability_and_network_use_decide_the_wasi_http_import_and_firmware_rejects_i
     assert!(imports_http(&durable), "a durable graph's component can checkpoint to a core");
     let stateless = dir.path().join("stateless.wasm");
     let src = workspace_root().join("tests/fixtures/injection.json");
-    let o = runtara(&[
-        "compile",
-        "--target",
-        "wasm32-wasip2",
-        "--stateless",
-        src.to_str().unwrap(),
-        "-o",
-        stateless.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&src, "wasm32-wasip2", &stateless, &["--stateless"]);
     assert!(!imports_http(&stateless), "--stateless leaves wasi:http out of a graph without network use");
 
     let out = dir.path().join("fw.elf");

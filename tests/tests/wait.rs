@@ -11,9 +11,7 @@ use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
 fn compile(target: &str, out: &std::path::Path) {
-    let src = workspace_root().join("tests/fixtures/wait/approval.json");
-    let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&workspace_root().join("tests/fixtures/wait/approval.json"), target, out, &[]);
 }
 
 #[test]
@@ -128,19 +126,8 @@ fn a_published_agent_waits_under_its_own_workflow_id_per_call_site() {
     let fixtures = workspace_root().join("tests/fixtures/wait");
     let (parent, published) = (fixtures.join("agent_parent.json"), fixtures.join("published"));
     let artifact = dir.path().join("shop");
-    let o = runtara(&[
-        "compile",
-        "--target",
-        "native",
-        parent.to_str().unwrap(),
-        "-o",
-        artifact.to_str().unwrap(),
-        "--workflows",
-        published.to_str().unwrap(),
-        "--workflow-id",
-        "shop",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let extra = ["--workflows", published.to_str().unwrap(), "--workflow-id", "shop"];
+    runtara_e2e::cli::compile(&parent, "native", &artifact, &extra);
     let state = dir.path().join("state");
     let state = state.to_str().unwrap();
     for (site, ok) in [("first", true), ("second", false)] {

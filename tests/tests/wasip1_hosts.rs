@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use runtara_e2e::cli::{runtara, runtara_stdin, workspace_root};
+use runtara_e2e::cli::{compile, runtara_stdin, workspace_root};
 use runtara_e2e::tools::{can_run, have_program};
 
 /// Runs a WASI preview1 module under `node:wasi`: stdin, stdout and stderr are the
@@ -26,8 +26,7 @@ fn a_wasip1_module_runs_under_node_wasi_like_the_native_artifact() {
     let dir = tempfile::tempdir().unwrap();
     let src = workspace_root().join("tests/fixtures/conditional.json");
     let module = dir.path().join("tier.wasm");
-    let o = runtara(&["compile", "--target", "wasm32-wasip1", src.to_str().unwrap(), "-o", module.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    compile(&src, "wasm32-wasip1", &module, &[]);
     let script = dir.path().join("run.mjs");
     std::fs::write(&script, NODE_WASI).unwrap();
     for input in [r#"{"amount": 250}"#, r#"{"amount": 3}"#] {

@@ -47,17 +47,7 @@ fn collect<'g>(g: &'g ExecutionGraph, base: &str, out: &mut Vec<(&'g EmbedWorkfl
 }
 
 fn error(code: &'static str, step: &str, path: String, message: String, hint: &str) -> Diagnostic {
-    Diagnostic {
-        code,
-        severity: Severity::Error,
-        step_id: Some(step.to_string()),
-        path,
-        message,
-        hint: hint.to_string(),
-        line: None,
-        column: None,
-        span: None,
-    }
+    crate::validate::diag(code, Severity::Error, Some(step), path, message, hint)
 }
 
 /// Validates the closure: every child present (E124), no cycles (E056), unique embed step

@@ -8,38 +8,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hyper::server::conn::http1;
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpView;
 
 use crate::code_cache::CodeCache;
-
-/// What one request's instance holds.
-struct RequestState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for RequestState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl WasiHttpView for RequestState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: Default::default() }
-    }
-}
+use crate::guest::MemoryLimiter;
+use crate::wasm::Host;
 
 struct Handler {
-    pre: ProxyPre<RequestState>,
+    pre: ProxyPre<Host>,
     env: Vec<(String, String)>,
 }
 
@@ -99,7 +82,8 @@ impl Handler {
         for (k, v) in &self.env {
             wasi.env(k, v);
         }
-        let state = RequestState { wasi: wasi.build(), http: WasiHttpCtx::new(), table: ResourceTable::new() };
+        // No limiter is installed: the listen server caps no memory.
+        let state = Host::new(wasi.build(), MemoryLimiter::new(usize::MAX));
         let mut store = Store::new(self.pre.engine(), state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;

@@ -27,11 +27,20 @@ fn engine() -> &'static Engine {
     })
 }
 
-struct Host {
+/// What one component instance holds: its WASI and wasi:http contexts, their resource
+/// table and its memory limiter (for `runtara run` and the `--listen` server alike).
+pub(crate) struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     limits: crate::guest::MemoryLimiter,
+}
+
+impl Host {
+    /// A fresh instance state over `wasi`, growth capped by `limits` once installed.
+    pub(crate) fn new(wasi: WasiCtx, limits: crate::guest::MemoryLimiter) -> Host {
+        Host { wasi, http: WasiHttpCtx::new(), table: ResourceTable::new(), limits }
+    }
 }
 
 impl WasiHttpView for Host {
@@ -90,7 +99,7 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     let (mut b, stdout, stderr) = build_ctx(path, req);
     let limits = crate::guest::MemoryLimiter::new(req.limits.max_memory_bytes.unwrap_or(usize::MAX));
-    let host = Host { wasi: b.build(), http: WasiHttpCtx::new(), table: ResourceTable::new(), limits };
+    let host = Host::new(b.build(), limits);
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
     let command = Command::instantiate(&mut store, &component, &linker)?;

@@ -148,7 +148,7 @@ struct Validator<'a> {
     out: &'a mut Diagnostics,
 }
 
-fn diag(
+pub(crate) fn diag(
     code: &'static str,
     severity: Severity,
     step: Option<&str>,
