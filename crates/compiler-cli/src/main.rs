@@ -28,7 +28,8 @@ use commands::*;
 )]
 #[command(after_help = "Targets: native (the host triple), wasm32-wasip2 (a WASI P2 component), wasm32-wasip1,\n\
 thumbv7em-none-eabihf (no_std Cortex-M4 firmware; `runtara run` uses qemu-system-arm),\n\
-wasm32-unknown-unknown (an ES module + wasm for browsers and Node; `runtara run` uses node).\n\
+wasm32-unknown-unknown (an ES module + wasm for browsers and Node; `runtara run` uses node),\n\
+cloudflare (that module in a Cloudflare Worker with Durable Objects; `runtara run` uses workerd).\n\
 Exit codes: 0 ok, 1 invalid workflow / failed run, 2 usage or unreadable input, 3 suspended, 4 cancelled.")]
 struct Cli {
     #[command(subcommand)]

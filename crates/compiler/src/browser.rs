@@ -10,12 +10,12 @@ use std::path::Path;
 
 use crate::CompileError;
 
-/// Runs wasm-bindgen on `wasm` and moves the package into `out_dir` (replacing an older
-/// one only once the new one is complete).
+/// Runs wasm-bindgen on `wasm` and writes the package into `staging` (then
+/// [`replace_dir`] moves it to the output).
 ///
 /// Errors: wasm-bindgen rejects the module (a compiler bug), or the files cannot be written.
 /// `release` drops the name and producers sections (function names for stack traces).
-pub fn package(wasm: &Path, name: &str, staging: &Path, out_dir: &Path, release: bool) -> Result<(), CompileError> {
+pub fn generate(wasm: &Path, name: &str, staging: &Path, release: bool) -> Result<(), CompileError> {
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(wasm)
@@ -34,8 +34,7 @@ pub fn package(wasm: &Path, name: &str, staging: &Path, out_dir: &Path, release:
     let _ = fs::rename(staging.join(format!("{bg}.d.ts")), staging.join(format!("{name}.wasm.d.ts")));
     let js_path = staging.join(format!("{name}.js"));
     let js = fs::read_to_string(&js_path).map_err(io)?;
-    fs::write(&js_path, js.replace(&format!("'{bg}'"), &format!("'{name}.wasm'"))).map_err(io)?;
-    replace_dir(staging, out_dir)
+    fs::write(&js_path, js.replace(&format!("'{bg}'"), &format!("'{name}.wasm'"))).map_err(io)
 }
 
 /// The marker file a module directory carries: it says the directory was written by
@@ -49,7 +48,7 @@ pub const MARKER: &str = ".runtara-module";
 ///
 /// The old module is moved aside under a fresh name and removed only after the new one is
 /// in place. Errors: [`CompileError::Io`] naming the directory and what to do.
-fn replace_dir(from: &Path, to: &Path) -> Result<(), CompileError> {
+pub fn replace_dir(from: &Path, to: &Path) -> Result<(), CompileError> {
     let io = |e: std::io::Error| CompileError::Io(format!("cannot move the module to {}: {e}", to.display()));
     let files = list_files(from).map_err(io)?;
     fs::write(from.join(MARKER), marker_text(&files)).map_err(io)?;
@@ -104,7 +103,7 @@ fn check_replaceable(dir: &Path, existing: &[String]) -> Result<(), CompileError
 
 /// The marker's text: a header line, then one relative path per line.
 fn marker_text(files: &[String]) -> String {
-    let mut text = String::from("# written by runtara compile --target wasm32-unknown-unknown; files:\n");
+    let mut text = String::from("# written by runtara compile (a module directory); files:\n");
     for f in files {
         text.push_str(f);
         text.push('\n');

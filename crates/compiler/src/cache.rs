@@ -39,11 +39,12 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     let scenario = Scenario::Text { name: path.display().to_string(), json: text };
     let pre = prebuilt::ensure(&opts.target)?;
     let key = cache_key(&scenario, &opts, &pre.manifest_hash(), COMPILER_ID);
-    let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target.triple));
+    let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target));
     if !opts.target.extension().is_empty() {
         out.set_extension(opts.target.extension());
     }
-    if out.is_file() {
+    // A module directory appears whole (renamed into place), like a file artifact.
+    if out.exists() {
         return Ok(out);
     }
     opts.output = Some(out.clone());
@@ -58,7 +59,7 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
         h.update(json.as_bytes());
     }
     h.update([0]);
-    h.update(opts.target.triple.as_bytes());
+    h.update(opts.target.to_string().as_bytes());
     h.update([
         opts.release as u8,
         opts.track_events as u8,
@@ -81,7 +82,17 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
             }
         }
     }
-    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+    hex24(&h.finalize())
+}
+
+/// 24 hex digits of the SHA-256 of `bytes`: a cache directory name for anything keyed by
+/// bytes (e.g. the workerd state of a Worker directory, keyed by its path).
+pub fn short_hash(bytes: &[u8]) -> String {
+    hex24(&Sha256::digest(bytes))
+}
+
+fn hex24(digest: &[u8]) -> String {
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

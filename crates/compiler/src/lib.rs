@@ -16,6 +16,7 @@ mod browser;
 pub mod cache;
 pub mod catalog;
 mod check;
+mod cloudflare;
 pub mod children;
 pub mod diagnostics;
 pub mod ide;
@@ -251,7 +252,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
     }
     let mut out = opts.output.clone().unwrap_or_else(|| default_output(&scenario, &stem, &opts.target));
     if opts.target.is_browser() && opts.output.is_none() {
-        out.set_file_name(format!("{stem}-web"));
+        out.set_file_name(format!("{stem}-{}", if opts.target.cloudflare { "worker" } else { "web" }));
     }
     if opts.staticlib && opts.output.is_none() {
         out.set_extension("a");
@@ -409,7 +410,12 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
         rustc::BuildFlags { release, staticlib: opts.staticlib, deny_warnings: false },
     )?;
     if target.is_browser() {
-        return browser::package(&built, stem, &tmp.path().join("pkg"), out, release);
+        let staging = tmp.path().join("pkg");
+        browser::generate(&built, stem, &staging, release)?;
+        if target.cloudflare {
+            cloudflare::add_worker(&staging, stem)?;
+        }
+        return browser::replace_dir(&staging, out);
     }
     if target.is_wasm() {
         check::wasm_artifact(&built, target)?;

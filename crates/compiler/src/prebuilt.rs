@@ -205,12 +205,14 @@ pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
         if fresh().is_none() {
             if dir.join("manifest.json").is_file() {
                 eprintln!(
-                    "runtara: the prebuilt stdlib for {target} is stale (toolchain or stdlib source changed); rebuilding"
+                    "runtara: the prebuilt stdlib for {} is stale (toolchain or stdlib source changed); rebuilding",
+                    target.triple
                 );
             }
             if !has_source {
                 return Err(CompileError::Toolchain(format!(
-                    "no prebuilt stdlib for {target} in {} and no stdlib source at {}; set RUNTARA_SOURCE_DIR to a runtara checkout",
+                    "no prebuilt stdlib for {} in {} and no stdlib source at {}; set RUNTARA_SOURCE_DIR to a runtara checkout",
+                    target.triple,
                     dir.display(),
                     src.display()
                 )));
@@ -230,7 +232,7 @@ fn build(
     rustc: String,
     source_hash: String,
 ) -> Result<Manifest, CompileError> {
-    eprintln!("runtara: building the prebuilt stdlib for {target} (first use; this takes a minute)");
+    eprintln!("runtara: building the prebuilt stdlib for {} (first use; this takes a minute)", target.triple);
     let build_dir = root.join(".build");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -279,7 +281,8 @@ fn build(
     let status = child.wait().map_err(|e| CompileError::Toolchain(format!("cargo failed: {e}")))?;
     if !status.success() {
         return Err(CompileError::Toolchain(format!(
-            "building the stdlib for {target} failed (see cargo output above)"
+            "building the stdlib for {} failed (see cargo output above)",
+            target.triple
         )));
     }
     let rlib = rlib.ok_or_else(|| CompileError::Toolchain("cargo did not report the stdlib rlib".into()))?;
@@ -315,7 +318,7 @@ fn build(
     f.write_all(serde_json::to_string_pretty(&manifest).unwrap_or_default().as_bytes()).map_err(io)?;
     let _ = fs::remove_dir_all(dir);
     fs::rename(&staging, dir).map_err(io)?;
-    eprintln!("runtara: prebuilt stdlib for {target} ready in {}", dir.display());
+    eprintln!("runtara: prebuilt stdlib for {} ready in {}", target.triple, dir.display());
     Ok(manifest)
 }
 
@@ -358,7 +361,7 @@ mod tests {
             .unwrap();
         std::env::set_var("RUNTARA_PREBUILT_DIR", dir.path());
         std::env::set_var("RUNTARA_SOURCE_DIR", dir.path()); // no stdlib source: never rebuilt
-        let target = crate::Target { kind: runtara_codegen::CompilationTarget::Native, triple: triple.into() };
+        let target = crate::Target { kind: runtara_codegen::CompilationTarget::Native, triple: triple.into(), cloudflare: false };
         let prebuilt = super::ensure(&target).unwrap();
         let lock = std::fs::File::open(dir.path().join(format!("{triple}.lock"))).unwrap();
         assert!(lock.try_lock().is_err(), "a writer got the lock while a compile was reading");

@@ -9,6 +9,9 @@ use runtara_codegen::CompilationTarget;
 pub struct Target {
     pub kind: CompilationTarget,
     pub triple: String,
+    /// `--target cloudflare`: a wasm32-unknown-unknown build packaged as a Cloudflare
+    /// Worker with a Durable Object per instance (issue 16; `cloudflare.rs`).
+    pub cloudflare: bool,
 }
 
 /// The triple of the machine running the compiler (what `native` means).
@@ -18,10 +21,15 @@ pub fn host_triple() -> &'static str {
 
 impl Target {
     /// Parses `native`, the host triple, `wasm32-wasip2`, `wasm32-wasip1`,
-    /// `thumbv7em-none-eabihf` or `wasm32-unknown-unknown`.
+    /// `thumbv7em-none-eabihf`, `wasm32-unknown-unknown` or `cloudflare` (not a triple: a
+    /// wasm32-unknown-unknown module inside a Worker).
     ///
     /// Errors: any other name, with the list of supported ones.
     pub fn parse(name: &str) -> Result<Target, String> {
+        if name == "cloudflare" {
+            let triple = "wasm32-unknown-unknown".to_string();
+            return Ok(Target { kind: CompilationTarget::WasmJs, triple, cloudflare: true });
+        }
         let kind = match name {
             "native" => CompilationTarget::Native,
             t if t == host_triple() => CompilationTarget::Native,
@@ -31,18 +39,18 @@ impl Target {
             "wasm32-unknown-unknown" => CompilationTarget::WasmJs,
             other => {
                 return Err(format!(
-                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1, thumbv7em-none-eabihf, wasm32-unknown-unknown",
+                    "unsupported target '{other}'; supported: native ({}), wasm32-wasip2, wasm32-wasip1, thumbv7em-none-eabihf, wasm32-unknown-unknown, cloudflare",
                     host_triple()
                 ))
             }
         };
         let triple = if kind == CompilationTarget::Native { host_triple().to_string() } else { name.to_string() };
-        Ok(Target { kind, triple })
+        Ok(Target { kind, triple, cloudflare: false })
     }
 
     /// The host target.
     pub fn native() -> Target {
-        Target { kind: CompilationTarget::Native, triple: host_triple().to_string() }
+        Target { kind: CompilationTarget::Native, triple: host_triple().to_string(), cloudflare: false }
     }
 
     /// File extension of the artifact (`wasm`, `elf` or none; a browser module is a
@@ -60,8 +68,9 @@ impl Target {
         matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
     }
 
-    /// wasm32-unknown-unknown: the artifact is a directory with `<name>.wasm`, `<name>.js`
-    /// and `<name>.d.ts`.
+    /// wasm32-unknown-unknown (and `cloudflare`): the artifact is a directory with
+    /// `<name>.wasm`, `<name>.js` and `<name>.d.ts` (plus `worker.js` and `wrangler.toml`
+    /// for `cloudflare`).
     pub fn is_browser(&self) -> bool {
         self.kind == CompilationTarget::WasmJs
     }
@@ -74,6 +83,6 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.triple)
+        f.write_str(if self.cloudflare { "cloudflare" } else { &self.triple })
     }
 }

@@ -3,7 +3,8 @@
 //! - [`run_artifact`] picks the engine from the file: a WASI P2 component or P1 module runs
 //!   in embedded wasmtime, ARM firmware under `qemu-system-arm -machine mps2-an386`, a
 //!   browser module (wasm32-unknown-unknown: a directory with `<name>.js` + `<name>.wasm`)
-//!   in Node, anything else is executed as a native process;
+//!   in Node, a Cloudflare Worker directory under workerd (`workerd.rs`), anything else is
+//!   executed as a native process;
 //! - [`GuestHost`] runs components in-process for a server: compiled once and cached,
 //!   pre-instantiated, pooled, under per-run memory, fuel and wall-time limits, with guest
 //!   HTTP under an [`Egress`] policy;
@@ -20,12 +21,14 @@ mod outcome;
 mod process;
 mod qemu;
 mod wasm;
+mod workerd;
 
 pub use code_cache::{CodeCache, Source as CodeSource};
 pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use http_serve::serve_component;
 pub use node::browser_module;
+pub use workerd::{is_worker_dir, serve_worker, Workerd, WORKERD_VERSION};
 pub use outcome::{Outcome, RunStatus};
 
 use std::path::Path;
@@ -43,6 +46,9 @@ pub struct RunRequest {
     /// Keep compiled wasm32-wasip2 components here and reuse them ([`CodeCache`]); `None`:
     /// compile on every run.
     pub code_cache: Option<std::path::PathBuf>,
+    /// Where tools fetched on first use are installed (workerd for Cloudflare Worker
+    /// directories); `None`: a scratch directory for this run.
+    pub tool_cache: Option<std::path::PathBuf>,
 }
 
 /// What a run may use before it is stopped and reported failed.
@@ -110,6 +116,9 @@ pub fn artifact_kind(bytes: &[u8]) -> ArtifactKind {
 /// Errors: the file cannot be read or started, or the wasm cannot be compiled/instantiated
 /// (a trap during the run is an exit code 1, not an error).
 pub fn run_artifact(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
+    if is_worker_dir(path) {
+        return workerd::run(path, req);
+    }
     if let Some((dir, name)) = browser_module(path) {
         return node::run(&dir, &name, req);
     }

@@ -14,7 +14,17 @@
 //! - `onEvent`: a function receiving every event object (`workflow_log`,
 //!   `step_debug_start`/`step_debug_end` when compiled with `--track-events`, …);
 //! - `connections`: the connection table for network agents and AiAgent steps (the JSON of
-//!   `runtara run --connections`).
+//!   `runtara run --connections`);
+//! - `suspend` (boolean): a durable Delay or a WaitForSignal whose signal is not there yet
+//!   ends the call instead of waiting in it: `run` rejects with code `SLEEPING`
+//!   (`wake_at_ms`) or `WAITING` (`signal_id`, and `wake_at_ms` when it has a timeout),
+//!   category `lifecycle`, once the checkpoints are saved; calling again with the same
+//!   instance and store continues. A host that keeps its own timers uses it (the Cloudflare
+//!   Worker's Durable Object turns the deadline into an alarm);
+//! - `signals`: the custom signals delivered so far (`{signalId: payload}`, dsl-spec §7.13),
+//!   which WaitForSignal steps read;
+//! - `control`: a function polled at step boundaries that returns `"pause"` (the run stops
+//!   with code `SUSPENDED`), `"cancel"` (code `CANCELLED`) or nothing.
 //!
 //! Network calls use `fetch`: a step that needs a response stops the run
 //! (`FETCH_PENDING`), this loop fetches, and the workflow runs again with the response in
@@ -173,6 +183,9 @@ struct Options {
     signal: JsValue,
     on_event: Option<Function>,
     connections: Option<Value>,
+    suspend: bool,
+    signals: Option<BTreeMap<String, Value>>,
+    control: Option<Function>,
 }
 
 impl Options {
@@ -194,11 +207,27 @@ impl Options {
             },
         };
         let on_event = get("onEvent")?.dyn_into::<Function>().ok();
-        let connections = match get("connections")? {
-            c if c.is_object() => serde_json::from_str(&JSON::stringify(&c)?.as_string().unwrap_or_default()).ok(),
+        let from_js = |v: JsValue| -> Result<Option<Value>, JsValue> {
+            Ok(match v.is_object() {
+                true => serde_json::from_str(&JSON::stringify(&v)?.as_string().unwrap_or_default()).ok(),
+                false => None,
+            })
+        };
+        let connections = from_js(get("connections")?)?;
+        let signals = match from_js(get("signals")?)? {
+            Some(Value::Object(m)) => Some(m.into_iter().collect()),
             _ => None,
         };
-        Ok(Options { instance, store, signal: get("signal")?, on_event, connections })
+        Ok(Options {
+            instance,
+            store,
+            signal: get("signal")?,
+            on_event,
+            connections,
+            suspend: get("suspend")?.as_bool().unwrap_or(false),
+            signals,
+            control: get("control")?.dyn_into::<Function>().ok(),
+        })
     }
 
     fn aborted(&self) -> bool {
@@ -219,6 +248,8 @@ fn aborted(signal: &JsValue) -> bool {
 /// (retry backoff, non-durable Delay) spin on the clock.
 struct BrowserRuntime {
     on_event: Option<Function>,
+    /// The `suspend` option: durable waits end the call.
+    suspend: bool,
 }
 
 impl WorkflowRuntime for BrowserRuntime {
@@ -248,8 +279,11 @@ impl WorkflowRuntime for BrowserRuntime {
             self.sleep_ms(deadline_ms - now);
             return Ok(());
         }
-        Err(Failure::fatal(json!({"code": "SLEEPING", "message": "durable sleep", "wake_at_ms": deadline_ms,
-            "category": "lifecycle", "severity": "info"})))
+        Err(Failure::yielded("SLEEPING", Some(deadline_ms), None))
+    }
+
+    fn yield_after_ms(&self) -> Option<u64> {
+        self.suspend.then_some(0)
     }
 }
 
@@ -263,6 +297,8 @@ struct Checkpoints {
 struct BrowserBackend {
     state: Rc<RefCell<Checkpoints>>,
     signal: JsValue,
+    signals: Option<BTreeMap<String, Value>>,
+    control: Option<Function>,
 }
 
 impl runtara_sdk::SdkBackend for BrowserBackend {
@@ -282,11 +318,23 @@ impl runtara_sdk::SdkBackend for BrowserBackend {
     }
 
     fn pending_signal(&mut self) -> Result<Option<runtara_sdk::Signal>, runtara_sdk::SdkError> {
-        Ok(aborted(&self.signal).then_some(runtara_sdk::Signal::Cancel))
+        if aborted(&self.signal) {
+            return Ok(Some(runtara_sdk::Signal::Cancel));
+        }
+        let asked = self.control.as_ref().and_then(|f| f.call0(&JsValue::NULL).ok()).and_then(|v| v.as_string());
+        Ok(match asked.as_deref() {
+            Some("pause") => Some(runtara_sdk::Signal::Pause),
+            Some("cancel") => Some(runtara_sdk::Signal::Cancel),
+            _ => None,
+        })
     }
 
     fn receives_signals(&self) -> bool {
-        self.signal.is_object()
+        self.signal.is_object() || self.signals.is_some() || self.control.is_some()
+    }
+
+    fn custom_signal(&mut self, signal_id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
+        Ok(self.signals.as_ref().and_then(|s| s.get(signal_id)).cloned())
     }
 }
 
@@ -307,6 +355,12 @@ export interface RunOptions {
   onEvent?: (event: any) => void;
   /** Connections for network agents and AiAgent: {"<id>": {integrationId, parameters: {baseUrl, apiKey, headers}}}. */
   connections?: Record<string, { integrationId?: string; parameters?: Record<string, any> }>;
+  /** Durable waits end the call: it rejects with code SLEEPING (wake_at_ms) or WAITING (signal_id); call again to continue. */
+  suspend?: boolean;
+  /** Custom signals delivered so far, by signal id (read by WaitForSignal steps). */
+  signals?: Record<string, any>;
+  /** Polled at step boundaries: "pause" stops the run (SUSPENDED), "cancel" cancels it (CANCELLED). */
+  control?: () => "pause" | "cancel" | undefined | null;
 }
 "#;
 
@@ -350,7 +404,8 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         Value::Object(Default::default())
     } else {
         serde_json::from_str(&input).map_err(|e| {
-            js_error(&json!({"code": "BAD_INPUT", "message": alloc::format!("input is not valid JSON: {e}")}))
+            let message = alloc::format!("input is not valid JSON: {e}");
+            js_error(&json!({"code": "BAD_INPUT", "message": message, "category": "permanent", "severity": "error"}))
         })?
     };
     crate::agents::connections::set_table(opts.connections.clone());
@@ -364,8 +419,13 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         }
         let state =
             Rc::new(RefCell::new(Checkpoints { entries: opts.store.load(&opts.instance).await?, writes: Vec::new() }));
-        let backend = BrowserBackend { state: state.clone(), signal: opts.signal.clone() };
-        let runtime = BrowserRuntime { on_event: opts.on_event.clone() };
+        let backend = BrowserBackend {
+            state: state.clone(),
+            signal: opts.signal.clone(),
+            signals: opts.signals.clone(),
+            control: opts.control.clone(),
+        };
+        let runtime = BrowserRuntime { on_event: opts.on_event.clone(), suspend: opts.suspend };
         let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);
         let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
         // SAFETY: as above.
@@ -379,6 +439,7 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             Err(f) => f,
         };
         match failure.payload.get("code").and_then(Value::as_str) {
+            Some("SLEEPING" | "WAITING") if opts.suspend && failure.is_yield() => return Err(js_error(&failure.report())),
             Some("SLEEPING") if failure.fatal => {
                 let wake = failure.payload["wake_at_ms"].as_f64().unwrap_or(0.0);
                 sleep((wake - js_sys::Date::now()).max(0.0), opts.signal.clone()).await;
@@ -414,7 +475,8 @@ async fn fetch(req: &runtara_sdk::net::Request) -> Result<runtara_sdk::net::Resp
     Ok(runtara_sdk::net::Response { status, headers, body })
 }
 
-/// An `Error` with `message`, every field of `report` as its own property, and `payload`.
+/// An `Error` with `message`, every field of `report` as its own property, `payload`, and
+/// `payloadJson` (the report as the JSON text the other targets print, numbers as written).
 fn js_error(report: &Value) -> JsValue {
     let err = js_sys::Error::new(report["message"].as_str().unwrap_or("the workflow failed"));
     if let Value::Object(m) = report {
@@ -426,8 +488,10 @@ fn js_error(report: &Value) -> JsValue {
             }
         }
     }
-    if let Ok(p) = JSON::parse(&report.to_string()) {
+    let text = report.to_string();
+    if let Ok(p) = JSON::parse(&text) {
         let _ = Reflect::set(&err, &"payload".into(), &p);
     }
+    let _ = Reflect::set(&err, &"payloadJson".into(), &text.into());
     err.into()
 }

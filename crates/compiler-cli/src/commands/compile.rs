@@ -15,12 +15,14 @@ pub struct Args {
     /// The workflow JSON file (bare graph or {"executionGraph": …} wrapper).
     pub file: PathBuf,
     /// Target triple: native, the host triple, wasm32-wasip2, wasm32-wasip1,
-    /// thumbv7em-none-eabihf or wasm32-unknown-unknown.
+    /// thumbv7em-none-eabihf or wasm32-unknown-unknown; or `cloudflare` (a Worker with a
+    /// Durable Object per instance, around a wasm32-unknown-unknown module).
     #[arg(long, default_value = "native")]
     pub target: String,
     /// Output path (default: the file stem, `.wasm` for wasm targets, next to the input).
-    /// wasm32-unknown-unknown writes a directory: a new or empty one, or a module directory
-    /// runtara wrote before (it never replaces a directory holding other files).
+    /// wasm32-unknown-unknown and cloudflare write a directory: a new or empty one, or a
+    /// module directory runtara wrote before (it never replaces a directory holding other
+    /// files).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// `artifact` (default), `rust` (print the generated Rust source) or `staticlib`

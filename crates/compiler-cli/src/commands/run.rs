@@ -16,8 +16,9 @@ use crate::error::{CliError, Result};
 /// Run an artifact (or a workflow JSON, compiled and cached first).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A compiled artifact (native executable, .wasm component/module, firmware .elf, or a
-    /// wasm32-unknown-unknown module directory, run in Node) or a workflow .json.
+    /// A compiled artifact (native executable, .wasm component/module, firmware .elf, a
+    /// wasm32-unknown-unknown module directory, run in Node, or a Cloudflare Worker
+    /// directory, run under workerd) or a workflow .json.
     pub artifact: PathBuf,
     /// Input JSON file, or `-` for stdin (default: stdin). `{"data":…,"variables":…}` is
     /// the envelope; anything else is the data.
@@ -80,7 +81,10 @@ pub struct Args {
     pub timeout: Option<f64>,
     /// Serve an HTTP-handler component (`compile --world http`) on ADDR instead of running
     /// once: POST / runs the workflow, POST|GET /instances/{id} a durable instance in the
-    /// core given with --core. Runs until interrupted.
+    /// core given with --core. A Cloudflare Worker directory (`compile --target cloudflare`)
+    /// is served by workerd (installed from npm on first use) with the same routes, its
+    /// Durable Objects' storage in --state-dir (default: in the cache). Runs until
+    /// interrupted.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     #[command(flatten)]
@@ -115,6 +119,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.artifact.clone()
     };
     let code_cache = runtara_compiler::cache::cache_dir().join("components");
+    let tool_cache = runtara_compiler::cache::cache_dir().join("tools");
+    if let (Some(addr), true) = (&args.listen, runtara_runner::is_worker_dir(&path)) {
+        return serve_worker(&path, addr, args.state_dir.as_deref(), &env, &tool_cache);
+    }
     if let Some(addr) = &args.listen {
         let shown = path.display().to_string();
         runtara_runner::serve_component(&path, addr, env, Some(&code_cache), |bound| {
@@ -130,7 +138,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Limits::default()
     };
     // Components are compiled by cranelift once and kept beside the artifact cache.
-    let run = run_artifact(&path, &RunRequest { stdin, env, limits, code_cache: Some(code_cache) })
+    let request = RunRequest { stdin, env, limits, code_cache: Some(code_cache), tool_cache: Some(tool_cache) };
+    let run = run_artifact(&path, &request)
         .map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
@@ -153,6 +162,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     }
     Ok(ExitCode::from(outcome.status.code()))
+}
+
+/// `--listen` for a Cloudflare Worker directory: workerd with the Durable Objects' storage
+/// in `--state-dir`, else in the cache, keyed by the directory's path.
+fn serve_worker(
+    dir: &Path,
+    addr: &str,
+    state_dir: Option<&Path>,
+    env: &[(String, String)],
+    tools: &Path,
+) -> Result<ExitCode> {
+    let state = match state_dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let real = std::fs::canonicalize(dir).map_err(|e| CliError::usage(format!("{}: {e}", dir.display())))?;
+            let key = runtara_compiler::cache::short_hash(real.to_string_lossy().as_bytes());
+            runtara_compiler::cache::cache_dir().join("workerd-state").join(key)
+        }
+    };
+    let shown = dir.display().to_string();
+    runtara_runner::serve_worker(dir, addr, &state, env, tools, |bound| {
+        eprintln!(
+            "runtara: serving the Worker {shown} under workerd on http://{bound} (POST / runs it; POST|GET /instances/ID a durable instance; Durable Object storage in {})",
+            state.display()
+        );
+    })
+    .map_err(|e| CliError::usage(format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The `RUNTARA_*` variables of the artifact contract that the flags set.
