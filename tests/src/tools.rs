@@ -33,7 +33,8 @@ pub fn have_program(program: &str, fix: &str) -> bool {
 /// Whether a test should run `target`'s artifacts: the target is selected
 /// (`RUNTARA_TEST_TARGETS`, a comma list set by `cargo xtask ci --target T`; all when unset)
 /// and the program `runtara run` uses for it is there (qemu-system-arm for firmware, node
-/// for browser modules; reported missing otherwise).
+/// for browser modules, npm to install workerd for Cloudflare Workers; reported missing
+/// otherwise).
 pub fn can_run(target: &str) -> bool {
     if let Ok(selected) = std::env::var("RUNTARA_TEST_TARGETS") {
         if !selected.split(',').any(|t| t.trim() == target) {
@@ -48,6 +49,11 @@ pub fn can_run(target: &str) -> bool {
         "wasm32-unknown-unknown" => {
             let node = std::env::var("RUNTARA_NODE").unwrap_or_else(|_| "node".into());
             have_program(&node, "install Node 18+")
+        }
+        // `runtara run` installs workerd from the npm registry on first use.
+        "cloudflare" => {
+            std::env::var_os("RUNTARA_WORKERD").is_some()
+                || have_program(&std::env::var("RUNTARA_NPM").unwrap_or_else(|_| "npm".into()), "install Node 18+ with npm")
         }
         _ => true,
     }

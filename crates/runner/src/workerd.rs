@@ -37,6 +37,13 @@ pub fn workerd_binary(tools: &Path) -> anyhow::Result<PathBuf> {
     if binary.is_file() {
         return Ok(binary);
     }
+    // Parallel first uses wait for one install instead of racing in one prefix.
+    std::fs::create_dir_all(tools).with_context(|| format!("cannot create {}", tools.display()))?;
+    let lock = std::fs::File::create(tools.join(format!("workerd-{WORKERD_VERSION}.lock")))?;
+    lock.lock()?;
+    if binary.is_file() {
+        return Ok(binary);
+    }
     eprintln!("runtara: installing workerd {WORKERD_VERSION} from the npm registry into {} (first use)", prefix.display());
     std::fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
     let npm = std::env::var("RUNTARA_NPM").unwrap_or_else(|_| "npm".into());
@@ -69,26 +76,15 @@ impl Workerd {
     /// Errors: `dir` is not a Worker directory, workerd cannot be installed or started, or
     /// it exits before listening (its log is quoted).
     pub fn start(dir: &Path, addr: &str, state: &Path, env: &[(String, String)], tools: &Path) -> anyhow::Result<Self> {
-        let binary = workerd_binary(tools)?;
-        let dir = std::fs::canonicalize(dir).with_context(|| format!("cannot open {}", dir.display()))?;
-        let storage = state.join("durable-objects");
-        std::fs::create_dir_all(&storage).with_context(|| format!("cannot create {}", storage.display()))?;
-        let addr: SocketAddr = addr.parse().with_context(|| format!("--listen takes host:port, not {addr}"))?;
-        // capnp embeds only paths relative to the config file: the Worker is linked beside it.
-        let link = state.join("worker");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&dir, &link).with_context(|| format!("cannot link {}", link.display()))?;
-        let config = state.join("workerd.capnp");
-        std::fs::write(&config, config_text(&dir, &storage, addr, env)?)?;
+        let (mut cmd, addr) = command(dir, addr, state, env, tools)?;
         let log = state.join("workerd.log");
-        let child = Command::new(&binary)
-            .arg("serve")
-            .arg(&config)
+        let binary = cmd.get_program().to_os_string();
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::create(&log)?)
             .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
+            .with_context(|| format!("cannot start {}", binary.to_string_lossy()))?;
         let mut workerd = Workerd { child, addr, log };
         workerd.wait_listening()?;
         Ok(workerd)
@@ -112,17 +108,6 @@ impl Workerd {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
-
-    /// Waits until workerd exits (serving until the process is interrupted).
-    ///
-    /// Errors: it exits with a failure (its log is quoted).
-    pub fn wait(mut self) -> anyhow::Result<()> {
-        let status = self.child.wait()?;
-        if !status.success() {
-            bail!("workerd exited ({status}):\n{}", self.log_text());
-        }
-        Ok(())
-    }
 }
 
 impl Drop for Workerd {
@@ -132,10 +117,35 @@ impl Drop for Workerd {
     }
 }
 
+/// The workerd command serving the Worker in `dir` on `addr` (see [`Workerd::start`]), with
+/// its configuration and the Durable Objects' storage written into `state`.
+fn command(
+    dir: &Path,
+    addr: &str,
+    state: &Path,
+    env: &[(String, String)],
+    tools: &Path,
+) -> anyhow::Result<(Command, SocketAddr)> {
+    let binary = workerd_binary(tools)?;
+    let dir = std::fs::canonicalize(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    let storage = state.join("durable-objects");
+    std::fs::create_dir_all(&storage).with_context(|| format!("cannot create {}", storage.display()))?;
+    let addr: SocketAddr = addr.parse().with_context(|| format!("workerd listens on host:port, not {addr}"))?;
+    // capnp embeds only paths relative to the config file: the Worker is linked beside it.
+    let link = state.join("worker");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&dir, &link).with_context(|| format!("cannot link {}", link.display()))?;
+    let config = state.join("workerd.capnp");
+    std::fs::write(&config, config_text(&storage, addr, env, &dir)?)?;
+    let mut cmd = Command::new(binary);
+    cmd.arg("serve").arg(config);
+    Ok((cmd, addr))
+}
+
 /// The workerd configuration (Cap'n Proto text) for the Worker in `dir`: every module file
 /// of the directory, one Durable Object namespace with SQLite storage in `storage`, outbound
 /// fetches to any address (a local tool: the workflow's own requests), `env` as text bindings.
-fn config_text(dir: &Path, storage: &Path, addr: SocketAddr, env: &[(String, String)]) -> anyhow::Result<String> {
+fn config_text(storage: &Path, addr: SocketAddr, env: &[(String, String)], dir: &Path) -> anyhow::Result<String> {
     let mut modules = vec![module("worker.js")];
     let mut files = Vec::new();
     list_modules(dir, "", &mut files)?;
@@ -212,8 +222,10 @@ fn capnp_str(s: &str) -> String {
     out
 }
 
-/// Serves the Worker in `dir` on `addr` until the process ends, Durable Object storage in
-/// `state`; `ready` gets the address once workerd listens. Errors: as [`Workerd::start`].
+/// Serves the Worker in `dir` on `addr`, Durable Object storage in `state`: this process
+/// becomes workerd (exec), so stopping it stops the server. `ready` is called just before.
+///
+/// Errors: as [`Workerd::start`]; `exec` fails.
 pub fn serve_worker(
     dir: &Path,
     addr: &str,
@@ -221,10 +233,15 @@ pub fn serve_worker(
     env: &[(String, String)],
     tools: &Path,
     ready: impl FnOnce(SocketAddr),
-) -> anyhow::Result<()> {
-    let workerd = Workerd::start(dir, addr, state, env, tools)?;
-    ready(workerd.addr);
-    workerd.wait()
+) -> anyhow::Error {
+    use std::os::unix::process::CommandExt;
+    match command(dir, addr, state, env, tools) {
+        Ok((mut cmd, addr)) => {
+            ready(addr);
+            anyhow::Error::from(cmd.exec()).context("cannot start workerd")
+        }
+        Err(e) => e,
+    }
 }
 
 /// One stateless run of the Worker in `dir` (`POST /`), under the artifact contract.

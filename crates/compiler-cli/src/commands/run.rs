@@ -182,14 +182,14 @@ fn serve_worker(
         }
     };
     let shown = dir.display().to_string();
-    runtara_runner::serve_worker(dir, addr, &state, env, tools, |bound| {
+    // Returns only if workerd could not be started (this process becomes workerd).
+    let error = runtara_runner::serve_worker(dir, addr, &state, env, tools, |bound| {
         eprintln!(
             "runtara: serving the Worker {shown} under workerd on http://{bound} (POST / runs it; POST|GET /instances/ID a durable instance; Durable Object storage in {})",
             state.display()
         );
-    })
-    .map_err(|e| CliError::usage(format!("{e:#}")))?;
-    Ok(ExitCode::SUCCESS)
+    });
+    Err(CliError::usage(format!("{error:#}")))
 }
 
 /// The `RUNTARA_*` variables of the artifact contract that the flags set.

@@ -102,7 +102,8 @@ export class WorkflowInstance extends DurableObject {
   async fetch(request) {
     const m = INSTANCE_PATH.exec(new URL(request.url).pathname.replace(/\/+$/, ""));
     const id = m[1];
-    if (request.method === "GET") return this.show(id);
+    // A GET waits for a run in progress (one awaiting a fetch) to record where it stands.
+    if (request.method === "GET") return this.serial(() => this.show(id));
     const input = await readInput(request);
     if (input.error) return input.error;
     return m[2] ? this.signal(id, input.text) : this.serial(() => this.start(id, input.text));
