@@ -7,7 +7,7 @@
 //! { "about": "what it covers",
 //!   "graph": "examples/order-routing.json",        // from the workspace root, or inline
 //!   "workflows": "tests/fixtures/embed/workflows",  // optional: EmbedWorkflow children
-//!   "targets": ["native", "wasm32-wasip2"],         // optional: default all four
+//!   "targets": ["native", "wasm32-wasip2"],         // optional: default all five
 //!   "runs": [ { "input": {...}, "expect": {"status": "completed", "output": {...}} } ] }
 //! ```
 //! `expect` is the `runtara run --format envelope` line. `RUNTARA_BLESS=1` fills it in from
@@ -20,7 +20,8 @@ use serde_json::Value;
 use crate::cli::{runtara_stdin, workspace_root};
 
 /// Every target a case runs on unless it names its own.
-pub const ALL_TARGETS: [&str; 4] = ["native", "wasm32-wasip2", "wasm32-unknown-unknown", "thumbv7em-none-eabihf"];
+pub const ALL_TARGETS: [&str; 5] =
+    ["native", "wasm32-wasip2", "wasm32-unknown-unknown", "cloudflare", "thumbv7em-none-eabihf"];
 
 /// One case file.
 pub struct RegressionCase {

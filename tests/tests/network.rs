@@ -187,11 +187,12 @@ fn durability_and_network_use_decide_the_wasi_http_import_and_firmware_rejects_i
 
 /// With `--http-proxy URL` the http agent does not reach its host: it POSTs the request as
 /// an envelope to the proxy, whose answer `{status, headers, body}` is the response — on
-/// native and wasm32-wasip2 (the browser has no proxy setting).
+/// every target with a network (the browser module takes it as its `httpProxy` option, the
+/// Worker from its `RUNTARA_HTTP_PROXY_URL` binding).
 #[test]
 fn http_agent_goes_through_the_proxy_when_one_is_set() {
     let dir = tempfile::tempdir().unwrap();
-    for target in ["native", "wasm32-wasip2"].into_iter().filter(|t| can_run(t)) {
+    for target in TARGETS.into_iter().chain(["cloudflare"]).filter(|t| can_run(t)) {
         let artifact = compile("ai/http_call.json", target, dir.path());
         let answer =
             json!({"status": 201, "headers": {"content-type": "application/json"}, "body": {"id": "via-proxy"}});
@@ -216,5 +217,26 @@ fn http_agent_goes_through_the_proxy_when_one_is_set() {
         assert_eq!(envelope["body"], json!({"sku": "x", "qty": 2}), "{target}: {envelope}");
         assert_eq!(envelope["connection_id"], "api", "{target}: {envelope}");
         assert_eq!(envelope["headers"]["authorization"], "Bearer sk-test", "{target}: {envelope}");
+    }
+}
+
+/// Identical requests of different steps are each sent: on the browser target, a step
+/// restored from its checkpoint in a later attempt must not hand its response to the next
+/// step's identical request (responses belong to their call site).
+#[test]
+fn identical_posts_of_split_items_are_each_sent_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for target in TARGETS.into_iter().chain(["cloudflare"]).filter(|t| can_run(t)) {
+        let artifact = compile("split/identical_posts.json", target, dir.path());
+        let api = StubServer::start(vec![], Some(Reply { status: 201, body: json!({"ok": true}) }));
+        let input = json!({"items": [1, 2, 3, 4, 5, 6], "url": format!("{}/charge", api.url)});
+        let o = runtara_stdin(&["run", artifact.to_str().unwrap()], input.to_string().as_bytes());
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(api.count("/charge"), 6, "{target}: one POST per item");
+        outputs.push((target, o.stdout));
+    }
+    for (target, out) in &outputs[1..] {
+        assert_eq!(out, &outputs[0].1, "{target} and {} differ", outputs[0].0);
     }
 }

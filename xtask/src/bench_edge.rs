@@ -1,8 +1,10 @@
 //! `cargo xtask bench --only edge` (issue 16): the HTTP-handler component of examples/01
 //! (`--world http --release`) under stock `wasmtime serve -Scli` (`RUNTARA_WASMTIME`) and
-//! under `runtara run --listen`: stateless requests/s with 8 concurrent clients, and the
-//! cold start — from starting the host to the first answer, compiled code already cached
-//! by one earlier start. Release builds (a debug xtask rebuilds itself). workerd: not yet.
+//! under `runtara run --listen`, and its Cloudflare Worker (`--target cloudflare --release`)
+//! under workerd (`runtara run DIR --listen`, which becomes workerd): stateless requests/s
+//! with 8 concurrent clients, and the cold start — from starting the host to the first
+//! answer, compiled code already cached by one earlier start (workerd compiles the module on
+//! every start). Release builds (a debug xtask rebuilds itself).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,18 +27,17 @@ pub fn edge() -> Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let component = dir.path().join("tier.wasm");
-    let src = workspace_root().join("tests/fixtures/conditional.json");
-    let (src, out) = (src.to_str().expect("utf-8 path"), component.to_str().expect("utf-8 path"));
-    let o = runtara(&["compile", "--target", "wasm32-wasip2", "--world", "http", "--release", src, "-o", out]);
-    if !o.status.success() {
-        bail!("compile failed: {}", String::from_utf8_lossy(&o.stderr));
-    }
+    let worker = dir.path().join("tier-worker");
+    compile(&component, &["--target", "wasm32-wasip2", "--world", "http"])?;
+    compile(&worker, &["--target", "cloudflare"])?;
     println!(
-        "edge: examples/01 as an HTTP-handler component ({} bytes), {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests",
-        std::fs::metadata(&component)?.len()
+        "edge: examples/01 as an HTTP-handler component ({} bytes) and as a Cloudflare Worker ({} bytes of .wasm), {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests",
+        std::fs::metadata(&component)?.len(),
+        std::fs::metadata(worker.join("conditional.wasm"))?.len()
     );
+    let state = dir.path().join("workerd-state");
     let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let hosts: [(&str, Launcher); 2] = [
+    let hosts: [(&str, Launcher); 3] = [
         (
             "wasmtime serve",
             Box::new(|addr: &str| {
@@ -53,11 +54,19 @@ pub fn edge() -> Result<()> {
                 c
             }),
         ),
+        (
+            "workerd (runtara run WORKER --listen)",
+            Box::new(|addr: &str| {
+                let mut c = Command::new(runtara_bin());
+                c.arg("run").arg(&worker).args(["--listen", addr, "--state-dir"]).arg(&state);
+                c
+            }),
+        ),
     ];
     for (name, command) in &hosts {
         // The first start compiles (and, for runtara, caches); the measured one is warm.
         let Ok(first) = Host::start(command) else {
-            println!("{name}: not available (set RUNTARA_WASMTIME to wasmtime-cli 48)");
+            println!("{name}: not available (wasmtime serve: set RUNTARA_WASMTIME to wasmtime-cli 48; workerd: needs npm)");
             continue;
         };
         drop(first);
@@ -66,6 +75,18 @@ pub fn edge() -> Result<()> {
         let cold = started.elapsed();
         let rps = throughput(&host.url)?;
         println!("{name}: {rps:.0} requests/s; cold start to first answer {:.0} ms", cold.as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}
+
+/// Compiles examples/01 (`tests/fixtures/conditional.json`) with `--release` and `flags` to `out`.
+fn compile(out: &std::path::Path, flags: &[&str]) -> Result<()> {
+    let src = workspace_root().join("tests/fixtures/conditional.json");
+    let mut args = vec!["compile", "--release", src.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8 path")];
+    args.extend_from_slice(flags);
+    let o = runtara(&args);
+    if !o.status.success() {
+        bail!("compile failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     Ok(())
 }

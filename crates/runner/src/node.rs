@@ -2,7 +2,7 @@
 //! the same contract as the other artifacts: input on stdin, output JSON on stdout, events
 //! and the structured error as JSON lines on stderr, exit 0 / 1 / 2. Checkpoints live in
 //! the module's memory store for the one run; `RUNTARA_CONNECTIONS` becomes the
-//! `connections` option.
+//! `connections` option, `RUNTARA_HTTP_PROXY_URL` the `httpProxy` option.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +22,7 @@ const options = {
   store: 'memory',
   onEvent: (e) => process.stderr.write(JSON.stringify(e) + '\n'),
   connections: process.env.RUNTARA_CONNECTIONS ? JSON.parse(process.env.RUNTARA_CONNECTIONS) : undefined,
+  httpProxy: process.env.RUNTARA_HTTP_PROXY_URL || undefined,
 };
 try {
   process.stdout.write((await mod.run_json(input, options)) + '\n');

@@ -71,7 +71,8 @@ pub struct Workerd {
 impl Workerd {
     /// Starts workerd for the Worker in `dir` on `addr` (`host:port`), with the Durable
     /// Objects' storage in `state` (created if absent) and `env` as text bindings (only
-    /// `RUNTARA_CONNECTIONS` is read by the Worker). Waits until it accepts connections.
+    /// `RUNTARA_CONNECTIONS` and `RUNTARA_HTTP_PROXY_URL` are read by the Worker). Waits
+    /// until it accepts connections.
     ///
     /// Errors: `dir` is not a Worker directory, workerd cannot be installed or started, or
     /// it exits before listening (its log is quoted).

@@ -24,7 +24,9 @@
 //! - `signals`: the custom signals delivered so far (`{signalId: payload}`, dsl-spec §7.13),
 //!   which WaitForSignal steps read;
 //! - `control`: a function polled at step boundaries that returns `"pause"` (the run stops
-//!   with code `SUSPENDED`), `"cancel"` (code `CANCELLED`) or nothing.
+//!   with code `SUSPENDED`), `"cancel"` (code `CANCELLED`) or nothing;
+//! - `httpProxy`: the URL of the host's HTTP proxy for agents (`RUNTARA_HTTP_PROXY_URL` of
+//!   the other targets, agents.md §5.1).
 //!
 //! Network calls use `fetch`: a step that needs a response stops the run
 //! (`FETCH_PENDING`), this loop fetches, and the workflow runs again with the response in
@@ -186,6 +188,7 @@ struct Options {
     suspend: bool,
     signals: Option<BTreeMap<String, Value>>,
     control: Option<Function>,
+    http_proxy: Option<String>,
 }
 
 impl Options {
@@ -227,6 +230,7 @@ impl Options {
             suspend: get("suspend")?.as_bool().unwrap_or(false),
             signals,
             control: get("control")?.dyn_into::<Function>().ok(),
+            http_proxy: get("httpProxy")?.as_string(),
         })
     }
 
@@ -361,6 +365,8 @@ export interface RunOptions {
   signals?: Record<string, any>;
   /** Polled at step boundaries: "pause" stops the run (SUSPENDED), "cancel" cancels it (CANCELLED). */
   control?: () => "pause" | "cancel" | undefined | null;
+  /** The host's HTTP proxy for agents' requests (as RUNTARA_HTTP_PROXY_URL elsewhere). */
+  httpProxy?: string;
 }
 "#;
 
@@ -409,6 +415,7 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         })?
     };
     crate::agents::connections::set_table(opts.connections.clone());
+    runtara_sdk::net::proxy::set_url(opts.http_proxy.clone());
     runtara_sdk::net::reset(false);
     loop {
         runtara_sdk::net::reset(true);

@@ -55,9 +55,13 @@ async function readInput(request) {
   return { text: new TextDecoder().decode(bytes) };
 }
 
-/** The connection table from the `RUNTARA_CONNECTIONS` secret (JSON), if set. */
-function connections(env) {
-  return env.RUNTARA_CONNECTIONS ? JSON.parse(env.RUNTARA_CONNECTIONS) : undefined;
+/** Run options from the Worker's bindings: the connection table (`RUNTARA_CONNECTIONS`
+ * secret, JSON) and the agents' HTTP proxy (`RUNTARA_HTTP_PROXY_URL`). */
+function hostOptions(env) {
+  return {
+    connections: env.RUNTARA_CONNECTIONS ? JSON.parse(env.RUNTARA_CONNECTIONS) : undefined,
+    httpProxy: env.RUNTARA_HTTP_PROXY_URL || undefined,
+  };
 }
 
 /** `{status, text}` of a rejected run: the structured error with its category's status. */
@@ -77,7 +81,7 @@ function callStore() {
 
 async function stateless(text, env, withEvents) {
   const events = [];
-  const options = { store: callStore(), connections: connections(env) };
+  const options = { store: callStore(), ...hostOptions(env) };
   if (withEvents) options.onEvent = (e) => events.push(JSON.stringify(e));
   let status = 200;
   let body;
@@ -174,7 +178,7 @@ export class WorkflowInstance extends DurableObject {
       load: async () => [...(await storage.list({ prefix: "cp:" }))].map(([k, v]) => [k.slice(3), v]),
       save: async (_instance, checkpoint, state) => storage.put(`cp:${checkpoint}`, state),
     };
-    const options = { instanceId: id, store, suspend: true, connections: connections(this.env), ...extra };
+    const options = { instanceId: id, store, suspend: true, ...hostOptions(this.env), ...extra };
     try {
       return { status: 200, text: await run_json(text, options) };
     } catch (e) {

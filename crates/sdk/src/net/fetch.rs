@@ -7,18 +7,29 @@ use alloc::string::String;
 use core::cell::RefCell;
 use std::thread_local;
 
-/// A request's identity: method, URL, headers and body, plus how many identical requests
-/// came before it in this attempt (so repeated polls of one URL stay distinct).
+/// A request's identity: its call site, method, URL, headers and body, plus how many
+/// identical requests that call site made before it in this attempt (so repeated polls of
+/// one URL stay distinct).
 type Key = (String, usize);
 
 thread_local! {
     static RESPONSES: RefCell<BTreeMap<Key, Result<Response, String>>> = const { RefCell::new(BTreeMap::new()) };
     static SEEN: RefCell<BTreeMap<String, usize>> = const { RefCell::new(BTreeMap::new()) };
     static PENDING: RefCell<Option<(Key, Request)>> = const { RefCell::new(None) };
+    static SITE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 fn fingerprint(req: &Request) -> String {
-    alloc::format!("{} {}\n{:?}\n{}", req.method, req.url, req.headers, String::from_utf8_lossy(&req.body))
+    let site = SITE.with(|s| s.borrow().clone());
+    alloc::format!("{site}\n{} {}\n{:?}\n{}", req.method, req.url, req.headers, String::from_utf8_lossy(&req.body))
+}
+
+/// Sets the call site of the requests that follow (the running step, with its scope) and
+/// returns the previous one. Responses belong to their call site: when a later attempt
+/// restores a step from its checkpoint instead of running it, the responses it used are not
+/// handed to the next identical request of another step (which would then skip its own).
+pub fn set_call_site(site: String) -> String {
+    SITE.with(|s| core::mem::replace(&mut *s.borrow_mut(), site))
 }
 
 /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
@@ -60,6 +71,7 @@ pub fn fulfil(result: Result<Response, String>) {
 pub fn reset(keep_responses: bool) {
     SEEN.with(|s| s.borrow_mut().clear());
     PENDING.with(|p| *p.borrow_mut() = None);
+    SITE.with(|s| s.borrow_mut().clear());
     if !keep_responses {
         RESPONSES.with(|m| m.borrow_mut().clear());
     }

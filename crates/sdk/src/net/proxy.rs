@@ -26,10 +26,26 @@ pub fn send_external(req: &Request, connection_id: Option<&str>) -> Result<Respo
     }
 }
 
-/// A non-empty environment variable (none without `std`).
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// The proxy URL a host without an environment gave ([`set_url`]).
+    static URL: core::cell::RefCell<Option<String>> = const { core::cell::RefCell::new(None) };
+}
+
+/// Sets the proxy URL for hosts whose guests have no environment to read [`PROXY_ENV`] from
+/// (the browser module's `httpProxy` option, which the Cloudflare Worker fills from its
+/// `RUNTARA_HTTP_PROXY_URL` binding); `None` clears it.
+#[cfg(feature = "std")]
+pub fn set_url(url: Option<String>) {
+    URL.with(|u| *u.borrow_mut() = url);
+}
+
+/// A non-empty environment variable (none without `std`); the proxy's URL may also come
+/// from [`set_url`].
 #[cfg(feature = "std")]
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    let set = if name == PROXY_ENV { URL.with(|u| u.borrow().clone()) } else { None };
+    set.or_else(|| std::env::var(name).ok()).filter(|v| !v.is_empty())
 }
 
 #[cfg(not(feature = "std"))]

@@ -16,4 +16,10 @@ impl Platform for Browser {
     fn fetch_pending() -> bool {
         runtara_sdk::net::fetch_pending()
     }
+
+    const FETCHES_BY_CALL_SITE: bool = true;
+
+    fn set_call_site(site: String) -> String {
+        runtara_sdk::net::set_call_site(site)
+    }
 }

@@ -58,6 +58,14 @@ pub trait Platform {
         false
     }
 
+    /// Whether fetched responses are kept per call site ([`Platform::set_call_site`]).
+    const FETCHES_BY_CALL_SITE: bool = false;
+
+    /// Sets the call site of the network requests that follow; returns the previous one.
+    fn set_call_site(site: String) -> String {
+        site
+    }
+
     /// The local SQLite store of `RUNTARA_STATE_DIR` for `instance`.
     fn local_store(_dir: &str, _instance: &str) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
         Err("RUNTARA_STATE_DIR (the local SQLite store) is available to native artifacts only; use runtara core (--core URL)".into())
@@ -231,8 +239,30 @@ pub fn run_step<T>(
     traced(cx, scope, info, body)
 }
 
-/// The step body with failures attributed to the step and, when tracked, debug events.
+/// The step with its place: the scope, loop indices and child prefix it runs in.
+fn call_site(scope: &Scope, info: &StepInfo) -> String {
+    let var = |k: &str| scope.variables.get(k).map(Value::to_string).unwrap_or_default();
+    alloc::format!("{}|{}|{}|{}", var("_cache_key_prefix"), var("_scope_id"), var("_loop_indices"), info.id)
+}
+
+/// The step body with failures attributed to the step and, when tracked, debug events; its
+/// network requests are the step's own ([`Platform::set_call_site`]).
 fn traced<T>(
+    cx: &mut Ctx,
+    scope: &mut Scope,
+    info: &StepInfo,
+    body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    if !Current::FETCHES_BY_CALL_SITE {
+        return traced_here(cx, scope, info, body);
+    }
+    let previous = Current::set_call_site(call_site(scope, info));
+    let result = traced_here(cx, scope, info, body);
+    Current::set_call_site(previous);
+    result
+}
+
+fn traced_here<T>(
     cx: &mut Ctx,
     scope: &mut Scope,
     info: &StepInfo,
