@@ -188,10 +188,10 @@ fn signals_pause_resume_and_cancel_reach_the_durable_object() {
     let input = json!({"order": 8, "effectUrl": format!("{}/charge", stub.url)});
     assert_eq!(serve.call("POST", "/instances/p-1", Some(input)).0, 202);
     let (status, paused) = serve.call("POST", "/instances/p-1/signals", Some(json!({"signal": "pause"})));
-    assert_eq!((status, &paused["status"]), (200, &json!("paused")), "{paused}");
+    assert_eq!((status, &paused["status"]), (200, &json!("suspended")), "{paused}");
     std::thread::sleep(Duration::from_millis(3000));
     assert_eq!(stub.count("/charge"), 0, "a paused instance does not wake");
-    assert_eq!(serve.call("GET", "/instances/p-1", None).1["status"], "paused");
+    assert_eq!(serve.call("GET", "/instances/p-1", None).1["status"], "suspended");
     let (status, done) = serve.call("POST", "/instances/p-1/signals", Some(json!({"signal": "resume"})));
     assert_eq!((status, done), (200, json!({"order": 8, "charged": 200})));
     assert_eq!(stub.count("/charge"), 1);

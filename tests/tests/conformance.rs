@@ -2,32 +2,27 @@
 //! `tests/conformance/passing-<target>.txt` must still pass on that target, and a case that
 //! passes on several targets must print byte-identical results on all of them (native,
 //! wasm32-wasip2 under wasmtime, thumbv7em-none-eabihf firmware under qemu,
-//! wasm32-unknown-unknown in Node).
+//! wasm32-unknown-unknown in Node, the Cloudflare Worker under workerd).
 
 use runtara_e2e::conformance::{load_cases, read_passing, run_case_with_output, Verdict};
 use runtara_e2e::tools::{can_run, conformance_corpus};
 
+/// Every target with a passing list, in the order their outputs are compared.
+const TARGETS: [&str; 5] = ["native", "wasm32-wasip2", "thumbv7em-none-eabihf", "wasm32-unknown-unknown", "cloudflare"];
+
 #[test]
 fn passing_cases_still_pass_and_agree_across_targets() {
     let Some(corpus) = conformance_corpus("the conformance gate") else { return };
-    let native = read_passing("native");
-    let wasm = read_passing("wasm32-wasip2");
-    let firmware = read_passing("thumbv7em-none-eabihf");
-    let browser = read_passing("wasm32-unknown-unknown");
-    assert!(
-        !native.is_empty() && !wasm.is_empty() && !firmware.is_empty() && !browser.is_empty(),
-        "passing lists are missing"
-    );
+    let lists: Vec<(&str, Vec<String>)> = TARGETS.into_iter().map(|t| (t, read_passing(t))).collect();
+    if let Some((t, _)) = lists.iter().find(|(_, l)| l.is_empty()) {
+        panic!("the passing list of {t} is missing");
+    }
     let cases = load_cases(&corpus);
-    let runnable: std::collections::BTreeMap<&str, bool> =
-        ["native", "wasm32-wasip2", "thumbv7em-none-eabihf", "wasm32-unknown-unknown"]
-            .into_iter()
-            .map(|t| (t, can_run(t)))
-            .collect();
+    let runnable: std::collections::BTreeMap<&str, bool> = TARGETS.into_iter().map(|t| (t, can_run(t))).collect();
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
-    let mut ids: Vec<&String> = native.iter().chain(&wasm).chain(&firmware).chain(&browser).collect();
+    let mut ids: Vec<&String> = lists.iter().flat_map(|(_, l)| l).collect();
     ids.sort();
     ids.dedup();
     for id in ids {
@@ -36,13 +31,7 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             continue;
         };
         let mut outputs = Vec::new();
-        let targets = [
-            ("native", &native),
-            ("wasm32-wasip2", &wasm),
-            ("thumbv7em-none-eabihf", &firmware),
-            ("wasm32-unknown-unknown", &browser),
-        ];
-        for (target, list) in targets {
+        for (target, list) in &lists {
             if !list.contains(id) || !runnable[target] {
                 continue;
             }

@@ -82,6 +82,29 @@ fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
     assert!(outputs.iter().all(|o| o == &outputs[0]), "outputs differ across targets: {outputs:?}");
 }
 
+/// A tool whose child workflow sleeps durably: where the run leaves its host for the sleep
+/// (the browser module, the Worker) the sleep must stop the run — never reach the model as
+/// the tool's error — and the model sees the child's output once it ran.
+#[test]
+fn ai_tool_whose_child_sleeps_gives_the_model_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = workspace_root().join("tests/fixtures/ai/workflows");
+    for target in TARGETS.into_iter().chain(["cloudflare"]).filter(|t| can_run(t)) {
+        let artifact = dir.path().join(format!("sleeping-tool-{target}"));
+        let src = workspace_root().join("tests/fixtures/ai/sleeping_tool.json");
+        runtara_e2e::cli::compile(&src, target, &artifact, &["--workflows", workflows.to_str().unwrap()]);
+        let llm = StubServer::start(
+            vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")],
+            None,
+        );
+        let o = run(&artifact, dir.path(), "llm", &llm, "/v1", &json!({"question": "echo 42"}));
+        assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(out["toolResult"], json!({"value": 42}), "{target}: {out}");
+        assert_eq!(llm.requests().len(), 2, "{target}: one request per turn");
+    }
+}
+
 #[test]
 fn ai_structured_output_is_parsed_and_checked() {
     let dir = tempfile::tempdir().unwrap();

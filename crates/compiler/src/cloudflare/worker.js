@@ -131,7 +131,7 @@ export class WorkflowInstance extends DurableObject {
 
   async start(id, text) {
     const meta = await this.ctx.storage.get("meta");
-    if (meta) return meta.status === "paused" ? this.answerPaused(id) : FINAL.has(meta.status) ? this.answer(meta) : this.advance(id);
+    if (meta) return meta.status === "suspended" ? this.answerSuspended(id) : FINAL.has(meta.status) ? this.answer(meta) : this.advance(id);
     if (text.trim() !== "") {
       try {
         JSON.parse(text);
@@ -161,7 +161,7 @@ export class WorkflowInstance extends DurableObject {
       meta.status = code === "SLEEPING" ? "sleeping" : "waiting";
       if (outcome.payload.wake_at_ms != null) meta.wake_at_ms = outcome.payload.wake_at_ms;
       if (outcome.payload.signal_id != null) meta.signal_id = outcome.payload.signal_id;
-    } else if (code === "SUSPENDED") meta.status = "paused";
+    } else if (code === "SUSPENDED") meta.status = "suspended";
     else if (code === "CANCELLED") meta.status = "cancelled";
     const current = await storage.get("meta");
     if (current && current.status === "cancelled") return this.answer(current);
@@ -195,8 +195,8 @@ export class WorkflowInstance extends DurableObject {
       case "sleeping":
       case "waiting":
         return reply(202, pending(meta));
-      case "paused":
-        return this.answerPaused(meta.id);
+      case "suspended":
+        return this.answerSuspended(meta.id);
       case "cancelled":
         return reply(409, `{"error":${result},"status":"cancelled"}`);
       default:
@@ -204,8 +204,9 @@ export class WorkflowInstance extends DurableObject {
     }
   }
 
-  answerPaused(id) {
-    return reply(409, { instanceId: id, status: "paused" });
+  /** A paused instance (status `suspended`, as in runtara core) runs only after resume. */
+  answerSuspended(id) {
+    return reply(409, { instanceId: id, status: "suspended" });
   }
 
   async show(id) {
@@ -235,13 +236,13 @@ export class WorkflowInstance extends DurableObject {
       case "pause":
         this.control = "pause";
         if (meta.status !== "running") {
-          await storage.put("meta", { id, status: "paused" });
+          await storage.put("meta", { id, status: "suspended" });
           await storage.deleteAlarm();
         }
-        return reply(200, { instanceId: id, status: "paused" });
+        return reply(200, { instanceId: id, status: "suspended" });
       case "resume":
         this.control = null;
-        if (meta.status !== "paused") return reply(200, pending(meta));
+        if (meta.status !== "suspended") return reply(200, pending(meta));
         return this.serial(() => this.advance(id));
       case "cancel": {
         this.control = "cancel";

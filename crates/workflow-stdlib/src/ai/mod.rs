@@ -236,6 +236,9 @@ fn run_tool(
                 Ok(v) => v,
                 Err(e) => {
                     crate::steps::fetch_pending()?;
+                    if let Some(stop) = cx.take_held() {
+                        return Err(stop);
+                    }
                     json!({"error": e})
                 }
             })

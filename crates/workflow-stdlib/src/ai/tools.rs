@@ -66,7 +66,7 @@ pub fn wait_tool(
     );
     match crate::steps::await_signal(cx, &step, &signal_id, poll_ms, timeout_ms) {
         Ok(payload) => Ok(json!({"status": "received", "human_response": payload})),
-        Err(f) => Err(f.payload),
+        Err(f) => Err(cx.hold(f)),
     }
 }
 
@@ -83,6 +83,6 @@ pub fn embed_tool(
     let mut scratch = Scope::new(scope.data.clone(), scope.variables.clone());
     match crate::steps::embed(cx, &mut scratch, info, call, args.clone(), child, child_variables) {
         Ok(()) => Ok(scratch.steps.get(info.id).map(|e| e["outputs"].clone()).unwrap_or(Value::Null)),
-        Err(f) => Err(f.payload),
+        Err(f) => Err(cx.hold(f)),
     }
 }

@@ -166,12 +166,16 @@ pub struct Ctx {
     pub backend: Box<dyn runtara_sdk::SdkBackend>,
     /// Emit `step_debug_start` / `step_debug_end` (wrapper `trackEvents`, dsl-spec §8.11).
     pub track_events: bool,
+    /// A fatal failure (a yield, pause, cancel, store failure) of an AiAgent tool's child,
+    /// held across the tool interface — which carries only an error payload — so the run
+    /// stops instead of showing it to the model ([`Ctx::hold`], [`Ctx::take_held`]).
+    held: Option<Failure>,
 }
 
 impl Ctx {
     /// A context over `rt` without durable state.
     pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: bool) -> Self {
-        Ctx { rt, backend: Box::new(runtara_sdk::Stateless), track_events }
+        Ctx { rt, backend: Box::new(runtara_sdk::Stateless), track_events, held: None }
     }
 
     /// A context over `rt` checkpointing to `backend`.
@@ -180,7 +184,22 @@ impl Ctx {
         backend: Box<dyn runtara_sdk::SdkBackend>,
         track_events: bool,
     ) -> Self {
-        Ctx { rt, backend, track_events }
+        Ctx { rt, backend, track_events, held: None }
+    }
+
+    /// Keeps `failure` when it is fatal (it must end the run, not become a tool result);
+    /// returns its payload either way.
+    pub fn hold(&mut self, failure: Failure) -> Value {
+        let payload = failure.payload.clone();
+        if failure.fatal {
+            self.held = Some(failure);
+        }
+        payload
+    }
+
+    /// The failure [`Ctx::hold`] kept, if any (taking it).
+    pub fn take_held(&mut self) -> Option<Failure> {
+        self.held.take()
     }
 
     /// Runs `tasks` and returns their results in task order (DESIGN §3
