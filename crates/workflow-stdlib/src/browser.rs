@@ -26,7 +26,9 @@
 //! - `control`: a function polled at step boundaries that returns `"pause"` (the run stops
 //!   with code `SUSPENDED`), `"cancel"` (code `CANCELLED`) or nothing;
 //! - `httpProxy`: the URL of the host's HTTP proxy for agents (`RUNTARA_HTTP_PROXY_URL` of
-//!   the other targets, agents.md §5.1).
+//!   the other targets, agents.md §5.1);
+//! - `debugMode` (boolean): stop at steps with `breakpoint: true` (code `SUSPENDED`; the
+//!   next call goes on past it), as `runtara run --debug` does (dsl-spec §8.10).
 //!
 //! Network calls use `fetch`: a step that needs a response stops the run
 //! (`FETCH_PENDING`), this loop fetches, and the workflow runs again with the response in
@@ -189,6 +191,7 @@ struct Options {
     signals: Option<BTreeMap<String, Value>>,
     control: Option<Function>,
     http_proxy: Option<String>,
+    debug_mode: bool,
 }
 
 impl Options {
@@ -231,6 +234,7 @@ impl Options {
             signals,
             control: get("control")?.dyn_into::<Function>().ok(),
             http_proxy: get("httpProxy")?.as_string(),
+            debug_mode: get("debugMode")?.as_bool().unwrap_or(false),
         })
     }
 
@@ -254,6 +258,8 @@ struct BrowserRuntime {
     on_event: Option<Function>,
     /// The `suspend` option: durable waits end the call.
     suspend: bool,
+    /// The `debugMode` option.
+    debug_mode: bool,
 }
 
 impl WorkflowRuntime for BrowserRuntime {
@@ -288,6 +294,10 @@ impl WorkflowRuntime for BrowserRuntime {
 
     fn yield_after_ms(&self) -> Option<u64> {
         self.suspend.then_some(0)
+    }
+
+    fn debug_mode(&self) -> bool {
+        self.debug_mode
     }
 }
 
@@ -367,6 +377,8 @@ export interface RunOptions {
   control?: () => "pause" | "cancel" | undefined | null;
   /** The host's HTTP proxy for agents' requests (as RUNTARA_HTTP_PROXY_URL elsewhere). */
   httpProxy?: string;
+  /** Stop at steps with `breakpoint: true` (code SUSPENDED); the next call goes on past it. */
+  debugMode?: boolean;
 }
 "#;
 
@@ -432,7 +444,8 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             signals: opts.signals.clone(),
             control: opts.control.clone(),
         };
-        let runtime = BrowserRuntime { on_event: opts.on_event.clone(), suspend: opts.suspend };
+        let runtime =
+            BrowserRuntime { on_event: opts.on_event.clone(), suspend: opts.suspend, debug_mode: opts.debug_mode };
         let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);
         let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
         // SAFETY: as above.

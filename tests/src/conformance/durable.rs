@@ -1,6 +1,7 @@
-//! Stateful cases against a real `runtara core` (SQLite) as the harness's instance: signals
-//! delivered for real, lifecycle pauses requested while the run is under way, and several
-//! runs of one instance (`harness.runs`: a run that suspends, then one that resumes it).
+//! Stateful cases against a real `runtara core` (SQLite) as the harness's instance — or, for
+//! `cloudflare`, a Durable Object of the case's Worker (`worker.rs`): signals delivered for
+//! real, lifecycle pauses requested while the run is under way, and several runs of one
+//! instance (`harness.runs`: a run that suspends, then one that resumes it).
 
 use std::path::Path;
 use std::process::Output;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::worker::WorkerHost;
 use super::{Case, Verdict};
 use crate::cli::{runtara, runtara_stdin};
 use crate::core::CoreServer;
@@ -57,31 +59,67 @@ pub(super) fn debug_mode(case: &Case) -> bool {
     matches!(case.harness["env"]["DEBUG_MODE"].as_str(), Some("true" | "1"))
 }
 
-/// The harness's instance on a fresh core.
+/// Where the harness's instance lives.
+enum Host {
+    /// A fresh `runtara core`; each run is `runtara run … --core URL --instance ID`.
+    Core { core: CoreServer, run_args: Vec<String> },
+    /// The case's Cloudflare Worker under workerd; the instance is a Durable Object.
+    Worker(WorkerHost),
+}
+
+/// The harness's instance: on a fresh core, or a Durable Object of the case's Worker.
 pub(super) struct Instance {
-    core: CoreServer,
+    host: Host,
     /// The instance id (`harness.instance_id`, else the case id).
     pub id: String,
 }
 
 impl Instance {
-    fn cli(&self, args: &[&str]) -> Output {
+    fn cli(core: &CoreServer, args: &[&str]) -> Output {
         let mut all = args.to_vec();
-        all.extend(["--core", &self.core.url, "--tenant", TENANT, "--token", TENANT]);
+        all.extend(["--core", &core.url, "--tenant", TENANT, "--token", TENANT]);
         runtara(&all)
     }
 
     fn signal(&self, signal_id: &str, payload: &Value) {
-        self.cli(&["signal", &self.id, "--custom", signal_id, "--payload", &payload.to_string()]);
+        match &self.host {
+            Host::Core { core, .. } => {
+                Self::cli(core, &["signal", &self.id, "--custom", signal_id, "--payload", &payload.to_string()]);
+            }
+            Host::Worker(w) => w.signal(&self.id, &serde_json::json!({"signal_id": signal_id, "payload": payload})),
+        }
     }
 
     fn control(&self, action: &str) {
-        self.cli(&["signal", &self.id, action]);
+        match &self.host {
+            Host::Core { core, .. } => {
+                Self::cli(core, &["signal", &self.id, action]);
+            }
+            Host::Worker(w) => w.signal(&self.id, &serde_json::json!({ "signal": action })),
+        }
     }
 
-    /// `runtara instance ID --format json`: `{status, checkpoints, events, …}`.
+    /// `{status, checkpoints, events, …}`: `runtara instance ID --format json`, or the
+    /// Worker's `GET /instances/{id}`.
     pub fn detail(&self) -> Value {
-        serde_json::from_slice(&self.cli(&["instance", &self.id, "--format", "json"]).stdout).unwrap_or(Value::Null)
+        match &self.host {
+            Host::Core { core, .. } => {
+                let shown = Self::cli(core, &["instance", &self.id, "--format", "json"]);
+                serde_json::from_slice(&shown.stdout).unwrap_or(Value::Null)
+            }
+            Host::Worker(w) => w.detail(&self.id),
+        }
+    }
+
+    /// One run of the instance, reported as `runtara run --format envelope` does.
+    fn run(&self, input: &[u8]) -> Output {
+        match &self.host {
+            Host::Core { run_args, .. } => {
+                let args: Vec<&str> = run_args.iter().map(String::as_str).collect();
+                runtara_stdin(&args, input)
+            }
+            Host::Worker(w) => w.run(&self.id, input),
+        }
     }
 }
 
@@ -94,16 +132,24 @@ impl Instance {
 /// (for side effects).
 pub(super) fn run(
     case: &Case,
+    target: &str,
     run_args: &[&str],
     input: &[u8],
     work: &Path,
     upstream_hits: &(dyn Fn() -> usize + Sync),
 ) -> Result<(Output, Instance), Verdict> {
-    let db = work.join(format!("{}-core.sqlite3", case.id));
-    let _ = std::fs::remove_file(&db);
-    let core = CoreServer::start(&format!("sqlite:{}", db.display()), TENANT);
     let id = case.harness["instance_id"].as_str().unwrap_or(&case.id).to_string();
-    let instance = Arc::new(Instance { core, id });
+    let host = if target == "cloudflare" {
+        Host::Worker(WorkerHost::start(run_args, work, &case.id))
+    } else {
+        let db = work.join(format!("{}-core.sqlite3", case.id));
+        let _ = std::fs::remove_file(&db);
+        let core = CoreServer::start(&format!("sqlite:{}", db.display()), TENANT);
+        let mut args: Vec<String> = run_args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--core", &core.url, "--instance", &id, "--tenant", TENANT, "--token", TENANT].map(String::from));
+        Host::Core { core, run_args: args }
+    };
+    let instance = Arc::new(Instance { host, id });
     for (signal_id, payload) in case.harness["signals_by_id"].as_object().into_iter().flatten() {
         instance.signal(signal_id, payload);
     }
@@ -113,8 +159,6 @@ pub(super) fn run(
         let (done, instance) = (done.clone(), instance.clone());
         std::thread::spawn(move || deliver_on_request(&instance, &payloads, &done))
     });
-    let mut args = run_args.to_vec();
-    args.extend(["--core", &instance.core.url, "--instance", &instance.id, "--tenant", TENANT, "--token", TENANT]);
     let phases = phases(case);
     let mut last = None;
     for (i, phase) in phases.iter().enumerate() {
@@ -129,7 +173,7 @@ pub(super) fn run(
             if phase.pause {
                 scope.spawn(|| pause_once_under_way(&instance, &ran, upstream_hits));
             }
-            let run = runtara_stdin(&args, input);
+            let run = instance.run(input);
             ran.store(true, Ordering::SeqCst);
             run
         });

@@ -13,6 +13,7 @@ mod check;
 mod durable;
 mod run;
 mod server;
+mod worker;
 
 pub use run::{run_case, run_case_with_output};
 

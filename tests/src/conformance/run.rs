@@ -69,7 +69,7 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
         };
     }
     let stateful = case.needs.iter().any(|n| STATEFUL_NEEDS.contains(&n.as_str()));
-    if stateful && !matches!(target, "native" | "wasm32-wasip2") {
+    if stateful && !matches!(target, "native" | "wasm32-wasip2" | "cloudflare") {
         return Verdict::Unsupported(format!("needs a state service, which {target} runs do not have here"));
     }
     let out_path = work.join(format!("{}-{}.out", case.id, target));
@@ -79,7 +79,7 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     if case.harness["track_events"] == Value::Bool(true) {
         args.push("--track-events".into());
     }
-    if stateful {
+    if stateful && target != "cloudflare" {
         args.push("--core-client".into());
     }
     if let Some(wf) = case.parent_workflow_id() {
@@ -137,7 +137,7 @@ fn run_inner(case: &Case, target: &str, work: &Path, envelope: &mut Option<Strin
     let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
     let (run, instance) = if stateful {
         let hits = || upstream.as_ref().map_or(0, |u| u.requests().len());
-        match durable::run(case, &run_args, &input, work, &hits) {
+        match durable::run(case, target, &run_args, &input, work, &hits) {
             Ok((run, instance)) => (run, Some(instance)),
             Err(verdict) => return verdict,
         }

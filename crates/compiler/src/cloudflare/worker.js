@@ -56,11 +56,13 @@ async function readInput(request) {
 }
 
 /** Run options from the Worker's bindings: the connection table (`RUNTARA_CONNECTIONS`
- * secret, JSON) and the agents' HTTP proxy (`RUNTARA_HTTP_PROXY_URL`). */
+ * secret, JSON), the agents' HTTP proxy (`RUNTARA_HTTP_PROXY_URL`) and debug mode
+ * (`RUNTARA_DEBUG_MODE=1`: stop at breakpoints). */
 function hostOptions(env) {
   return {
     connections: env.RUNTARA_CONNECTIONS ? JSON.parse(env.RUNTARA_CONNECTIONS) : undefined,
     httpProxy: env.RUNTARA_HTTP_PROXY_URL || undefined,
+    debugMode: env.RUNTARA_DEBUG_MODE === "1" || env.RUNTARA_DEBUG_MODE === "true",
   };
 }
 
@@ -93,8 +95,12 @@ async function stateless(text, env, withEvents) {
   return reply(status, withEvents ? [...events, body].join("\n") : body);
 }
 
+/** The most events one run keeps in the instance's log. */
+const MAX_EVENTS_PER_RUN = 1000;
+
 /** One workflow instance: its input, checkpoints (`cp:<id>`), delivered signals (`sig:<id>`),
- * where it stands (`meta`: status, wake_at_ms, signal_id) and its result (`result`: JSON text). */
+ * the events of each run (`ev:<run>`: a JSON array), where it stands (`meta`: status,
+ * wake_at_ms, signal_id, runs) and its result (`result`: JSON text). */
 export class WorkflowInstance extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
@@ -106,8 +112,8 @@ export class WorkflowInstance extends DurableObject {
   async fetch(request) {
     const m = INSTANCE_PATH.exec(new URL(request.url).pathname.replace(/\/+$/, ""));
     const id = m[1];
-    // A GET waits for a run in progress (one awaiting a fetch) to record where it stands.
-    if (request.method === "GET") return this.serial(() => this.show(id));
+    // A GET answers at once, with what the last finished attempt recorded.
+    if (request.method === "GET") return this.show(id);
     const input = await readInput(request);
     if (input.error) return input.error;
     return m[2] ? this.signal(id, input.text) : this.serial(() => this.start(id, input.text));
@@ -152,9 +158,13 @@ export class WorkflowInstance extends DurableObject {
     const signals = {};
     for (const [k, v] of signalEntries) signals[k.slice(4)] = JSON.parse(v);
     this.abort = new AbortController();
-    const outcome = await this.runOnce(id, input ?? "{}", { signals, control: () => this.control, signal: this.abort.signal });
+    const events = [];
+    const onEvent = (e) => events.length < MAX_EVENTS_PER_RUN && events.push(JSON.stringify(e));
+    const extra = { signals, control: () => this.control, signal: this.abort.signal, onEvent };
+    const outcome = await this.runOnce(id, input ?? "{}", extra);
     this.abort = null;
-    const meta = { id, status: "failed" };
+    const runs = ((await storage.get("meta")) || {}).runs ?? 0;
+    const meta = { id, status: "failed", runs: runs + 1 };
     const code = outcome.payload && outcome.payload.code;
     if (outcome.status === 200) meta.status = "completed";
     else if (code === "SLEEPING" || code === "WAITING") {
@@ -165,7 +175,7 @@ export class WorkflowInstance extends DurableObject {
     else if (code === "CANCELLED") meta.status = "cancelled";
     const current = await storage.get("meta");
     if (current && current.status === "cancelled") return this.answer(current);
-    await storage.put({ meta, result: outcome.text });
+    await storage.put({ meta, result: outcome.text, [`ev:${String(runs).padStart(8, "0")}`]: `[${events.join(",")}]` });
     if (meta.wake_at_ms != null) await storage.setAlarm(meta.wake_at_ms);
     else await storage.deleteAlarm();
     return this.answer(meta, outcome.text);
@@ -209,16 +219,18 @@ export class WorkflowInstance extends DurableObject {
     return reply(409, { instanceId: id, status: "suspended" });
   }
 
+  /** `{checkpoints, events, instanceId, signal_id?, status, wake_at_ms?, output | error}`;
+   * the output or error is the JSON text the run produced, as it produced it. */
   async show(id) {
     const storage = this.ctx.storage;
     const meta = await storage.get("meta");
     if (!meta) return reply(404, { code: "NOT_FOUND", message: `no instance '${id}'` });
     const result = await storage.get("result");
     const checkpoints = [...(await storage.list({ prefix: "cp:" })).keys()].map((k) => k.slice(3));
-    const detail = { ...pending(meta), checkpoints };
-    if (meta.status === "completed") detail.output = JSON.parse(result);
-    else if (result !== undefined && (meta.status === "failed" || meta.status === "cancelled")) detail.error = JSON.parse(result);
-    return reply(200, detail);
+    const events = [...(await storage.list({ prefix: "ev:" })).values()].flatMap((run) => JSON.parse(run));
+    const detail = JSON.stringify({ checkpoints, events, ...pending(meta) }).slice(0, -1);
+    const key = { completed: "output", failed: "error", cancelled: "error" }[meta.status];
+    return reply(200, key && result !== undefined ? `${detail},"${key}":${result}}` : `${detail}}`);
   }
 
   async signal(id, text) {
@@ -236,7 +248,7 @@ export class WorkflowInstance extends DurableObject {
       case "pause":
         this.control = "pause";
         if (meta.status !== "running") {
-          await storage.put("meta", { id, status: "suspended" });
+          await storage.put("meta", { ...meta, status: "suspended" });
           await storage.deleteAlarm();
         }
         return reply(200, { instanceId: id, status: "suspended" });
@@ -248,7 +260,7 @@ export class WorkflowInstance extends DurableObject {
         this.control = "cancel";
         if (this.abort) this.abort.abort();
         const error = { category: "lifecycle", code: "CANCELLED", message: "the instance was cancelled", severity: "info" };
-        await storage.put({ meta: { id, status: "cancelled" }, result: JSON.stringify(error) });
+        await storage.put({ meta: { id, status: "cancelled", runs: meta.runs }, result: JSON.stringify(error) });
         await storage.deleteAlarm();
         return reply(200, { instanceId: id, status: "cancelled" });
       }
