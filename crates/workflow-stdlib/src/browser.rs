@@ -40,7 +40,7 @@
 //! writes of a run reach the store before the loop sleeps or answers.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -137,6 +137,17 @@ enum Store {
 thread_local! {
     /// The `"memory"` store: instance → checkpoint id → state JSON.
     static MEMORY: RefCell<BTreeMap<String, BTreeMap<String, String>>> = const { RefCell::new(BTreeMap::new()) };
+    /// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
+    static WAITS: RefCell<Waits> = const { RefCell::new(Waits { done: BTreeSet::new(), seen: BTreeMap::new(), pending: None }) };
+}
+
+/// Waits are not blocking here: a wait stops the attempt, the run loop awaits a timer, and
+/// the replayed attempt finds the wait done. A wait is known by its call site (the step
+/// and scope) and how many waits that call site made before it in the attempt.
+struct Waits {
+    done: BTreeSet<(String, usize)>,
+    seen: BTreeMap<String, usize>,
+    pending: Option<((String, usize), u64)>,
 }
 
 impl Store {
@@ -280,14 +291,32 @@ impl WorkflowRuntime for BrowserRuntime {
         while js_sys::Date::now() < until {}
     }
 
+    fn wait_ms(&mut self, ms: u64) -> Result<(), Failure> {
+        if ms == 0 {
+            return Ok(());
+        }
+        let site = runtara_sdk::net::call_site();
+        let key = WAITS.with(|w| {
+            let mut w = w.borrow_mut();
+            let n = w.seen.entry(site.clone()).or_insert(0);
+            *n += 1;
+            (site, *n)
+        });
+        if WAITS.with(|w| w.borrow().done.contains(&key)) {
+            return Ok(());
+        }
+        WAITS.with(|w| w.borrow_mut().pending = Some((key, ms)));
+        Err(Failure::fatal(json!({"code": "NAPPING", "message": "waiting on a timer", "wait_ms": ms,
+            "category": "lifecycle", "severity": "info"})))
+    }
+
     fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
         let now = self.now_ms();
         if deadline_ms <= now {
             return Ok(());
         }
         if !persisted {
-            self.sleep_ms(deadline_ms - now);
-            return Ok(());
+            return self.wait_ms(deadline_ms - now);
         }
         Err(Failure::yielded("SLEEPING", Some(deadline_ms), None))
     }
@@ -429,8 +458,14 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     crate::agents::connections::set_table(opts.connections.clone());
     runtara_sdk::net::proxy::set_url(opts.http_proxy.clone());
     runtara_sdk::net::reset(false);
+    WAITS.with(|w| w.borrow_mut().done.clear());
     loop {
         runtara_sdk::net::reset(true);
+        WAITS.with(|w| {
+            let mut w = w.borrow_mut();
+            w.seen.clear();
+            w.pending = None;
+        });
         if opts.aborted() {
             return Err(js_error(
                 &json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"}),
@@ -464,6 +499,13 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
                 let wake = failure.payload["wake_at_ms"].as_f64().unwrap_or(0.0);
                 sleep((wake - js_sys::Date::now()).max(0.0), opts.signal.clone()).await;
             }
+            Some("NAPPING") if failure.fatal => match WAITS.with(|w| w.borrow_mut().pending.take()) {
+                Some((key, ms)) => {
+                    sleep(ms as f64, opts.signal.clone()).await;
+                    WAITS.with(|w| w.borrow_mut().done.insert(key));
+                }
+                None => return Err(js_error(&failure.report())),
+            },
             Some("FETCH_PENDING") if failure.fatal => match runtara_sdk::net::take_pending() {
                 Some(req) => runtara_sdk::net::fulfil(fetch(&req).await),
                 None => return Err(js_error(&failure.report())),

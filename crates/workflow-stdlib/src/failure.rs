@@ -35,13 +35,13 @@ impl Failure {
     }
 
     /// Whether the run stopped to wait for its host — a sleep (`SLEEPING`), a signal
-    /// (`WAITING`) or a browser fetch (`FETCH_PENDING`) — and will run again: the step did
-    /// not finish, nor fail.
+    /// (`WAITING`), a browser fetch (`FETCH_PENDING`) or a browser wait (`NAPPING`) — and
+    /// will run again: the step did not finish, nor fail.
     pub fn is_yield(&self) -> bool {
         self.fatal
             && matches!(
                 self.payload.get("code").and_then(Value::as_str),
-                Some("SLEEPING" | "WAITING" | "FETCH_PENDING")
+                Some("SLEEPING" | "WAITING" | "FETCH_PENDING" | "NAPPING")
             )
     }
 

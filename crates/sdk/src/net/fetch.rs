@@ -32,6 +32,11 @@ pub fn set_call_site(site: String) -> String {
     SITE.with(|s| core::mem::replace(&mut *s.borrow_mut(), site))
 }
 
+/// The current call site ([`set_call_site`]).
+pub fn call_site() -> String {
+    SITE.with(|s| s.borrow().clone())
+}
+
 /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
 /// timeout, TLS). Non-2xx statuses are responses, not errors.
 pub fn send(req: &Request) -> Result<Response, String> {

@@ -99,4 +99,4 @@ use none as transport;
 use wasi as transport;
 
 #[cfg(feature = "fetch")]
-pub use fetch::{fetch_pending, fulfil, reset, set_call_site, take_pending};
+pub use fetch::{call_site, fetch_pending, fulfil, reset, set_call_site, take_pending};

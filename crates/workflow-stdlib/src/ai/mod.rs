@@ -136,7 +136,7 @@ fn single_shot(
             Err(f) if f.fatal || attempt > cfg.max_retries => return Err(f),
             Err(f) => {
                 record_attempt(cx, scope, info, attempt, &f)?;
-                cx.rt.sleep_ms(cfg.retry_delay_ms.saturating_mul(1 << (attempt - 1).min(16)));
+                cx.rt.wait_ms(cfg.retry_delay_ms.saturating_mul(1 << (attempt - 1).min(16)))?;
                 attempt += 1;
             }
         }

@@ -87,6 +87,14 @@ pub trait WorkflowRuntime {
     fn now_ms(&self) -> u64;
     /// Blocks for `ms` milliseconds.
     fn sleep_ms(&mut self, ms: u64);
+    /// A wait of workflow logic that is not checkpointed — a retry backoff, a poll interval.
+    /// Runtimes that cannot block (the browser module, where workerd's clock stands still
+    /// while code runs) stop the run with the fatal `NAPPING` failure instead and replay it
+    /// after the wait, which then returns at once. Default: [`WorkflowRuntime::sleep_ms`].
+    fn wait_ms(&mut self, ms: u64) -> Result<(), Failure> {
+        self.sleep_ms(ms);
+        Ok(())
+    }
     /// Waits until `deadline_ms` (ms since the epoch) for a Delay; `persisted` when the
     /// deadline is checkpointed. Runtimes that must not block (the browser) instead fail
     /// with the fatal `SLEEPING` failure carrying `wake_at_ms`, and the host runs the

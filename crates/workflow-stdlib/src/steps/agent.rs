@@ -97,7 +97,7 @@ pub fn agent(
             || backoff_ms(call.retry_delay_ms, exp, call.rate_limit_budget_ms),
             |ms| ms.min(call.rate_limit_budget_ms),
         );
-        cx.rt.sleep_ms(backoff);
+        cx.rt.wait_ms(backoff)?;
         attempt += 1;
     }
 }

@@ -101,7 +101,7 @@ pub fn embed(
             }))
             .at(info.id));
         }
-        cx.rt.sleep_ms(backoff_ms(call.retry_delay_ms, attempt, RETRY_CAP_MS));
+        cx.rt.wait_ms(backoff_ms(call.retry_delay_ms, attempt, RETRY_CAP_MS))?;
         attempt += 1;
     }
 }

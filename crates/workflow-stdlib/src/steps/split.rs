@@ -49,7 +49,7 @@ pub fn split(
         let batch = if last { items.take().unwrap_or_default() } else { items.clone().unwrap_or_default() };
         match split_once(cx, scope, info, cfg, batch, variables.clone(), body) {
             Err(f) if !last && f.is_retryable() => {
-                cx.rt.sleep_ms(backoff_ms(cfg.retry_delay_ms, attempt, RETRY_CAP_MS));
+                cx.rt.wait_ms(backoff_ms(cfg.retry_delay_ms, attempt, RETRY_CAP_MS))?;
                 attempt += 1;
             }
             other => return other,

@@ -147,7 +147,7 @@ pub fn await_signal(
         // A paused or cancelled instance stops waiting; a resumed run waits again.
         crate::runtime::honour_lifecycle(cx).map_err(|f| f.at(step))?;
         let left = deadline.map_or(u64::MAX, |d| d - now);
-        cx.rt.sleep_ms(poll_ms.max(1).min(left));
+        cx.rt.wait_ms(poll_ms.max(1).min(left))?;
     }
 }
 
