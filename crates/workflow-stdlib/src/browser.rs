@@ -28,7 +28,12 @@
 //! - `httpProxy`: the URL of the host's HTTP proxy for agents (`RUNTARA_HTTP_PROXY_URL` of
 //!   the other targets, agents.md §5.1);
 //! - `debugMode` (boolean): stop at steps with `breakpoint: true` (code `SUSPENDED`; the
-//!   next call goes on past it), as `runtara run --debug` does (dsl-spec §8.10).
+//!   next call goes on past it), as `runtara run --debug` does (dsl-spec §8.10);
+//! - `replayWaits` (boolean): a wait that is not checkpointed (a retry backoff, a poll, a
+//!   non-durable Delay) ends the attempt, the loop awaits a timer and replays the run, which
+//!   finds the wait done — for hosts whose clock stands still while code runs (workerd,
+//!   where spinning on `Date.now()` never ends); elapsed-time limits (a While's `timeout`)
+//!   count from the first attempt's clock. Default: spin on the clock.
 //!
 //! Network calls use `fetch`: a step that needs a response stops the run
 //! (`FETCH_PENDING`), this loop fetches, and the workflow runs again with the response in
@@ -138,7 +143,9 @@ thread_local! {
     /// The `"memory"` store: instance → checkpoint id → state JSON.
     static MEMORY: RefCell<BTreeMap<String, BTreeMap<String, String>>> = const { RefCell::new(BTreeMap::new()) };
     /// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
-    static WAITS: RefCell<Waits> = const { RefCell::new(Waits { done: BTreeSet::new(), seen: BTreeMap::new(), pending: None }) };
+    static WAITS: RefCell<Waits> = const {
+        RefCell::new(Waits { done: BTreeSet::new(), seen: BTreeMap::new(), pending: None, starts: BTreeMap::new() })
+    };
 }
 
 /// Waits are not blocking here: a wait stops the attempt, the run loop awaits a timer, and
@@ -146,8 +153,21 @@ thread_local! {
 /// and scope) and how many waits that call site made before it in the attempt.
 struct Waits {
     done: BTreeSet<(String, usize)>,
+    /// Waits and clock starts made so far in this attempt, by call site (keys `w…`, `s…`).
     seen: BTreeMap<String, usize>,
     pending: Option<((String, usize), u64)>,
+    /// The first attempt's `started_ms` readings.
+    starts: BTreeMap<(String, usize), u64>,
+}
+
+impl Waits {
+    /// The key of the next wait (`kind` `w`) or clock start (`s`) at the current call site.
+    fn next(&mut self, kind: char) -> (String, usize) {
+        let site = alloc::format!("{kind}{}", runtara_sdk::net::call_site());
+        let n = self.seen.entry(site.clone()).or_insert(0);
+        *n += 1;
+        (site, *n)
+    }
 }
 
 impl Store {
@@ -203,6 +223,7 @@ struct Options {
     control: Option<Function>,
     http_proxy: Option<String>,
     debug_mode: bool,
+    replay_waits: bool,
 }
 
 impl Options {
@@ -246,6 +267,7 @@ impl Options {
             control: get("control")?.dyn_into::<Function>().ok(),
             http_proxy: get("httpProxy")?.as_string(),
             debug_mode: get("debugMode")?.as_bool().unwrap_or(false),
+            replay_waits: get("replayWaits")?.as_bool().unwrap_or(false),
         })
     }
 
@@ -271,6 +293,8 @@ struct BrowserRuntime {
     suspend: bool,
     /// The `debugMode` option.
     debug_mode: bool,
+    /// The `replayWaits` option.
+    replay_waits: bool,
 }
 
 impl WorkflowRuntime for BrowserRuntime {
@@ -291,17 +315,27 @@ impl WorkflowRuntime for BrowserRuntime {
         while js_sys::Date::now() < until {}
     }
 
+    fn started_ms(&mut self) -> u64 {
+        let now = self.now_ms();
+        if !self.replay_waits {
+            return now;
+        }
+        WAITS.with(|w| {
+            let mut w = w.borrow_mut();
+            let key = w.next('s');
+            *w.starts.entry(key).or_insert(now)
+        })
+    }
+
     fn wait_ms(&mut self, ms: u64) -> Result<(), Failure> {
+        if !self.replay_waits {
+            self.sleep_ms(ms);
+            return Ok(());
+        }
         if ms == 0 {
             return Ok(());
         }
-        let site = runtara_sdk::net::call_site();
-        let key = WAITS.with(|w| {
-            let mut w = w.borrow_mut();
-            let n = w.seen.entry(site.clone()).or_insert(0);
-            *n += 1;
-            (site, *n)
-        });
+        let key = WAITS.with(|w| w.borrow_mut().next('w'));
         if WAITS.with(|w| w.borrow().done.contains(&key)) {
             return Ok(());
         }
@@ -408,6 +442,8 @@ export interface RunOptions {
   httpProxy?: string;
   /** Stop at steps with `breakpoint: true` (code SUSPENDED); the next call goes on past it. */
   debugMode?: boolean;
+  /** Waits that are not checkpointed end the attempt and are replayed instead of spinning (hosts whose clock stands still while code runs, e.g. workerd). */
+  replayWaits?: boolean;
 }
 "#;
 
@@ -458,7 +494,11 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     crate::agents::connections::set_table(opts.connections.clone());
     runtara_sdk::net::proxy::set_url(opts.http_proxy.clone());
     runtara_sdk::net::reset(false);
-    WAITS.with(|w| w.borrow_mut().done.clear());
+    WAITS.with(|w| {
+        let mut w = w.borrow_mut();
+        w.done.clear();
+        w.starts.clear();
+    });
     loop {
         runtara_sdk::net::reset(true);
         WAITS.with(|w| {
@@ -479,8 +519,12 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             signals: opts.signals.clone(),
             control: opts.control.clone(),
         };
-        let runtime =
-            BrowserRuntime { on_event: opts.on_event.clone(), suspend: opts.suspend, debug_mode: opts.debug_mode };
+        let runtime = BrowserRuntime {
+            on_event: opts.on_event.clone(),
+            suspend: opts.suspend,
+            debug_mode: opts.debug_mode,
+            replay_waits: opts.replay_waits,
+        };
         let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);
         let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
         // SAFETY: as above.

@@ -63,6 +63,8 @@ function hostOptions(env) {
     connections: env.RUNTARA_CONNECTIONS ? JSON.parse(env.RUNTARA_CONNECTIONS) : undefined,
     httpProxy: env.RUNTARA_HTTP_PROXY_URL || undefined,
     debugMode: env.RUNTARA_DEBUG_MODE === "1" || env.RUNTARA_DEBUG_MODE === "true",
+    // workerd's clock stands still while code runs: a spinning wait would never end.
+    replayWaits: true,
   };
 }
 
@@ -242,6 +244,11 @@ export class WorkflowInstance extends DurableObject {
     }
     const storage = this.ctx.storage;
     const meta = await storage.get("meta");
+    if (!meta && body && body.signal_id !== undefined) {
+      // A custom signal may come before the instance starts; it waits for it.
+      await storage.put(`sig:${body.signal_id}`, JSON.stringify(body.payload ?? null));
+      return reply(202, { instanceId: id, status: "pending" });
+    }
     if (!meta) return reply(404, { code: "NOT_FOUND", message: `no instance '${id}'` });
     if (FINAL.has(meta.status)) return reply(409, { code: "FINAL", message: `instance '${id}' is ${meta.status}`, status: meta.status });
     switch (body && body.signal_id !== undefined ? "custom" : body && body.signal) {

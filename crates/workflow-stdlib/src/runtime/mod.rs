@@ -87,6 +87,12 @@ pub trait WorkflowRuntime {
     fn now_ms(&self) -> u64;
     /// Blocks for `ms` milliseconds.
     fn sleep_ms(&mut self, ms: u64);
+    /// The time an elapsed-time limit counts from (a While's or Split's `timeout`, a
+    /// WaitForSignal's): [`WorkflowRuntime::now_ms`]; a runtime that replays attempts after
+    /// its waits ([`WorkflowRuntime::wait_ms`]) answers with the first attempt's reading.
+    fn started_ms(&mut self) -> u64 {
+        self.now_ms()
+    }
     /// A wait of workflow logic that is not checkpointed — a retry backoff, a poll interval.
     /// Runtimes that cannot block (the browser module, where workerd's clock stands still
     /// while code runs) stop the run with the fatal `NAPPING` failure instead and replay it

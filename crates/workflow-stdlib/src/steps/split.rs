@@ -93,7 +93,7 @@ fn split_once(
     variables: Value,
     body: GraphFn,
 ) -> Result<(), Failure> {
-    let started = cx.rt.now_ms();
+    let started = cx.rt.started_ms();
     let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
     let parent_scope_id = scope.variables.get("_scope_id").cloned();
     // Everything but the per-item entries is the same for every iteration: build it once.

@@ -110,7 +110,7 @@ pub fn await_signal(
     // A run that leaves its worker while it waits is run again from the top, so the
     // timeout's deadline is checkpointed: every relaunch counts from the first start.
     let yielding = cx.rt.yield_after_ms().is_some() && cx.backend.persists();
-    let started = cx.rt.now_ms();
+    let started = cx.rt.started_ms();
     let deadline = match timeout_ms {
         Some(t) if yielding => Some(durable_deadline(cx, signal_id, started.saturating_add(t))?),
         Some(t) => Some(started.saturating_add(t)),

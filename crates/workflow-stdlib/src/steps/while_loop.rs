@@ -28,7 +28,7 @@ pub fn while_loop(
     condition: impl Fn(&Scope) -> Result<bool, Failure>,
     body: GraphFn,
 ) -> Result<(), Failure> {
-    let started = cx.rt.now_ms();
+    let started = cx.rt.started_ms();
     let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
     let parent_item = scope.variables.get("_item").cloned();
     let parent_scope_id = scope.variables.get("_scope_id").cloned();
