@@ -73,8 +73,13 @@ pub fn run(only: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Compile time and artifact size of examples/01 (wasm32-wasip2 and native).
+/// Compile time and artifact size of examples/01 (wasm32-wasip2 and native), time to the
+/// first result and the run overhead of a component, on release builds of runtara (a debug
+/// xtask rebuilds itself).
 fn compile_and_size() -> Result<()> {
+    if cfg!(debug_assertions) {
+        return crate::bench_serve::rerun_released("compile");
+    }
     let example = workspace_root().join("tests/fixtures/conditional.json");
     let file = example.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir()?;
