@@ -53,7 +53,10 @@ pub fn can_run(target: &str) -> bool {
         // `runtara run` installs workerd from the npm registry on first use.
         "cloudflare" => {
             std::env::var_os("RUNTARA_WORKERD").is_some()
-                || have_program(&std::env::var("RUNTARA_NPM").unwrap_or_else(|_| "npm".into()), "install Node 18+ with npm")
+                || have_program(
+                    &std::env::var("RUNTARA_NPM").unwrap_or_else(|_| "npm".into()),
+                    "install Node 18+ with npm",
+                )
         }
         _ => true,
     }

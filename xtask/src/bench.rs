@@ -132,7 +132,10 @@ fn first_result(file: &str) -> Result<()> {
             }
         }
         let m = median(times).as_secs_f64();
-        println!("time to first result, runtara run examples/01 --target {target}, empty cache: {m:.3} s (goal ≤ 0.3 s: {})", verdict(m <= 0.3));
+        println!(
+            "time to first result, runtara run examples/01 --target {target}, empty cache: {m:.3} s (goal ≤ 0.3 s: {})",
+            verdict(m <= 0.3)
+        );
     }
     Ok(())
 }
@@ -412,7 +415,10 @@ pub fn durability() -> Result<()> {
         .map_err(|e| anyhow::anyhow!(e.0))?;
     times.sort();
     let p50 = times[times.len() / 2].as_secs_f64() * 1000.0;
-    println!("checkpoint round trip to a local core (SQLite): p50 {p50:.2} ms (goal ≤ 0.3 ms: {})", verdict(p50 <= 0.3));
+    println!(
+        "checkpoint round trip to a local core (SQLite): p50 {p50:.2} ms (goal ≤ 0.3 ms: {})",
+        verdict(p50 <= 0.3)
+    );
 
     let mut totals = Vec::new();
     for n in [100usize, 1000] {

@@ -66,7 +66,9 @@ pub fn edge() -> Result<()> {
     for (name, command) in &hosts {
         // The first start compiles (and, for runtara, caches); the measured one is warm.
         let Ok(first) = Host::start(command) else {
-            println!("{name}: not available (wasmtime serve: set RUNTARA_WASMTIME to wasmtime-cli 48; workerd: needs npm)");
+            println!(
+                "{name}: not available (wasmtime serve: set RUNTARA_WASMTIME to wasmtime-cli 48; workerd: needs npm)"
+            );
             continue;
         };
         drop(first);
@@ -82,7 +84,8 @@ pub fn edge() -> Result<()> {
 /// Compiles examples/01 (`tests/fixtures/conditional.json`) with `--release` and `flags` to `out`.
 fn compile(out: &std::path::Path, flags: &[&str]) -> Result<()> {
     let src = workspace_root().join("tests/fixtures/conditional.json");
-    let mut args = vec!["compile", "--release", src.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8 path")];
+    let mut args =
+        vec!["compile", "--release", src.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8 path")];
     args.extend_from_slice(flags);
     let o = runtara(&args);
     if !o.status.success() {

@@ -361,7 +361,11 @@ mod tests {
             .unwrap();
         std::env::set_var("RUNTARA_PREBUILT_DIR", dir.path());
         std::env::set_var("RUNTARA_SOURCE_DIR", dir.path()); // no stdlib source: never rebuilt
-        let target = crate::Target { kind: runtara_codegen::CompilationTarget::Native, triple: triple.into(), cloudflare: false };
+        let target = crate::Target {
+            kind: runtara_codegen::CompilationTarget::Native,
+            triple: triple.into(),
+            cloudflare: false,
+        };
         let prebuilt = super::ensure(&target).unwrap();
         let lock = std::fs::File::open(dir.path().join(format!("{triple}.lock"))).unwrap();
         assert!(lock.try_lock().is_err(), "a writer got the lock while a compile was reading");

@@ -28,8 +28,8 @@ pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use http_serve::serve_component;
 pub use node::browser_module;
-pub use workerd::{is_worker_dir, serve_worker, Workerd, WORKERD_VERSION};
 pub use outcome::{Outcome, RunStatus};
+pub use workerd::{is_worker_dir, serve_worker, Workerd, WORKERD_VERSION};
 
 use std::path::Path;
 

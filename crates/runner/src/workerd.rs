@@ -44,7 +44,10 @@ pub fn workerd_binary(tools: &Path) -> anyhow::Result<PathBuf> {
     if binary.is_file() {
         return Ok(binary);
     }
-    eprintln!("runtara: installing workerd {WORKERD_VERSION} from the npm registry into {} (first use)", prefix.display());
+    eprintln!(
+        "runtara: installing workerd {WORKERD_VERSION} from the npm registry into {} (first use)",
+        prefix.display()
+    );
     std::fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
     let npm = std::env::var("RUNTARA_NPM").unwrap_or_else(|_| "npm".into());
     let status = Command::new(&npm)

@@ -33,7 +33,8 @@ impl WorkerHost {
         let mut args: Vec<&str> = run_args.iter().copied().filter(|a| !matches!(*a, "--format" | "envelope")).collect();
         let state_arg = state.to_string_lossy().into_owned();
         args.extend(["--listen", &addr, "--state-dir", &state_arg]);
-        let child = runtara_command().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("runtara starts");
+        let child =
+            runtara_command().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("runtara starts");
         wait_until_listening(&addr, "workerd");
         WorkerHost { child, url: format!("http://{addr}") }
     }
@@ -72,8 +73,7 @@ impl WorkerHost {
             _ => json!({"status": "failed", "error": answered}),
         };
         let detail = self.detail(id);
-        let events: Vec<String> =
-            detail["events"].as_array().into_iter().flatten().map(|e| format!("{e}\n")).collect();
+        let events: Vec<String> = detail["events"].as_array().into_iter().flatten().map(|e| format!("{e}\n")).collect();
         let code = match envelope["status"].as_str() {
             Some("completed") => 0,
             Some("suspended") => 3,

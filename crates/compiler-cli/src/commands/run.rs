@@ -139,8 +139,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     // Components are compiled by cranelift once and kept beside the artifact cache.
     let request = RunRequest { stdin, env, limits, code_cache: Some(code_cache), tool_cache: Some(tool_cache) };
-    let run = run_artifact(&path, &request)
-        .map_err(|e| CliError::usage(format!("{e:#}")))?;
+    let run = run_artifact(&path, &request).map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
     for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {

@@ -44,8 +44,11 @@
 //! from the top, restoring finished steps from their checkpoints (DESIGN §6). Checkpoint
 //! writes of a run reach the store before the loop sleeps or answers.
 
+mod runtime;
+mod store;
+
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -57,158 +60,15 @@ use wasm_bindgen::prelude::*;
 
 use crate::failure::Failure;
 use crate::meta::WorkflowMeta;
-use crate::runtime::{Ctx, WorkflowRuntime};
+use crate::runtime::Ctx;
 use crate::scope::Scope;
+use runtime::{BrowserBackend, BrowserRuntime, Checkpoints, WAITS};
+use store::{do_fetch, has_indexeddb, sleep, Store};
 
 extern "Rust" {
     // Defined by the generated crate (codegen `target::browser_main`).
     fn __runtara_workflow_meta() -> &'static WorkflowMeta;
     fn __runtara_workflow_run(cx: &mut Ctx, scope: &mut Scope) -> Result<Value, Failure>;
-}
-
-#[wasm_bindgen(inline_js = r#"
-const STORE = 'checkpoints';
-let db = null;
-function open() {
-  if (db) return Promise.resolve(db);
-  return new Promise((resolve, reject) => {
-    const r = indexedDB.open('runtara', 1);
-    r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-    r.onsuccess = () => { db = r.result; resolve(db); };
-    r.onerror = () => reject(r.error);
-  });
-}
-export async function idb_load(instance) {
-  const d = await open();
-  return new Promise((resolve, reject) => {
-    const out = [];
-    const range = IDBKeyRange.bound(instance + '\u0000', instance + '\u0000\uffff');
-    const req = d.transaction(STORE, 'readonly').objectStore(STORE).openCursor(range);
-    req.onsuccess = () => {
-      const c = req.result;
-      if (c) { out.push([c.key.slice(instance.length + 1), c.value]); c.continue(); } else resolve(out);
-    };
-    req.onerror = () => reject(req.error);
-  });
-}
-export async function idb_save(instance, id, state) {
-  const d = await open();
-  return new Promise((resolve, reject) => {
-    const tx = d.transaction(STORE, 'readwrite');
-    tx.objectStore(STORE).put(state, instance + '\u0000' + id);
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-  });
-}
-export function has_indexeddb() { return typeof indexedDB !== 'undefined'; }
-export async function do_fetch(method, url, headers, body, timeoutMs) {
-  const init = { method, headers };
-  if (timeoutMs > 0) init.signal = AbortSignal.timeout(timeoutMs);
-  if (body.length > 0 && method !== 'GET' && method !== 'HEAD') init.body = body;
-  const r = await fetch(url, init);
-  return [r.status, [...r.headers.entries()], new Uint8Array(await r.arrayBuffer())];
-}
-export function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    if (signal) signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(catch)]
-    async fn idb_load(instance: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch)]
-    async fn idb_save(instance: &str, id: &str, state: &str) -> Result<JsValue, JsValue>;
-    fn has_indexeddb() -> bool;
-    #[wasm_bindgen(catch)]
-    async fn do_fetch(
-        method: &str,
-        url: &str,
-        headers: JsValue,
-        body: &[u8],
-        timeout_ms: f64,
-    ) -> Result<JsValue, JsValue>;
-    async fn sleep(ms: f64, signal: JsValue);
-}
-
-/// Where checkpoints live between runs.
-enum Store {
-    IndexedDb,
-    Memory,
-    Custom(JsValue),
-}
-
-thread_local! {
-    /// The `"memory"` store: instance → checkpoint id → state JSON.
-    static MEMORY: RefCell<BTreeMap<String, BTreeMap<String, String>>> = const { RefCell::new(BTreeMap::new()) };
-    /// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
-    static WAITS: RefCell<Waits> = const {
-        RefCell::new(Waits { done: BTreeSet::new(), seen: BTreeMap::new(), pending: None, starts: BTreeMap::new() })
-    };
-}
-
-/// Waits are not blocking here: a wait stops the attempt, the run loop awaits a timer, and
-/// the replayed attempt finds the wait done. A wait is known by its call site (the step
-/// and scope) and how many waits that call site made before it in the attempt.
-struct Waits {
-    done: BTreeSet<(String, usize)>,
-    /// Waits and clock starts made so far in this attempt, by call site (keys `w…`, `s…`).
-    seen: BTreeMap<String, usize>,
-    pending: Option<((String, usize), u64)>,
-    /// The first attempt's `started_ms` readings.
-    starts: BTreeMap<(String, usize), u64>,
-}
-
-impl Waits {
-    /// The key of the next wait (`kind` `w`) or clock start (`s`) at the current call site.
-    fn next(&mut self, kind: char) -> (String, usize) {
-        let site = alloc::format!("{kind}{}", runtara_sdk::net::call_site());
-        let n = self.seen.entry(site.clone()).or_insert(0);
-        *n += 1;
-        (site, *n)
-    }
-}
-
-impl Store {
-    async fn load(&self, instance: &str) -> Result<BTreeMap<String, String>, JsValue> {
-        let pairs = match self {
-            Store::Memory => return Ok(MEMORY.with(|m| m.borrow().get(instance).cloned().unwrap_or_default())),
-            Store::IndexedDb => idb_load(instance).await?,
-            Store::Custom(s) => {
-                let load: Function = Reflect::get(s, &"load".into())?.dyn_into()?;
-                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&load.call1(s, &instance.into())?))
-                    .await?
-            }
-        };
-        let mut out = BTreeMap::new();
-        for pair in js_sys::Array::from(&pairs).iter() {
-            let pair = js_sys::Array::from(&pair);
-            if let (Some(id), Some(state)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                out.insert(id, state);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn save(&self, instance: &str, id: &str, state: &str) -> Result<(), JsValue> {
-        match self {
-            Store::Memory => {
-                MEMORY.with(|m| {
-                    m.borrow_mut().entry(instance.to_string()).or_default().insert(id.to_string(), state.to_string())
-                });
-            }
-            Store::IndexedDb => {
-                idb_save(instance, id, state).await?;
-            }
-            Store::Custom(s) => {
-                let save: Function = Reflect::get(s, &"save".into())?.dyn_into()?;
-                let p = save.call3(s, &instance.into(), &id.into(), &state.into())?;
-                wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// The parsed `options` argument.
@@ -283,136 +143,6 @@ fn fresh_instance_id() -> String {
 
 fn aborted(signal: &JsValue) -> bool {
     signal.is_object() && Reflect::get(signal, &"aborted".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false)
-}
-
-/// Events to `onEvent`, the clock from `Date.now()`. Sleeps that cannot wait on a timer
-/// (retry backoff, non-durable Delay) spin on the clock.
-struct BrowserRuntime {
-    on_event: Option<Function>,
-    /// The `suspend` option: durable waits end the call.
-    suspend: bool,
-    /// The `debugMode` option.
-    debug_mode: bool,
-    /// The `replayWaits` option.
-    replay_waits: bool,
-}
-
-impl WorkflowRuntime for BrowserRuntime {
-    fn emit_event(&mut self, event: &Value) {
-        if let Some(f) = &self.on_event {
-            if let Ok(v) = JSON::parse(&event.to_string()) {
-                let _ = f.call1(&JsValue::NULL, &v);
-            }
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        js_sys::Date::now() as u64
-    }
-
-    fn sleep_ms(&mut self, ms: u64) {
-        let until = js_sys::Date::now() + ms as f64;
-        while js_sys::Date::now() < until {}
-    }
-
-    fn started_ms(&mut self) -> u64 {
-        let now = self.now_ms();
-        if !self.replay_waits {
-            return now;
-        }
-        WAITS.with(|w| {
-            let mut w = w.borrow_mut();
-            let key = w.next('s');
-            *w.starts.entry(key).or_insert(now)
-        })
-    }
-
-    fn wait_ms(&mut self, ms: u64) -> Result<(), Failure> {
-        if !self.replay_waits {
-            self.sleep_ms(ms);
-            return Ok(());
-        }
-        if ms == 0 {
-            return Ok(());
-        }
-        let key = WAITS.with(|w| w.borrow_mut().next('w'));
-        if WAITS.with(|w| w.borrow().done.contains(&key)) {
-            return Ok(());
-        }
-        WAITS.with(|w| w.borrow_mut().pending = Some((key, ms)));
-        Err(Failure::fatal(json!({"code": "NAPPING", "message": "waiting on a timer", "wait_ms": ms,
-            "category": "lifecycle", "severity": "info"})))
-    }
-
-    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
-        let now = self.now_ms();
-        if deadline_ms <= now {
-            return Ok(());
-        }
-        if !persisted {
-            return self.wait_ms(deadline_ms - now);
-        }
-        Err(Failure::yielded("SLEEPING", Some(deadline_ms), None))
-    }
-
-    fn yield_after_ms(&self) -> Option<u64> {
-        self.suspend.then_some(0)
-    }
-
-    fn debug_mode(&self) -> bool {
-        self.debug_mode
-    }
-}
-
-/// Checkpoints of one run: the store's entries loaded before it, and the writes it made.
-#[derive(Default)]
-struct Checkpoints {
-    entries: BTreeMap<String, String>,
-    writes: Vec<(String, String)>,
-}
-
-struct BrowserBackend {
-    state: Rc<RefCell<Checkpoints>>,
-    signal: JsValue,
-    signals: Option<BTreeMap<String, Value>>,
-    control: Option<Function>,
-}
-
-impl runtara_sdk::SdkBackend for BrowserBackend {
-    fn load(&mut self, id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
-        Ok(self.state.borrow().entries.get(id).and_then(|s| serde_json::from_str(s).ok()))
-    }
-
-    fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, runtara_sdk::SdkError> {
-        let mut st = self.state.borrow_mut();
-        if let Some(existing) = st.entries.get(id) {
-            return Ok(serde_json::from_str(existing).ok());
-        }
-        let text = state.to_string();
-        st.entries.insert(id.to_string(), text.clone());
-        st.writes.push((id.to_string(), text));
-        Ok(None)
-    }
-
-    fn pending_signal(&mut self) -> Result<Option<runtara_sdk::Signal>, runtara_sdk::SdkError> {
-        if aborted(&self.signal) {
-            return Ok(Some(runtara_sdk::Signal::Cancel));
-        }
-        let asked = self.control.as_ref().and_then(|f| f.call0(&JsValue::NULL).ok()).and_then(|v| v.as_string());
-        Ok(match asked.as_deref() {
-            Some("pause") => Some(runtara_sdk::Signal::Pause),
-            Some("cancel") => Some(runtara_sdk::Signal::Cancel),
-            _ => None,
-        })
-    }
-
-    fn receives_signals(&self) -> bool {
-        self.signal.is_object() || self.signals.is_some() || self.control.is_some()
-    }
-
-    fn custom_signal(&mut self, signal_id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
-        Ok(self.signals.as_ref().and_then(|s| s.get(signal_id)).cloned())
-    }
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -538,7 +268,9 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             Err(f) => f,
         };
         match failure.payload.get("code").and_then(Value::as_str) {
-            Some("SLEEPING" | "WAITING") if opts.suspend && failure.is_yield() => return Err(js_error(&failure.report())),
+            Some("SLEEPING" | "WAITING") if opts.suspend && failure.is_yield() => {
+                return Err(js_error(&failure.report()))
+            }
             Some("SLEEPING") if failure.fatal => {
                 let wake = failure.payload["wake_at_ms"].as_f64().unwrap_or(0.0);
                 sleep((wake - js_sys::Date::now()).max(0.0), opts.signal.clone()).await;
