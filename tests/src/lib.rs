@@ -12,3 +12,4 @@ pub mod regression;
 pub mod serve;
 pub mod stub;
 pub mod tools;
+pub mod workerd;

@@ -7,50 +7,13 @@
 //! deadline until resume; cancel ends a waiting instance for good.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runtara_e2e::cli::{compile, free_loopback_addr, runtara_bin, wait_until_listening, workspace_root};
+use runtara_e2e::cli::{compile, workspace_root};
 use runtara_e2e::stub::{Reply, StubServer};
+use runtara_e2e::workerd::WorkerServer;
 use runtara_sdk::net::{self, Request};
 use serde_json::{json, Value};
-
-/// `runtara run WORKER --listen` (this process becomes workerd); killed when dropped.
-struct Worker(Child, String);
-
-impl Worker {
-    fn start(worker: &Path, state: &Path) -> Worker {
-        let addr = free_loopback_addr();
-        let child = Command::new(runtara_bin())
-            .arg("run")
-            .arg(worker)
-            .args(["--listen", &addr, "--state-dir"])
-            .arg(state)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("runtara starts");
-        wait_until_listening(&addr, "workerd");
-        Worker(child, format!("http://{addr}"))
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = Request::new(method, &format!("{}{path}", self.1));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.timeout_ms = Some(60_000);
-        let resp = net::send(&req).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Whether workerd can be used here: npm installs it on first use.
 fn available() -> bool {
@@ -83,7 +46,7 @@ fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
     }
     let wrangler = std::fs::read_to_string(worker.join("wrangler.toml")).unwrap();
     assert!(wrangler.contains("new_sqlite_classes = [\"WorkflowInstance\"]"), "{wrangler}");
-    let serve = Worker::start(&worker, &dir.path().join("state"));
+    let serve = WorkerServer::start(&worker, &dir.path().join("state"), &[]);
     let answers: Vec<(u64, u16, Value)> = std::thread::scope(|s| {
         let calls: Vec<_> = (0..200u64)
             .map(|i| {
@@ -100,7 +63,7 @@ fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
         let tier = if i > 100 { "high" } else { "low" };
         assert_eq!((status, body), (200, json!({"tier": tier, "amount": i})), "request {i}");
     }
-    let mut bad = Request::new("POST", &format!("{}/", serve.1));
+    let mut bad = Request::new("POST", &format!("{}/", serve.url));
     bad.body = b"{not json".to_vec();
     let resp = net::send(&bad).unwrap();
     let body: Value = serde_json::from_slice(&resp.body).unwrap();
@@ -109,7 +72,7 @@ fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
 
     let rejecting = dir.path().join("reject");
     compile_worker("tests/fixtures/serve/reject.json", &rejecting);
-    let serve = Worker::start(&rejecting, &dir.path().join("state-reject"));
+    let serve = WorkerServer::start(&rejecting, &dir.path().join("state-reject"), &[]);
     let (status, body) = serve.call("POST", "/", Some(json!({})));
     assert_eq!((status, &body["code"]), (503, &json!("ORDER_REJECTED")), "a transient failure is a 503: {body}");
 }
@@ -124,7 +87,7 @@ fn a_durable_delay_completes_through_its_alarm_across_a_restart_without_requests
     compile_worker("tests/fixtures/serve/sleep_then_effect.json", &worker);
     let state = dir.path().join("state");
     let stub = StubServer::start(vec![], Some(Reply { status: 200, body: json!({"charged": true}) }));
-    let serve = Worker::start(&worker, &state);
+    let serve = WorkerServer::start(&worker, &state, &[]);
     let input = json!({"order": 7, "effectUrl": format!("{}/charge", stub.url)});
     let (status, slept) = serve.call("POST", "/instances/order-7", Some(input));
     assert_eq!((status, &slept["status"]), (202, &json!("sleeping")), "{slept}");
@@ -133,7 +96,7 @@ fn a_durable_delay_completes_through_its_alarm_across_a_restart_without_requests
 
     // workerd is killed in the middle of the sleep; the restarted one keeps the alarm.
     drop(serve);
-    let serve = Worker::start(&worker, &state);
+    let serve = WorkerServer::start(&worker, &state, &[]);
     eventually(15, "the alarm completes the instance", || {
         serve.call("GET", "/instances/order-7", None).1["status"] == "completed"
     });
@@ -154,7 +117,7 @@ fn signals_pause_resume_and_cancel_reach_the_durable_object() {
     let dir = tempfile::tempdir().unwrap();
     let approval = dir.path().join("approval");
     compile_worker("tests/fixtures/wait/approval.json", &approval);
-    let serve = Worker::start(&approval, &dir.path().join("state"));
+    let serve = WorkerServer::start(&approval, &dir.path().join("state"), &[]);
 
     // A WaitForSignal completes when its signal is posted.
     let (status, waiting) = serve.call("POST", "/instances/a-1", Some(json!({"orderId": "A-1"})));
@@ -186,7 +149,7 @@ fn signals_pause_resume_and_cancel_reach_the_durable_object() {
     let worker = dir.path().join("order");
     compile_worker("tests/fixtures/serve/sleep_then_effect.json", &worker);
     let stub = StubServer::start(vec![], Some(Reply { status: 200, body: json!({"charged": true}) }));
-    let serve = Worker::start(&worker, &dir.path().join("state-order"));
+    let serve = WorkerServer::start(&worker, &dir.path().join("state-order"), &[]);
     let input = json!({"order": 8, "effectUrl": format!("{}/charge", stub.url)});
     assert_eq!(serve.call("POST", "/instances/p-1", Some(input)).0, 202);
     let (status, paused) = serve.call("POST", "/instances/p-1/signals", Some(json!({"signal": "pause"})));

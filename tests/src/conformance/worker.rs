@@ -6,47 +6,31 @@
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Output, Stdio};
+use std::process::{ExitStatus, Output};
 use std::time::{Duration, Instant};
 
-use runtara_sdk::net::{self, Request};
 use serde_json::{json, Value};
 
-use crate::cli::{free_loopback_addr, runtara_command, wait_until_listening};
+use crate::workerd::WorkerServer;
 
 /// How long one run may stay sleeping or waiting before the harness gives up on it.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
-/// workerd serving one Worker directory; killed when dropped.
-pub(super) struct WorkerHost {
-    child: Child,
-    url: String,
-}
+/// The case's Worker under workerd, driven as the harness's instance host.
+pub(super) struct WorkerHost(WorkerServer);
 
 impl WorkerHost {
-    /// Serves the Worker `artifact` with the flags of `run_args` that set its bindings
+    /// Serves the Worker `run_args[1]` with the flags of `run_args` that set its bindings
     /// (`--connections`, `--http-proxy`, `--debug`), its storage under `work`.
     pub fn start(run_args: &[&str], work: &Path, case_id: &str) -> WorkerHost {
-        let addr = free_loopback_addr();
         let state = work.join(format!("{case_id}-workerd"));
         let _ = std::fs::remove_dir_all(&state);
-        let mut args: Vec<&str> = run_args.iter().copied().filter(|a| !matches!(*a, "--format" | "envelope")).collect();
-        let state_arg = state.to_string_lossy().into_owned();
-        args.extend(["--listen", &addr, "--state-dir", &state_arg]);
-        let child =
-            runtara_command().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("runtara starts");
-        wait_until_listening(&addr, "workerd");
-        WorkerHost { child, url: format!("http://{addr}") }
+        let flags: Vec<&str> = run_args[2..].iter().copied().filter(|a| !matches!(*a, "--format" | "envelope")).collect();
+        WorkerHost(WorkerServer::start(Path::new(run_args[1]), &state, &flags))
     }
 
     fn call(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, String) {
-        let mut req = Request::new(method, &format!("{}{path}", self.url));
-        req.body = body;
-        req.timeout_ms = Some(120_000);
-        match net::send(&req) {
-            Ok(r) => (r.status, String::from_utf8_lossy(&r.body).into_owned()),
-            Err(e) => (0, json!({"code": "UNREACHABLE", "message": e}).to_string()),
-        }
+        self.0.call_raw(method, path, body)
     }
 
     /// Delivers `{signal: action}` or `{signal_id, payload}` to instance `id`.
@@ -101,12 +85,5 @@ impl WorkerHost {
                 _ => std::thread::sleep(Duration::from_millis(50)),
             }
         }
-    }
-}
-
-impl Drop for WorkerHost {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -165,7 +165,10 @@ export class WorkflowInstance extends DurableObject {
     const extra = { signals, control: () => this.control, signal: this.abort.signal, onEvent };
     const outcome = await this.runOnce(id, input ?? "{}", extra);
     this.abort = null;
-    const runs = ((await storage.get("meta")) || {}).runs ?? 0;
+    // A cancel that came while the run awaited a fetch is final.
+    const current = (await storage.get("meta")) || {};
+    if (current.status === "cancelled") return this.answer(current);
+    const runs = current.runs ?? 0;
     const meta = { id, status: "failed", runs: runs + 1 };
     const code = outcome.payload && outcome.payload.code;
     if (outcome.status === 200) meta.status = "completed";
@@ -175,8 +178,6 @@ export class WorkflowInstance extends DurableObject {
       if (outcome.payload.signal_id != null) meta.signal_id = outcome.payload.signal_id;
     } else if (code === "SUSPENDED") meta.status = "suspended";
     else if (code === "CANCELLED") meta.status = "cancelled";
-    const current = await storage.get("meta");
-    if (current && current.status === "cancelled") return this.answer(current);
     await storage.put({ meta, result: outcome.text, [`ev:${String(runs).padStart(8, "0")}`]: `[${events.join(",")}]` });
     if (meta.wake_at_ms != null) await storage.setAlarm(meta.wake_at_ms);
     else await storage.deleteAlarm();
