@@ -25,7 +25,8 @@ impl WorkerHost {
     pub fn start(run_args: &[&str], work: &Path, case_id: &str) -> WorkerHost {
         let state = work.join(format!("{case_id}-workerd"));
         let _ = std::fs::remove_dir_all(&state);
-        let flags: Vec<&str> = run_args[2..].iter().copied().filter(|a| !matches!(*a, "--format" | "envelope")).collect();
+        let flags: Vec<&str> =
+            run_args[2..].iter().copied().filter(|a| !matches!(*a, "--format" | "envelope")).collect();
         WorkerHost(WorkerServer::start(Path::new(run_args[1]), &state, &flags))
     }
 
