@@ -19,6 +19,7 @@ extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod connections;
+pub mod crypto;
 pub mod dates;
 pub mod error;
 #[cfg(feature = "std")]
@@ -124,8 +125,11 @@ const fn cap_conn(agent: &'static str, id: &'static str, inputs: &'static [Field
     CapabilityMeta { needs_connection: true, ..cap_net(agent, id, inputs) }
 }
 
-/// Every built-in capability (agents.md §5.3: the `utils`, `transform` and `http` sets, and
-/// the forwarded `object-model` and `mcp` capabilities).
+/// Output formats of the `crypto` capabilities.
+const FORMATS: &[&str] = &["hex", "base64"];
+
+/// Every built-in capability (agents.md §5.3: the `utils`, `transform`, `crypto` and `http`
+/// sets, and the forwarded `object-model` and `mcp` capabilities).
 pub static CATALOG: &[CapabilityMeta] = &[
     cap("utils", "return-input", &[req("value")]),
     cap("utils", "return-input-string", &[req("value")]),
@@ -179,6 +183,25 @@ pub static CATALOG: &[CapabilityMeta] = &[
         ],
     ),
     cap("transform", "filter", &[opt("value"), req("property_path"), req("match_values"), opt("match_condition")]),
+    cap(
+        "crypto",
+        "hash",
+        &[
+            req("data"),
+            opt("algorithm").one_of(&["sha256", "sha512", "sha1", "md5"]),
+            opt("output_format").one_of(FORMATS),
+        ],
+    ),
+    cap(
+        "crypto",
+        "hmac",
+        &[
+            req("data"),
+            req("secret").of(S),
+            opt("algorithm").one_of(&["hmac-sha256", "hmac-sha512"]),
+            opt("output_format").one_of(FORMATS),
+        ],
+    ),
     cap_net(
         "http",
         "http-request",

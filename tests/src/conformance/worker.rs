@@ -53,8 +53,7 @@ impl WorkerHost {
         let envelope = match status {
             200 => json!({"status": "completed", "output": answered}),
             202 => self.settle(id),
-            409 if answered["status"] == "cancelled" => json!({"status": "cancelled", "error": answered["error"]}),
-            409 => json!({"status": "suspended"}),
+            409 => stopped(&answered),
             _ => json!({"status": "failed", "error": answered}),
         };
         let detail = self.detail(id);
@@ -81,10 +80,20 @@ impl WorkerHost {
             match d["status"].as_str().unwrap_or_default() {
                 "completed" => return json!({"status": "completed", "output": d["output"]}),
                 "failed" | "cancelled" => return json!({"status": d["status"], "error": d["error"]}),
-                "suspended" => return json!({"status": "suspended"}),
+                "suspended" => return stopped(&d),
                 _ if started.elapsed() > RUN_LIMIT => return json!({"status": d["status"]}),
                 _ => std::thread::sleep(Duration::from_millis(50)),
             }
         }
     }
+}
+
+/// The envelope of an instance that stopped (`suspended` or `cancelled`), with its error
+/// when the Worker recorded one, as `runtara run --format envelope` prints it.
+fn stopped(answer: &Value) -> Value {
+    let mut envelope = json!({"status": answer["status"]});
+    if !answer["error"].is_null() {
+        envelope["error"] = answer["error"].clone();
+    }
+    envelope
 }

@@ -139,7 +139,7 @@ export class WorkflowInstance extends DurableObject {
 
   async start(id, text) {
     const meta = await this.ctx.storage.get("meta");
-    if (meta) return meta.status === "suspended" ? this.answerSuspended(id) : FINAL.has(meta.status) ? this.answer(meta) : this.advance(id);
+    if (meta) return meta.status === "suspended" || FINAL.has(meta.status) ? this.answer(meta) : this.advance(id);
     if (text.trim() !== "") {
       try {
         JSON.parse(text);
@@ -209,17 +209,13 @@ export class WorkflowInstance extends DurableObject {
       case "waiting":
         return reply(202, pending(meta));
       case "suspended":
-        return this.answerSuspended(meta.id);
+        // Paused, or stopped at a breakpoint: runs again only after resume.
+        return reply(409, `{"error":${result},"instanceId":${JSON.stringify(meta.id)},"status":"suspended"}`);
       case "cancelled":
         return reply(409, `{"error":${result},"status":"cancelled"}`);
       default:
         return reply(failure({ payload: JSON.parse(result) }).status, result);
     }
-  }
-
-  /** A paused instance (status `suspended`, as in runtara core) runs only after resume. */
-  answerSuspended(id) {
-    return reply(409, { instanceId: id, status: "suspended" });
   }
 
   /** `{checkpoints, events, instanceId, signal_id?, status, wake_at_ms?, output | error}`;
@@ -232,7 +228,7 @@ export class WorkflowInstance extends DurableObject {
     const checkpoints = [...(await storage.list({ prefix: "cp:" })).keys()].map((k) => k.slice(3));
     const events = [...(await storage.list({ prefix: "ev:" })).values()].flatMap((run) => JSON.parse(run));
     const detail = JSON.stringify({ checkpoints, events, ...pending(meta) }).slice(0, -1);
-    const key = { completed: "output", failed: "error", cancelled: "error" }[meta.status];
+    const key = { completed: "output", failed: "error", cancelled: "error", suspended: "error" }[meta.status];
     return reply(200, key && result !== undefined ? `${detail},"${key}":${result}}` : `${detail}}`);
   }
 
@@ -256,7 +252,8 @@ export class WorkflowInstance extends DurableObject {
       case "pause":
         this.control = "pause";
         if (meta.status !== "running") {
-          await storage.put("meta", { ...meta, status: "suspended" });
+          const paused = { category: "lifecycle", code: "SUSPENDED", message: "the instance was paused", severity: "info" };
+          await storage.put({ meta: { ...meta, status: "suspended" }, result: JSON.stringify(paused) });
           await storage.deleteAlarm();
         }
         return reply(200, { instanceId: id, status: "suspended" });
