@@ -8,6 +8,7 @@ pub mod cli;
 pub mod conformance;
 pub mod core;
 pub mod fuzz;
+pub mod http_host;
 pub mod regression;
 pub mod serve;
 pub mod stub;

@@ -10,9 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use runtara_e2e::cli::{compile, workspace_root};
+use runtara_e2e::http_host::assert_concurrent_tiers;
 use runtara_e2e::stub::{Reply, StubServer};
 use runtara_e2e::workerd::WorkerServer;
-use runtara_sdk::net::{self, Request};
 use serde_json::{json, Value};
 
 /// Whether workerd can be used here: npm installs it on first use.
@@ -47,27 +47,10 @@ fn stateless_requests_are_answered_concurrently_with_statuses_by_category() {
     let wrangler = std::fs::read_to_string(worker.join("wrangler.toml")).unwrap();
     assert!(wrangler.contains("new_sqlite_classes = [\"WorkflowInstance\"]"), "{wrangler}");
     let serve = WorkerServer::start(&worker, &dir.path().join("state"), &[]);
-    let answers: Vec<(u64, u16, Value)> = std::thread::scope(|s| {
-        let calls: Vec<_> = (0..200u64)
-            .map(|i| {
-                let serve = &serve;
-                s.spawn(move || {
-                    let (status, body) = serve.call("POST", "/", Some(json!({"amount": i})));
-                    (i, status, body)
-                })
-            })
-            .collect();
-        calls.into_iter().map(|c| c.join().unwrap()).collect()
-    });
-    for (i, status, body) in answers {
-        let tier = if i > 100 { "high" } else { "low" };
-        assert_eq!((status, body), (200, json!({"tier": tier, "amount": i})), "request {i}");
-    }
-    let mut bad = Request::new("POST", &format!("{}/", serve.url));
-    bad.body = b"{not json".to_vec();
-    let resp = net::send(&bad).unwrap();
-    let body: Value = serde_json::from_slice(&resp.body).unwrap();
-    assert_eq!((resp.status, &body["code"]), (400, &json!("BAD_INPUT")), "{body}");
+    assert_concurrent_tiers(|input| serve.call("POST", "/", Some(input)));
+    let (status, body) = serve.call_raw("POST", "/", b"{not json".to_vec());
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, &body["code"]), (400, &json!("BAD_INPUT")), "{body}");
     assert_eq!(serve.call("GET", "/nowhere", None).0, 404);
 
     let rejecting = dir.path().join("reject");

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use runtara_e2e::cli::{free_loopback_addr, runtara, runtara_bin, wait_until_listening, workspace_root};
 use runtara_e2e::core::CoreServer;
+use runtara_e2e::http_host::assert_concurrent_tiers;
 use runtara_e2e::stub::{Reply, StubServer};
 use runtara_sdk::net::{self, Request};
 use serde_json::{json, Value};
@@ -100,22 +101,7 @@ fn stateless_on(host: &Host) {
     let component = dir.path().join("tier.wasm");
     compile_http("tests/fixtures/conditional.json", &component);
     let serve = Serve::start(host, &component, &[]);
-    let answers: Vec<(u64, u16, Value)> = std::thread::scope(|s| {
-        let calls: Vec<_> = (0..200u64)
-            .map(|i| {
-                let serve = &serve;
-                s.spawn(move || {
-                    let (status, body) = serve.call("POST", "/", Some(json!({"amount": i})));
-                    (i, status, body)
-                })
-            })
-            .collect();
-        calls.into_iter().map(|c| c.join().unwrap()).collect()
-    });
-    for (i, status, body) in answers {
-        let tier = if i > 100 { "high" } else { "low" };
-        assert_eq!((status, body), (200, json!({"tier": tier, "amount": i})), "request {i}");
-    }
+    assert_concurrent_tiers(|input| serve.call("POST", "/", Some(input)));
     let mut bad = Request::new("POST", &format!("{}/", serve.1));
     bad.body = b"{not json".to_vec();
     let resp = net::send(&bad).unwrap();

@@ -47,16 +47,18 @@ fn run(
     )
 }
 
+/// An LLM that first calls the `echo` tool with `{"value": 42}`, then answers "loop finished".
+fn echo_then_answer_llm() -> StubServer {
+    StubServer::start(vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")], None)
+}
+
 #[test]
 fn ai_tool_loop_calls_the_tool_and_feeds_the_result_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut outputs = Vec::new();
     for target in TARGETS.into_iter().filter(|t| can_run(t)) {
         let artifact = compile("ai/tool_loop.json", target, dir.path());
-        let llm = StubServer::start(
-            vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")],
-            None,
-        );
+        let llm = echo_then_answer_llm();
         let o = run(&artifact, dir.path(), "llm", &llm, "/v1", &json!({"question": "echo 42"}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
         let out: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -94,10 +96,7 @@ fn ai_tool_whose_child_sleeps_gives_the_model_its_output() {
         let artifact = dir.path().join(format!("sleeping-tool-{target}"));
         let src = workspace_root().join("tests/fixtures/ai/sleeping_tool.json");
         runtara_e2e::cli::compile(&src, target, &artifact, &["--workflows", workflows.to_str().unwrap()]);
-        let llm = StubServer::start(
-            vec![llm_tool_call("call_1", "echo", &json!({"value": 42})), llm_text("loop finished")],
-            None,
-        );
+        let llm = echo_then_answer_llm();
         let o = run(&artifact, dir.path(), "llm", &llm, "/v1", &json!({"question": "echo 42"}));
         assert!(o.status.success(), "{target}: {}", String::from_utf8_lossy(&o.stderr));
         let out: Value = serde_json::from_slice(&o.stdout).unwrap();

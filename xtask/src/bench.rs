@@ -18,10 +18,17 @@ use runtara_e2e::cli::{runtara, workspace_root};
 const RUNS: usize = 5;
 
 fn compile(file: &str, target: &str, out: &str, release: bool) -> Result<Duration> {
+    compile_with(file, target, out, release, &[])
+}
+
+/// `runtara compile --target TARGET FILE -o OUT [--release] EXTRA…`: how long it took.
+/// Errors: the compile fails (its stderr is quoted).
+pub(crate) fn compile_with(file: &str, target: &str, out: &str, release: bool, extra: &[&str]) -> Result<Duration> {
     let mut args = vec!["compile", "--target", target, file, "-o", out];
     if release {
         args.push("--release");
     }
+    args.extend_from_slice(extra);
     let start = Instant::now();
     let o = runtara(&args);
     let took = start.elapsed();

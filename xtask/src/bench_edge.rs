@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use runtara_e2e::cli::{free_loopback_addr, runtara, runtara_bin, workspace_root};
+use runtara_e2e::cli::{free_loopback_addr, runtara_bin, workspace_root};
 use runtara_sdk::net::{self, Request};
 use serde_json::json;
 
@@ -28,8 +28,8 @@ pub fn edge() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let component = dir.path().join("tier.wasm");
     let worker = dir.path().join("tier-worker");
-    compile(&component, &["--target", "wasm32-wasip2", "--world", "http"])?;
-    compile(&worker, &["--target", "cloudflare"])?;
+    compile(&component, "wasm32-wasip2", &["--world", "http"])?;
+    compile(&worker, "cloudflare", &[])?;
     println!(
         "edge: examples/01 as an HTTP-handler component ({} bytes) and as a Cloudflare Worker ({} bytes of .wasm), {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests",
         std::fs::metadata(&component)?.len(),
@@ -81,17 +81,12 @@ pub fn edge() -> Result<()> {
     Ok(())
 }
 
-/// Compiles examples/01 (`tests/fixtures/conditional.json`) with `--release` and `flags` to `out`.
-fn compile(out: &std::path::Path, flags: &[&str]) -> Result<()> {
+/// Compiles examples/01 (`tests/fixtures/conditional.json`) for `target` with `--release`
+/// and `extra` flags to `out`.
+fn compile(out: &std::path::Path, target: &str, extra: &[&str]) -> Result<()> {
     let src = workspace_root().join("tests/fixtures/conditional.json");
-    let mut args =
-        vec!["compile", "--release", src.to_str().expect("utf-8 path"), "-o", out.to_str().expect("utf-8 path")];
-    args.extend_from_slice(flags);
-    let o = runtara(&args);
-    if !o.status.success() {
-        bail!("compile failed: {}", String::from_utf8_lossy(&o.stderr));
-    }
-    Ok(())
+    let (src, out) = (src.to_str().expect("utf-8 path"), out.to_str().expect("utf-8 path"));
+    crate::bench::compile_with(src, target, out, true, extra).map(|_| ())
 }
 
 struct Host {

@@ -29,7 +29,7 @@ pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use http_serve::serve_component;
 pub use node::browser_module;
 pub use outcome::{Outcome, RunStatus};
-pub use workerd::{is_worker_dir, serve_worker, Workerd, WORKERD_VERSION};
+pub use workerd::{is_worker_dir, serve_worker};
 
 use std::path::Path;
 

@@ -30,25 +30,21 @@ impl WorkerHost {
         WorkerHost(WorkerServer::start(Path::new(run_args[1]), &state, &flags))
     }
 
-    fn call(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, String) {
-        self.0.call_raw(method, path, body)
-    }
-
     /// Delivers `{signal: action}` or `{signal_id, payload}` to instance `id`.
     pub fn signal(&self, id: &str, body: &Value) {
-        self.call("POST", &format!("/instances/{id}/signals"), body.to_string().into_bytes());
+        self.0.call_raw("POST", &format!("/instances/{id}/signals"), body.to_string().into_bytes());
     }
 
     /// `GET /instances/{id}`: `{status, checkpoints, events, output | error, …}`.
     pub fn detail(&self, id: &str) -> Value {
-        serde_json::from_str(&self.call("GET", &format!("/instances/{id}"), Vec::new()).1).unwrap_or(Value::Null)
+        serde_json::from_str(&self.0.call_raw("GET", &format!("/instances/{id}"), Vec::new()).1).unwrap_or(Value::Null)
     }
 
     /// Runs instance `id` as `runtara run --format envelope` would report it: `POST
     /// /instances/{id}`, then, while it sleeps or waits, its status until it settles
     /// (alarms and signals move it on). Stdout: the envelope line; stderr: its events.
     pub fn run(&self, id: &str, input: &[u8]) -> Output {
-        let (status, body) = self.call("POST", &format!("/instances/{id}"), input.to_vec());
+        let (status, body) = self.0.call_raw("POST", &format!("/instances/{id}"), input.to_vec());
         let answered: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         let envelope = match status {
             200 => json!({"status": "completed", "output": answered}),
