@@ -3,6 +3,7 @@
 //! Everything here drives the real `runtara` binary on real graphs and runs the artifacts
 //! for real (native processes, wasmtime).
 
+pub mod agent_cases;
 pub mod browser;
 pub mod cli;
 pub mod conformance;

@@ -6,28 +6,11 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use base64::Engine;
 use hmac::{Mac, SimpleHmac};
 use serde_json::{json, Value};
 use sha2::Digest;
 
 use crate::error::invalid_input;
-
-/// The bytes of `data`: a string's UTF-8, or a FileData object's base64 `content`.
-/// Errors: anything else, or `content` that is not base64.
-fn data_bytes(input: &Value) -> Result<Vec<u8>, Value> {
-    match input.get("data") {
-        Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
-        Some(Value::Object(file)) => match file.get("content") {
-            Some(Value::String(b64)) => base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .map_err(|e| invalid_input(format!("data.content is not base64: {e}"))),
-            _ => Err(invalid_input("data is a FileData object without a string `content`")),
-        },
-        Some(other) => Err(invalid_input(format!("data must be a string or FileData, got {other}"))),
-        None => Err(invalid_input("missing field `data`")),
-    }
-}
 
 /// `output_format`: `hex` (default) or `base64`. Errors: any other value.
 fn output_format(input: &Value) -> Result<&'static str, Value> {
@@ -40,7 +23,7 @@ fn output_format(input: &Value) -> Result<&'static str, Value> {
 
 fn encode(bytes: &[u8], format: &str) -> String {
     match format {
-        "base64" => base64::engine::general_purpose::STANDARD.encode(bytes),
+        "base64" => crate::input::to_base64(bytes),
         _ => bytes.iter().map(|b| format!("{b:02x}")).collect(),
     }
 }
@@ -49,7 +32,7 @@ fn encode(bytes: &[u8], format: &str) -> String {
 /// base64}` → `{hash, algorithm, format}`. Errors: `INPUT_DESERIALIZATION_ERROR` for a
 /// missing or malformed `data`, an unknown algorithm or format.
 pub fn hash(input: &Value) -> Result<Value, Value> {
-    let bytes = data_bytes(input)?;
+    let bytes = crate::input::bytes(input, "data")?;
     let format = output_format(input)?;
     let algorithm = input.get("algorithm").and_then(Value::as_str).unwrap_or("sha256");
     let digest: Vec<u8> = match algorithm {
@@ -67,7 +50,7 @@ pub fn hash(input: &Value) -> Result<Value, Value> {
 /// `hmac`: `{data, secret, algorithm?: hmac-sha256 (default) | hmac-sha512, output_format?}`
 /// → `{hash, algorithm, format}` (RFC 2104). Errors: as [`hash`], and a missing `secret`.
 pub fn hmac(input: &Value) -> Result<Value, Value> {
-    let bytes = data_bytes(input)?;
+    let bytes = crate::input::bytes(input, "data")?;
     let format = output_format(input)?;
     let secret = match input.get("secret") {
         Some(Value::String(s)) => s.as_bytes(),

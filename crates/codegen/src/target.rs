@@ -50,6 +50,28 @@ impl CompilationTarget {
         matches!(self, CompilationTarget::Native | CompilationTarget::Wasip2 | CompilationTarget::WasmJs)
     }
 
+    /// Whether artifacts for the target have a file system for the `file` agent's workspace
+    /// (natively, and through a WASI preopen).
+    pub fn has_filesystem(self) -> bool {
+        matches!(self, CompilationTarget::Native | CompilationTarget::Wasip2 | CompilationTarget::Wasip1)
+    }
+
+    /// Why capability `cap` cannot run in artifacts for this target (the platform matrix of
+    /// the README's "Agents" section), or `None` when it can.
+    pub fn refusal(self, cap: &runtara_agents::CapabilityMeta) -> Option<&'static str> {
+        if cap.native_only && self != CompilationTarget::Native {
+            Some("it needs native artifacts (raw TCP sockets and an SSH stack)")
+        } else if cap.needs_network && !self.has_network() {
+            Some("it uses the network, which these artifacts lack")
+        } else if cap.needs_filesystem && !self.has_filesystem() {
+            Some("it needs a file system for its workspace, which browsers, Workers and firmware lack")
+        } else if cap.needs_std && !self.is_hosted() {
+            Some("it needs std (a clock, randomness, or a library that needs an operating system), which firmware lacks")
+        } else {
+            None
+        }
+    }
+
     /// The stdlib cargo feature of this target.
     pub fn stdlib_feature(self) -> &'static str {
         match self {

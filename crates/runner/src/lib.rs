@@ -49,7 +49,17 @@ pub struct RunRequest {
     /// Where tools fetched on first use are installed (workerd for Cloudflare Worker
     /// directories); `None`: a scratch directory for this run.
     pub tool_cache: Option<std::path::PathBuf>,
+    /// The `file` agent's workspace directory: native artifacts get it as
+    /// `RUNTARA_WORKSPACE_DIR`; wasm guests get it preopened as [`GUEST_WORKSPACE`].
+    /// Browser modules, Workers and firmware have no file system (the compiler refuses the
+    /// agent there).
+    pub workspace: Option<std::path::PathBuf>,
 }
+
+/// The variable naming the workspace directory inside an artifact (the `file` agent's).
+pub const WORKSPACE_ENV: &str = "RUNTARA_WORKSPACE_DIR";
+/// Where wasm guests see the workspace directory (a WASI preopen).
+pub const GUEST_WORKSPACE: &str = "/workspace";
 
 /// What a run may use before it is stopped and reported failed.
 #[derive(Debug, Clone)]

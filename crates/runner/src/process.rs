@@ -25,6 +25,9 @@ pub fn contract_command(mut cmd: Command, req: &RunRequest) -> Command {
         }
     }
     cmd.envs(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(dir) = &req.workspace {
+        cmd.env(crate::WORKSPACE_ENV, dir);
+    }
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     // Under a wall-time limit the child gets its own process group, so the limit stops
     // whatever it started too. Without one it stays in ours, so Ctrl-C reaches it.

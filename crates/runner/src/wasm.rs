@@ -9,7 +9,7 @@ use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
 use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::code_cache::{CodeCache, Source as CodeSource};
@@ -55,7 +55,7 @@ impl WasiView for Host {
     }
 }
 
-fn build_ctx(path: &Path, req: &RunRequest) -> (WasiCtxBuilder, MemoryOutputPipe, MemoryOutputPipe) {
+fn build_ctx(path: &Path, req: &RunRequest) -> anyhow::Result<(WasiCtxBuilder, MemoryOutputPipe, MemoryOutputPipe)> {
     let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
     let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
     let mut b = WasiCtxBuilder::new();
@@ -66,7 +66,12 @@ fn build_ctx(path: &Path, req: &RunRequest) -> (WasiCtxBuilder, MemoryOutputPipe
     for (k, v) in &req.env {
         b.env(k, v);
     }
-    (b, stdout, stderr)
+    if let Some(dir) = &req.workspace {
+        b.preopened_dir(dir, crate::GUEST_WORKSPACE, FsPerms::ReadWrite)
+            .map_err(|e| anyhow::anyhow!("workspace {}: {e}", dir.display()))?;
+        b.env(crate::WORKSPACE_ENV, crate::GUEST_WORKSPACE);
+    }
+    Ok((b, stdout, stderr))
 }
 
 fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
@@ -97,7 +102,7 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     let mut linker = ComponentLinker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-    let (mut b, stdout, stderr) = build_ctx(path, req);
+    let (mut b, stdout, stderr) = build_ctx(path, req)?;
     let limits = crate::guest::MemoryLimiter::new(req.limits.max_memory_bytes.unwrap_or(usize::MAX));
     let host = Host::new(b.build(), limits);
     let mut store = Store::new(engine, host);
@@ -127,7 +132,7 @@ pub fn run_module(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
         .map_err(|e| anyhow::anyhow!("{} is not a loadable module: {e}", path.display()))?;
     let mut linker: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t)?;
-    let (mut b, stdout, stderr) = build_ctx(path, req);
+    let (mut b, stdout, stderr) = build_ctx(path, req)?;
     let mut store = Store::new(engine, b.build_p1());
     let instance = linker.instantiate(&mut store, &module)?;
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;

@@ -50,6 +50,12 @@ pub struct Args {
     /// (passed to the artifact as RUNTARA_CONNECTIONS).
     #[arg(long, value_name = "FILE")]
     pub connections: Option<PathBuf>,
+    /// The `file` agent's workspace directory: its paths are relative to DIR and cannot
+    /// leave it (native artifacts get it as RUNTARA_WORKSPACE_DIR, wasm guests as a preopen
+    /// at /workspace). Default: $RUNTARA_WORKSPACE_DIR, else none (the agent then fails with
+    /// NO_WORKSPACE).
+    #[arg(long, value_name = "DIR", env = "RUNTARA_WORKSPACE_DIR")]
+    pub workspace: Option<PathBuf>,
     /// Resume the instance even though its graph changed since it started (the changed
     /// steps' checkpoints must still fit; the new graph is recorded).
     #[arg(long)]
@@ -138,7 +144,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..Limits::default()
     };
     // Components are compiled by cranelift once and kept beside the artifact cache.
-    let request = RunRequest { stdin, env, limits, code_cache: Some(code_cache), tool_cache: Some(tool_cache) };
+    let workspace = match &args.workspace {
+        Some(dir) => Some(std::fs::canonicalize(dir).map_err(|e| {
+            CliError::usage(format!("--workspace {}: {e} (create the directory first)", dir.display()))
+        })?),
+        None => None,
+    };
+    let request =
+        RunRequest { stdin, env, limits, code_cache: Some(code_cache), tool_cache: Some(tool_cache), workspace };
     let run = run_artifact(&path, &request).map_err(|e| CliError::usage(format!("{e:#}")))?;
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();

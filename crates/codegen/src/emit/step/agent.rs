@@ -9,7 +9,7 @@ use crate::emit::unsupported;
 use crate::emit::values::{input_mapping, mapping_value, opt};
 use crate::emit::Emitter;
 use crate::ident::slug;
-use crate::CodegenError;
+use crate::{CodegenError, CompilationTarget};
 use runtara_dsl::catalog::normalize_agent_id;
 use runtara_protocol::defaults;
 
@@ -32,13 +32,16 @@ impl Emitter<'_> {
             // never runs in the normal flow.
             return Ok((quote!(Result<(), Failure>), failing(id, msg)));
         };
-        if meta.needs_network && !self.opts.target.has_network() {
-            return Err(err(format!("capability '{}/{}' uses the network, which {} artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown", meta.agent, meta.id, self.opts.target.name())));
-        }
-        if meta.needs_std && !hosted {
+        let target = self.opts.target;
+        if let Some(why) = target.refusal(meta) {
+            let able: Vec<&str> =
+                CompilationTarget::ALL.iter().filter(|t| t.refusal(meta).is_none()).map(|t| t.name()).collect();
             return Err(err(format!(
-                "capability '{}/{}' needs a clock or randomness, which thumbv7em-none-eabihf lacks",
-                meta.agent, meta.id
+                "capability '{}/{}' cannot run in {} artifacts: {why}; compile for {}",
+                meta.agent,
+                meta.id,
+                target.name(),
+                able.join(", ")
             )));
         }
         self.uses_network |= meta.needs_network;
