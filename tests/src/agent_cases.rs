@@ -6,23 +6,26 @@
 //! ```json
 //! { "about": "what it covers",
 //!   "connectionId": "drop",          // optional: every call uses this connection
+//!   "env": {"RUNTARA_MAX_FILE_SIZE": "20"},  // optional: set for `runtara run`
 //!   "cases": [
 //!     { "capability": "slugify", "input": {"text": "Crème brûlée"}, "expect": "creme-brulee" },
 //!     { "capability": "regex-test", "input": {"pattern": "("}, "error": "INVALID_REGEX" },
 //!     { "capability": "file-get-file-info", "input": {"path": "a.txt"},
-//!       "pick": ["name", "size"], "expect": {"name": "a.txt", "size": 3} } ] }
+//!       "pick": ["name", "size"], "expect": {"name": "a.txt", "size": 3} },
+//!     { "capability": "get-current-date", "input": {}, "matches": "^\\d{4}-" } ] }
 //! ```
 //! Each case becomes a one-item Split whose body calls the capability with exactly the
 //! case's input fields (references into the item, so nothing is checked at compile time)
 //! and finishes with `{output}` — or, through its onError route, `{code, category,
 //! message}`. `pick` keeps only some output fields (e.g. leaves out a file's modification
-//! time) before comparing. Cases run in file order, so later cases see earlier side effects.
+//! time) before comparing; `matches` checks a string output that changes between runs (the
+//! current date) against a regex — those cases are not compared across targets. Cases run in file order, so later cases see earlier side effects.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use crate::cli::{runtara, runtara_stdin, workspace_root};
+use crate::cli::{runtara, runtara_command, spawn_with_input, workspace_root};
 use crate::tools::can_run;
 
 /// The targets capability cases may run on (the platform matrix's columns).
@@ -114,7 +117,12 @@ impl CaseFile {
         }
         let mut args = vec!["run", out.to_str().unwrap(), "--format", "envelope"];
         args.extend_from_slice(extra);
-        let o = runtara_stdin(&args, input.to_string().as_bytes());
+        let mut cmd = runtara_command();
+        cmd.args(&args);
+        for (k, v) in self.doc["env"].as_object().into_iter().flatten() {
+            cmd.env(k, v.as_str().unwrap_or_default());
+        }
+        let o = spawn_with_input(cmd, input.to_string().as_bytes()).wait_with_output().expect("runtara finishes");
         let line = String::from_utf8_lossy(&o.stdout).trim().to_string();
         if line.is_empty() {
             return Err(format!("run on {target}: exit {:?}, stderr {}", o.status.code(), String::from_utf8_lossy(&o.stderr)));
@@ -158,6 +166,12 @@ impl CaseFile {
                         failures.push(format!("{what}: expected error {code} with category and message, got {got}"));
                     }
                 }
+                None if case.get("matches").is_some() => {
+                    let re = regex::Regex::new(case["matches"].as_str().unwrap_or_default()).expect("a valid regex");
+                    if !got["output"].as_str().is_some_and(|o| re.is_match(o)) {
+                        failures.push(format!("{what}: expected a string matching {}, got {got}", case["matches"]));
+                    }
+                }
                 None if got.get("output") != Some(&case["expect"]) => {
                     failures.push(format!("{what}:\n  expected {}\n  got      {got}", case["expect"]));
                 }
@@ -192,12 +206,13 @@ pub fn run_everywhere(file: &CaseFile, extra: &[&str]) -> Vec<String> {
         };
         failures.extend(file.check(&which, target, &line));
         for (other, other_which, other_line) in &seen {
-            for i in which.iter().filter(|i| other_which.contains(i)) {
+            let varies = |i: usize| file.cases()[i].get("matches").is_some();
+            for i in which.iter().filter(|i| other_which.contains(i) && !varies(**i)) {
                 if file.result(*i, &line) != file.result(*i, other_line) {
                     failures.push(format!("{} case {i}: {other} and {target} differ", file.agent()));
                 }
             }
-            let picks = which.iter().any(|&i| file.cases()[i].get("pick").is_some());
+            let picks = which.iter().any(|&i| file.cases()[i].get("pick").is_some() || varies(i));
             if *other_which == which && !picks && *other_line != line {
                 failures.push(format!("{}: {other} and {target} print different bytes:\n  {other_line}\n  {line}", file.agent()));
             }

@@ -17,7 +17,7 @@ use crate::input::{base64_or_file, opt_i64, opt_str, str_or, to_base64};
 /// Most bytes one call extracts (all entries together): 256 MiB.
 pub const MAX_EXTRACTED_BYTES: u64 = 256 << 20;
 /// Largest uncompressed / compressed size ratio of an entry larger than 1 MiB.
-pub const MAX_RATIO: u64 = 1000;
+pub const MAX_RATIO: u64 = 100;
 
 fn check_format(input: &serde_json::Value) -> Result<(), Value> {
     match str_or(input, "format", "zip")? {

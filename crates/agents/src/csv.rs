@@ -176,7 +176,7 @@ pub fn to_csv(input: &Value) -> Result<Value, Value> {
         for row in rows.iter().filter_map(Value::as_object) {
             row.keys().for_each(|k| if !columns.contains(&k) { columns.push(k) });
         }
-        if d.use_header {
+        if d.use_header && !columns.is_empty() {
             lines.push(columns.iter().map(|c| c.to_string()).collect());
         }
         lines.extend(rows.iter().map(|r| columns.iter().map(|c| cell(&r[c.as_str()])).collect()));

@@ -208,7 +208,7 @@ fn serve_worker(
 fn contract_env(args: &Args) -> Result<Vec<(String, String)>> {
     let mut env = Vec::new();
     // Settings the artifact reads from its environment reach wasm guests too.
-    for k in ["RUNTARA_CONNECTIONS", "RUNTARA_AGENT_SERVICE_URL"] {
+    for k in ["RUNTARA_CONNECTIONS", "RUNTARA_AGENT_SERVICE_URL", "RUNTARA_MAX_FILE_SIZE", "RUNTARA_MAX_READ_SIZE"] {
         if let Ok(v) = std::env::var(k) {
             env.push((k.to_string(), v));
         }
