@@ -5,8 +5,10 @@
 //! A case file:
 //! ```json
 //! { "about": "what it covers",
-//!   "connectionId": "drop",          // optional: every call uses this connection
+//!   "connectionId": "drop",          // optional: every call uses this connection (a case
+//!                                    // may name its own)
 //!   "env": {"RUNTARA_MAX_FILE_SIZE": "20"},  // optional: set for `runtara run`
+//!   "targets": ["native", "wasm32-wasip2"],   // optional: narrower than the matrix
 //!   "cases": [
 //!     { "capability": "slugify", "input": {"text": "Crème brûlée"}, "expect": "creme-brulee" },
 //!     { "capability": "regex-test", "input": {"pattern": "("}, "error": "INVALID_REGEX" },
@@ -17,9 +19,9 @@
 //! Each case becomes a one-item Split whose body calls the capability with exactly the
 //! case's input fields (references into the item, so nothing is checked at compile time)
 //! and finishes with `{output}` — or, through its onError route, `{code, category,
-//! message}`. `pick` keeps only some output fields (e.g. leaves out a file's modification
+//! message}`. `pick` keeps only some output fields (of each element of an array output) (e.g. leaves out a file's modification
 //! time) before comparing; `matches` checks a string output that changes between runs (the
-//! current date) against a regex — those cases are not compared across targets. Cases run in file order, so later cases see earlier side effects.
+//! current date; a non-string output as JSON text) against a regex — those cases are not compared across targets. Cases run in file order, so later cases see earlier side effects.
 
 use std::path::{Path, PathBuf};
 
@@ -49,8 +51,14 @@ impl CaseFile {
         self.doc["cases"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Indices of the cases whose capability the platform matrix allows on `target`.
+    /// Indices of the cases whose capability the platform matrix allows on `target` (and,
+    /// when the file names `targets`, only on those).
     pub fn runnable_on(&self, target: &str) -> Vec<usize> {
+        if let Some(only) = self.doc["targets"].as_array() {
+            if !only.iter().any(|t| t == target) {
+                return Vec::new();
+            }
+        }
         let kind = runtara_compiler::Target::parse(target).expect("a known target").kind;
         let agent = self.agent();
         self.cases()
@@ -90,7 +98,7 @@ impl CaseFile {
             .unwrap_or_default();
         let mut call = json!({"stepType": "Agent", "id": "call", "agentId": self.agent(),
             "capabilityId": case["capability"], "maxRetries": 0, "inputMapping": mapping});
-        if let Some(conn) = self.doc.get("connectionId") {
+        if let Some(conn) = case.get("connectionId").or(self.doc.get("connectionId")) {
             call["connectionId"] = conn.clone();
         }
         let error_field = |f: &str| reference(format!("steps.__error.{f}"));
@@ -104,9 +112,9 @@ impl CaseFile {
             "executionPlan": [{"fromStep": "call", "toStep": "ok"}, {"fromStep": "call", "toStep": "failed", "label": "onError"}]}})
     }
 
-    /// Compiles and runs cases `which` on `target` with `extra` run flags: the raw envelope
+    /// Compiles and runs cases `which` on `target` with `extra` run flags and `env`: the raw envelope
     /// line, or a description of what went wrong.
-    pub fn run(&self, which: &[usize], target: &str, work: &Path, extra: &[&str]) -> Result<String, String> {
+    pub fn run(&self, which: &[usize], target: &str, work: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
         let (graph, input) = self.graph(which);
         let src = work.join(format!("{}-{target}.json", self.agent()));
         std::fs::write(&src, serde_json::to_vec_pretty(&graph).expect("a graph serialises")).expect("work dir");
@@ -122,6 +130,7 @@ impl CaseFile {
         for (k, v) in self.doc["env"].as_object().into_iter().flatten() {
             cmd.env(k, v.as_str().unwrap_or_default());
         }
+        cmd.envs(env.iter().copied());
         let o = spawn_with_input(cmd, input.to_string().as_bytes()).wait_with_output().expect("runtara finishes");
         let line = String::from_utf8_lossy(&o.stdout).trim().to_string();
         if line.is_empty() {
@@ -139,9 +148,13 @@ impl CaseFile {
         }
         let mut got = v["output"][format!("case{i}")][0].clone();
         if let (Some(fields), Some(out)) = (self.cases()[i]["pick"].as_array(), got.get("output")) {
-            let picked: Map<String, Value> =
-                fields.iter().filter_map(Value::as_str).map(|f| (f.to_string(), out[f].clone())).collect();
-            got["output"] = Value::Object(picked);
+            let pick = |one: &Value| -> Value {
+                Value::Object(fields.iter().filter_map(Value::as_str).map(|f| (f.to_string(), one[f].clone())).collect())
+            };
+            got["output"] = match out {
+                Value::Array(items) => items.iter().map(pick).collect(),
+                one => pick(one),
+            };
         }
         Some(got)
     }
@@ -168,7 +181,11 @@ impl CaseFile {
                 }
                 None if case.get("matches").is_some() => {
                     let re = regex::Regex::new(case["matches"].as_str().unwrap_or_default()).expect("a valid regex");
-                    if !got["output"].as_str().is_some_and(|o| re.is_match(o)) {
+                    let text = match &got["output"] {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    if got.get("output").is_none() || !re.is_match(&text) {
                         failures.push(format!("{what}: expected a string matching {}, got {got}", case["matches"]));
                     }
                 }
@@ -184,7 +201,7 @@ impl CaseFile {
 
 /// Runs `file` on every runnable target (each with a fresh workspace directory) and returns
 /// what differs from the expectations or between targets.
-pub fn run_everywhere(file: &CaseFile, extra: &[&str]) -> Vec<String> {
+pub fn run_everywhere(file: &CaseFile, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut seen: Vec<(&str, Vec<usize>, String)> = Vec::new();
@@ -197,7 +214,7 @@ pub fn run_everywhere(file: &CaseFile, extra: &[&str]) -> Vec<String> {
         std::fs::create_dir_all(&workspace).unwrap();
         let mut args = vec!["--workspace", workspace.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let line = match file.run(&which, target, work.path(), &args) {
+        let line = match file.run(&which, target, work.path(), &args, env) {
             Ok(line) => line,
             Err(e) => {
                 failures.push(e);
@@ -208,8 +225,9 @@ pub fn run_everywhere(file: &CaseFile, extra: &[&str]) -> Vec<String> {
         for (other, other_which, other_line) in &seen {
             let varies = |i: usize| file.cases()[i].get("matches").is_some();
             for i in which.iter().filter(|i| other_which.contains(i) && !varies(**i)) {
-                if file.result(*i, &line) != file.result(*i, other_line) {
-                    failures.push(format!("{} case {i}: {other} and {target} differ", file.agent()));
+                let (mine, theirs) = (file.result(*i, &line), file.result(*i, other_line));
+                if mine != theirs {
+                    failures.push(format!("{} case {i}: {other} and {target} differ:\n  {theirs:?}\n  {mine:?}", file.agent()));
                 }
             }
             let picks = which.iter().any(|&i| file.cases()[i].get("pick").is_some() || varies(i));

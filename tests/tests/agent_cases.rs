@@ -7,8 +7,18 @@ use runtara_e2e::agent_cases::{load_case_files, run_everywhere};
 
 fn run_agent(agent: &str) {
     let file = load_case_files().into_iter().find(|f| f.agent() == agent).expect("tests/agents/<agent>.json");
-    let failures = run_everywhere(&file, &[]);
+    let failures = run_everywhere(&file, &[], &[]);
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn utils() {
+    run_agent("utils");
+}
+
+#[test]
+fn transform() {
+    run_agent("transform");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use runtara_e2e::cli::{runtara, workspace_root};
 
 const RUNS: usize = 5;
 
-fn compile(file: &str, target: &str, out: &str, release: bool) -> Result<Duration> {
+pub(crate) fn compile(file: &str, target: &str, out: &str, release: bool) -> Result<Duration> {
     compile_with(file, target, out, release, &[])
 }
 
@@ -55,7 +55,7 @@ pub(crate) fn verdict(ok: bool) -> &'static str {
 /// `durability`, `split`, `browser`, `graph`, `edge`, `serve`, `scale`).
 pub fn run(only: Option<&str>) -> Result<()> {
     type Section = (&'static str, fn() -> Result<()>);
-    let sections: [Section; 10] = [
+    let sections: [Section; 11] = [
         ("compile", compile_and_size),
         ("steps", crate::bench_graph_size::steps),
         ("firmware", firmware),
@@ -66,10 +66,11 @@ pub fn run(only: Option<&str>) -> Result<()> {
         ("edge", crate::bench_edge::edge),
         ("serve", crate::bench_serve::serve),
         ("scale", crate::bench_serve::scale),
+        ("agents", crate::bench_agents::agents),
     ];
     if let Some(name) = only {
         if !sections.iter().any(|(n, _)| *n == name) {
-            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, graph, edge, serve, scale");
+            bail!("unknown section '{name}'; sections: compile, steps, firmware, durability, split, browser, graph, edge, serve, scale, agents");
         }
     }
     for (name, section) in sections {
@@ -337,7 +338,7 @@ pub fn split_vs_handwritten() -> Result<()> {
 }
 
 /// `.text + .rodata` bytes of an ELF.
-fn flash_bytes(elf: &std::path::Path) -> Result<u64> {
+pub(crate) fn flash_bytes(elf: &std::path::Path) -> Result<u64> {
     use object::{Object, ObjectSection};
     let data = std::fs::read(elf)?;
     let file = object::File::parse(&*data)?;

@@ -10,6 +10,7 @@
 //! - `cargo xtask ci [--target T | --lint | --state-service]`: what CI runs (`ci.rs`).
 
 mod bench;
+mod bench_agents;
 mod bench_edge;
 mod bench_graph_size;
 mod bench_serve;
@@ -51,7 +52,8 @@ enum Cmd {
     },
     /// Print compile time, artifact size, durability and run-time benchmarks.
     Bench {
-        /// Run one section only: compile, steps, firmware, durability, split or browser.
+        /// Run one section only: compile, steps, firmware, durability, split, browser, graph,
+        /// edge, serve, scale or agents.
         #[arg(long)]
         only: Option<String>,
     },

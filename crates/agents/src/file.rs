@@ -181,7 +181,8 @@ pub fn file_list_files(input: &Value) -> Result<Value, Value> {
 }
 
 /// `file-delete-file`: `{path, recursive?}` → `{deleted: true, path}`; a directory needs
-/// `recursive: true` unless empty. Errors: `FILE_NOT_FOUND`, the workspace root itself.
+/// `recursive: true` unless empty. Errors: `FILE_NOT_FOUND`, `DIRECTORY_NOT_EMPTY`, the
+/// workspace root itself.
 pub fn file_delete_file(input: &Value) -> Result<Value, Value> {
     let rel = req_str(input, "path")?;
     let path = resolve(rel)?;
@@ -189,7 +190,12 @@ pub fn file_delete_file(input: &Value) -> Result<Value, Value> {
         return Err(invalid_input("refusing to delete the workspace itself"));
     }
     let meta = fs::symlink_metadata(&path).map_err(|e| io_error(rel, e))?;
-    let done = match (meta.is_dir(), bool_or(input, "recursive", false)?) {
+    let recursive = bool_or(input, "recursive", false)?;
+    // Checked here: WASI reports a non-empty directory as an uncategorised error.
+    if meta.is_dir() && !recursive && fs::read_dir(&path).map_err(|e| io_error(rel, e))?.next().is_some() {
+        return Err(permanent("DIRECTORY_NOT_EMPTY", format!("{rel} is a directory with entries; set recursive: true")));
+    }
+    let done = match (meta.is_dir(), recursive) {
         (true, true) => fs::remove_dir_all(&path),
         (true, false) => fs::remove_dir(&path),
         (false, _) => fs::remove_file(&path),

@@ -7,11 +7,13 @@
 //! fields for the validator and codegen. Generated code calls the functions directly
 //! (`agents::utils::return_input`), so unused capabilities are dropped by the linker.
 //!
-//! no_std + alloc; capabilities that need a clock or randomness exist with the `std` feature
-//! only, and their catalogue entries say so (`needs_std`). Capabilities that use the network
-//! (`http`, and the service-backed `object-model` and `mcp` of [`remote`]) also say
-//! `needs_network`: they go through `runtara_sdk::net` (ureq natively, wasi:http on
-//! wasm32-wasip2).
+//! no_std + alloc, so firmware has the pure agents (`utils`' pure half, `transform`, `text`,
+//! `csv`, `xml`, `crypto`, `datetime`). Features add what needs more: `std` (a clock,
+//! randomness, the network through `runtara_sdk::net`), `hosted` (what artifacts of hosted
+//! targets link: templates, similarity, archives, spreadsheets, the workspace files) and
+//! `native` (sftp). The catalogue says what each capability needs (`needs_std`,
+//! `needs_network`, `needs_filesystem`, `native_only`) and codegen refuses, per target, what
+//! the target lacks — the platform matrix of the README.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

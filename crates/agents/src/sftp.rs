@@ -71,7 +71,13 @@ impl client::Handler for HostKey {
 }
 
 async fn open(s: &Server) -> Result<(Handle<HostKey>, SftpSession), Value> {
-    let unreachable = |e: russh::Error| transient("SFTP_CONNECTION_FAILED", format!("{}:{}: {e}", s.host, s.port));
+    let unreachable = |e: russh::Error| match e {
+        russh::Error::UnknownKey => permanent(
+            "HOST_KEY_MISMATCH",
+            format!("{}:{} presented a host key other than hostKeyFingerprint {:?}", s.host, s.port, s.fingerprint),
+        ),
+        e => transient("SFTP_CONNECTION_FAILED", format!("{}:{}: {e}", s.host, s.port)),
+    };
     let config = Arc::new(client::Config { inactivity_timeout: Some(s.timeout), ..Default::default() });
     let mut session = client::connect(config, (s.host.as_str(), s.port), HostKey(s.fingerprint.clone()))
         .await
@@ -136,6 +142,7 @@ pub fn sftp_list_files(input: &Value) -> Result<Value, Value> {
     with_sftp(input, |sftp| async move {
         let dir = sftp.read_dir(path.as_str()).await.map_err(|e| sftp_error(&path, e))?;
         let mut files: Vec<Value> = dir
+            .filter(|e| e.file_name() != "." && e.file_name() != "..")
             .map(|e| {
                 let meta = e.metadata();
                 let name = e.file_name();

@@ -411,9 +411,13 @@ pub fn store_failure(id: &str, e: runtara_sdk::SdkError) -> Failure {
     }))
 }
 
-/// The deterministic checkpoint id of a step: `<prefix>::<stepId>` plus `::i_j` for the
-/// loop indices, where the prefix is `_cache_key_prefix` inside children, else
-/// `_workflow_id` (dsl-spec §8.10).
+/// The deterministic checkpoint id of a step: `<prefix>::<stepId>`, plus `::<scope id>`
+/// inside a Split or While iteration, where the prefix is `_cache_key_prefix` inside
+/// children, else `_workflow_id` (dsl-spec §8.10).
+///
+/// Departure from §8.10's `::i_j` suffix: the scope id (`sc_<loop>_<i>`, nested
+/// `<parent>_<loop>_<i>`) names the enclosing loops as well as the indices, so body steps
+/// with the same id in two different Splits no longer share (and replay) one checkpoint.
 pub fn checkpoint_id(scope: &Scope, step_id: &str) -> alloc::string::String {
     let prefix = scope
         .variables
@@ -424,15 +428,13 @@ pub fn checkpoint_id(scope: &Scope, step_id: &str) -> alloc::string::String {
     alloc::format!("{prefix}::{step_id}{}", loop_suffix(scope))
 }
 
-/// `::i_j` for the loop indices of `scope` (Split/While iterations), or nothing at the top
-/// (dsl-spec §8.10).
+/// `::<scope id>` inside Split/While iterations (the loops and indices), or nothing at the
+/// top of a graph.
 fn loop_suffix(scope: &Scope) -> alloc::string::String {
-    match scope.variables.get("_loop_indices").and_then(Value::as_array).filter(|a| !a.is_empty()) {
-        Some(indices) => {
-            let parts: Vec<alloc::string::String> = indices.iter().map(|i| i.to_string()).collect();
-            alloc::format!("::{}", parts.join("_"))
-        }
-        None => alloc::string::String::new(),
+    let in_loop = scope.variables.get("_loop_indices").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    match scope.variables.get("_scope_id").and_then(Value::as_str) {
+        Some(id) if in_loop => alloc::format!("::{id}"),
+        _ => alloc::string::String::new(),
     }
 }
 
