@@ -114,7 +114,14 @@ impl CaseFile {
 
     /// Compiles and runs cases `which` on `target` with `extra` run flags and `env`: the raw envelope
     /// line, or a description of what went wrong.
-    pub fn run(&self, which: &[usize], target: &str, work: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
+    pub fn run(
+        &self,
+        which: &[usize],
+        target: &str,
+        work: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<String, String> {
         let (graph, input) = self.graph(which);
         let src = work.join(format!("{}-{target}.json", self.agent()));
         std::fs::write(&src, serde_json::to_vec_pretty(&graph).expect("a graph serialises")).expect("work dir");
@@ -134,7 +141,11 @@ impl CaseFile {
         let o = spawn_with_input(cmd, input.to_string().as_bytes()).wait_with_output().expect("runtara finishes");
         let line = String::from_utf8_lossy(&o.stdout).trim().to_string();
         if line.is_empty() {
-            return Err(format!("run on {target}: exit {:?}, stderr {}", o.status.code(), String::from_utf8_lossy(&o.stderr)));
+            return Err(format!(
+                "run on {target}: exit {:?}, stderr {}",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr)
+            ));
         }
         Ok(line)
     }
@@ -149,7 +160,9 @@ impl CaseFile {
         let mut got = v["output"][format!("case{i}")][0].clone();
         if let (Some(fields), Some(out)) = (self.cases()[i]["pick"].as_array(), got.get("output")) {
             let pick = |one: &Value| -> Value {
-                Value::Object(fields.iter().filter_map(Value::as_str).map(|f| (f.to_string(), one[f].clone())).collect())
+                Value::Object(
+                    fields.iter().filter_map(Value::as_str).map(|f| (f.to_string(), one[f].clone())).collect(),
+                )
             };
             got["output"] = match out {
                 Value::Array(items) => items.iter().map(pick).collect(),
@@ -166,7 +179,8 @@ impl CaseFile {
         let mut failures = Vec::new();
         for &i in which {
             let case = &cases[i];
-            let what = format!("{} case {i} ({}) on {target}", self.agent(), case["capability"].as_str().unwrap_or("?"));
+            let what =
+                format!("{} case {i} ({}) on {target}", self.agent(), case["capability"].as_str().unwrap_or("?"));
             let Some(got) = self.result(i, envelope) else {
                 return vec![format!("{what}: the run did not complete: {envelope}")];
             };
@@ -227,12 +241,18 @@ pub fn run_everywhere(file: &CaseFile, extra: &[&str], env: &[(&str, &str)]) -> 
             for i in which.iter().filter(|i| other_which.contains(i) && !varies(**i)) {
                 let (mine, theirs) = (file.result(*i, &line), file.result(*i, other_line));
                 if mine != theirs {
-                    failures.push(format!("{} case {i}: {other} and {target} differ:\n  {theirs:?}\n  {mine:?}", file.agent()));
+                    failures.push(format!(
+                        "{} case {i}: {other} and {target} differ:\n  {theirs:?}\n  {mine:?}",
+                        file.agent()
+                    ));
                 }
             }
             let picks = which.iter().any(|&i| file.cases()[i].get("pick").is_some() || varies(i));
             if *other_which == which && !picks && *other_line != line {
-                failures.push(format!("{}: {other} and {target} print different bytes:\n  {other_line}\n  {line}", file.agent()));
+                failures.push(format!(
+                    "{}: {other} and {target} print different bytes:\n  {other_line}\n  {line}",
+                    file.agent()
+                ));
             }
         }
         seen.push((target, which, line));

@@ -109,7 +109,9 @@ fn every_catalogue_entry_maps_to_a_function_and_has_a_test() {
 fn collect_calls(v: &Value, found: &mut std::collections::BTreeSet<(String, String)>) {
     match v {
         Value::Object(m) => {
-            if let (Some(a), Some(c)) = (m.get("agentId").and_then(Value::as_str), m.get("capabilityId").and_then(Value::as_str)) {
+            if let (Some(a), Some(c)) =
+                (m.get("agentId").and_then(Value::as_str), m.get("capabilityId").and_then(Value::as_str))
+            {
                 found.insert((a.to_string(), c.to_string()));
             }
             m.values().for_each(|x| collect_calls(x, found));
@@ -164,13 +166,21 @@ fn the_readme_platform_matrix_is_what_the_compiler_enforces() {
             for target in targets {
                 let kind = runtara_compiler::Target::parse(target).unwrap().kind;
                 for c in &members {
-                    assert_eq!(kind.refusal(c).is_none(), allowed, "{}/{} on {target}: README says {}", c.agent, c.id, cells[2 + col]);
+                    assert_eq!(
+                        kind.refusal(c).is_none(),
+                        allowed,
+                        "{}/{} on {target}: README says {}",
+                        c.agent,
+                        c.id,
+                        cells[2 + col]
+                    );
                     covered.insert((c.agent, c.id));
                 }
             }
         }
     }
-    let missing: Vec<_> = runtara_agents::CATALOG.iter().filter(|c| !covered.contains(&(c.agent, c.id))).map(|c| c.id).collect();
+    let missing: Vec<_> =
+        runtara_agents::CATALOG.iter().filter(|c| !covered.contains(&(c.agent, c.id))).map(|c| c.id).collect();
     assert!(missing.is_empty(), "capabilities missing from the README matrix: {missing:?}");
 }
 
@@ -194,7 +204,53 @@ fn capabilities_a_target_lacks_are_refused_at_compile_time() {
         let o = runtara(&["compile", "--target", target, src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains("step 'call'") && err.contains(&format!("{agent}/{cap}")) && err.contains(target) && err.contains(able), "{err}");
+        assert!(
+            err.contains("step 'call'")
+                && err.contains(&format!("{agent}/{cap}"))
+                && err.contains(target)
+                && err.contains(able),
+            "{err}"
+        );
         assert!(!out.exists(), "no artifact for a refused graph");
+    }
+}
+
+/// A symlink inside the workspace that points outside it is refused: natively by the
+/// agent's own check (`PATH_OUTSIDE_WORKSPACE`), on WASI by the preopen (wasmtime does not
+/// follow it out), so the secret beside the workspace is never read.
+#[test]
+fn symlinks_out_of_the_workspace_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (workspace, outside) = (dir.path().join("ws"), dir.path().join("outside"));
+    std::fs::create_dir_all(&workspace).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "top secret").unwrap();
+    std::os::unix::fs::symlink(&outside, workspace.join("link")).unwrap();
+    let src = dir.path().join("read.json");
+    std::fs::write(
+        &src,
+        json!({"entryPoint": "read", "steps": {
+            "read": {"stepType": "Agent", "id": "read", "agentId": "file", "capabilityId": "file-read-file", "maxRetries": 0,
+                "inputMapping": {"path": {"valueType": "immediate", "value": "link/secret.txt"}}},
+            "f": {"stepType": "Finish", "id": "f", "inputMapping": {"content": {"valueType": "reference", "value": "steps.read.outputs.content"}}},
+            "refused": {"stepType": "Finish", "id": "refused", "inputMapping": {"code": {"valueType": "reference", "value": "steps.__error.code"}}}},
+            "executionPlan": [{"fromStep": "read", "toStep": "f"}, {"fromStep": "read", "toStep": "refused", "label": "onError"}]})
+        .to_string(),
+    )
+    .unwrap();
+    for target in ["native", "wasm32-wasip2"] {
+        let o = runtara_stdin(
+            &["run", src.to_str().unwrap(), "--target", target, "--workspace", workspace.to_str().unwrap()],
+            b"{}",
+        );
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        assert!(
+            out["code"].is_string() && out.get("content").is_none(),
+            "{target}: {out} {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if target == "native" {
+            assert_eq!(out["code"], "PATH_OUTSIDE_WORKSPACE", "{out}");
+        }
     }
 }

@@ -65,7 +65,8 @@ fn start_sshd(dir: &Path, drop: &Path) -> (Sshd, u16, String) {
         assert!(Instant::now() < deadline, "sshd did not listen on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let o = Command::new("ssh-keygen").args(["-l", "-E", "sha256", "-f"]).arg(dir.join("host_key.pub")).output().unwrap();
+    let o =
+        Command::new("ssh-keygen").args(["-l", "-E", "sha256", "-f"]).arg(dir.join("host_key.pub")).output().unwrap();
     let fingerprint = String::from_utf8_lossy(&o.stdout).split_whitespace().nth(1).expect("a fingerprint").to_string();
     (sshd, port, fingerprint)
 }

@@ -27,10 +27,15 @@ fn workflow(calls: &[(&str, &str, &[&str])]) -> Value {
     let mut steps = Map::new();
     let mut plan = Vec::new();
     for (i, (agent, cap, inputs)) in calls.iter().enumerate() {
-        let mapping: Map<String, Value> =
-            inputs.iter().map(|f| (f.to_string(), json!({"valueType": "reference", "value": format!("data.{f}")}))).collect();
+        let mapping: Map<String, Value> = inputs
+            .iter()
+            .map(|f| (f.to_string(), json!({"valueType": "reference", "value": format!("data.{f}")})))
+            .collect();
         let id = format!("s{i}");
-        steps.insert(id.clone(), json!({"stepType": "Agent", "id": id, "agentId": agent, "capabilityId": cap, "inputMapping": mapping}));
+        steps.insert(
+            id.clone(),
+            json!({"stepType": "Agent", "id": id, "agentId": agent, "capabilityId": cap, "inputMapping": mapping}),
+        );
         let next = if i + 1 == calls.len() { "done".to_string() } else { format!("s{}", i + 1) };
         plan.push(json!({"fromStep": id, "toStep": next}));
     }

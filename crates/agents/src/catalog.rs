@@ -95,8 +95,22 @@ const TEXT: &[FieldMeta] = &[opt("text").of(S)];
 const PATTERN: FieldMeta = opt("pattern").of(S);
 const CASE_INSENSITIVE: FieldMeta = opt("case_insensitive").of(B);
 const CASES: &[&str] = &[
-    "lowercase", "uppercase", "titlecase", "sentencecase", "camelcase", "pascalcase", "snakecase", "kebabcase",
-    "lower", "upper", "title", "sentence", "camel", "pascal", "snake", "kebab",
+    "lowercase",
+    "uppercase",
+    "titlecase",
+    "sentencecase",
+    "camelcase",
+    "pascalcase",
+    "snakecase",
+    "kebabcase",
+    "lower",
+    "upper",
+    "title",
+    "sentence",
+    "camel",
+    "pascal",
+    "snake",
+    "kebab",
 ];
 /// The dialect fields of the `csv` capabilities: delimiter, quote_char, escape_char,
 /// use_header, encoding.
@@ -110,11 +124,19 @@ const CSV_DIALECT: [FieldMeta; 5] = [
 const DATE: FieldMeta = opt("date").of(S);
 const TIMEZONE: FieldMeta = opt("timezone").of(S);
 const UNIT: FieldMeta = opt("unit").one_of(&[
-    "years", "quarters", "months", "weeks", "days", "businessDays", "hours", "minutes", "seconds", "milliseconds",
+    "years",
+    "quarters",
+    "months",
+    "weeks",
+    "days",
+    "businessDays",
+    "hours",
+    "minutes",
+    "seconds",
+    "milliseconds",
 ]);
-const PARTS: &[&str] = &[
-    "year", "quarter", "month", "week", "day", "dayOfWeek", "dayOfYear", "hour", "minute", "second", "millisecond",
-];
+const PARTS: &[&str] =
+    &["year", "quarter", "month", "week", "day", "dayOfWeek", "dayOfYear", "hour", "minute", "second", "millisecond"];
 const ARCHIVE_FORMAT: FieldMeta = opt("format").one_of(&["zip"]);
 const PATH: FieldMeta = req("path").of(S);
 
@@ -142,7 +164,8 @@ pub static CATALOG: &[CapabilityMeta] = &[
         "utils",
         "country-name-to-iso-code",
         &[req("country_name").of(S), opt("code_type").one_of(&["alpha2", "alpha3", "numeric"])],
-    ).hosted(),
+    )
+    .hosted(),
     cap("transform", "extract", &[req("value"), req("property_path").of(S)]),
     cap("transform", "get-value-by-path", &[opt("value"), opt("property_path")]),
     cap("transform", "set-value-by-path", &[opt("target"), opt("property_path"), opt("value")]),
@@ -210,7 +233,12 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap(
         "text",
         "pad-text",
-        &[opt("text").of(S), opt("length").of(I), opt("pad_char").of(S), opt("direction").one_of(&["left", "right", "both"])],
+        &[
+            opt("text").of(S),
+            opt("length").of(I),
+            opt("pad_char").of(S),
+            opt("direction").one_of(&["left", "right", "both"]),
+        ],
     ),
     cap(
         "text",
@@ -239,16 +267,44 @@ pub static CATALOG: &[CapabilityMeta] = &[
     ),
     cap("text", "detect-encoding", &[req("data"), opt("tld_hint").of(S), opt("allow_utf8").of(B)]),
     // csv and xml: csv-core and roxmltree, every target.
-    cap("csv", "from-csv", &[req("data"), CSV_DIALECT[0], CSV_DIALECT[1], CSV_DIALECT[2], CSV_DIALECT[3], CSV_DIALECT[4], opt("skip_empty_lines").of(B), opt("trim_whitespace").of(B)]),
-    cap("csv", "to-csv", &[req("value").of(A), CSV_DIALECT[0], CSV_DIALECT[1], CSV_DIALECT[2], CSV_DIALECT[3], CSV_DIALECT[4]]),
+    cap(
+        "csv",
+        "from-csv",
+        &[
+            req("data"),
+            CSV_DIALECT[0],
+            CSV_DIALECT[1],
+            CSV_DIALECT[2],
+            CSV_DIALECT[3],
+            CSV_DIALECT[4],
+            opt("skip_empty_lines").of(B),
+            opt("trim_whitespace").of(B),
+        ],
+    ),
+    cap(
+        "csv",
+        "to-csv",
+        &[req("value").of(A), CSV_DIALECT[0], CSV_DIALECT[1], CSV_DIALECT[2], CSV_DIALECT[3], CSV_DIALECT[4]],
+    ),
     cap("csv", "get-header", &[req("data"), CSV_DIALECT[0], CSV_DIALECT[1], CSV_DIALECT[2], CSV_DIALECT[3]]),
     cap(
         "xml",
         "from-xml",
-        &[req("data"), opt("encoding").of(S), opt("preserve_text").of(B), opt("include_attributes").of(B), opt("trim_text").of(B)],
+        &[
+            req("data"),
+            opt("encoding").of(S),
+            opt("preserve_text").of(B),
+            opt("include_attributes").of(B),
+            opt("trim_text").of(B),
+        ],
     ),
     // xlsx: calamine, hosted targets.
-    cap("xlsx", "from-xlsx", &[req("data"), opt("sheet").of(S), opt("has_headers").of(B), opt("skip_empty_rows").of(B)]).hosted(),
+    cap(
+        "xlsx",
+        "from-xlsx",
+        &[req("data"), opt("sheet").of(S), opt("has_headers").of(B), opt("skip_empty_rows").of(B)],
+    )
+    .hosted(),
     cap("xlsx", "get-sheets", &[req("data")]).hosted(),
     cap(
         "crypto",
@@ -295,19 +351,19 @@ pub static CATALOG: &[CapabilityMeta] = &[
     cap("file", "file-list-files", &[opt("path").of(S), opt("recursive").of(B), opt("pattern").of(S)]).filesystem(),
     cap("file", "file-delete-file", &[PATH, opt("recursive").of(B)]).filesystem(),
     cap("file", "file-file-exists", &[PATH]).filesystem(),
-    cap("file", "file-copy-file", &[req("source").of(S), req("destination").of(S), opt("overwrite").of(B)]).filesystem(),
-    cap("file", "file-move-file", &[req("source").of(S), req("destination").of(S), opt("overwrite").of(B)]).filesystem(),
+    cap("file", "file-copy-file", &[req("source").of(S), req("destination").of(S), opt("overwrite").of(B)])
+        .filesystem(),
+    cap("file", "file-move-file", &[req("source").of(S), req("destination").of(S), opt("overwrite").of(B)])
+        .filesystem(),
     cap("file", "file-create-directory", &[PATH, opt("recursive").of(B)]).filesystem(),
     cap("file", "file-get-file-info", &[PATH]).filesystem(),
-    cap(
-        "file",
-        "file-append-file",
-        &[PATH, req("data"), opt("create_if_missing").of(B), opt("newline").of(B)],
-    )
-    .filesystem(),
+    cap("file", "file-append-file", &[PATH, req("data"), opt("create_if_missing").of(B), opt("newline").of(B)])
+        .filesystem(),
     // sftp: russh over a connection {host, port?, username, password | privateKey}.
     cap("sftp", "sftp-list-files", &[PATH]).native().connection(),
-    cap("sftp", "sftp-download-file", &[PATH, opt("response_format").one_of(&["text", "base64"])]).native().connection(),
+    cap("sftp", "sftp-download-file", &[PATH, opt("response_format").one_of(&["text", "base64"])])
+        .native()
+        .connection(),
     cap("sftp", "sftp-upload-file", &[PATH, req("content"), opt("content_format").one_of(&["text", "base64"])])
         .native()
         .connection(),
@@ -326,7 +382,8 @@ pub static CATALOG: &[CapabilityMeta] = &[
             opt("timeout_ms").of(I),
             opt("fail_on_error").of(B),
         ],
-    ).network(),
+    )
+    .network(),
     cap("object-model", "load-memory", &[req("conversation_id")]).network(),
     cap("object-model", "save-memory", &[req("conversation_id"), req("messages")]).network(),
     cap("object-model", "create-instance", &[req("schema_name"), req("data")]).network(),
@@ -334,11 +391,14 @@ pub static CATALOG: &[CapabilityMeta] = &[
         "object-model",
         "query-instances",
         &[req("schema_name"), opt("filters"), opt("condition"), opt("orderBy"), opt("limit"), opt("offset")],
-    ).network(),
+    )
+    .network(),
     cap("object-model", "check-instance-exists", &[req("schema_name"), req("filters")]).network(),
     cap("object-model", "update-instance", &[req("schema_name"), req("instance_id"), req("data")]).network(),
     cap("object-model", "delete-instance", &[req("schema_name"), req("instance_id")]).network(),
-    cap("object-model", "query-sql", &[req("sql").of(S), opt("params").of(A), opt("resultSchema").of(O)]).network().connection(),
+    cap("object-model", "query-sql", &[req("sql").of(S), opt("params").of(A), opt("resultSchema").of(O)])
+        .network()
+        .connection(),
     cap("object-model", "execute-sql", &[req("sql").of(S), opt("params").of(A)]).network().connection(),
     cap("mcp", "mcp-tool-search", &[opt("query").of(S), opt("limit").of(I)]).network(),
     cap("mcp", "mcp-tool-invoke", &[req("tool_name").of(S), opt("args").of(O)]).network(),

@@ -62,7 +62,8 @@ pub fn create_archive(input: &Value) -> Result<Value, Value> {
         };
         let data = match opt_str(file, "text")? {
             Some(text) => text.as_bytes().to_vec(),
-            None => base64_or_file(file, "content").map_err(|_| invalid_input(format!("files[{i}] ('{name}') needs base64 'content' or 'text'")))?,
+            None => base64_or_file(file, "content")
+                .map_err(|_| invalid_input(format!("files[{i}] ('{name}') needs base64 'content' or 'text'")))?,
         };
         zip.start_file(name, options).map_err(|e| invalid_input(format!("files[{i}] ('{name}'): {e}")))?;
         zip.write_all(&data).map_err(|e| permanent("ARCHIVE_ERROR", e.to_string()))?;
@@ -77,7 +78,11 @@ pub fn create_archive(input: &Value) -> Result<Value, Value> {
 
 /// Reads entry `index` whole, within the remaining `budget` of bytes and the ratio limit.
 /// Errors: `ARCHIVE_TOO_LARGE`, `INVALID_ARCHIVE` (corrupt data, encrypted entries).
-fn read_entry(zip: &mut ZipArchive<Cursor<Vec<u8>>>, index: usize, budget: &mut u64) -> Result<(String, Vec<u8>), Value> {
+fn read_entry(
+    zip: &mut ZipArchive<Cursor<Vec<u8>>>,
+    index: usize,
+    budget: &mut u64,
+) -> Result<(String, Vec<u8>), Value> {
     let entry = zip.by_index(index).map_err(zip_error)?;
     let name = entry.name().to_string();
     let packed = entry.compressed_size().max(1);

@@ -174,7 +174,11 @@ pub fn to_csv(input: &Value) -> Result<Value, Value> {
     if rows.iter().all(Value::is_object) {
         let mut columns: Vec<&String> = Vec::new();
         for row in rows.iter().filter_map(Value::as_object) {
-            row.keys().for_each(|k| if !columns.contains(&k) { columns.push(k) });
+            row.keys().for_each(|k| {
+                if !columns.contains(&k) {
+                    columns.push(k)
+                }
+            });
         }
         if d.use_header && !columns.is_empty() {
             lines.push(columns.iter().map(|c| c.to_string()).collect());
@@ -248,7 +252,10 @@ mod tests {
         assert_eq!(rows, json!([{"name": "Ann", "note": "two\nlines, \"quoted\""}, {"name": "Bob", "note": "x"}]));
         let back = to_csv(&json!({"value": rows})).unwrap();
         assert_eq!(back, "name,note\nAnn,\"two\nlines, \"\"quoted\"\"\"\nBob,x\n");
-        assert_eq!(get_header(&json!({"data": "a;b\n1;x\n2.5;y", "delimiter": ";"})).unwrap(), json!({"a": "number", "b": "string"}));
+        assert_eq!(
+            get_header(&json!({"data": "a;b\n1;x\n2.5;y", "delimiter": ";"})).unwrap(),
+            json!({"a": "number", "b": "string"})
+        );
         assert_eq!(from_csv(&json!({"data": "a,b\n1"})).unwrap_err()["code"], "INVALID_CSV");
     }
 }

@@ -48,7 +48,12 @@ fn workspace() -> Result<PathBuf, Value> {
 /// The host path of workspace path `rel`. Errors: `PATH_OUTSIDE_WORKSPACE` for an absolute
 /// path, a `..` component, or (natively) a symlink resolving outside the workspace.
 fn resolve(rel: &str) -> Result<PathBuf, Value> {
-    let outside = || permanent("PATH_OUTSIDE_WORKSPACE", format!("'{rel}' is outside the workspace; use a relative path without '..'"));
+    let outside = || {
+        permanent(
+            "PATH_OUTSIDE_WORKSPACE",
+            format!("'{rel}' is outside the workspace; use a relative path without '..'"),
+        )
+    };
     let root = workspace()?;
     let mut path = root.clone();
     for c in Path::new(rel).components() {
@@ -73,7 +78,8 @@ fn resolve(rel: &str) -> Result<PathBuf, Value> {
 
 /// Writes `data` to `path` through a temporary file beside it, renamed into place.
 fn write_atomically(path: &Path, rel: &str, data: &[u8]) -> Result<(), Value> {
-    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| invalid_input(format!("'{rel}' names no file")))?;
+    let name =
+        path.file_name().and_then(|n| n.to_str()).ok_or_else(|| invalid_input(format!("'{rel}' names no file")))?;
     let tmp = path.with_file_name(format!(".{name}.runtara-tmp"));
     fs::write(&tmp, data).and_then(|()| fs::rename(&tmp, path)).map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -84,7 +90,10 @@ fn write_atomically(path: &Path, rel: &str, data: &[u8]) -> Result<(), Value> {
 fn check_write_size(rel: &str, size: u64) -> Result<(), Value> {
     let max = limit("RUNTARA_MAX_FILE_SIZE");
     if size > max {
-        return Err(permanent("FILE_TOO_LARGE", format!("{rel}: {size} bytes exceed the write limit of {max} (RUNTARA_MAX_FILE_SIZE)")));
+        return Err(permanent(
+            "FILE_TOO_LARGE",
+            format!("{rel}: {size} bytes exceed the write limit of {max} (RUNTARA_MAX_FILE_SIZE)"),
+        ));
     }
     Ok(())
 }
@@ -121,13 +130,17 @@ pub fn file_read_file(input: &Value) -> Result<Value, Value> {
     let size = fs::metadata(&path).map_err(|e| io_error(rel, e))?.len();
     let max = limit("RUNTARA_MAX_READ_SIZE");
     if size > max {
-        return Err(permanent("FILE_TOO_LARGE", format!("{rel}: {size} bytes exceed the read limit of {max} (RUNTARA_MAX_READ_SIZE)")));
+        return Err(permanent(
+            "FILE_TOO_LARGE",
+            format!("{rel}: {size} bytes exceed the read limit of {max} (RUNTARA_MAX_READ_SIZE)"),
+        ));
     }
     let data = fs::read(&path).map_err(|e| io_error(rel, e))?;
     match str_or(input, "response_format", "text")? {
         "text" => {
-            let text = String::from_utf8(data)
-                .map_err(|_| permanent("INVALID_ENCODING", format!("{rel} is not UTF-8 text; read it with response_format: base64")))?;
+            let text = String::from_utf8(data).map_err(|_| {
+                permanent("INVALID_ENCODING", format!("{rel} is not UTF-8 text; read it with response_format: base64"))
+            })?;
             Ok(json!({"path": rel, "size": size, "content": text}))
         }
         "base64" => {
@@ -193,7 +206,10 @@ pub fn file_delete_file(input: &Value) -> Result<Value, Value> {
     let recursive = bool_or(input, "recursive", false)?;
     // Checked here: WASI reports a non-empty directory as an uncategorised error.
     if meta.is_dir() && !recursive && fs::read_dir(&path).map_err(|e| io_error(rel, e))?.next().is_some() {
-        return Err(permanent("DIRECTORY_NOT_EMPTY", format!("{rel} is a directory with entries; set recursive: true")));
+        return Err(permanent(
+            "DIRECTORY_NOT_EMPTY",
+            format!("{rel} is a directory with entries; set recursive: true"),
+        ));
     }
     let done = match (meta.is_dir(), recursive) {
         (true, true) => fs::remove_dir_all(&path),

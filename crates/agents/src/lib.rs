@@ -26,8 +26,8 @@ pub mod compression;
 pub mod connections;
 pub mod crypto;
 pub mod csv;
-pub mod datetime;
 pub mod dates;
+pub mod datetime;
 pub mod error;
 #[cfg(feature = "hosted")]
 pub mod file;

@@ -36,17 +36,20 @@ fn transient(code: &str, message: String) -> Value {
 }
 
 fn server(input: &Value) -> Result<Server, Value> {
-    let id = input.get("connection_id").and_then(Value::as_str).ok_or_else(|| {
-        invalid_input("the sftp agent needs a connection: set the step's connectionId")
+    let id = input
+        .get("connection_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_input("the sftp agent needs a connection: set the step's connectionId"))?;
+    let conn = crate::connections::lookup(id).ok_or_else(|| {
+        permanent("CONNECTION_NOT_FOUND", format!("no connection '{id}' (RUNTARA_CONNECTIONS / --connections)"))
     })?;
-    let conn = crate::connections::lookup(id)
-        .ok_or_else(|| permanent("CONNECTION_NOT_FOUND", format!("no connection '{id}' (RUNTARA_CONNECTIONS / --connections)")))?;
     let p = &conn["parameters"];
     let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
     let server = Server {
         host: text("host").ok_or_else(|| invalid_input(format!("connection '{id}' lacks parameters.host")))?,
         port: p.get("port").and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok()).unwrap_or(22),
-        username: text("username").ok_or_else(|| invalid_input(format!("connection '{id}' lacks parameters.username")))?,
+        username: text("username")
+            .ok_or_else(|| invalid_input(format!("connection '{id}' lacks parameters.username")))?,
         password: text("password"),
         private_key: text("privateKey"),
         passphrase: text("passphrase"),
@@ -94,7 +97,10 @@ async fn open(s: &Server) -> Result<(Handle<HostKey>, SftpSession), Value> {
     }
     .map_err(unreachable)?;
     if !auth.success() {
-        return Err(permanent("SFTP_AUTH_FAILED", format!("{}@{}:{} refused the credentials", s.username, s.host, s.port)));
+        return Err(permanent(
+            "SFTP_AUTH_FAILED",
+            format!("{}@{}:{} refused the credentials", s.username, s.host, s.port),
+        ));
     }
     let channel = session.channel_open_session().await.map_err(unreachable)?;
     channel.request_subsystem(true, "sftp").await.map_err(unreachable)?;
@@ -129,7 +135,10 @@ where
             out
         };
         tokio::time::timeout(server.timeout, work).await.unwrap_or_else(|_| {
-            Err(transient("SFTP_TIMEOUT", format!("{}:{} did not answer within {:?}", server.host, server.port, server.timeout)))
+            Err(transient(
+                "SFTP_TIMEOUT",
+                format!("{}:{} did not answer within {:?}", server.host, server.port, server.timeout),
+            ))
         })
     })
 }
@@ -169,9 +178,9 @@ pub fn sftp_download_file(input: &Value) -> Result<Value, Value> {
         if base64 {
             return Ok(Value::String(to_base64(&data)));
         }
-        String::from_utf8(data)
-            .map(Value::String)
-            .map_err(|_| permanent("INVALID_ENCODING", format!("{path} is not UTF-8 text; use response_format: base64")))
+        String::from_utf8(data).map(Value::String).map_err(|_| {
+            permanent("INVALID_ENCODING", format!("{path} is not UTF-8 text; use response_format: base64"))
+        })
     })
 }
 

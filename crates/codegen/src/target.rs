@@ -66,7 +66,9 @@ impl CompilationTarget {
         } else if cap.needs_filesystem && !self.has_filesystem() {
             Some("it needs a file system for its workspace, which browsers, Workers and firmware lack")
         } else if cap.needs_std && !self.is_hosted() {
-            Some("it needs std (a clock, randomness, or a library that needs an operating system), which firmware lacks")
+            Some(
+                "it needs std (a clock, randomness, or a library that needs an operating system), which firmware lacks",
+            )
         } else {
             None
         }

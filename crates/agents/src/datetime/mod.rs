@@ -42,11 +42,9 @@ fn date_field(input: &Value, name: &str, tz: Tz) -> Result<DateTime<Tz>, Value> 
     };
     match field(input, name) {
         None => Ok(now()?.with_timezone(&tz)),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .and_then(DateTime::from_timestamp_millis)
-            .map(|d| d.with_timezone(&tz))
-            .ok_or_else(|| bad(n)),
+        Some(Value::Number(n)) => {
+            n.as_i64().and_then(DateTime::from_timestamp_millis).map(|d| d.with_timezone(&tz)).ok_or_else(|| bad(n))
+        }
         Some(Value::String(s)) => parse(s.trim(), tz).ok_or_else(|| bad(s)),
         Some(other) => Err(bad(other)),
     }
@@ -133,7 +131,11 @@ fn shift(d: DateTime<Tz>, amount: i64, unit: Unit) -> Option<DateTime<Tz>> {
     let months = |n: i64| {
         let n = i32::try_from(n).ok()?;
         let m = chrono::Months::new(n.unsigned_abs());
-        if n >= 0 { local.checked_add_months(m) } else { local.checked_sub_months(m) }
+        if n >= 0 {
+            local.checked_add_months(m)
+        } else {
+            local.checked_sub_months(m)
+        }
     };
     let wall = match unit {
         Unit::Years => months(amount.checked_mul(12)?)?,
@@ -167,7 +169,9 @@ fn add(input: &Value, sign: i64) -> Result<Value, Value> {
     let unit = unit(input, "days")?;
     amount
         .checked_mul(sign)
-        .and_then(|a| shift(d, a, unit)).map(|d| Value::String(iso(&d))).ok_or_else(|| permanent("DATE_OUT_OF_RANGE", "the result is out of the supported date range"))
+        .and_then(|a| shift(d, a, unit))
+        .map(|d| Value::String(iso(&d)))
+        .ok_or_else(|| permanent("DATE_OUT_OF_RANGE", "the result is out of the supported date range"))
 }
 
 /// `add-to-date`: `{date?, amount?, unit?, timezone?}` → the date `amount` (default 0)
@@ -288,7 +292,11 @@ pub fn round_date(input: &Value) -> Result<Value, Value> {
         "ceil" => next()?,
         "round" => {
             let up = next()?;
-            if local - down >= up - local { up } else { down }
+            if local - down >= up - local {
+                up
+            } else {
+                down
+            }
         }
         other => return Err(invalid_input(format!("unknown mode '{other}'; use floor, ceil or round"))),
     };
@@ -310,7 +318,9 @@ pub fn unix_to_date(input: &Value) -> Result<Value, Value> {
     let tz = zone(input)?;
     let t = opt_i64(input, "timestamp")?.ok_or_else(|| invalid_input("missing integer field 'timestamp'"))?;
     let ms = if bool_or(input, "isMilliseconds", false)? { Some(t) } else { t.checked_mul(1000) };
-    let d = ms.and_then(DateTime::from_timestamp_millis).ok_or_else(|| permanent("DATE_OUT_OF_RANGE", format!("timestamp {t} is out of range")))?;
+    let d = ms
+        .and_then(DateTime::from_timestamp_millis)
+        .ok_or_else(|| permanent("DATE_OUT_OF_RANGE", format!("timestamp {t} is out of range")))?;
     Ok(Value::String(iso(&d.with_timezone(&tz))))
 }
 
@@ -322,10 +332,18 @@ mod tests {
     fn zones_arithmetic_and_tokens() {
         let add = |v: Value| add_to_date(&v).unwrap();
         // Over the spring-forward night in Berlin a day keeps the wall time: 23 hours.
-        assert_eq!(add(json!({"date": "2024-03-30T12:00:00", "amount": 1, "timezone": "Europe/Berlin"})), "2024-03-31T12:00:00.000+02:00");
+        assert_eq!(
+            add(json!({"date": "2024-03-30T12:00:00", "amount": 1, "timezone": "Europe/Berlin"})),
+            "2024-03-31T12:00:00.000+02:00"
+        );
         assert_eq!(add(json!({"date": "2024-01-31", "amount": 1, "unit": "months"})), "2024-02-29T00:00:00.000Z");
-        assert_eq!(add(json!({"date": "2024-03-08T09:00:00Z", "amount": 3, "unit": "businessDays"})), "2024-03-13T09:00:00.000Z");
-        let f = format_date(&json!({"date": "2024-03-05T10:20:30Z", "format": "EEEE d MMMM yyyy, HH:mm 'Uhr' ZZ", "timezone": "Europe/Berlin"}));
+        assert_eq!(
+            add(json!({"date": "2024-03-08T09:00:00Z", "amount": 3, "unit": "businessDays"})),
+            "2024-03-13T09:00:00.000Z"
+        );
+        let f = format_date(
+            &json!({"date": "2024-03-05T10:20:30Z", "format": "EEEE d MMMM yyyy, HH:mm 'Uhr' ZZ", "timezone": "Europe/Berlin"}),
+        );
         assert_eq!(f.unwrap(), "Tuesday 5 March 2024, 11:20 Uhr +01:00");
         assert_eq!(zone(&json!({"timezone": "Mars/Olympus"})).unwrap_err()["code"], "INVALID_TIMEZONE");
         let r = round_date(&json!({"date": "2024-03-05T10:20:30Z", "unit": "hours", "mode": "round"}));

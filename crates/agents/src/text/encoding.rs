@@ -15,8 +15,9 @@ use crate::input::{bool_or, bytes, opt_str, str_or, text, to_base64 as base64_of
 
 /// The encoding of `label` (WHATWG labels, case-insensitive). Errors: an unknown label.
 pub(crate) fn encoding(label: &str) -> Result<&'static Encoding, Value> {
-    Encoding::for_label(label.trim().as_bytes())
-        .ok_or_else(|| invalid_input(format!("unknown encoding '{label}'; use a WHATWG label such as utf-8, latin1 or shift_jis")))
+    Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        invalid_input(format!("unknown encoding '{label}'; use a WHATWG label such as utf-8, latin1 or shift_jis"))
+    })
 }
 
 /// `bytes` decoded as `label`, a byte-order mark of that encoding skipped. Errors:
@@ -99,7 +100,10 @@ mod tests {
         assert_eq!(as_byte_array(&json!({"text": "é", "encoding": "latin1"})).unwrap(), json!([233]));
         assert_eq!(from_base64(&json!({"data": "6Q==", "encoding": "latin1"})).unwrap(), "é");
         assert_eq!(from_base64(&json!({"data": "/w=="})).unwrap_err()["code"], "INVALID_ENCODING");
-        assert_eq!(to_base64(&json!({"data": "abc", "filename": "a.txt"})).unwrap(), json!({"content": "YWJj", "filename": "a.txt"}));
+        assert_eq!(
+            to_base64(&json!({"data": "abc", "filename": "a.txt"})).unwrap(),
+            json!({"content": "YWJj", "filename": "a.txt"})
+        );
         let bom = detect_encoding(&json!({"data": {"content": "77u/aGk="}})).unwrap();
         assert_eq!(bom, json!({"encoding": "UTF-8", "confident": true, "bom": true}));
     }

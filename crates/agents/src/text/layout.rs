@@ -87,7 +87,8 @@ pub fn wrap_text(input: &Value) -> Result<Value, Value> {
     if width == 0 {
         return Err(invalid_input("'width' must be at least 1"));
     }
-    let paragraphs: Vec<&str> = if bool_or(input, "preserve_newlines", true)? { s.lines().collect() } else { Vec::from([s]) };
+    let paragraphs: Vec<&str> =
+        if bool_or(input, "preserve_newlines", true)? { s.lines().collect() } else { Vec::from([s]) };
     let wrapped: Vec<String> = paragraphs.into_iter().map(|p| wrap(p, width)).collect();
     Ok(Value::String(wrapped.join("\n")))
 }

@@ -18,8 +18,8 @@ mod encoding;
 mod layout;
 mod pattern;
 
-pub(crate) use encoding::{decode, encode};
 pub use encoding::{as_byte_array, detect_encoding, from_base64, hash_text, to_base64};
+pub(crate) use encoding::{decode, encode};
 #[cfg(feature = "hosted")]
 pub use layout::compare_text;
 pub use layout::{collapse_expand_lines, pad_text, truncate_text, wrap_text};
@@ -226,6 +226,9 @@ mod tests {
         assert!(case_conversion(&json!({"text": "x", "format": "shouty"})).is_err());
         assert_eq!(slugify(&json!({"text": "  Crème Brûlée: 2 ways! "})).unwrap(), "creme-brulee-2-ways");
         assert_eq!(split(&json!({"text": ""})).unwrap(), json!([]));
-        assert_eq!(substring_extraction(&json!({"text": "a [b] c", "start_delimiter": "[", "end_delimiter": "]"})).unwrap(), "b");
+        assert_eq!(
+            substring_extraction(&json!({"text": "a [b] c", "start_delimiter": "[", "end_delimiter": "]"})).unwrap(),
+            "b"
+        );
     }
 }

@@ -16,13 +16,10 @@ use crate::input::{bool_or, opt_usize, str_or, text};
 
 /// Compiles `pattern`. Errors: `INVALID_REGEX` with the parser's message.
 fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, Value> {
-    Regex::builder()
-        .syntax(syntax::Config::new().case_insensitive(case_insensitive))
-        .build(pattern)
-        .map_err(|e| {
-            let detail = e.syntax_error().map_or_else(|| e.to_string(), |s| s.to_string());
-            permanent("INVALID_REGEX", format!("invalid regular expression '{pattern}': {detail}"))
-        })
+    Regex::builder().syntax(syntax::Config::new().case_insensitive(case_insensitive)).build(pattern).map_err(|e| {
+        let detail = e.syntax_error().map_or_else(|| e.to_string(), |s| s.to_string());
+        permanent("INVALID_REGEX", format!("invalid regular expression '{pattern}': {detail}"))
+    })
 }
 
 /// The `pattern` field compiled with the `case_insensitive` flag (default false).
@@ -148,13 +145,18 @@ mod tests {
 
     #[test]
     fn regex_capabilities() {
-        let r = regex_replace(&json!({"text": "2024-03-05", "pattern": r"(\d+)-(\d+)-(\d+)", "replacement": "$3/$2/$1"}));
+        let r =
+            regex_replace(&json!({"text": "2024-03-05", "pattern": r"(\d+)-(\d+)-(\d+)", "replacement": "$3/$2/$1"}));
         assert_eq!(r.unwrap(), "05/03/2024");
         assert_eq!(regex_test(&json!({"text": "x", "pattern": "("})).unwrap_err()["code"], "INVALID_REGEX");
-        let m = regex_match(&json!({"text": "a1 b22", "pattern": r"[a-z](\d+)", "capture_group": 1, "all_matches": true}));
+        let m =
+            regex_match(&json!({"text": "a1 b22", "pattern": r"[a-z](\d+)", "capture_group": 1, "all_matches": true}));
         assert_eq!(m.unwrap(), json!(["1", "22"]));
         assert_eq!(extract_numbers(&json!({"text": "t -3.5 and 42"})).unwrap(), json!([-3.5, 42]));
-        assert_eq!(regex_split(&json!({"text": "a, b,c", "pattern": r",\s*", "limit": 2})).unwrap(), json!(["a", "b,c"]));
+        assert_eq!(
+            regex_split(&json!({"text": "a, b,c", "pattern": r",\s*", "limit": 2})).unwrap(),
+            json!(["a", "b,c"])
+        );
         assert_eq!(count_occurrences(&json!({"text": "Aa a", "pattern": "a", "case_insensitive": true})).unwrap(), 3);
     }
 }
