@@ -1,6 +1,9 @@
 //! Regular-expression capabilities of the `text` agent (agents.md §5.3) over
 //! `regex_automata::meta::Regex` — the `regex` crate's engine and syntax (linear time, no
-//! look-around or back-references), available without std.
+//! look-around or back-references), available without std. For artifact size it runs the
+//! PikeVM only (no lazy DFA) and carries the Unicode tables of case folding, Perl classes
+//! (`\w`, `\d`, `\s`), word boundaries and general categories (`\p{L}`); script and
+//! binary-property classes (`\p{Greek}`) are `INVALID_REGEX`.
 
 use alloc::format;
 use alloc::string::{String, ToString};
