@@ -1,12 +1,11 @@
-//! Luxon's format tokens (moment.github.io/luxon "Table of tokens") over chrono: `yyyy-MM-dd
-//! HH:mm:ss`, `EEEE d MMMM`, `'literal text'`, offsets `Z`/`ZZ`/`ZZZ`, zone `z`, ISO week
-//! `WW`/`kkkk`, `X`/`x` unix seconds/ms. English names only.
+//! Luxon's format tokens (moment.github.io/luxon "Table of tokens") over jiff: `yyyy-MM-dd
+//! HH:mm:ss`, `EEEE d MMMM`, `'literal text'`, offsets `Z`/`ZZ`/`ZZZ`/`ZZZZ`, zone `z`, ISO
+//! week `WW`/`kkkk`, `X`/`x` unix seconds/ms. English names only.
 
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use chrono::{DateTime, Datelike, Offset, TimeZone, Timelike};
-use chrono_tz::Tz;
+use jiff::Zoned;
 use serde_json::Value;
 
 use crate::error::invalid_input;
@@ -29,7 +28,7 @@ const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Frid
 
 /// `d` formatted with the Luxon tokens of `pattern`. Errors: a token Luxon does not define
 /// (naming it), an unterminated quote.
-pub fn format_tokens(d: &DateTime<Tz>, pattern: &str) -> Result<String, Value> {
+pub fn format_tokens(d: &Zoned, pattern: &str) -> Result<String, Value> {
     let mut out = String::new();
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -71,8 +70,8 @@ fn pad(v: impl ToString, width: usize) -> String {
 }
 
 /// The offset as `+05:30` (`colon`) or `+0530`; `short` drops zero minutes and the padding.
-pub fn offset(d: &DateTime<Tz>, colon: bool, short: bool) -> String {
-    let secs = d.offset().fix().local_minus_utc();
+pub fn offset(d: &Zoned, colon: bool, short: bool) -> String {
+    let secs = d.offset().seconds();
     let sign = if secs < 0 { '-' } else { '+' };
     let (h, m) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
     match (short, colon) {
@@ -82,22 +81,24 @@ pub fn offset(d: &DateTime<Tz>, colon: bool, short: bool) -> String {
     }
 }
 
-fn token(d: &DateTime<Tz>, c: char, n: usize) -> Option<String> {
+fn token(d: &Zoned, c: char, n: usize) -> Option<String> {
     let hour12 = match d.hour() % 12 {
         0 => 12,
         h => h,
     };
-    let weekday = d.weekday().num_days_from_monday() as usize;
+    let month0 = (d.month() - 1) as usize;
+    let weekday = d.weekday().to_monday_zero_offset() as usize;
+    let week = d.date().iso_week_date();
     Some(match (c, n) {
-        ('y', 2) => pad(d.year().rem_euclid(100), 2),
+        ('y', 2) => pad(i32::from(d.year()).rem_euclid(100), 2),
         ('y', n) => pad(d.year(), if n == 1 { 1 } else { n }),
         ('M' | 'L', n @ 1..=2) => pad(d.month(), n),
-        ('M' | 'L', 3) => MONTHS[d.month0() as usize][..3].to_string(),
-        ('M' | 'L', 4) => MONTHS[d.month0() as usize].to_string(),
-        ('M' | 'L', 5) => MONTHS[d.month0() as usize][..1].to_string(),
+        ('M' | 'L', 3) => MONTHS[month0][..3].to_string(),
+        ('M' | 'L', 4) => MONTHS[month0].to_string(),
+        ('M' | 'L', 5) => MONTHS[month0][..1].to_string(),
         ('d', n @ 1..=2) => pad(d.day(), n),
-        ('o', n @ 1..=3) => pad(d.ordinal(), if n == 1 { 1 } else { 3 }),
-        ('q', n @ 1..=2) => pad(d.month0() / 3 + 1, n),
+        ('o', n @ 1..=3) => pad(d.day_of_year(), if n == 1 { 1 } else { 3 }),
+        ('q', n @ 1..=2) => pad(month0 / 3 + 1, n),
         ('E' | 'c', 1) => (weekday + 1).to_string(),
         ('E' | 'c', 3) => WEEKDAYS[weekday][..3].to_string(),
         ('E' | 'c', 4) => WEEKDAYS[weekday].to_string(),
@@ -106,38 +107,37 @@ fn token(d: &DateTime<Tz>, c: char, n: usize) -> Option<String> {
         ('h', n @ 1..=2) => pad(hour12, n),
         ('m', n @ 1..=2) => pad(d.minute(), n),
         ('s', n @ 1..=2) => pad(d.second(), n),
-        ('S', 1) => (d.timestamp_subsec_millis()).to_string(),
-        ('S', 3) => pad(d.timestamp_subsec_millis(), 3),
-        ('u', 1..=3) => pad(d.timestamp_subsec_millis(), 3),
+        ('S', 1) => d.millisecond().to_string(),
+        ('S', 3) | ('u', 1..=3) => pad(d.millisecond(), 3),
         ('a', 1) => (if d.hour() < 12 { "AM" } else { "PM" }).to_string(),
-        ('W', n @ 1..=2) => pad(d.iso_week().week(), n),
-        ('k', 2) => pad(d.iso_week().year().rem_euclid(100), 2),
-        ('k', 4) => pad(d.iso_week().year(), 4),
+        ('W', n @ 1..=2) => pad(week.week(), n),
+        ('k', 2) => pad(i32::from(week.year()).rem_euclid(100), 2),
+        ('k', 4) => pad(week.year(), 4),
         ('Z', 1) => offset(d, true, true),
         ('Z', 2) => offset(d, true, false),
         ('Z', 3) => offset(d, false, false),
-        ('Z', 4) => d.offset().to_string(),
-        ('z', 1) => d.timezone().name().to_string(),
-        ('X', 1) => d.timestamp().to_string(),
-        ('x', 1) => d.timestamp_millis().to_string(),
+        ('Z', 4) => d.time_zone().to_offset_info(d.timestamp()).abbreviation().to_string(),
+        ('z', 1) => d.time_zone().iana_name().unwrap_or("UTC").to_string(),
+        ('X', 1) => d.timestamp().as_second().to_string(),
+        ('x', 1) => d.timestamp().as_millisecond().to_string(),
         ('G', 1..=3) => (if d.year() > 0 { "AD" } else { "BC" }).to_string(),
         _ => return None,
     })
 }
 
-/// ISO 8601 with milliseconds, as Luxon's `toISO()`: `2024-03-05T10:20:30.000+01:00`,
-/// `Z` for the UTC zone.
-pub fn iso(d: &DateTime<Tz>) -> String {
-    let zone = if d.timezone() == Tz::UTC { "Z".to_string() } else { offset(d, true, false) };
-    format!("{}{zone}", d.format("%Y-%m-%dT%H:%M:%S%.3f"))
+/// `yyyy-MM-dd` of `d`.
+pub fn iso_date(d: &Zoned) -> String {
+    format!("{}-{:02}-{:02}", pad(d.year(), 4), d.month(), d.day())
 }
 
-/// A date-time of `tz` from a wall-clock time: the earlier of two in a fall-back overlap, one
-/// hour later inside a spring-forward gap (as Luxon). `None` only out of chrono's range.
-pub fn resolve(tz: Tz, local: chrono::NaiveDateTime) -> Option<DateTime<Tz>> {
-    match tz.from_local_datetime(&local) {
-        chrono::LocalResult::Single(d) => Some(d),
-        chrono::LocalResult::Ambiguous(early, _) => Some(early),
-        chrono::LocalResult::None => tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest(),
-    }
+/// `HH:mm:ss.SSS` of `d`.
+pub fn iso_time(d: &Zoned) -> String {
+    format!("{:02}:{:02}:{:02}.{:03}", d.hour(), d.minute(), d.second(), d.millisecond())
+}
+
+/// ISO 8601 with milliseconds, as Luxon's `toISO()`: `2024-03-05T10:20:30.000+01:00`,
+/// `Z` for the UTC zone.
+pub fn iso(d: &Zoned) -> String {
+    let zone = if d.time_zone().iana_name() == Some("UTC") { "Z".to_string() } else { offset(d, true, false) };
+    format!("{}T{}{zone}", iso_date(d), iso_time(d))
 }
