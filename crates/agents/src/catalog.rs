@@ -325,7 +325,7 @@ pub static CATALOG: &[CapabilityMeta] = &[
             opt("output_format").one_of(FORMATS),
         ],
     ),
-    // datetime: chrono + chrono-tz (IANA zones compiled in), every target; "now" needs a clock.
+    // datetime: jiff (the IANA tz database bundled), every target; "now" needs a clock.
     cap("datetime", "get-current-date", &[opt("includeTime").of(B), TIMEZONE]).hosted(),
     cap("datetime", "format-date", &[DATE, opt("format").of(S), opt("customFormat").of(S), TIMEZONE]),
     cap("datetime", "add-to-date", &[DATE, opt("amount").of(I), UNIT, TIMEZONE]),

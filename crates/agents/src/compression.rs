@@ -131,7 +131,8 @@ pub fn extract_file(input: &Value) -> Result<Value, Value> {
     let Some(index) = zip.index_for_name(path) else {
         return Err(permanent("FILE_NOT_FOUND", format!("the archive has no entry '{path}'")));
     };
-    let (_, data) = read_entry(&mut zip, index, &mut MAX_EXTRACTED_BYTES.clone())?;
+    let mut budget = MAX_EXTRACTED_BYTES;
+    let (_, data) = read_entry(&mut zip, index, &mut budget)?;
     Ok(file_data(path, &data))
 }
 

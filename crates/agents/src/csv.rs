@@ -51,8 +51,8 @@ fn csv_text(input: &Value, d: &Dialect) -> Result<String, Value> {
     }
 }
 
-/// The records of `text`. Blank lines are skipped (csv-core does). Errors: none in practice —
-/// csv-core accepts any input; a bad quote simply ends up in the field.
+/// The records of `text`; blank lines are skipped (csv-core does). csv-core accepts any
+/// input: a stray quote ends up in its field.
 fn records(text: &str, d: &Dialect) -> Vec<Vec<String>> {
     let mut reader = csv_core::ReaderBuilder::new()
         .delimiter(d.delimiter)

@@ -6,11 +6,8 @@ use chrono::Utc;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 
-use crate::error::{invalid_input, permanent};
-
-fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, Value> {
-    input.get(name).and_then(Value::as_str).ok_or_else(|| invalid_input(alloc::format!("'{name}' must be a string")))
-}
+use crate::error::permanent;
+use crate::input::req_str;
 
 /// Parses RFC 3339 / ISO 8601: with offset, naive date-time (UTC), or a plain date.
 fn parse_iso(s: &str) -> Result<DateTime<FixedOffset>, Value> {
@@ -41,19 +38,19 @@ fn format(d: &DateTime<FixedOffset>, fmt: &str) -> Result<Value, Value> {
 
 /// `format-date-from-iso`: `{iso_date, target_format (strftime)}` → string.
 pub fn format_date_from_iso(input: &Value) -> Result<Value, Value> {
-    format(&parse_iso(text(input, "iso_date")?)?, text(input, "target_format")?)
+    format(&parse_iso(req_str(input, "iso_date")?)?, req_str(input, "target_format")?)
 }
 
 /// `iso-to-unix-timestamp`: `{iso_date}` → seconds since the Unix epoch.
 pub fn iso_to_unix_timestamp(input: &Value) -> Result<Value, Value> {
-    Ok(json!(parse_iso(text(input, "iso_date")?)?.timestamp()))
+    Ok(json!(parse_iso(req_str(input, "iso_date")?)?.timestamp()))
 }
 
 /// `get-current-formatted-datetime`: `{format (strftime)}` → the current UTC time.
 #[cfg(feature = "std")]
 pub fn get_current_formatted_datetime(input: &Value) -> Result<Value, Value> {
     let now = Utc::now().fixed_offset();
-    format(&now, text(input, "format")?)
+    format(&now, req_str(input, "format")?)
 }
 
 #[cfg(test)]
