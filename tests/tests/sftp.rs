@@ -56,7 +56,7 @@ fn start_sshd(dir: &Path, drop: &Path) -> (Sshd, u16, String) {
         .args(["-D", "-e", "-f"])
         .arg(dir.join("sshd_config"))
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
         .spawn()
         .expect("sshd starts");
     let sshd = Sshd(child);
@@ -99,7 +99,8 @@ fn sftp_capabilities_against_openssh() {
     std::fs::write(&conn_file, connections.to_string()).unwrap();
     let file = load_case_files().into_iter().find(|f| f.agent() == "sftp").expect("tests/agents/sftp.json");
     let failures = run_everywhere(&file, &["--connections", conn_file.to_str().unwrap()], &[]);
-    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    let log = std::fs::read_to_string(dir.path().join("sshd.log")).unwrap_or_default();
+    assert!(failures.is_empty(), "{} failure(s):\n{}\nsshd log:\n{log}", failures.len(), failures.join("\n"));
     // What the workflow uploaded is on the server's disk.
     assert_eq!(std::fs::read(drop.join("data.bin")).unwrap(), [0xff, 0x00]);
     assert!(!drop.join("report.txt").exists(), "sftp-delete-file removed it");
