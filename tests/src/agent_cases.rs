@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use crate::cli::{runtara, runtara_command, spawn_with_input, workspace_root};
+use crate::cli::{runtara, runtara_command, spawn_with_input};
 use crate::tools::can_run;
 
 /// The targets capability cases may run on (the platform matrix's columns).
@@ -265,19 +265,5 @@ pub fn run_everywhere(file: &CaseFile, extra: &[&str], env: &[(&str, &str)]) -> 
 
 /// Every case file under `tests/agents/`, sorted by name.
 pub fn load_case_files() -> Vec<CaseFile> {
-    let dir = workspace_root().join("tests/agents");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("case file is readable");
-            let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            CaseFile { path, doc }
-        })
-        .collect()
+    crate::cli::json_files("tests/agents").into_iter().map(|(path, doc)| CaseFile { path, doc }).collect()
 }

@@ -9,6 +9,26 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root exists")
 }
 
+/// Every `.json` file directly in `dir` (relative to the workspace root), sorted by name,
+/// parsed. Panics naming the file that is not JSON.
+pub fn json_files(dir: &str) -> Vec<(PathBuf, serde_json::Value)> {
+    let dir = workspace_root().join(dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("the file is readable");
+            let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path, doc)
+        })
+        .collect()
+}
+
 /// The `runtara` binary: `RUNTARA_BIN`, else `cargo build`-ed (a no-op when fresh) into the
 /// current target dir, so tests never run a stale compiler.
 pub fn runtara_bin() -> &'static Path {

@@ -85,19 +85,5 @@ impl RegressionCase {
 
 /// Every case under `tests/regression/`, sorted by file name.
 pub fn load_regression_cases() -> Vec<RegressionCase> {
-    let dir = workspace_root().join("tests/regression");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("case file is readable");
-            let doc = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            RegressionCase { path, doc }
-        })
-        .collect()
+    crate::cli::json_files("tests/regression").into_iter().map(|(path, doc)| RegressionCase { path, doc }).collect()
 }
