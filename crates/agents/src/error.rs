@@ -14,6 +14,18 @@ pub fn permanent(code: &str, message: impl Into<String>) -> Value {
     })
 }
 
+/// A transient, retryable error `{code, message, category, severity, retryable}`: the
+/// service or server may answer later.
+pub fn transient(code: &str, message: impl Into<String>) -> Value {
+    json!({
+        "code": code,
+        "message": message.into(),
+        "category": "transient",
+        "severity": "error",
+        "retryable": true,
+    })
+}
+
 /// The error for an input that does not have the shape a capability needs.
 pub fn invalid_input(message: impl ToString) -> Value {
     permanent("INPUT_DESERIALIZATION_ERROR", message.to_string())

@@ -41,9 +41,8 @@ pub fn http_request(input: &Value) -> Result<Value, Value> {
     req = with_body(req, input.get("body"), input.get("body_type").and_then(Value::as_str));
     req.timeout_ms = input.get("timeout_ms").and_then(Value::as_u64);
     let connection_id = input.get("connection_id").and_then(Value::as_str);
-    let resp = net::proxy::send_external(&req, connection_id).map_err(|e| {
-        json!({"code": "HTTP_REQUEST_FAILED", "message": e, "category": "transient", "severity": "error", "retryable": true})
-    })?;
+    let resp = net::proxy::send_external(&req, connection_id)
+        .map_err(|e| crate::error::transient("HTTP_REQUEST_FAILED", e))?;
     let body = response_body(&resp.body, input.get("response_type").and_then(Value::as_str));
     let success = (200..300).contains(&resp.status);
     let fail_on_error = input.get("fail_on_error").and_then(Value::as_bool).unwrap_or(true);

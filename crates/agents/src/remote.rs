@@ -22,7 +22,7 @@ const DEFAULT_URL: &str = "http://127.0.0.1:7002/api/internal/agents";
 pub fn forward(agent: &str, capability: &str, input: &Value) -> Result<Value, Value> {
     let base = std::env::var(ENV).ok().filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_URL.into());
     let url = alloc::format!("{}/{agent}/{capability}", base.trim_end_matches('/'));
-    let unavailable = |msg: String| json!({"code": "AGENT_SERVICE_UNAVAILABLE", "message": msg, "category": "transient", "severity": "error", "retryable": true});
+    let unavailable = |msg: String| crate::error::transient("AGENT_SERVICE_UNAVAILABLE", msg);
     let resp = net::send(&Request::new("POST", &url).json(input)).map_err(unavailable)?;
     if resp.status >= 500 {
         return Err(unavailable(alloc::format!("agent service answered {} for {url}", resp.status)));

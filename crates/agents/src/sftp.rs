@@ -13,7 +13,7 @@ use russh::keys::{HashAlg, PrivateKeyWithHashAlg};
 use russh_sftp::client::SftpSession;
 use serde_json::{json, Value};
 
-use crate::error::{invalid_input, permanent};
+use crate::error::{invalid_input, permanent, transient};
 use crate::input::{base64_or_file, req_str, str_or, to_base64};
 
 /// Connection parameters of one server.
@@ -26,13 +26,6 @@ struct Server {
     passphrase: Option<String>,
     fingerprint: Option<String>,
     timeout: Duration,
-}
-
-fn transient(code: &str, message: String) -> Value {
-    let mut e = permanent(code, message);
-    e["category"] = json!("transient");
-    e["retryable"] = json!(true);
-    e
 }
 
 fn server(input: &Value) -> Result<Server, Value> {
