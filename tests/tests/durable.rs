@@ -45,12 +45,19 @@ fn workflow() -> Value {
         "steps": steps, "executionPlan": plan})
 }
 
-/// [`workflow`] compiled natively with step events into `dir`.
+/// [`workflow`] compiled natively with step events and the local store into `dir`.
 fn compile_workflow(dir: &Path) -> std::path::PathBuf {
     let src = dir.join("chain.json");
     std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
     let artifact = dir.join("chain");
-    let o = runtara(&["compile", "--track-events", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    let o = runtara(&[
+        "compile",
+        "--track-events",
+        "--local-store",
+        src.to_str().unwrap(),
+        "-o",
+        artifact.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     artifact
 }
@@ -153,7 +160,7 @@ fn durable_sleep_survives_a_kill() {
         "done":{"stepType":"Finish","id":"done","inputMapping":{"slept":{"valueType":"reference","value":"steps.nap.duration_ms"}}}},
         "executionPlan":[{"fromStep":"nap","toStep":"done"}]}"#).unwrap();
     let artifact = dir.path().join("sleep");
-    let o = runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    let o = runtara(&["compile", "--local-store", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let state = dir.path().join("state");
     let first = launch(&artifact, &state, "nap", Some(Duration::from_millis(300)));
@@ -223,6 +230,35 @@ fn a_run_against_a_store_must_name_its_instance() {
     assert!(!dir.path().join("state").exists(), "nothing was written");
 }
 
+/// A native artifact links only the stores it was compiled with (issue 18: SQLite and TLS
+/// are most of its size): without `--local-store` a state directory is refused, and without
+/// `--core-tls` an `https://` core, each at once and naming the flag; nothing is written.
+#[test]
+fn a_store_the_artifact_does_not_link_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("tiers");
+    let src = runtara_e2e::cli::workspace_root().join("tests/fixtures/conditional.json");
+    let o = runtara_e2e::cli::runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = dir.path().join("state");
+    let stores = [
+        ("RUNTARA_STATE_DIR", state.to_str().unwrap(), "--local-store"),
+        ("RUNTARA_HTTP_URL", "https://127.0.0.1:9", "--core-tls"),
+    ];
+    for (var, value, flag) in stores {
+        let mut cmd = std::process::Command::new(&artifact);
+        cmd.env(var, value).env("RUNTARA_INSTANCE_ID", "i1");
+        let started = std::time::Instant::now();
+        let out = runtara_e2e::cli::spawn_with_input(cmd, br#"{"amount": 5}"#).wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{var}: {stderr}");
+        assert!(stderr.contains("STATE_STORE_UNAVAILABLE") && stderr.contains(flag), "{var}: {stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{var}: refused at once, not retried");
+        assert!(out.stdout.is_empty(), "{var}: the workflow did not run");
+    }
+    assert!(!state.exists(), "nothing was written");
+}
+
 /// Hardening item 7: an instance records the graph it started with; resuming it with an
 /// edited graph is refused naming the changed step, and `--migrate` resumes it anyway — on
 /// the local store and on `runtara core` (SQLite and PostgreSQL).
@@ -243,7 +279,8 @@ fn resuming_an_instance_with_another_graph_is_refused_unless_migrated() {
         std::fs::write(&src, graph).unwrap();
         let out = dir.path().join(name);
         // One workflow id for both versions, as a redeploy would have.
-        let o = runtara(&["compile", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--workflow-id", "pricing"]);
+        let (src_arg, out_arg) = (src.to_str().unwrap(), out.to_str().unwrap());
+        let o = runtara(&["compile", src_arg, "-o", out_arg, "--workflow-id", "pricing", "--local-store"]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         artifacts.push(out);
     }

@@ -10,8 +10,10 @@ use runtara_e2e::cli::{runtara, runtara_command, runtara_stdin, spawn_with_input
 use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
+/// The approval graph for `target`; native artifacts link the local store (`--state-dir`).
 fn compile(target: &str, out: &std::path::Path) {
-    runtara_e2e::cli::compile(&workspace_root().join("tests/fixtures/wait/approval.json"), target, out, &[]);
+    let extra: &[&str] = if target == "native" { &["--local-store"] } else { &[] };
+    runtara_e2e::cli::compile(&workspace_root().join("tests/fixtures/wait/approval.json"), target, out, extra);
 }
 
 #[test]
@@ -126,7 +128,7 @@ fn a_published_agent_waits_under_its_own_workflow_id_per_call_site() {
     let fixtures = workspace_root().join("tests/fixtures/wait");
     let (parent, published) = (fixtures.join("agent_parent.json"), fixtures.join("published"));
     let artifact = dir.path().join("shop");
-    let extra = ["--workflows", published.to_str().unwrap(), "--workflow-id", "shop"];
+    let extra = ["--workflows", published.to_str().unwrap(), "--workflow-id", "shop", "--local-store"];
     runtara_e2e::cli::compile(&parent, "native", &artifact, &extra);
     let state = dir.path().join("state");
     let state = state.to_str().unwrap();

@@ -91,7 +91,9 @@ fn compile_and_size() -> Result<()> {
     let example = workspace_root().join("tests/fixtures/conditional.json");
     let file = example.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir()?;
-    println!("benchmark: examples/01-conditional.json ({RUNS} runs each, median; prebuilt stdlib warm)");
+    println!(
+        "benchmark: examples/01 (tests/fixtures/conditional.json) ({RUNS} runs each, median; prebuilt stdlib warm)"
+    );
     for (target, goal) in [("wasm32-wasip2", Some(1.0)), ("native", None)] {
         let out = dir.path().join(format!("a-{target}"));
         let out = out.to_str().expect("utf-8 path");
@@ -186,7 +188,7 @@ pub fn browser() -> Result<()> {
     let example = workspace_root().join("tests/fixtures/conditional.json");
     let pkg = dir.path().join("example");
     compile(example.to_str().expect("utf-8"), "wasm32-unknown-unknown", pkg.to_str().expect("utf-8"), true)?;
-    let kb = std::fs::metadata(pkg.join("01-conditional.wasm"))?.len() as f64 / 1024.0;
+    let kb = std::fs::metadata(pkg.join("conditional.wasm"))?.len() as f64 / 1024.0;
     println!("browser module, examples/01 --release: .wasm {kb:.1} KB (goal ≤ 120 KB: {})", verdict(kb <= 120.0));
 
     let wf = workspace_root().join("xtask/bench/split-map-fields.json");

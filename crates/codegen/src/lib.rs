@@ -38,6 +38,11 @@ pub struct CodegenOptions {
     /// wasm32-wasip2: leave the http backend out of a durable graph that does not use the
     /// network (no wasi:http import; the component cannot checkpoint to a core).
     pub stateless: bool,
+    /// Native: let the http backend reach `https://` cores (links rustls; graphs that use
+    /// the network link it anyway). Without it the core URL must be `http://`.
+    pub core_tls: bool,
+    /// Native: link the local SQLite store (`RUNTARA_STATE_DIR`, `runtara run --state-dir`).
+    pub local_store: bool,
     /// wasm32-wasip2: export `wasi:http/incoming-handler` (an HTTP-handler component for
     /// `wasmtime serve`, Spin, wasmCloud) instead of running `main` once.
     pub http_world: bool,

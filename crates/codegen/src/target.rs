@@ -120,18 +120,33 @@ fn workflow_meta(meta: &Meta<'_>) -> TokenStream {
     }
 }
 
+/// The checkpoint stores a hosted artifact links (`runtara_workflow_stdlib::entry::Stores`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stores {
+    /// The http backend (`runtara core`): `Some(tls)`, where `tls` links rustls for
+    /// `https://` URLs on native. On wasm32-wasip2 it makes the component import wasi:http.
+    pub core: Option<bool>,
+    /// The local SQLite store (`RUNTARA_STATE_DIR`, native).
+    pub local: bool,
+}
+
 /// The crate-level attributes and `main()` of a hosted artifact: the stdlib's hosted entry
-/// reads input, runs [`run`] and maps the outcome to exit codes. `core_client` links the
-/// http backend (`runtara core`), which on wasm32-wasip2 makes the component import
-/// wasi:http.
-pub fn hosted_main(meta: &Meta<'_>, core_client: bool) -> TokenStream {
+/// reads input, runs [`run`] and maps the outcome to exit codes, with the checkpoint
+/// `stores` linked.
+pub fn hosted_main(meta: &Meta<'_>, stores: Stores) -> TokenStream {
     let meta = workflow_meta(meta);
-    let core = if core_client { quote!(Some(runtara_workflow_stdlib::entry::core_client)) } else { quote!(None) };
+    let core = match stores.core {
+        Some(true) => quote!(Some(runtara_workflow_stdlib::entry::core_client_tls)),
+        Some(false) => quote!(Some(runtara_workflow_stdlib::entry::core_client)),
+        None => quote!(None),
+    };
+    let local = if stores.local { quote!(Some(runtara_workflow_stdlib::entry::local_store)) } else { quote!(None) };
     quote! {
         #meta
 
         fn main() {
-            runtara_workflow_stdlib::entry::hosted_main(&META, run, #core)
+            let stores = runtara_workflow_stdlib::entry::Stores { core: #core, local: #local };
+            runtara_workflow_stdlib::entry::hosted_main(&META, run, stores)
         }
     }
 }

@@ -42,6 +42,8 @@ fn expand(wf: &runtara_dsl::Workflow, stem: &str, target: CompilationTarget) -> 
         staticlib: false,
         core_client: false,
         stateless: false,
+        core_tls: false,
+        local_store: false,
         http_world: false,
     };
     match generate(&wf.graph, &opts) {

@@ -67,6 +67,8 @@ fn cache_key(scenario: &Scenario, opts: &CompileOptions, manifest_hash: &str, co
         opts.staticlib as u8,
         opts.http_world as u8,
         opts.stateless as u8,
+        opts.core_tls as u8,
+        opts.local_store as u8,
     ]);
     h.update(opts.workflow_id.as_deref().unwrap_or("").as_bytes());
     h.update([0]);

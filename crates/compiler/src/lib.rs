@@ -67,6 +67,12 @@ pub struct CompileOptions {
     /// wasm32-wasip2: leave the http backend out of a durable graph's component (no
     /// wasi:http import unless the graph uses the network).
     pub stateless: bool,
+    /// Native: the http backend reaches `https://` cores too (links rustls, ~1 MB, unless
+    /// the graph uses the network and has it anyway).
+    pub core_tls: bool,
+    /// Native: link the local SQLite store (`RUNTARA_STATE_DIR`, `runtara run --state-dir`;
+    /// ~1.5 MB).
+    pub local_store: bool,
     /// wasm32-wasip2: an HTTP-handler component (`wasi:http/incoming-handler`) instead of
     /// a command.
     pub http_world: bool,
@@ -87,6 +93,8 @@ impl CompileOptions {
             staticlib: false,
             core_client: false,
             stateless: false,
+            core_tls: false,
+            local_store: false,
             http_world: false,
         }
     }
@@ -227,8 +235,16 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         staticlib: opts.staticlib,
         core_client: opts.core_client,
         stateless: opts.stateless,
+        core_tls: opts.core_tls,
+        local_store: opts.local_store,
         http_world: opts.http_world,
     };
+    if (opts.core_tls || opts.local_store) && !opts.target.is_native() {
+        return Err(CompileError::Toolchain(format!(
+            "--core-tls and --local-store are for native artifacts, not {}",
+            opts.target
+        )));
+    }
     if opts.staticlib && !opts.target.is_embedded() {
         return Err(CompileError::Toolchain("--emit staticlib is for --target thumbv7em-none-eabihf".into()));
     }

@@ -63,6 +63,11 @@ impl Target {
         }
     }
 
+    /// The host: the artifact is an executable of this machine.
+    pub fn is_native(&self) -> bool {
+        self.kind == CompilationTarget::Native
+    }
+
     /// wasm32-wasip1 or wasm32-wasip2: the artifact is one `.wasm` file run by wasmtime.
     pub fn is_wasm(&self) -> bool {
         matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)

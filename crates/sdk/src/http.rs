@@ -30,6 +30,8 @@ pub struct HttpBackend {
     /// serve`) each batch carries the idempotency key `<epoch>-<n>`, the same for every
     /// retry of its request. Without an epoch batches carry none.
     batches: u64,
+    /// The transport: [`net::send`], or [`net::send_plain`] for an artifact without TLS.
+    send: fn(&net::Request) -> Result<net::Response, String>,
 }
 
 /// Events held back at most (then they are sent on their own).
@@ -38,9 +40,26 @@ const EVENT_BATCH: usize = 256;
 const RETRY_FOR: Duration = Duration::from_secs(60);
 
 impl HttpBackend {
-    /// A backend for `cfg` (no request is made yet).
+    /// A backend for `cfg` (no request is made yet) over [`net::send`]: `http://` and
+    /// `https://` core URLs.
     pub fn new(cfg: HttpConfig) -> Self {
-        HttpBackend { cfg, carried: None, events: Vec::new(), batches: 0 }
+        HttpBackend::with_transport(cfg, net::send)
+    }
+
+    /// [`HttpBackend::new`] over [`net::send_plain`]: on native hosts the artifact links no
+    /// TLS stack.
+    ///
+    /// Errors: the URL is one [`net::send_plain`] cannot reach (`https://` natively).
+    pub fn plain(cfg: HttpConfig) -> Result<Self, SdkError> {
+        if !net::plain_reaches(&cfg.url) {
+            return Err(SdkError(format!("{} needs TLS, which this artifact does not link", cfg.url)));
+        }
+        Ok(HttpBackend::with_transport(cfg, net::send_plain))
+    }
+
+    // Not `..HttpBackend::new(cfg)`: that would reference `net::send` and link TLS anyway.
+    fn with_transport(cfg: HttpConfig, send: fn(&net::Request) -> Result<net::Response, String>) -> Self {
+        HttpBackend { cfg, carried: None, events: Vec::new(), batches: 0, send }
     }
 
     /// The idempotency key of the next event batch (see `batches`).
@@ -88,7 +107,7 @@ impl HttpBackend {
         let started = std::time::Instant::now();
         let mut pause = Duration::from_millis(100);
         loop {
-            match net::send(&req) {
+            match (self.send)(&req) {
                 Ok(resp) if resp.status < 500 => {
                     return Ok((resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null)));
                 }

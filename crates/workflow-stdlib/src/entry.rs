@@ -7,8 +7,9 @@
 //! - failed: the structured error as one JSON line on stderr, exit 1;
 //! - bad input: a message on stderr, exit 2; suspended: exit 3; cancelled: exit 4.
 //! - events: JSON lines on stderr;
-//! - durable state: `RUNTARA_STATE_DIR` (+ `RUNTARA_INSTANCE_ID`) selects the local SQLite
-//!   checkpoint store (native); otherwise the run is stateless.
+//! - durable state: `RUNTARA_HTTP_URL` (+ `RUNTARA_INSTANCE_ID`) checkpoints to runtara core,
+//!   `RUNTARA_STATE_DIR` to the local SQLite store (native, `--local-store`); otherwise the
+//!   run is stateless.
 
 use std::io::{Read, Write};
 
@@ -128,15 +129,43 @@ fn write_output(v: &Value) -> std::io::Result<()> {
     }
 }
 
-/// Makes the http backend (the durable protocol against `runtara core`). Generated `main`
-/// passes [`core_client`] when the artifact links it: always on native, on
-/// wasm32-wasip2 only with `runtara compile --core-client` or when the graph already uses
-/// the network, so other components import no wasi:http.
-pub type CoreClient = fn(runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend>;
+/// The checkpoint stores an artifact links; generated `main` names them, and what it does
+/// not name is not in the artifact (the linker drops it): the http backend (`runtara core`,
+/// `RUNTARA_HTTP_URL`) and the local SQLite store (`RUNTARA_STATE_DIR`, native only, ~1.5 MB).
+#[derive(Clone, Copy, Default)]
+pub struct Stores {
+    /// [`core_client`] or [`core_client_tls`]: always on native, on wasm32-wasip2 for durable
+    /// graphs, graphs that use the network and `runtara compile --core-client`.
+    pub core: Option<CoreClient>,
+    /// [`local_store`]: native artifacts compiled with `--local-store`.
+    pub local: Option<LocalStore>,
+}
 
-/// The http backend over `runtara_sdk::net` (ureq natively, wasi:http on wasm32-wasip2).
-pub fn core_client(cfg: runtara_sdk::HttpConfig) -> Box<dyn runtara_sdk::SdkBackend> {
-    Box::new(runtara_sdk::http::HttpBackend::new(cfg))
+/// Makes the http backend of one instance. Errors: the URL needs what the artifact lacks.
+pub type CoreClient = fn(runtara_sdk::HttpConfig) -> Result<Box<dyn runtara_sdk::SdkBackend>, String>;
+
+/// Opens the local store in a directory for an instance. Errors: the store cannot be opened.
+pub type LocalStore = fn(&str, &str) -> Result<Box<dyn runtara_sdk::SdkBackend>, String>;
+
+/// The http backend without a TLS stack of its own: `http://` core URLs on native hosts
+/// (any URL on wasm32-wasip2, where the host makes TLS connections).
+///
+/// Errors: an `https://` URL on native, naming `--core-tls`.
+pub fn core_client(cfg: runtara_sdk::HttpConfig) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+    match runtara_sdk::http::HttpBackend::plain(cfg) {
+        Ok(b) => Ok(Box::new(b)),
+        Err(e) => Err(format!("RUNTARA_HTTP_URL: {}; recompile with `runtara compile --core-tls`", e.0)),
+    }
+}
+
+/// The http backend with TLS (rustls natively): `http://` and `https://` core URLs.
+pub fn core_client_tls(cfg: runtara_sdk::HttpConfig) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+    Ok(Box::new(runtara_sdk::http::HttpBackend::new(cfg)))
+}
+
+/// The local SQLite store of `dir` for `instance` (native; elsewhere an error saying so).
+pub fn local_store(dir: &str, instance: &str) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+    Current::local_store(dir, instance)
 }
 
 /// A run against a store (`RUNTARA_HTTP_URL`, `RUNTARA_STATE_DIR`) must name its instance
@@ -152,39 +181,36 @@ fn instance_named() -> Result<(), String> {
     }
 }
 
-/// The checkpoint backend the environment selects: `RUNTARA_HTTP_URL` (+
-/// `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the http backend (when
-/// linked); `RUNTARA_STATE_DIR` → the local SQLite store (native); else none. The instance
-/// is named (see [`instance_named`]).
-fn backend(core: Option<CoreClient>) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
+/// The checkpoint backend the environment selects among the linked `stores`:
+/// `RUNTARA_HTTP_URL` (+ `RUNTARA_INSTANCE_ID`, `RUNTARA_TENANT_ID`, `RUNTARA_TOKEN`) → the
+/// http backend; `RUNTARA_STATE_DIR` → the local SQLite store; else none. The instance is
+/// named (see [`instance_named`]).
+fn backend(stores: Stores) -> Result<Box<dyn runtara_sdk::SdkBackend>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let instance = env("RUNTARA_INSTANCE_ID").unwrap_or_default();
     if let Some(url) = env("RUNTARA_HTTP_URL") {
-        let Some(make) = core else {
+        let Some(make) = stores.core else {
             return Err("RUNTARA_HTTP_URL is set, but this artifact was compiled without the http backend; recompile with `runtara compile --core-client`".into());
         };
-        return Ok(make(runtara_sdk::HttpConfig {
+        return make(runtara_sdk::HttpConfig {
             url,
             instance,
             tenant: env("RUNTARA_TENANT_ID").unwrap_or_else(|| "default".into()),
             token: env("RUNTARA_TOKEN"),
             epoch: env("RUNTARA_EPOCH"),
-        }));
+        });
     }
-    match env("RUNTARA_STATE_DIR") {
-        Some(dir) => Current::local_store(&dir, &instance),
-        None => Ok(Box::new(runtara_sdk::Stateless)),
+    match (env("RUNTARA_STATE_DIR"), stores.local) {
+        (Some(dir), Some(open)) => open(&dir, &instance),
+        (Some(_), None) => Err("RUNTARA_STATE_DIR is set, but this artifact has no local store: compile it for the native target with `runtara compile --local-store`, or checkpoint to runtara core (`runtara run --core URL`)".into()),
+        (None, _) => Ok(Box::new(runtara_sdk::Stateless)),
     }
 }
 
 /// Runs a compiled workflow under the hosted contract and exits the process.
 ///
-/// `core`: the http backend constructor when the artifact links it ([`core_client`]).
-pub fn hosted_main(
-    meta: &WorkflowMeta,
-    run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>,
-    core: Option<CoreClient>,
-) -> ! {
+/// `stores`: the checkpoint stores the artifact links.
+pub fn hosted_main(meta: &WorkflowMeta, run: fn(&mut Ctx, &mut Scope) -> Result<Value, Failure>, stores: Stores) -> ! {
     let input = match read_input() {
         Ok(v) => v,
         Err(msg) => {
@@ -197,7 +223,7 @@ pub fn hosted_main(
         eprintln!("{}", serde_json::json!({"code": "INSTANCE_ID_REQUIRED", "message": message}));
         std::process::exit(EXIT_BAD_INPUT);
     }
-    let backend = match backend(core) {
+    let backend = match backend(stores) {
         Ok(b) => b,
         Err(msg) => {
             eprintln!("{}", serde_json::json!({"code": "STATE_STORE_UNAVAILABLE", "message": msg}));

@@ -19,11 +19,11 @@ fn declared_variables() -> Value {
 }
 
 fn main() {
-    runtara_workflow_stdlib::entry::hosted_main(
-        &META,
-        run,
-        Some(runtara_workflow_stdlib::entry::core_client),
-    )
+    let stores = runtara_workflow_stdlib::entry::Stores {
+        core: Some(runtara_workflow_stdlib::entry::core_client),
+        local: None,
+    };
+    runtara_workflow_stdlib::entry::hosted_main(&META, run, stores)
 }
 
 /// Runs the workflow's root graph against the root scope.

@@ -20,7 +20,11 @@ fn declared_variables() -> Value {
 }
 
 fn main() {
-    runtara_workflow_stdlib::entry::hosted_main(&META, run, None)
+    let stores = runtara_workflow_stdlib::entry::Stores {
+        core: None,
+        local: None,
+    };
+    runtara_workflow_stdlib::entry::hosted_main(&META, run, stores)
 }
 
 /// Runs the workflow's root graph against the root scope.

@@ -56,6 +56,15 @@ pub struct Args {
     /// cannot checkpoint to a core.
     #[arg(long, conflicts_with = "core_client")]
     pub stateless: bool,
+    /// native: let the artifact checkpoint to an `https://` runtara core (links rustls,
+    /// ~1 MB). Without it the core URL must be `http://`; graphs that use the network
+    /// have TLS anyway.
+    #[arg(long)]
+    pub core_tls: bool,
+    /// native: link the local SQLite checkpoint store (~1.5 MB), so the artifact runs
+    /// durably without a server: `RUNTARA_STATE_DIR` / `runtara run --state-dir DIR`.
+    #[arg(long)]
+    pub local_store: bool,
     /// wasm32-wasip2: `command` (default, runs once with wasi:cli/run) or `http` (exports
     /// wasi:http/incoming-handler for `wasmtime serve -Scli`, Spin, wasmCloud: POST / runs
     /// the workflow, POST|GET /instances/{id} a durable instance in runtara core).
@@ -93,6 +102,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     opts.staticlib = args.emit == Emit::Staticlib;
     opts.core_client = args.core_client;
     opts.stateless = args.stateless;
+    opts.core_tls = args.core_tls;
+    opts.local_store = args.local_store;
     opts.http_world = args.world == World::Http;
     opts.emit_rust_only = args.emit == Emit::Rust;
     let result = compile_scenario(Scenario::Path(args.file.clone()), &opts)?;

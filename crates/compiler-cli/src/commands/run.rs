@@ -120,6 +120,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         opts.workflow_dirs = args.workflows;
         // Serving a graph makes it an HTTP-handler component.
         opts.http_world = args.listen.is_some();
+        // A native artifact links the stores this run uses, and only those.
+        if opts.target.is_native() {
+            opts.local_store = args.state_dir.is_some();
+            opts.core_tls = args.core.core.as_deref().is_some_and(|u| u.starts_with("https://"));
+        }
         cache::compile_cached(&args.artifact, &opts)?
     } else {
         args.artifact.clone()

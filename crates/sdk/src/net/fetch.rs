@@ -81,3 +81,9 @@ pub fn reset(keep_responses: bool) {
         RESPONSES.with(|m| m.borrow_mut().clear());
     }
 }
+
+/// The same as [`send`]: this transport leaves TLS to the host.
+pub use self::send as send_plain;
+
+/// Whether [`send_plain`] reaches `https://` URLs. fetch: the host makes TLS connections.
+pub const PLAIN_HTTPS: bool = true;

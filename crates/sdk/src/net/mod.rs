@@ -76,6 +76,21 @@ pub fn send(req: &Request) -> Result<Response, String> {
     transport::send(req).map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
 }
 
+/// [`send`] without TLS on native hosts (only `http://` URLs), so an artifact that calls
+/// only this links no TLS stack; elsewhere the same as [`send`] (wasi:http and fetch leave
+/// TLS to the host).
+///
+/// Errors: as [`send`], and an `https://` URL on a native host.
+pub fn send_plain(req: &Request) -> Result<Response, String> {
+    transport::send_plain(req).map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
+}
+
+/// Whether [`send_plain`] reaches `url`: any URL where the host makes TLS connections
+/// (wasi:http, fetch), only `http://` ones on native hosts.
+pub fn plain_reaches(url: &str) -> bool {
+    transport::PLAIN_HTTPS || !url.starts_with("https://")
+}
+
 pub mod proxy;
 
 // Each transport is gated once, here, and public; `transport` picks the one [`send`] uses

@@ -1,4 +1,8 @@
-//! Native hosts (feature `http`): ureq with rustls, one pooled agent per timeout.
+//! Native hosts (feature `http`): ureq, one pooled agent per timeout and TLS choice.
+//!
+//! [`send`] speaks `http://` and `https://` (rustls); [`send_plain`] only `http://`, through an
+//! agent built from ureq's TCP connector alone, so an artifact that calls only it (the core
+//! client without `--core-tls`) links no TLS stack — rustls and ring are ~1 MB.
 
 use super::{Request, Response};
 use std::collections::HashMap;
@@ -6,10 +10,12 @@ use std::string::{String, ToString};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-/// One agent (connection pool) per timeout, so repeated calls reuse their connections.
-fn agent(timeout_ms: u64) -> ureq::Agent {
-    static AGENTS: OnceLock<Mutex<HashMap<u64, ureq::Agent>>> = OnceLock::new();
-    let mut agents = AGENTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+type Agents = OnceLock<Mutex<HashMap<u64, ureq::Agent>>>;
+
+/// The agent (connection pool) of `pool` for `timeout_ms`, made by `make` on first use, so
+/// repeated calls reuse their connections.
+fn agent(pool: &'static Agents, timeout_ms: u64, make: fn(ureq::config::Config) -> ureq::Agent) -> ureq::Agent {
+    let mut agents = pool.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     agents
         .entry(timeout_ms)
         .or_insert_with(|| {
@@ -17,15 +23,31 @@ fn agent(timeout_ms: u64) -> ureq::Agent {
                 .http_status_as_error(false)
                 .timeout_global(Some(Duration::from_millis(timeout_ms)))
                 .build();
-            ureq::Agent::new_with_config(config)
+            make(config)
         })
         .clone()
 }
 
-/// Sends `req` and waits for the whole response; `Err` names what failed (connect,
-/// timeout, TLS). Non-2xx statuses are responses, not errors.
+/// Sends `req` (`http://` or `https://`) and waits for the whole response; `Err` names what
+/// failed (connect, timeout, TLS). Non-2xx statuses are responses, not errors.
 pub fn send(req: &Request) -> Result<Response, String> {
-    let agent = agent(req.timeout_ms.unwrap_or(300_000));
+    static POOL: Agents = OnceLock::new();
+    exchange(agent(&POOL, req.timeout_ms.unwrap_or(300_000), ureq::Agent::new_with_config), req)
+}
+
+/// [`send`] without TLS: `https://` URLs are refused before any connection is made.
+pub fn send_plain(req: &Request) -> Result<Response, String> {
+    use ureq::unversioned::{resolver::DefaultResolver, transport::TcpConnector};
+    static POOL: Agents = OnceLock::new();
+    if !req.url.starts_with("http://") {
+        return Err("only http:// URLs are supported here: this artifact was compiled without TLS".into());
+    }
+    let plain = |config| ureq::Agent::with_parts(config, TcpConnector::default(), DefaultResolver::default());
+    exchange(agent(&POOL, req.timeout_ms.unwrap_or(300_000), plain), req)
+}
+
+/// One exchange of `req` over `agent`.
+fn exchange(agent: ureq::Agent, req: &Request) -> Result<Response, String> {
     let mut builder = ureq::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), v.as_str());
@@ -41,3 +63,6 @@ pub fn send(req: &Request) -> Result<Response, String> {
     let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| e.to_string())?;
     Ok(Response { status, headers, body })
 }
+
+/// Whether [`send_plain`] reaches `https://` URLs. ureq: [`send_plain`] has no TLS stack.
+pub const PLAIN_HTTPS: bool = false;

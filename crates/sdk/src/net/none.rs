@@ -7,3 +7,9 @@ use alloc::string::String;
 pub fn send(_req: &Request) -> Result<Response, String> {
     Err("this target has no network access".into())
 }
+
+/// The same as [`send`]: this transport leaves TLS to the host.
+pub use self::send as send_plain;
+
+/// Whether [`send_plain`] reaches `https://` URLs. Irrelevant here (no network): nothing to refuse.
+pub const PLAIN_HTTPS: bool = true;

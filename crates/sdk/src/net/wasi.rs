@@ -29,3 +29,9 @@ pub fn send(req: &Request) -> Result<Response, String> {
         Ok(Response { status, headers, body: bytes })
     })
 }
+
+/// The same as [`send`]: this transport leaves TLS to the host.
+pub use self::send as send_plain;
+
+/// Whether [`send_plain`] reaches `https://` URLs. wasi:http: the host makes TLS connections.
+pub const PLAIN_HTTPS: bool = true;
