@@ -190,6 +190,7 @@ pub fn browser() -> Result<()> {
     compile(example.to_str().expect("utf-8"), "wasm32-unknown-unknown", pkg.to_str().expect("utf-8"), true)?;
     let kb = std::fs::metadata(pkg.join("conditional.wasm"))?.len() as f64 / 1024.0;
     println!("browser module, examples/01 --release: .wasm {kb:.1} KB (goal ≤ 120 KB: {})", verdict(kb <= 120.0));
+    wasm_opt_gain(&example, dir.path())?;
 
     let wf = workspace_root().join("xtask/bench/split-map-fields.json");
     let items: Vec<serde_json::Value> = (0..100_000)
@@ -219,6 +220,41 @@ pub fn browser() -> Result<()> {
         "Split 100k map-fields, Node (wasm32-unknown-unknown) {w:.3} s vs native {n:.3} s: {ratio:.2}× (goal ≤ 2.5×: {})",
         verdict(ratio <= 2.5)
     );
+    Ok(())
+}
+
+/// What Binaryen's `wasm-opt -Oz` post-pass gains on examples/01's core modules (browser
+/// `.wasm`, wasm32-wasip1), compiled with and without it (`RUNTARA_WASM_OPT=off`); says so
+/// when wasm-opt is not installed.
+fn wasm_opt_gain(example: &std::path::Path, dir: &std::path::Path) -> Result<()> {
+    let installed = std::process::Command::new("wasm-opt").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !installed {
+        println!("wasm-opt -Oz post-pass: not measured (install Binaryen: apt-get install binaryen)");
+        return Ok(());
+    }
+    for (target, file) in [("wasm32-unknown-unknown", "conditional.wasm"), ("wasm32-wasip1", "")] {
+        let mut sizes = Vec::new();
+        for setting in ["off", "wasm-opt"] {
+            let out = dir.join(format!("gain-{target}-{setting}"));
+            let o = runtara_e2e::cli::runtara_command()
+                .env(runtara_compiler::wasm_opt::WASM_OPT_ENV, setting)
+                .args(["compile", "--release", "--target", target])
+                .arg(example)
+                .arg("-o")
+                .arg(&out)
+                .output()?;
+            if !o.status.success() {
+                bail!("compile failed: {}", String::from_utf8_lossy(&o.stderr));
+            }
+            let module = if file.is_empty() { out } else { out.join(file) };
+            sizes.push(std::fs::metadata(module)?.len() as f64 / 1024.0);
+        }
+        let (without, with) = (sizes[0], sizes[1]);
+        println!(
+            "wasm-opt -Oz post-pass, examples/01 {target}: {without:.1} KB -> {with:.1} KB ({:+.1} %)",
+            (with / without - 1.0) * 100.0
+        );
+    }
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub mod prebuilt;
 pub mod rustc;
 pub mod source_map;
 pub mod target;
+pub mod wasm_opt;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -428,10 +429,16 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     if target.is_browser() {
         let staging = tmp.path().join("pkg");
         browser::generate(&built, stem, &staging, release)?;
+        if release {
+            wasm_opt::optimise(&staging.join(format!("{stem}.wasm")));
+        }
         if target.cloudflare {
             cloudflare::add_worker(&staging, stem)?;
         }
         return browser::replace_dir(&staging, out);
+    }
+    if release && target.kind == runtara_codegen::CompilationTarget::Wasip1 {
+        wasm_opt::optimise(&built);
     }
     if target.is_wasm() {
         check::wasm_artifact(&built, target)?;

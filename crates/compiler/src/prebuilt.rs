@@ -112,13 +112,21 @@ pub fn rustc() -> String {
 pub const STDLIB_SOURCES: [&str; 5] =
     ["crates/workflow-stdlib", "crates/agents", "crates/sdk", "crates/path", "crates/protocol"];
 
-/// The flags every prebuilt rlib is compiled with (part of the source hash): bitcode, so
-/// `--release` artifacts can use LTO (DESIGN §4), and `panic=abort`, as every artifact is
-/// linked — without landing pads and unwind tables a native artifact is ~15 % smaller
-/// (wasm and firmware targets abort already).
-pub const PREBUILT_RUSTFLAGS: [&str; 2] = ["-Cembed-bitcode=yes", "-Cpanic=abort"];
+/// The flags the prebuilt rlibs of `target` are compiled with (part of the source hash):
+/// bitcode, so `--release` artifacts can use LTO (DESIGN §4); `panic=abort`, as every
+/// artifact is linked — without landing pads and unwind tables a native artifact is ~15 %
+/// smaller (wasm and firmware targets abort already); and on wasm and firmware
+/// `opt-level=z` instead of cargo's 3: fat LTO starts from this already-optimised bitcode,
+/// and O3's inlining made examples/01 10–20 % bigger (browser 237 → 191 KB).
+pub fn prebuilt_rustflags(target: &Target) -> Vec<&'static str> {
+    let mut flags = vec!["-Cembed-bitcode=yes", "-Cpanic=abort"];
+    if !target.is_native() {
+        flags.push("-Copt-level=z");
+    }
+    flags
+}
 
-fn source_hash(root: &Path) -> String {
+fn source_hash(root: &Path, rustflags: &[&str]) -> String {
     let mut files = Vec::new();
     for krate in STDLIB_SOURCES {
         collect(&root.join(krate), &mut files);
@@ -127,7 +135,7 @@ fn source_hash(root: &Path) -> String {
     files.push(root.join("Cargo.toml"));
     files.sort();
     let mut h = Sha256::new();
-    h.update(PREBUILT_RUSTFLAGS.join(" ").as_bytes());
+    h.update(rustflags.join(" ").as_bytes());
     for f in files {
         h.update(f.strip_prefix(root).unwrap_or(&f).to_string_lossy().as_bytes());
         h.update(fs::read(&f).unwrap_or_default());
@@ -189,7 +197,7 @@ pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
     let features = vec![target.kind.stdlib_feature().to_string()];
     let wanted_rustc = rustc_version()?;
     let has_source = src.join("crates/workflow-stdlib/Cargo.toml").is_file();
-    let wanted_hash = if has_source { source_hash(&src) } else { String::new() };
+    let wanted_hash = if has_source { source_hash(&src, &prebuilt_rustflags(target)) } else { String::new() };
     let fresh = || -> Option<Manifest> {
         let m = serde_json::from_str::<Manifest>(&fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
         let ok = m.rustc == wanted_rustc
@@ -251,7 +259,7 @@ fn build(
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RUSTC_WRAPPER")
-        .env("CARGO_ENCODED_RUSTFLAGS", PREBUILT_RUSTFLAGS.join("\x1f"))
+        .env("CARGO_ENCODED_RUSTFLAGS", prebuilt_rustflags(target).join("\x1f"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = cmd.spawn().map_err(|e| CompileError::Toolchain(format!("cannot run cargo: {e}")))?;

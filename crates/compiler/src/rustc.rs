@@ -58,7 +58,7 @@ pub fn compile_with(
         .args(["--error-format", "json"])
         .args(if deny_warnings { &["-D", "warnings"][..] } else { &[] })
         .args(["-C", "codegen-units=1", "-C", "debuginfo=0"])
-        // As the prebuilt stdlib (`prebuilt::PREBUILT_RUSTFLAGS`).
+        // As the prebuilt stdlib (`prebuilt::prebuilt_rustflags`).
         .args(["-C", "panic=abort"])
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");

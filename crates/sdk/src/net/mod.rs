@@ -2,9 +2,9 @@
 //! `http` agent, AiAgent's LLM calls, forwarded agents).
 //!
 //! One call, [`send`], with one transport per file, each compiled when its feature is on
-//! (features are additive) and one selected below: ureq (with rustls) on
-//! native hosts (`http`); wasi:http through `wstd` on `wasm32-wasip2` (`wasi-http`), so a
-//! component needs nothing beyond standard WASI interfaces (DESIGN §5); and `fetch` in
+//! (features are additive) and one selected below: ureq (with rustls) on native hosts
+//! (`http`); wasi:http through the `wasip2` bindings on `wasm32-wasip2` (`wasi-http`), so
+//! a component needs nothing beyond standard WASI interfaces (DESIGN §5); and `fetch` in
 //! browsers and Node (`fetch`), where a synchronous call cannot wait for a promise: `send`
 //! answers from the responses fetched so far, else records the request as pending and fails
 //! — the browser entry then stops the run, fetches, [`fulfil`]s and runs the workflow again

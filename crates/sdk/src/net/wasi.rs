@@ -1,33 +1,118 @@
-//! wasm32-wasip2 components (feature `wasi-http`): wasi:http outgoing-handler through wstd.
+//! wasm32-wasip2 components (feature `wasi-http`): wasi:http's outgoing-handler through the
+//! `wasip2` bindings, blocking on its pollables. No async runtime or `http` types: wstd,
+//! http, futures-lite, bytes and anyhow were ~70 KB of a 460 KB component (issue 18).
 
 use super::{Request, Response};
 use std::string::{String, ToString};
 use std::vec::Vec;
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasip2::io::streams::StreamError;
 
 /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
-/// timeout, TLS). Non-2xx statuses are responses, not errors.
+/// timeout, TLS, as the host's `error-code`). Non-2xx statuses are responses, not errors.
+/// `timeout_ms` bounds the wait for the first response byte.
 pub fn send(req: &Request) -> Result<Response, String> {
-    let mut builder = wstd::http::Request::builder().method(req.method.as_str()).uri(req.url.as_str());
-    for (k, v) in &req.headers {
-        builder = builder.header(k.as_str(), v.as_str());
+    let (scheme, authority, path) = split_url(&req.url)?;
+    let headers: Vec<(String, Vec<u8>)> = req.headers.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
+    let fields = Fields::from_list(&headers).map_err(|e| format!("invalid header: {e:?}"))?;
+    let request = OutgoingRequest::new(fields);
+    let refused = |what: &str| format!("the host refused the {what}");
+    request.set_method(&method(&req.method)).map_err(|()| refused("method"))?;
+    request.set_scheme(Some(&scheme)).map_err(|()| refused("scheme"))?;
+    request.set_authority(Some(authority)).map_err(|()| refused("authority"))?;
+    request.set_path_with_query(Some(&path)).map_err(|()| refused("path"))?;
+    let body = request.body().map_err(|()| refused("body"))?;
+    let options = req.timeout_ms.map(|ms| {
+        let options = RequestOptions::new();
+        // Nanoseconds; a host that does not support the timeout keeps its own.
+        let _ = options.set_first_byte_timeout(Some(ms.saturating_mul(1_000_000)));
+        options
+    });
+    let pending = outgoing_handler::handle(request, options).map_err(|e| format!("{e:?}"))?;
+    write_body(body, &req.body)?;
+    pending.subscribe().block();
+    let response = match pending.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(e))) => return Err(format!("{e:?}")),
+        Some(Err(())) | None => return Err("the response was already taken".into()),
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let incoming = response.consume().map_err(|()| "the response body was already taken".to_string())?;
+    let body = read_body(&incoming)?;
+    Ok(Response { status, headers, body })
+}
+
+/// Writes `bytes` in the chunks a blocking write takes (4096 bytes), then finishes the body.
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
+    {
+        let stream = body.write().map_err(|()| "the request body stream was already taken".to_string())?;
+        for chunk in bytes.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| format!("sending the body: {e:?}"))?;
+        }
+        // The stream must be dropped before the body is finished.
     }
-    let request = builder.body(wstd::http::Body::from(req.body.clone())).map_err(|e| e.to_string())?;
-    let mut client = wstd::http::Client::new();
-    if let Some(ms) = req.timeout_ms {
-        client.set_first_byte_timeout(wstd::time::Duration::from_millis(ms));
+    OutgoingBody::finish(body, None).map_err(|e| format!("{e:?}"))
+}
+
+/// Reads the whole response body (at most 64 MiB, like the native transport).
+fn read_body(incoming: &wasip2::http::types::IncomingBody) -> Result<Vec<u8>, String> {
+    const LIMIT: usize = 64 << 20;
+    let stream = incoming.stream().map_err(|()| "the response body stream was already taken".to_string())?;
+    let mut body = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(body),
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(format!("reading the body: {}", e.to_debug_string()))
+            }
+        }
+        if body.len() > LIMIT {
+            return Err(format!("the response body is over {LIMIT} bytes"));
+        }
     }
-    wstd::runtime::block_on(async move {
-        let resp = client.send(request).await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let mut body = resp.into_body();
-        let bytes = body.contents().await.map_err(|e| e.to_string())?.to_vec();
-        Ok(Response { status, headers, body: bytes })
-    })
+}
+
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+/// `scheme://authority/path?query` → (scheme, authority, path with query; `/` when empty).
+/// Errors: not an absolute `http://` or `https://` URL.
+fn split_url(url: &str) -> Result<(Scheme, &str, String), String> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return Err("not an absolute http:// or https:// URL".into());
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.is_empty() {
+        return Err("the URL has no host".into());
+    }
+    let path = path.split('#').next().unwrap_or("");
+    let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+    Ok((scheme, authority, path))
 }
 
 /// The same as [`send`]: this transport leaves TLS to the host.
