@@ -85,7 +85,7 @@ pub fn run(only: Option<&str>) -> Result<()> {
 /// first result and the run overhead of a component, on release builds of runtara (a debug
 /// xtask rebuilds itself).
 fn compile_and_size() -> Result<()> {
-    if cfg!(debug_assertions) {
+    if !crate::bench_serve::released() {
         return crate::bench_serve::rerun_released("compile");
     }
     let example = workspace_root().join("tests/fixtures/conditional.json");
@@ -223,16 +223,16 @@ pub fn browser() -> Result<()> {
     Ok(())
 }
 
-/// What Binaryen's `wasm-opt -Oz` post-pass gains on examples/01's core modules (browser
-/// `.wasm`, wasm32-wasip1), compiled with and without it (`RUNTARA_WASM_OPT=off`); says so
-/// when wasm-opt is not installed.
+/// What Binaryen's `wasm-opt -Oz` post-pass gains on examples/01's wasm32-wasip1 module,
+/// compiled with and without it (`RUNTARA_WASM_OPT=off`); says so when wasm-opt is not
+/// installed.
 fn wasm_opt_gain(example: &std::path::Path, dir: &std::path::Path) -> Result<()> {
     let installed = std::process::Command::new("wasm-opt").arg("--version").output().is_ok_and(|o| o.status.success());
     if !installed {
         println!("wasm-opt -Oz post-pass: not measured (install Binaryen: apt-get install binaryen)");
         return Ok(());
     }
-    for (target, file) in [("wasm32-unknown-unknown", "conditional.wasm"), ("wasm32-wasip1", "")] {
+    for target in ["wasm32-wasip1"] {
         let mut sizes = Vec::new();
         for setting in ["off", "wasm-opt"] {
             let out = dir.join(format!("gain-{target}-{setting}"));
@@ -246,8 +246,7 @@ fn wasm_opt_gain(example: &std::path::Path, dir: &std::path::Path) -> Result<()>
             if !o.status.success() {
                 bail!("compile failed: {}", String::from_utf8_lossy(&o.stderr));
             }
-            let module = if file.is_empty() { out } else { out.join(file) };
-            sizes.push(std::fs::metadata(module)?.len() as f64 / 1024.0);
+            sizes.push(std::fs::metadata(out)?.len() as f64 / 1024.0);
         }
         let (without, with) = (sizes[0], sizes[1]);
         println!(
@@ -441,6 +440,9 @@ fn timed_run(artifact: &std::path::Path, core: &str, instance: &str) -> Result<D
 /// instance (goal ≤ 50 ms).
 pub fn durability() -> Result<()> {
     use runtara_sdk::SdkBackend;
+    if !crate::bench_serve::released() {
+        return crate::bench_serve::rerun_released("durability");
+    }
     let dir = tempfile::tempdir()?;
     let core =
         runtara_e2e::core::CoreServer::start(&format!("sqlite:{}", dir.path().join("core.sqlite3").display()), TOKEN);

@@ -22,7 +22,7 @@ const REQUESTS_PER_CLIENT: usize = 250;
 
 /// Runs the section, on release builds.
 pub fn edge() -> Result<()> {
-    if cfg!(debug_assertions) {
+    if !crate::bench_serve::released() {
         return crate::bench_serve::rerun_released("edge");
     }
     let dir = tempfile::tempdir()?;

@@ -64,7 +64,7 @@ fn median_of_three(args: &[&str]) -> Result<(Duration, u64)> {
 
 /// Prints the section, on release builds (a debug xtask rebuilds itself).
 pub fn steps() -> Result<()> {
-    if cfg!(debug_assertions) {
+    if !crate::bench_serve::released() {
         return crate::bench_serve::rerun_released("steps");
     }
     let dir = tempfile::tempdir()?;

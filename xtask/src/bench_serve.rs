@@ -22,7 +22,7 @@ use crate::bench::{chain_workflow, verdict};
 
 /// Runs the section, on release builds.
 pub fn serve() -> Result<()> {
-    if cfg!(debug_assertions) {
+    if !crate::bench_serve::released() {
         return rerun_released("serve");
     }
     let dir = tempfile::tempdir()?;
@@ -33,6 +33,13 @@ pub fn serve() -> Result<()> {
     instantiate(&data, &artifact)?;
     lateness(&server)?;
     Ok(())
+}
+
+/// Whether this is a release xtask driving a release runtara (`RUNTARA_BIN`, set by
+/// [`rerun_released`]): a release xtask run by `cargo run --release` would otherwise build
+/// and time the debug runtara (its core server, its wasmtime).
+pub(crate) fn released() -> bool {
+    !cfg!(debug_assertions) && std::env::var_os("RUNTARA_BIN").is_some()
 }
 
 /// Builds xtask and runtara with `--release` and runs `section` with them.
@@ -183,7 +190,7 @@ fn lateness(server: &ServeServer) -> Result<()> {
 /// Completed instances/s with 1, 2 and 3 servers on one PostgreSQL, and the takeover time
 /// after a SIGKILL.
 pub fn scale() -> Result<()> {
-    if cfg!(debug_assertions) {
+    if !crate::bench_serve::released() {
         return rerun_released("scale");
     }
     if std::env::var(runtara_e2e::core::POSTGRES_ENV).is_err() {

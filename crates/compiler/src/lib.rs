@@ -429,9 +429,6 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
     if target.is_browser() {
         let staging = tmp.path().join("pkg");
         browser::generate(&built, stem, &staging, release)?;
-        if release {
-            wasm_opt::optimise(&staging.join(format!("{stem}.wasm")));
-        }
         if target.cloudflare {
             cloudflare::add_worker(&staging, stem)?;
         }

@@ -1,7 +1,8 @@
-//! Binaryen's `wasm-opt -Oz` as a post-pass of `--release` core modules (wasm32-wasip1, and
-//! the browser module after wasm-bindgen), when it is installed. It is optional: without it,
-//! or when it fails, the module stays as rustc (and wasm-bindgen) left it, with a note on
-//! stderr. Components (wasm32-wasip2) are left alone: Binaryen reads core modules only.
+//! Binaryen's `wasm-opt -Oz` as a post-pass of `--release` wasm32-wasip1 modules, when it is
+//! installed. It is optional: without it, or when it fails, the module stays as rustc left
+//! it, with a note on stderr. Components (wasm32-wasip2) are left alone — Binaryen reads core
+//! modules only — and so are browser modules: Debian's Binaryen (108) retypes
+//! wasm-bindgen's externref table, which then fails to initialise in Node (it gained 6 %).
 
 use std::path::Path;
 use std::process::Command;
