@@ -1,11 +1,13 @@
 //! Cache of compiled artifacts for `runtara run FILE.json` (DESIGN §4): key = graph hash +
-//! target + options + prebuilt manifest hash.
+//! target + options + prebuilt manifest hash; [`evict`] keeps it under a size budget.
 
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
 use crate::{compile_scenario, prebuilt, CompileError, CompileOptions, Scenario};
+
+pub mod evict;
 
 /// `RUNTARA_CACHE_DIR`, else `$XDG_CACHE_HOME/runtara` or `~/.cache/runtara`.
 pub fn cache_dir() -> PathBuf {
@@ -45,6 +47,7 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
     }
     // A module directory appears whole (renamed into place), like a file artifact.
     if out.exists() {
+        evict::touch(&out);
         return Ok(out);
     }
     opts.output = Some(out.clone());

@@ -50,6 +50,10 @@ impl CodeCache {
             // same compatibility hash (the entry's name), checked against their sha256; a
             // mismatch never gets here. wasmtime checks its own header and version again.
             if let Ok(c) = unsafe { Component::deserialize(engine, &serialized) } {
+                // Used now: a size-bounded cache (`runtara run`'s) evicts it later.
+                if let Ok(f) = std::fs::File::open(&entry) {
+                    let _ = f.set_modified(std::time::SystemTime::now());
+                }
                 return Ok((c, Source::Cache));
             }
             let _ = std::fs::remove_file(&entry);
