@@ -259,9 +259,13 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
         // SAFETY: as above.
         let result = unsafe { __runtara_workflow_run(&mut cx, &mut scope) };
-        let writes = core::mem::take(&mut state.borrow_mut().writes);
-        for (id, text) in writes {
-            opts.store.save(&opts.instance, &id, &text).await?;
+        let (writes, mut entries) = {
+            let mut st = state.borrow_mut();
+            (core::mem::take(&mut st.writes), core::mem::take(&mut st.entries))
+        };
+        for id in writes {
+            let text = entries.remove(&id).unwrap_or_default();
+            opts.store.save(&opts.instance, id, text).await?;
         }
         let failure = match result {
             Ok(out) => return Ok(out.to_string()),

@@ -124,11 +124,12 @@ impl WorkflowRuntime for BrowserRuntime {
     }
 }
 
-/// Checkpoints of one run: the store's entries loaded before it, and the writes it made.
+/// Checkpoints of one run: the store's entries loaded before it and written by it, and the
+/// ids it wrote (their text is in `entries`: one copy of each state, not two).
 #[derive(Default)]
 pub(super) struct Checkpoints {
     pub(super) entries: BTreeMap<String, String>,
-    pub(super) writes: Vec<(String, String)>,
+    pub(super) writes: Vec<String>,
 }
 
 pub(super) struct BrowserBackend {
@@ -148,9 +149,8 @@ impl runtara_sdk::SdkBackend for BrowserBackend {
         if let Some(existing) = st.entries.get(id) {
             return Ok(serde_json::from_str(existing).ok());
         }
-        let text = state.to_string();
-        st.entries.insert(id.to_string(), text.clone());
-        st.writes.push((id.to_string(), text));
+        st.entries.insert(id.to_string(), state.to_string());
+        st.writes.push(id.to_string());
         Ok(None)
     }
 

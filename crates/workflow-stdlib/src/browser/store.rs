@@ -107,19 +107,19 @@ impl Store {
         Ok(out)
     }
 
-    pub(super) async fn save(&self, instance: &str, id: &str, state: &str) -> Result<(), JsValue> {
+    /// Saves checkpoint `id` of `instance` (its state JSON); the memory store keeps the
+    /// strings themselves.
+    pub(super) async fn save(&self, instance: &str, id: String, state: String) -> Result<(), JsValue> {
         match self {
             Store::Memory => {
-                MEMORY.with(|m| {
-                    m.borrow_mut().entry(instance.to_string()).or_default().insert(id.to_string(), state.to_string())
-                });
+                MEMORY.with(|m| m.borrow_mut().entry(instance.to_string()).or_default().insert(id, state));
             }
             Store::IndexedDb => {
-                idb_save(instance, id, state).await?;
+                idb_save(instance, &id, &state).await?;
             }
             Store::Custom(s) => {
                 let save: Function = Reflect::get(s, &"save".into())?.dyn_into()?;
-                let p = save.call3(s, &instance.into(), &id.into(), &state.into())?;
+                let p = save.call3(s, &instance.into(), &id.as_str().into(), &state.as_str().into())?;
                 wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&p)).await?;
             }
         }
