@@ -50,6 +50,9 @@ fn passing_cases_still_pass_and_agree_across_targets() {
             }
         }
     }
-    assert!(compared > 40, "only {compared} cases compared across targets");
+    // With one target selected (`cargo xtask ci --target T`) there is nothing to compare.
+    if runnable.values().filter(|r| **r).count() > 1 {
+        assert!(compared > 40, "only {compared} cases compared across targets");
+    }
     assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
 }
