@@ -158,7 +158,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let request =
         RunRequest { stdin, env, limits, code_cache: Some(code_cache), tool_cache: Some(tool_cache), workspace };
     let run = run_artifact(&path, &request).map_err(|e| CliError::usage(format!("{e:#}")))?;
-    runtara_compiler::cache::evict::evict(&runtara_compiler::cache::cache_dir());
     let outcome = Outcome::from_run(&run);
     let mut err = std::io::stderr().lock();
     for line in outcome.events.iter().map(ToString::to_string).chain(outcome.other_stderr.iter().cloned()) {
@@ -179,6 +178,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             _ => {}
         },
     }
+    // After the result is out: the walk over the cache must not delay it.
+    runtara_compiler::cache::evict::evict(&runtara_compiler::cache::cache_dir());
     Ok(ExitCode::from(outcome.status.code()))
 }
 
