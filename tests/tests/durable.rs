@@ -50,15 +50,7 @@ fn compile_workflow(dir: &Path) -> std::path::PathBuf {
     let src = dir.join("chain.json");
     std::fs::write(&src, serde_json::to_vec(&workflow()).unwrap()).unwrap();
     let artifact = dir.join("chain");
-    let o = runtara(&[
-        "compile",
-        "--track-events",
-        "--local-store",
-        src.to_str().unwrap(),
-        "-o",
-        artifact.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&src, "native", &artifact, &["--track-events", "--local-store"]);
     artifact
 }
 
@@ -160,8 +152,7 @@ fn durable_sleep_survives_a_kill() {
         "done":{"stepType":"Finish","id":"done","inputMapping":{"slept":{"valueType":"reference","value":"steps.nap.duration_ms"}}}},
         "executionPlan":[{"fromStep":"nap","toStep":"done"}]}"#).unwrap();
     let artifact = dir.path().join("sleep");
-    let o = runtara(&["compile", "--local-store", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&src, "native", &artifact, &["--local-store"]);
     let state = dir.path().join("state");
     let first = launch(&artifact, &state, "nap", Some(Duration::from_millis(300)));
     assert!(first.killed, "the first launch must be killed during the sleep");
@@ -219,8 +210,7 @@ fn a_run_against_a_store_must_name_its_instance() {
     let dir = tempfile::tempdir().unwrap();
     let artifact = dir.path().join("tiers");
     let src = runtara_e2e::cli::workspace_root().join("tests/fixtures/conditional.json");
-    let o = runtara_e2e::cli::runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&src, "native", &artifact, &[]);
     let mut cmd = std::process::Command::new(&artifact);
     cmd.env("RUNTARA_STATE_DIR", dir.path().join("state")).env_remove("RUNTARA_INSTANCE_ID");
     let out = runtara_e2e::cli::spawn_with_input(cmd, br#"{"amount": 5}"#).wait_with_output().unwrap();
@@ -238,8 +228,7 @@ fn a_store_the_artifact_does_not_link_is_refused_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let artifact = dir.path().join("tiers");
     let src = runtara_e2e::cli::workspace_root().join("tests/fixtures/conditional.json");
-    let o = runtara_e2e::cli::runtara(&["compile", src.to_str().unwrap(), "-o", artifact.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtara_e2e::cli::compile(&src, "native", &artifact, &[]);
     let state = dir.path().join("state");
     let stores = [
         ("RUNTARA_STATE_DIR", state.to_str().unwrap(), "--local-store"),
@@ -264,7 +253,7 @@ fn a_store_the_artifact_does_not_link_is_refused_naming_the_flag() {
 /// the local store and on `runtara core` (SQLite and PostgreSQL).
 #[test]
 fn resuming_an_instance_with_another_graph_is_refused_unless_migrated() {
-    use runtara_e2e::cli::{runtara, runtara_stdin};
+    use runtara_e2e::cli::runtara_stdin;
     use runtara_e2e::core::{databases, CoreServer};
     let dir = tempfile::tempdir().unwrap();
     let first = r#"{"entryPoint":"price","steps":{
@@ -279,9 +268,7 @@ fn resuming_an_instance_with_another_graph_is_refused_unless_migrated() {
         std::fs::write(&src, graph).unwrap();
         let out = dir.path().join(name);
         // One workflow id for both versions, as a redeploy would have.
-        let (src_arg, out_arg) = (src.to_str().unwrap(), out.to_str().unwrap());
-        let o = runtara(&["compile", src_arg, "-o", out_arg, "--workflow-id", "pricing", "--local-store"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        runtara_e2e::cli::compile(&src, "native", &out, &["--workflow-id", "pricing", "--local-store"]);
         artifacts.push(out);
     }
     let state = dir.path().join("state");
