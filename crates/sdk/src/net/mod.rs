@@ -82,7 +82,12 @@ pub fn send(req: &Request) -> Result<Response, String> {
 ///
 /// Errors: as [`send`], and an `https://` URL on a native host.
 pub fn send_plain(req: &Request) -> Result<Response, String> {
-    transport::send_plain(req).map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
+    let sent = if plain_reaches(&req.url) {
+        transport::send_plain(req)
+    } else {
+        Err("https:// needs TLS, which this artifact was compiled without".into())
+    };
+    sent.map_err(|e| alloc::format!("{} {}: {e}", req.method, req.url))
 }
 
 /// Whether [`send_plain`] reaches `url`: any URL where the host makes TLS connections
