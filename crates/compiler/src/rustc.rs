@@ -20,8 +20,8 @@ pub struct BuildFlags {
     pub deny_warnings: bool,
 }
 
-/// Compiles `main_rs` into `out` for `target`. Debug: `opt-level=0`; release: optimised
-/// and stripped, with fat LTO except on native (see below).
+/// Compiles `main_rs` into `out` for `target`. Debug: `opt-level=0` (wasm without DWARF);
+/// release: optimised and stripped, with fat LTO except on native (see below).
 ///
 /// Errors: rustc cannot start, or reports errors (the first error message is returned;
 /// generated code that fails to compile is a compiler bug, reported as such).
@@ -72,6 +72,12 @@ pub fn compile_with(
         cmd.args(["-C", size_level, "-C", lto, "-C", strip]);
     } else {
         cmd.args(["-C", "opt-level=0"]);
+        // The stdlib's and std's DWARF (the generated code has none) made a component 3 MB
+        // instead of 0.5, which the linker writes and wasmtime reads on every first run;
+        // traps still name functions (the name section stays).
+        if target.is_wasm() {
+            cmd.args(["-C", "strip=debuginfo"]);
+        }
     }
     if let (Some(link), false) = (prebuilt.link_dir(), staticlib) {
         cmd.arg("-L").arg(format!("native={}", link.display()));

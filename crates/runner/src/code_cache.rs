@@ -1,9 +1,13 @@
-//! Compiled components kept on disk, so a component is compiled by cranelift once, not on
-//! every run (issue 18). An entry is wasmtime's serialized form, named by the component's
-//! sha256 and the engine's compatibility hash (another wasmtime version or configuration
-//! is another name), and stored as `RTCC` + the sha256 of the serialized bytes + the
-//! bytes. An entry whose checksum does not match — truncated, corrupted, tampered with —
-//! is deleted and the component compiled again: it is never handed to wasmtime.
+//! Compiled components kept on disk, so a component is compiled once, not on every run
+//! (issue 18). An entry is wasmtime's serialized form, named by the component's sha256 and
+//! the engine's compatibility hash (another wasmtime version, configuration or compiler is
+//! another name), and stored as `RTCC` + the sha256 of the serialized bytes + the bytes.
+//! An entry whose checksum does not match — truncated, corrupted, tampered with — is
+//! deleted and the component compiled again: it is never handed to wasmtime.
+//!
+//! [`CodeCache::tiered`] compiles a component it has not seen with the baseline compiler
+//! (Winch: a third of cranelift's time, slower code) and [`CodeCache::promote`] recompiles
+//! it with cranelift once a run has shown the code runs long enough for that to pay.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -29,6 +33,61 @@ pub enum Source {
     Compiled,
 }
 
+/// Which compiler made a component's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Winch, wasmtime's baseline compiler: fast to compile, slower code.
+    Baseline,
+    /// Cranelift, wasmtime's optimising compiler.
+    Optimized,
+}
+
+impl Tier {
+    /// `"baseline"` or `"optimized"` (the `code_tier` of `runtara run --stats`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Baseline => "baseline",
+            Tier::Optimized => "optimized",
+        }
+    }
+}
+
+/// The two engines of a tiered cache, alike but for the compiler.
+pub struct TieredEngines {
+    /// Winch.
+    pub baseline: Engine,
+    /// Cranelift.
+    pub optimized: Engine,
+}
+
+impl TieredEngines {
+    /// Both engines from one configuration (`config`'s compiler strategy is overridden).
+    /// Errors: a configuration wasmtime refuses.
+    pub fn new(config: &mut wasmtime::Config) -> anyhow::Result<TieredEngines> {
+        let optimized = Engine::new(config.strategy(wasmtime::Strategy::Cranelift))?;
+        let baseline = Engine::new(config.strategy(wasmtime::Strategy::Winch))?;
+        Ok(TieredEngines { baseline, optimized })
+    }
+
+    /// The engine of `tier`: a component runs in a store of the engine that compiled it.
+    pub fn get(&self, tier: Tier) -> &Engine {
+        match tier {
+            Tier::Baseline => &self.baseline,
+            Tier::Optimized => &self.optimized,
+        }
+    }
+}
+
+/// A component loaded by [`CodeCache::tiered`].
+pub struct Loaded {
+    /// The compiled component, of the engine of `tier`.
+    pub component: Component,
+    /// From the cache or compiled now.
+    pub source: Source,
+    /// Which compiler made it.
+    pub tier: Tier,
+}
+
 impl CodeCache {
     /// A cache in `dir` (created when the first entry is written).
     pub fn new(dir: impl Into<PathBuf>) -> CodeCache {
@@ -44,25 +103,64 @@ impl CodeCache {
     /// entry, else compiled and stored (a failed store only costs the next run a compile).
     /// Errors: `wasm` is not a component `engine` can compile.
     pub fn component(&self, engine: &Engine, hash: &str, wasm: &[u8]) -> anyhow::Result<(Component, Source)> {
+        match self.load(engine, hash) {
+            Some(c) => Ok((c, Source::Cache)),
+            None => Ok((self.compile(engine, hash, wasm)?, Source::Compiled)),
+        }
+    }
+
+    /// The component `wasm` (sha256 `hash`): cranelift's code when the cache has it, else
+    /// Winch's, compiling it with Winch when the cache has neither. Errors: as
+    /// [`CodeCache::component`].
+    pub fn tiered(&self, engines: &TieredEngines, hash: &str, wasm: &[u8]) -> anyhow::Result<Loaded> {
+        for tier in [Tier::Optimized, Tier::Baseline] {
+            if let Some(component) = self.load(engines.get(tier), hash) {
+                return Ok(Loaded { component, source: Source::Cache, tier });
+            }
+        }
+        let component = self.compile(&engines.baseline, hash, wasm)?;
+        Ok(Loaded { component, source: Source::Compiled, tier: Tier::Baseline })
+    }
+
+    /// Compiles `wasm` with cranelift and stores it in place of its Winch entry, so later
+    /// runs get the optimised code. Errors: as [`CodeCache::component`].
+    pub fn promote(&self, engines: &TieredEngines, hash: &str, wasm: &[u8]) -> anyhow::Result<()> {
+        self.compile(&engines.optimized, hash, wasm)?;
+        let _ = std::fs::remove_file(self.entry(&engines.baseline, hash));
+        Ok(())
+    }
+
+    /// The entry of `hash` for `engine` when it is intact and wasmtime accepts it (a
+    /// rejected entry is deleted).
+    fn load(&self, engine: &Engine, hash: &str) -> Option<Component> {
         let entry = self.entry(engine, hash);
-        if let Some(serialized) = read_intact(&entry) {
-            // SAFETY: the bytes are what `Component::serialize` wrote for an engine of the
-            // same compatibility hash (the entry's name), checked against their sha256; a
-            // mismatch never gets here. wasmtime checks its own header and version again.
-            if let Ok(c) = unsafe { Component::deserialize(engine, &serialized) } {
+        let serialized = read_intact(&entry)?;
+        // SAFETY: the bytes are what `Component::serialize` wrote for an engine of the
+        // same compatibility hash (the entry's name), checked against their sha256; a
+        // mismatch never gets here. wasmtime checks its own header and version again.
+        match unsafe { Component::deserialize(engine, &serialized) } {
+            Ok(c) => {
                 // Used now: a size-bounded cache (`runtara run`'s) evicts it later.
                 if let Ok(f) = std::fs::File::open(&entry) {
                     let _ = f.set_modified(std::time::SystemTime::now());
                 }
-                return Ok((c, Source::Cache));
+                Some(c)
             }
-            let _ = std::fs::remove_file(&entry);
+            Err(_) => {
+                let _ = std::fs::remove_file(&entry);
+                None
+            }
         }
+    }
+
+    /// Compiles `wasm` for `engine` and stores it (a failed store only costs the next run
+    /// a compile).
+    fn compile(&self, engine: &Engine, hash: &str, wasm: &[u8]) -> anyhow::Result<Component> {
         let component = Component::new(engine, wasm)?;
         if let Ok(serialized) = component.serialize() {
-            let _ = write_entry(&entry, &serialized);
+            let _ = write_entry(&self.entry(engine, hash), &serialized);
         }
-        Ok((component, Source::Compiled))
+        Ok(component)
     }
 
     /// The entry of component `hash` for `engine`.
@@ -127,5 +225,25 @@ mod tests {
             Source::Compiled,
             "truncated: rejected"
         );
+    }
+
+    #[test]
+    fn a_new_component_gets_winch_code_until_it_is_promoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::new(dir.path());
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        let engines = TieredEngines::new(&mut config).unwrap();
+        let (baseline, optimized) = (&engines.baseline, &engines.optimized);
+        assert_ne!(cache.entry(baseline, "h"), cache.entry(optimized, "h"), "each compiler has entries of its own");
+        let tier = |c: &CodeCache| {
+            let l = c.tiered(&engines, "h", EMPTY_COMPONENT).unwrap();
+            (l.source, l.tier)
+        };
+        assert_eq!(tier(&cache), (Source::Compiled, Tier::Baseline));
+        assert_eq!(tier(&cache), (Source::Cache, Tier::Baseline));
+        cache.promote(&engines, "h", EMPTY_COMPONENT).unwrap();
+        assert!(!cache.entry(baseline, "h").exists(), "the Winch entry is replaced");
+        assert_eq!(tier(&cache), (Source::Cache, Tier::Optimized));
     }
 }

@@ -256,6 +256,7 @@ impl GuestHost {
                 stderr: err,
                 memory_peak_bytes: None,
                 code_cache_hit: None,
+                code_tier: None,
             }
         };
         let overflow = stdout.contents().len() >= cap || stderr.contents().len() >= cap;

@@ -23,7 +23,7 @@ mod qemu;
 mod wasm;
 mod workerd;
 
-pub use code_cache::{CodeCache, Source as CodeSource};
+pub use code_cache::{CodeCache, Source as CodeSource, Tier};
 pub use egress::{is_public, Egress, LocalAnswer, LocalHandler};
 pub use guest::{GuestExit, GuestHost, GuestLimits, GuestRun, HostConfig};
 pub use http_serve::serve_component;
@@ -94,6 +94,8 @@ pub struct RunOutput {
     /// Whether a component's compiled code came from the [`CodeCache`] (`Some(true)`) or
     /// was compiled for this run; `None` for other artifacts.
     pub code_cache_hit: Option<bool>,
+    /// Which compiler made a component's code; `None` for other artifacts.
+    pub code_tier: Option<Tier>,
 }
 
 /// The kind of artifact, read from its first bytes.

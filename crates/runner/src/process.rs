@@ -114,6 +114,7 @@ pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOut
             stderr,
             memory_peak_bytes: None,
             code_cache_hit: None,
+            code_tier: None,
         });
     };
     let category = if code == "TIMEOUT" { "timeout" } else { "permanent" };
@@ -121,7 +122,14 @@ pub fn wait_limited(mut child: Child, req: &RunRequest) -> anyhow::Result<RunOut
         "code": code, "message": message, "category": category, "severity": "error", "retryable": false,
     });
     stderr.extend_from_slice(format!("\n{error}\n").as_bytes());
-    Ok(RunOutput { exit_code: 1, stdout: Vec::new(), stderr, memory_peak_bytes: None, code_cache_hit: None })
+    Ok(RunOutput {
+        exit_code: 1,
+        stdout: Vec::new(),
+        stderr,
+        memory_peak_bytes: None,
+        code_cache_hit: None,
+        code_tier: None,
+    })
 }
 
 fn overflow(cap: usize) -> (&'static str, String) {

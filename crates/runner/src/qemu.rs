@@ -58,5 +58,6 @@ pub fn run(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
         stderr: out.stderr,
         memory_peak_bytes: None,
         code_cache_hit: None,
+        code_tier: None,
     })
 }

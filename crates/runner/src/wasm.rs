@@ -4,26 +4,31 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
-use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime::{Config, Linker, Module, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::code_cache::{CodeCache, Source as CodeSource};
+use crate::code_cache::{CodeCache, Loaded, Source as CodeSource, Tier, TieredEngines};
 use crate::{RunOutput, RunRequest};
 
 /// Output pipes hold at most this many bytes (64 MiB).
 const PIPE_CAPACITY: usize = 64 << 20;
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
+/// A run whose guest took at least this long has its Winch code replaced by cranelift's
+/// (the cost of a cranelift compile of a small workflow: past it, optimising pays).
+const PROMOTE_AFTER: Duration = Duration::from_millis(100);
+
+fn engines() -> &'static TieredEngines {
+    static ENGINES: OnceLock<TieredEngines> = OnceLock::new();
+    ENGINES.get_or_init(|| {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        Engine::new(&config).expect("the default wasmtime config is valid")
+        TieredEngines::new(&mut config).expect("the default wasmtime config is valid")
     })
 }
 
@@ -84,21 +89,27 @@ fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
     }
 }
 
-/// Runs a WASI P2 component's `wasi:cli/run`.
+/// Runs a WASI P2 component's `wasi:cli/run`. With a code cache, a component the cache has
+/// not seen is compiled by Winch and promoted to cranelift after a run of at least
+/// [`PROMOTE_AFTER`]; without one, cranelift compiles it for this run.
 pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
-    let engine = engine();
+    let engines = engines();
     let not_loadable =
         |e: &dyn std::fmt::Display| anyhow::anyhow!("{} is not a loadable component: {e}", path.display());
-    let (component, hit) = match &req.code_cache {
+    let (loaded, cache) = match &req.code_cache {
         Some(dir) => {
             let bytes = std::fs::read(path)?;
-            let (c, source) = CodeCache::new(dir)
-                .component(engine, &CodeCache::hash(&bytes), &bytes)
-                .map_err(|e| not_loadable(&e))?;
-            (c, Some(source == CodeSource::Cache))
+            let cache = CodeCache::new(dir);
+            let hash = CodeCache::hash(&bytes);
+            (cache.tiered(engines, &hash, &bytes).map_err(|e| not_loadable(&e))?, Some((cache, hash, bytes)))
         }
-        None => (Component::from_file(engine, path).map_err(|e| not_loadable(&e))?, None),
+        None => {
+            let component = Component::from_file(&engines.optimized, path).map_err(|e| not_loadable(&e))?;
+            (Loaded { component, source: CodeSource::Compiled, tier: Tier::Optimized }, None)
+        }
     };
+    let engine = engines.get(loaded.tier);
+    let component = loaded.component;
     let mut linker = ComponentLinker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
@@ -108,9 +119,22 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limits);
     let command = Command::instantiate(&mut store, &component, &linker)?;
-    let result = match command.wasi_cli_run().call_run(&mut store) {
+    let started = Instant::now();
+    let ran = command.wasi_cli_run().call_run(&mut store);
+    if let (Tier::Baseline, Some((cache, hash, bytes))) = (loaded.tier, &cache) {
+        if started.elapsed() >= PROMOTE_AFTER {
+            // A failed promotion leaves the Winch entry: the next long run tries again.
+            let _ = cache.promote(engines, hash, bytes);
+        }
+    }
+    let code = |out: RunOutput| RunOutput {
+        code_cache_hit: cache.as_ref().map(|_| loaded.source == CodeSource::Cache),
+        code_tier: Some(loaded.tier),
+        ..out
+    };
+    let result = match ran {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(())) => return Ok(output(1, &stdout, &stderr, None)),
+        Ok(Err(())) => return Ok(code(output(1, &stdout, &stderr, None))),
         Err(e) => Err(anyhow::Error::from(e)),
     };
     if result.is_err() && store.data().limits.exceeded {
@@ -119,15 +143,15 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
             "code": "MEMORY_LIMIT_EXCEEDED", "category": "limit", "severity": "error",
             "message": format!("the component's linear memory would grow past the limit of {max} bytes (--max-memory)"),
         });
-        return Ok(output(1, &stdout, &stderr, Some(format!("{error}\n"))));
+        return Ok(code(output(1, &stdout, &stderr, Some(format!("{error}\n")))));
     }
     let peak = store.data().limits.peak_bytes as u64;
-    Ok(RunOutput { memory_peak_bytes: Some(peak), code_cache_hit: hit, ..finish(result, &stdout, &stderr) })
+    Ok(RunOutput { memory_peak_bytes: Some(peak), ..code(finish(result, &stdout, &stderr)) })
 }
 
 /// Runs a WASI P1 module's `_start`.
 pub fn run_module(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
-    let engine = engine();
+    let engine = &engines().optimized;
     let module = Module::from_file(engine, path)
         .map_err(|e| anyhow::anyhow!("{} is not a loadable module: {e}", path.display()))?;
     let mut linker: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(engine);
@@ -157,5 +181,6 @@ fn output(exit_code: i32, stdout: &MemoryOutputPipe, stderr: &MemoryOutputPipe, 
         stderr: err,
         memory_peak_bytes: None,
         code_cache_hit: None,
+        code_tier: None,
     }
 }

@@ -287,7 +287,7 @@ pub fn run(dir: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
             }
         }
     };
-    Ok(RunOutput { exit_code, stdout, stderr, memory_peak_bytes: None, code_cache_hit: None })
+    Ok(RunOutput { exit_code, stdout, stderr, memory_peak_bytes: None, code_cache_hit: None, code_tier: None })
 }
 
 #[cfg(test)]

@@ -148,7 +148,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         max_memory_bytes: args.max_memory,
         ..Limits::default()
     };
-    // Components are compiled by cranelift once and kept beside the artifact cache.
+    // Components are compiled once (Winch, then cranelift for code that runs long) and kept
+    // beside the artifact cache.
     let workspace = match &args.workspace {
         Some(dir) => Some(std::fs::canonicalize(dir).map_err(|e| {
             CliError::usage(format!("--workspace {}: {e} (create the directory first)", dir.display()))
@@ -165,7 +166,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if let (true, Some(peak)) = (args.stats, run.memory_peak_bytes) {
         let code = if run.code_cache_hit == Some(true) { "cache" } else { "compiled" };
-        let stats = serde_json::json!({"event": "guest_stats", "memory_peak_bytes": peak, "compiled_code": code});
+        let tier = run.code_tier.map(runtara_runner::Tier::as_str);
+        let stats = serde_json::json!({"event": "guest_stats", "memory_peak_bytes": peak, "compiled_code": code, "code_tier": tier});
         let _ = writeln!(err, "{stats}");
     }
     match args.format {
