@@ -150,7 +150,7 @@ fn column_type<'a>(mut values: impl Iterator<Item = &'a String> + Clone) -> &'st
         "string"
     } else if values.clone().all(|v| v.parse::<i64>().is_ok()) {
         "integer"
-    } else if values.clone().all(|v| v.parse::<f64>().is_ok()) {
+    } else if values.clone().all(|v| crate::number::parse_f64(v).is_some()) {
         "number"
     } else if values.all(|v| v == "true" || v == "false") {
         "boolean"

@@ -35,6 +35,7 @@ pub mod file;
 pub mod http;
 pub mod input;
 pub mod jsonpath;
+pub mod number;
 #[cfg(feature = "std")]
 pub mod remote;
 #[cfg(feature = "std")]

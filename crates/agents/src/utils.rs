@@ -240,7 +240,7 @@ impl Calc<'_> {
                     self.pos += 1;
                 }
                 let text = core::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
-                text.parse::<f64>().map_err(|_| alloc::format!("bad number '{text}'"))
+                crate::number::parse_f64(text).ok_or_else(|| alloc::format!("bad number '{text}'"))
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = self.pos;
@@ -253,7 +253,7 @@ impl Calc<'_> {
                 match self.vars.get(name) {
                     Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0)),
                     Some(Value::String(s)) => {
-                        s.trim().parse::<f64>().map_err(|_| alloc::format!("variable '{name}' is not a number"))
+                        crate::number::parse_f64(s.trim()).ok_or_else(|| alloc::format!("variable '{name}' is not a number"))
                     }
                     Some(_) => Err(alloc::format!("variable '{name}' is not a number")),
                     None => Err(alloc::format!("unknown variable '{name}'")),

@@ -229,7 +229,8 @@ pub fn firmware_main(
     if let Ok(mut s) = stream {
         let _ = writeln!(s, "{out}");
     }
-    EmbeddedRuntime.emit_event(&serde_json::json!({"event": "firmware_stats", "heap_peak_bytes": heap_peak_bytes()}));
+    let stats = [("event", "firmware_stats".into()), ("heap_peak_bytes", heap_peak_bytes().into())];
+    EmbeddedRuntime.emit_event(&crate::value::object(stats));
     debug::exit(if code == RUN_COMPLETED { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
@@ -272,7 +273,7 @@ fn execute(
             Ok(v) => v,
             Err(e) => {
                 let msg = alloc::format!("input is not valid JSON: {e}");
-                *out = serde_json::json!({"code": "BAD_INPUT", "message": msg}).to_string();
+                *out = crate::value::object([("code", "BAD_INPUT".into()), ("message", msg.into())]).to_string();
                 return RUN_BAD_INPUT;
             }
         }

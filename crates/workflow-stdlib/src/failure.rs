@@ -29,9 +29,12 @@ impl Failure {
     /// The run stops at a step boundary because the instance was paused (`SUSPENDED`,
     /// exit 3) or cancelled (`CANCELLED`, exit 4); never handled, never checkpointed.
     pub fn interrupted(code: &str, message: &str) -> Self {
-        Failure::fatal(
-            serde_json::json!({"code": code, "message": message, "category": "lifecycle", "severity": "info"}),
-        )
+        Failure::fatal(crate::value::object([
+            ("code", code.into()),
+            ("message", message.into()),
+            ("category", "lifecycle".into()),
+            ("severity", "info".into()),
+        ]))
     }
 
     /// Whether the run stopped to wait for its host — a sleep (`SLEEPING`), a signal
@@ -144,9 +147,9 @@ impl Failure {
         };
         let step = self.step_id.clone().map(Value::String).unwrap_or(Value::Null);
         obj.entry("stepId").or_insert(step);
-        obj.entry("code").or_insert_with(|| json!("STEP_FAILED"));
-        obj.entry("category").or_insert_with(|| json!("permanent"));
-        obj.entry("severity").or_insert_with(|| json!("error"));
+        obj.entry("code").or_insert_with(|| Value::from("STEP_FAILED"));
+        obj.entry("category").or_insert_with(|| Value::from("permanent"));
+        obj.entry("severity").or_insert_with(|| Value::from("error"));
         let retryable = obj.get("category").and_then(Value::as_str) == Some("transient");
         obj.entry("retryable").or_insert(Value::Bool(retryable));
         Value::Object(obj)
@@ -155,7 +158,8 @@ impl Failure {
 
 fn embedded_object(text: &str) -> Option<Map<String, Value>> {
     let start = text.find('{')?;
-    match serde_json::from_str::<Value>(&text[start..]) {
+    // `get`, not indexing: a str index links core's char-boundary panic formatting.
+    match serde_json::from_str::<Value>(text.get(start..)?) {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
     }

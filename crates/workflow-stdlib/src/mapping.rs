@@ -89,7 +89,7 @@ pub fn coerce(v: &Value, hint: Hint) -> Result<Value, String> {
         (Hint::Integer, _) => return Err(fail("integer")),
         (Hint::Number, Value::Number(n)) => float(n.as_f64().unwrap_or(0.0)).ok_or_else(|| fail("number"))?,
         (Hint::Number, Value::String(s)) => {
-            float(s.parse::<f64>().map_err(|_| fail("number"))?).ok_or_else(|| fail("number"))?
+            float(runtara_agents::number::parse_f64(s).ok_or_else(|| fail("number"))?).ok_or_else(|| fail("number"))?
         }
         (Hint::Number, _) => return Err(fail("number")),
         (Hint::Boolean, Value::Bool(_)) => v.clone(),

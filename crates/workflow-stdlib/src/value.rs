@@ -2,6 +2,7 @@
 
 use alloc::string::String;
 use serde_json::Value;
+use runtara_agents::number::parse_f64;
 
 /// Truthiness: `null`, `false`, `0`, `""`, `[]`, `{}` are false (dsl-spec §5.2).
 pub fn truthy(v: &Value) -> bool {
@@ -20,7 +21,7 @@ pub fn truthy(v: &Value) -> bool {
 pub fn to_number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse::<f64>().ok(),
+        Value::String(s) => parse_f64(s),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
         _ => None,
     }
@@ -34,7 +35,7 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) => num_eq(x.as_f64(), y.as_f64()),
         (Value::String(x), Value::String(y)) => x == y,
         (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
-            num_eq(s.parse::<f64>().ok(), n.as_f64())
+            num_eq(parse_f64(s), n.as_f64())
         }
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b)),
         (Value::Object(x), Value::Object(y)) => {
@@ -66,4 +67,16 @@ pub fn type_name(v: &Value) -> &'static str {
 /// Compact JSON text of a value.
 pub fn to_json(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A JSON object of `fields`, in place of `json!` where values are expressions: `json!`
+/// converts each through `to_value(..).unwrap()`, and that unwrap links serde_json's
+/// `Debug` formatting — 3 KB of a firmware image (issue 18).
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    // Inserts, not `collect`: a map collected from an iterator links a sort.
+    let mut map = serde_json::Map::new();
+    for (k, v) in fields {
+        map.insert(k.into(), v);
+    }
+    Value::Object(map)
 }

@@ -109,7 +109,7 @@ pub fn extract_numbers(input: &Value) -> Result<Value, Value> {
 fn number(s: &str) -> Option<Value> {
     match s.parse::<i64>() {
         Ok(n) => Some(Value::from(n)),
-        Err(_) => s.parse::<f64>().ok().map(Value::from),
+        Err(_) => crate::number::parse_f64(s).map(Value::from),
     }
 }
 
