@@ -34,6 +34,13 @@ fn step<'a>(cur: &'a Value, seg: &str) -> Option<&'a Value> {
 /// Writes `value` at `path`, creating objects on the way; returns false when a scalar is in
 /// the way.
 pub fn set(root: &mut Value, path: &str, value: Value) -> bool {
+    let p = path.trim();
+    let p = p.strip_prefix('$').unwrap_or(p);
+    if let (Some(m), false) = (root.as_object_mut(), p.is_empty() || p.contains(['.', '['])) {
+        // One plain key (the common case): no tokenising.
+        m.insert(p.into(), value);
+        return true;
+    }
     let segs = segments(path);
     let Some((last, init)) = segs.split_last() else {
         *root = value;

@@ -31,7 +31,11 @@ pub fn map_fields(input: &Value) -> Result<Value, Value> {
         jsonpath::set(&mut result, target, v);
     }
     let count = result.as_object().map_or(0, Map::len);
-    Ok(json!({ "result": result, "field_count": count }))
+    // Built, not `json!`: the macro would copy `result` through a serializer.
+    let mut out = Map::new();
+    out.insert("result".into(), result);
+    out.insert("field_count".into(), count.into());
+    Ok(Value::Object(out))
 }
 
 /// `extract`: `{value: array, property_path}` → `{values, count}`.

@@ -252,9 +252,8 @@ impl Calc<'_> {
                 let name = core::str::from_utf8(&self.src[start..self.pos]).unwrap_or("");
                 match self.vars.get(name) {
                     Some(Value::Number(n)) => Ok(n.as_f64().unwrap_or(0.0)),
-                    Some(Value::String(s)) => {
-                        crate::number::parse_f64(s.trim()).ok_or_else(|| alloc::format!("variable '{name}' is not a number"))
-                    }
+                    Some(Value::String(s)) => crate::number::parse_f64(s.trim())
+                        .ok_or_else(|| alloc::format!("variable '{name}' is not a number")),
                     Some(_) => Err(alloc::format!("variable '{name}' is not a number")),
                     None => Err(alloc::format!("unknown variable '{name}'")),
                 }

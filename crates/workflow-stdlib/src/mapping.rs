@@ -37,7 +37,7 @@ pub fn reference(
             None => return Err(Failure::msg(msg)),
         },
     };
-    match coerce(&v, hint) {
+    match coerce_owned(v, hint) {
         Ok(v) => Ok(v),
         Err(e) => match default {
             Some(d) => coerce(&d, hint).map_err(Failure::msg),
@@ -57,7 +57,7 @@ pub fn take_reference(
     default: Option<Value>,
 ) -> Result<Value, Failure> {
     match scope.take(segments) {
-        Some(v) if !v.is_null() => match coerce(&v, hint) {
+        Some(v) if !v.is_null() => match coerce_owned(v, hint) {
             Ok(v) => Ok(v),
             Err(e) => match default {
                 Some(d) => coerce(&d, hint).map_err(Failure::msg),
@@ -65,6 +65,21 @@ pub fn take_reference(
             },
         },
         _ => reference(scope, text, segments, hint, default),
+    }
+}
+
+/// [`coerce`] of an owned value: a value the hint keeps as it is is moved, not copied (a
+/// reference to a 100,000-item array is one copy, not two).
+fn coerce_owned(v: Value, hint: Hint) -> Result<Value, String> {
+    let unchanged = match (hint, &v) {
+        (Hint::None, _) | (_, Value::Null) | (Hint::String, Value::String(_)) | (Hint::Boolean, Value::Bool(_)) => true,
+        (Hint::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    };
+    if unchanged {
+        Ok(v)
+    } else {
+        coerce(&v, hint)
     }
 }
 
@@ -134,6 +149,10 @@ pub fn input_mapping<const N: usize>(entries: [(&str, Value); N]) -> Value {
 }
 
 fn insert_dotted(root: &mut Map<String, Value>, key: &str, value: Value) {
+    if !key.contains('.') {
+        root.insert(key.into(), value);
+        return;
+    }
     let parts: Vec<&str> = key.split('.').collect();
     let (last, init) = parts.split_last().expect("split yields at least one part");
     let mut cur = root;

@@ -4,19 +4,25 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The evaluation scope of one graph level (dsl-spec §4.1).
 ///
 /// `iteration`, `loop` and `item` are derived from the built-in variables `_loop_indices`,
 /// `_index`, `_loop` and `_item`; `bindings` overrides roots for the duration of a Filter or
 /// While condition, and holds `__error`/`error` while an onError route runs.
+///
+/// In a Split iteration ([`Scope::iteration_of`]) the item is `data` and `_item` is not
+/// stored again in `variables`: reads of `item`, `variables._item` and `variables` find it in
+/// `data`, so each item is held once.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub data: Value,
     pub variables: Map<String, Value>,
     pub steps: Map<String, Value>,
     pub bindings: Map<String, Value>,
+    /// `_item` is `data` (a Split iteration).
+    item_is_data: bool,
 }
 
 /// Result of walking a path (dsl-spec §4.3).
@@ -31,7 +37,51 @@ pub enum Resolved {
 impl Scope {
     /// A scope with the given data and variables and no step envelopes.
     pub fn new(data: Value, variables: Map<String, Value>) -> Self {
-        Scope { data, variables, steps: Map::new(), bindings: Map::new() }
+        Scope { data, variables, steps: Map::new(), bindings: Map::new(), item_is_data: false }
+    }
+
+    /// A Split iteration's scope (dsl-spec §7.4): `item` is both `data` and `_item`, held
+    /// once. `variables` must not hold `_item`.
+    pub fn iteration_of(item: Value, variables: Map<String, Value>) -> Self {
+        Scope { item_is_data: true, ..Scope::new(item, variables) }
+    }
+
+    /// A scope over the same data (and so the same item) with other `variables`.
+    pub fn with_variables(&self, variables: Map<String, Value>) -> Self {
+        Scope { item_is_data: self.item_is_data, ..Scope::new(self.data.clone(), variables) }
+    }
+
+    /// The built-in `_item`, if this scope has one.
+    pub fn item(&self) -> Option<&Value> {
+        if self.item_is_data {
+            Some(&self.data)
+        } else {
+            self.variables.get("_item")
+        }
+    }
+
+    /// `variables` as an object, `_item` included.
+    fn variables_value(&self) -> Value {
+        let mut vars = self.variables.clone();
+        if self.item_is_data {
+            vars.insert("_item".into(), self.data.clone());
+        }
+        Value::Object(vars)
+    }
+
+    /// `workflow`: `{inputs: {data, variables}}`.
+    fn workflow_value(&self) -> Value {
+        let inputs = crate::value::object([("data", self.data.clone()), ("variables", self.variables_value())]);
+        crate::value::object([("inputs", inputs)])
+    }
+
+    /// Walks `segs` from `from`, where `segs[from - 1]` named the variables.
+    fn walk_variables(&self, text: &str, segs: &[&str], from: usize) -> Resolved {
+        match segs.get(from) {
+            Some(&"_item") if self.item_is_data => walk(&self.data, text, segs, from + 1),
+            None if self.item_is_data => Resolved::Found(self.variables_value()),
+            _ => walk_map(&self.variables, text, segs, from),
+        }
     }
 
     /// Stores a step envelope under `steps.<id>`.
@@ -46,12 +96,12 @@ impl Scope {
         }
         match name {
             "data" => Some(self.data.clone()),
-            "variables" => Some(Value::Object(self.variables.clone())),
+            "variables" => Some(self.variables_value()),
             "steps" => Some(Value::Object(self.steps.clone())),
-            "workflow" => Some(json!({"inputs": {"data": self.data, "variables": self.variables}})),
+            "workflow" => Some(self.workflow_value()),
             "iteration" => self.iteration(),
             "loop" => self.variables.get("_loop").cloned(),
-            "item" => self.variables.get("_item").cloned(),
+            "item" => self.item().cloned(),
             _ => None,
         }
     }
@@ -65,8 +115,8 @@ impl Scope {
             .cloned()
             .or_else(|| indices.as_array().and_then(|a| a.last().cloned()))
             .unwrap_or(Value::Null);
-        let item = self.variables.get("_item").cloned().unwrap_or(Value::Null);
-        Some(json!({"index": index, "indices": indices, "item": item}))
+        let item = self.item().cloned().unwrap_or(Value::Null);
+        Some(crate::value::object([("index", index), ("indices", indices.clone()), ("item", item)]))
     }
 
     /// Resolves pre-tokenised segments (dsl-spec §4.3). `text` is the authored path, used in
@@ -80,12 +130,12 @@ impl Scope {
         let start: &Value = match *first {
             "data" if !self.bindings.contains_key("data") => &self.data,
             "variables" if !self.bindings.contains_key("variables") => {
-                return walk_map(&self.variables, text, segments, 1);
+                return self.walk_variables(text, segments, 1);
             }
             "steps" if !self.bindings.contains_key("steps") => {
                 return walk_map(&self.steps, text, segments, 1);
             }
-            "item" if !self.bindings.contains_key("item") => match self.variables.get("_item") {
+            "item" if !self.bindings.contains_key("item") => match self.item() {
                 Some(v) => return walk(v, text, segments, 1),
                 None => return Resolved::Absent,
             },
@@ -95,7 +145,7 @@ impl Scope {
             },
             "workflow" if rest.len() >= 2 && rest[0] == "inputs" => match rest[1] {
                 "data" => return walk(&self.data, text, segments, 3),
-                "variables" => return walk_map(&self.variables, text, segments, 3),
+                "variables" => return self.walk_variables(text, segments, 3),
                 _ => return Resolved::Absent,
             },
             other => match self.root(other) {
@@ -138,9 +188,9 @@ impl Scope {
     pub fn as_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("data".into(), self.data.clone());
-        m.insert("variables".into(), Value::Object(self.variables.clone()));
+        m.insert("variables".into(), self.variables_value());
         m.insert("steps".into(), Value::Object(self.steps.clone()));
-        m.insert("workflow".into(), json!({"inputs": {"data": self.data, "variables": self.variables}}));
+        m.insert("workflow".into(), self.workflow_value());
         for key in ["iteration", "loop", "item"] {
             if let Some(v) = self.root(key) {
                 m.insert(key.into(), v);
@@ -205,6 +255,26 @@ pub fn index(len: usize, seg: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_split_iteration_reads_its_item_from_data_wherever_item_is_named() {
+        let mut vars = Map::new();
+        vars.insert("_loop_indices".into(), json!([4]));
+        vars.insert("_index".into(), json!(4));
+        let s = Scope::iteration_of(json!({"n": 7}), vars);
+        assert!(!s.variables.contains_key("_item"), "held once");
+        let found = |path: &str| match s.resolve(path, &path.split('.').collect::<Vec<_>>()) {
+            Resolved::Found(v) => v,
+            other => panic!("{path}: {other:?}"),
+        };
+        for path in ["item.n", "data.n", "variables._item.n", "workflow.inputs.variables._item.n", "iteration.item.n"] {
+            assert_eq!(found(path), json!(7), "{path}");
+        }
+        assert_eq!(found("variables")["_item"], json!({"n": 7}));
+        assert_eq!(s.as_value()["variables"]["_item"], json!({"n": 7}));
+        assert_eq!(s.with_variables(Map::new()).item(), Some(&json!({"n": 7})), "a scope over the same data");
+    }
 
     fn scope() -> Scope {
         let mut s = Scope::new(json!({"items": [1, 2, 3], "a.b": 5, "o": {"x": null}}), Map::new());

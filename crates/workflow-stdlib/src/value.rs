@@ -1,8 +1,8 @@
 //! JSON value helpers shared by conditions, coercion and steps (dsl-spec §5.2).
 
 use alloc::string::String;
-use serde_json::Value;
 use runtara_agents::number::parse_f64;
+use serde_json::Value;
 
 /// Truthiness: `null`, `false`, `0`, `""`, `[]`, `{}` are false (dsl-spec §5.2).
 pub fn truthy(v: &Value) -> bool {
@@ -34,9 +34,7 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => num_eq(x.as_f64(), y.as_f64()),
         (Value::String(x), Value::String(y)) => x == y,
-        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
-            num_eq(parse_f64(s), n.as_f64())
-        }
+        (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => num_eq(parse_f64(s), n.as_f64()),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)))

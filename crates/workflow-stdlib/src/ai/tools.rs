@@ -80,7 +80,7 @@ pub fn embed_tool(
     child: crate::steps::GraphFn,
     child_variables: fn() -> Value,
 ) -> Result<Value, Value> {
-    let mut scratch = Scope::new(scope.data.clone(), scope.variables.clone());
+    let mut scratch = scope.with_variables(scope.variables.clone());
     match crate::steps::embed(cx, &mut scratch, info, call, args.clone(), child, child_variables) {
         Ok(()) => Ok(scratch.steps.get(info.id).map(|e| e["outputs"].clone()).unwrap_or(Value::Null)),
         Err(f) => Err(cx.hold(f)),

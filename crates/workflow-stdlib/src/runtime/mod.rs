@@ -156,11 +156,11 @@ impl StepInfo {
 
     /// `{stepId, stepName, stepType}` plus `extra` (dsl-spec §7.0).
     pub fn envelope(&self, extra: Map<alloc::string::String, Value>) -> Value {
-        let mut m = Map::new();
-        m.insert("stepId".into(), self.id.into());
-        m.insert("stepName".into(), self.display_name().into());
-        m.insert("stepType".into(), self.step_type.into());
-        m.extend(extra);
+        let mut m = extra;
+        // `extra`'s own fields win, as when it was merged over these.
+        for (k, v) in [("stepId", self.id), ("stepName", self.display_name()), ("stepType", self.step_type)] {
+            m.entry(k).or_insert_with(|| v.into());
+        }
         Value::Object(m)
     }
 

@@ -123,7 +123,7 @@ fn resolve_nested(scope: &Scope, v: &mut Value) {
                         crate::scope::Resolved::Found(x) => x,
                         _ => Value::Null,
                     };
-                    *v = json!({"valueType": "immediate", "value": resolved});
+                    *v = crate::value::object([("valueType", "immediate".into()), ("value", resolved)]);
                     return;
                 }
             }

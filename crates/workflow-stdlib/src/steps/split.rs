@@ -101,6 +101,8 @@ fn split_once(
     if let Value::Object(extra) = variables {
         base.extend(extra);
     }
+    // Each item's scope holds its item as `data` ([`Scope::iteration_of`]).
+    base.remove("_item");
     match &parent_scope_id {
         Some(p) => base.insert("_parent_scope_id".into(), p.clone()),
         None => base.remove("_parent_scope_id"),
@@ -117,7 +119,6 @@ fn split_once(
         };
         vars.insert("_loop_indices".into(), Value::Array(indices));
         vars.insert("_index".into(), Value::from(i));
-        vars.insert("_item".into(), item.clone());
         vars.insert("_scope_id".into(), Value::String(scope_id));
         let task: crate::runtime::Task = alloc::boxed::Box::new(move |cx: &mut Ctx| {
             if let Some(t) = cfg.timeout_ms.filter(|t| *t > 0) {
@@ -128,7 +129,7 @@ fn split_once(
                 }
             }
             check_schema(&info, i, "input", cfg.input_schema, &item)?;
-            let mut child = Scope::new(item, vars);
+            let mut child = Scope::iteration_of(item, vars);
             let out = body(cx, &mut child)?;
             check_schema(&info, i, "output", cfg.output_schema, &out)?;
             Ok(out)

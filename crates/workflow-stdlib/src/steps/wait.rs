@@ -60,7 +60,7 @@ pub fn wait_for_signal(
     if let Some(graph) = on_wait {
         let mut vars = scope.variables.clone();
         vars.insert("_signal_id".into(), Value::String(signal_id.clone()));
-        let mut wait_scope = Scope::new(scope.data.clone(), vars);
+        let mut wait_scope = scope.with_variables(vars);
         if let Err(f) = graph(cx, &mut wait_scope) {
             let mut failure = Failure::msg(format!("WaitForSignal step '{}' on_wait failed: {}", info.id, f.text()));
             failure.fatal = true;

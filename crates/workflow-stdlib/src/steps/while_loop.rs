@@ -30,7 +30,7 @@ pub fn while_loop(
 ) -> Result<(), Failure> {
     let started = cx.rt.started_ms();
     let parent_indices = scope.variables.get("_loop_indices").and_then(Value::as_array).cloned().unwrap_or_default();
-    let parent_item = scope.variables.get("_item").cloned();
+    let parent_item = scope.item().cloned();
     let parent_scope_id = scope.variables.get("_scope_id").cloned();
     let mut index: u32 = 0;
     let mut outputs = Value::Null;
