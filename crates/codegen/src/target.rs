@@ -179,11 +179,25 @@ pub fn http_main(meta: &Meta<'_>) -> TokenStream {
 }
 
 /// The entry of a browser/Node module (wasm32-unknown-unknown): the stdlib's exported
-/// `run(input, options)` reaches the workflow through these two symbols.
-pub fn browser_main(meta: &Meta<'_>) -> TokenStream {
+/// `run(input, options)` reaches the workflow through these symbols. `fetches`: a step
+/// uses the network; `waits`: a step sleeps or waits for a signal. Either stops a browser
+/// run for its host, after which the run starts again from its checkpoints.
+pub fn browser_main(meta: &Meta<'_>, fetches: bool, waits: bool) -> TokenStream {
     let meta = workflow_meta(meta);
     quote! {
         #meta
+
+        /// Whether a step of the workflow uses the network.
+        #[no_mangle]
+        pub fn __runtara_workflow_fetches() -> bool {
+            #fetches
+        }
+
+        /// Whether a step of the workflow sleeps or waits for a signal.
+        #[no_mangle]
+        pub fn __runtara_workflow_waits() -> bool {
+            #waits
+        }
 
         /// The workflow's compile-time facts, for `runtara_workflow_stdlib::browser::run`.
         #[no_mangle]

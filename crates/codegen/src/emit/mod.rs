@@ -37,6 +37,7 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
         current_durable: false,
         child_fns: BTreeMap::new(),
         uses_network: false,
+        waits: false,
     };
     let root = e.graph_fn(graph, "root", "", true)?;
     let declared = declared_variables(graph).to_string();
@@ -48,7 +49,9 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
         identity: &identity,
     };
     let (main, crate_attrs) = if opts.target == crate::CompilationTarget::WasmJs {
-        (target::browser_main(&meta), quote!())
+        // A fetch, sleep or signal wait stops a browser run for its host, which runs it again
+        // from its checkpoints; a graph with none of them never reads a checkpoint back.
+        (target::browser_main(&meta, e.uses_network, e.waits), quote!())
     } else if opts.target == crate::CompilationTarget::Wasip2 && opts.http_world {
         (target::http_main(&meta), quote!())
     } else if opts.target.is_hosted() {
@@ -136,6 +139,8 @@ pub(crate) struct Emitter<'o> {
     pub child_fns: BTreeMap<runtara_dsl::closure::ChildKey, (Ident, Ident)>,
     /// Some step uses the network (so wasm32-wasip2 links wasi:http anyway).
     pub uses_network: bool,
+    /// Some step sleeps or waits for a signal (Delay, WaitForSignal).
+    pub waits: bool,
 }
 
 /// Names of one step's generated items.

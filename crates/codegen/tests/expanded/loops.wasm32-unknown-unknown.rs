@@ -19,6 +19,18 @@ fn declared_variables() -> Value {
     lit("{}")
 }
 
+/// Whether a step of the workflow uses the network.
+#[no_mangle]
+pub fn __runtara_workflow_fetches() -> bool {
+    false
+}
+
+/// Whether a step of the workflow sleeps or waits for a signal.
+#[no_mangle]
+pub fn __runtara_workflow_waits() -> bool {
+    true
+}
+
 /// The workflow's compile-time facts, for `runtara_workflow_stdlib::browser::run`.
 #[no_mangle]
 pub fn __runtara_workflow_meta() -> &'static runtara_workflow_stdlib::meta::WorkflowMeta {

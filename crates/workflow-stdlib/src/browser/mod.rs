@@ -4,7 +4,9 @@
 //! rejects with an `Error` whose own fields are the structured error (`code`, `stepId`,
 //! `category`, …, and `payload` with all of it). `options` (all optional):
 //! - `instanceId` (string): checkpoints are kept per instance, so a run of the same instance
-//!   after a page reload resumes where it stopped; without one every call is a new instance;
+//!   after a page reload resumes where it stopped; without one every call is a new instance
+//!   whose checkpoints live in the call only (no later call can resume it, so the store is
+//!   not used);
 //! - `store`: `"indexeddb"` (default where `indexedDB` exists), `"memory"` (default
 //!   elsewhere, e.g. Node: kept for the life of the module), or an object
 //!   `{load(instanceId) → Promise<[[checkpointId, stateJson]]>, save(instanceId,
@@ -44,8 +46,12 @@
 //! from the top, restoring finished steps from their checkpoints (DESIGN §6). Checkpoint
 //! writes of a run reach the store before the loop sleeps or answers.
 
+mod heap;
 mod runtime;
 mod store;
+
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -69,11 +75,15 @@ extern "Rust" {
     // Defined by the generated crate (codegen `target::browser_main`).
     fn __runtara_workflow_meta() -> &'static WorkflowMeta;
     fn __runtara_workflow_run(cx: &mut Ctx, scope: &mut Scope) -> Result<Value, Failure>;
+    fn __runtara_workflow_fetches() -> bool;
+    fn __runtara_workflow_waits() -> bool;
 }
 
 /// The parsed `options` argument.
 struct Options {
     instance: String,
+    /// `instanceId` was given: checkpoints go to the store, for a later call to resume.
+    resumable: bool,
     store: Store,
     signal: JsValue,
     on_event: Option<Function>,
@@ -89,7 +99,9 @@ struct Options {
 impl Options {
     fn parse(o: &JsValue) -> Result<Options, JsValue> {
         let get = |k: &str| if o.is_object() { Reflect::get(o, &k.into()) } else { Ok(JsValue::UNDEFINED) };
-        let instance = get("instanceId")?.as_string().unwrap_or_else(fresh_instance_id);
+        let given = get("instanceId")?.as_string();
+        let resumable = given.is_some();
+        let instance = given.unwrap_or_else(fresh_instance_id);
         let store = match get("store")? {
             s if s.is_object() => Store::Custom(s),
             s => match s.as_string().as_deref() {
@@ -118,6 +130,7 @@ impl Options {
         };
         Ok(Options {
             instance,
+            resumable,
             store,
             signal: get("signal")?,
             on_event,
@@ -229,6 +242,17 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         w.done.clear();
         w.starts.clear();
     });
+    // A call's own checkpoints, across its reruns, when no store keeps them.
+    let mut own = BTreeMap::new();
+    // Checkpoints are read back by a later call of the instance or by a rerun of this one
+    // (after a fetch, sleep, signal wait, replayed wait or breakpoint); with neither, keeping
+    // them is only cost — a 100,000-item Split would hold 100,000 of them.
+    // SAFETY: as above.
+    let (fetches, waits) = unsafe { (__runtara_workflow_fetches(), __runtara_workflow_waits()) };
+    // The loop goes round again only after a fetch, a sleep or a replayed wait.
+    let reruns = fetches || waits || opts.replay_waits;
+    let read_back = reruns || opts.resumable || opts.debug_mode;
+    let mut input = Some(input);
     loop {
         runtara_sdk::net::reset(true);
         WAITS.with(|w| {
@@ -241,31 +265,41 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
                 &json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"}),
             ));
         }
-        let state =
-            Rc::new(RefCell::new(Checkpoints { entries: opts.store.load(&opts.instance).await?, writes: Vec::new() }));
+        let entries = match opts.resumable {
+            true => opts.store.load(&opts.instance).await?,
+            false => core::mem::take(&mut own),
+        };
+        let state = Rc::new(RefCell::new(Checkpoints { entries, writes: Vec::new() }));
         let backend = BrowserBackend {
+            keeps: read_back,
             state: state.clone(),
             signal: opts.signal.clone(),
             signals: opts.signals.clone(),
             control: opts.control.clone(),
         };
         let runtime = BrowserRuntime {
+            fetches,
             on_event: opts.on_event.clone(),
             suspend: opts.suspend,
             debug_mode: opts.debug_mode,
             replay_waits: opts.replay_waits,
         };
         let mut cx = Ctx::with_backend(Box::new(runtime), Box::new(backend), meta.track_events);
-        let mut scope = crate::meta::root_scope(meta, input.clone(), Some(opts.instance.clone()), None);
+        let data = if reruns { input.clone() } else { input.take() }.unwrap_or_default();
+        let mut scope = crate::meta::root_scope(meta, data, Some(opts.instance.clone()), None);
         // SAFETY: as above.
         let result = unsafe { __runtara_workflow_run(&mut cx, &mut scope) };
         let (writes, mut entries) = {
             let mut st = state.borrow_mut();
             (core::mem::take(&mut st.writes), core::mem::take(&mut st.entries))
         };
-        for id in writes {
-            let text = entries.remove(&id).unwrap_or_default();
-            opts.store.save(&opts.instance, id, text).await?;
+        if opts.resumable {
+            for id in writes {
+                let text = entries.remove(&id).unwrap_or_default();
+                opts.store.save(&opts.instance, id, text).await?;
+            }
+        } else {
+            own = entries;
         }
         let failure = match result {
             Ok(out) => return Ok(out.to_string()),

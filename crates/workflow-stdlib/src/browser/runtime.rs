@@ -48,6 +48,8 @@ impl Waits {
 /// Events to `onEvent`, the clock from `Date.now()`. Sleeps that cannot wait on a timer
 /// (retry backoff, non-durable Delay) spin on the clock.
 pub(super) struct BrowserRuntime {
+    /// A step of the workflow uses the network (generated `__runtara_workflow_fetches`).
+    pub(super) fetches: bool,
     pub(super) on_event: Option<Function>,
     /// The `suspend` option: durable waits end the call.
     pub(super) suspend: bool,
@@ -58,6 +60,10 @@ pub(super) struct BrowserRuntime {
 }
 
 impl WorkflowRuntime for BrowserRuntime {
+    fn fetches(&self) -> bool {
+        self.fetches
+    }
+
     fn emit_event(&mut self, event: &Value) {
         if let Some(f) = &self.on_event {
             if let Ok(v) = JSON::parse(&event.to_string()) {
@@ -133,6 +139,8 @@ pub(super) struct Checkpoints {
 }
 
 pub(super) struct BrowserBackend {
+    /// Checkpoints are kept (some later call or rerun reads them).
+    pub(super) keeps: bool,
     pub(super) state: Rc<RefCell<Checkpoints>>,
     pub(super) signal: JsValue,
     pub(super) signals: Option<BTreeMap<String, Value>>,
@@ -140,6 +148,10 @@ pub(super) struct BrowserBackend {
 }
 
 impl runtara_sdk::SdkBackend for BrowserBackend {
+    fn persists(&self) -> bool {
+        self.keeps
+    }
+
     fn load(&mut self, id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
         Ok(self.state.borrow().entries.get(id).and_then(|s| serde_json::from_str(s).ok()))
     }

@@ -118,6 +118,12 @@ pub trait WorkflowRuntime {
     fn yield_after_ms(&self) -> Option<u64> {
         None
     }
+    /// Whether the workflow can make network requests (false lets a platform that keeps
+    /// fetched responses per call site skip naming the call sites).
+    fn fetches(&self) -> bool {
+        true
+    }
+
     /// Whether breakpoints pause the run (debug mode, `RUNTARA_DEBUG_MODE=1` on hosted
     /// targets; dsl-spec §7).
     fn debug_mode(&self) -> bool {
@@ -286,7 +292,7 @@ fn traced<T>(
     info: &StepInfo,
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    if !Current::FETCHES_BY_CALL_SITE {
+    if !Current::FETCHES_BY_CALL_SITE || !cx.rt.fetches() {
         return traced_here(cx, scope, info, body);
     }
     let previous = Current::set_call_site(call_site(scope, info));

@@ -66,6 +66,7 @@ impl Emitter<'_> {
             };
             self.current_mapping = m.and_then(|m| serde_json::to_string(m).ok());
         }
+        self.waits |= matches!(step, Step::Delay(_) | Step::WaitForSignal(_));
         let (ret, body) = match step {
             Step::Finish(s) => self.finish_step(&sc, s)?,
             Step::Agent(s) => self.agent_step(&sc, s)?,
