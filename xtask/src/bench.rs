@@ -233,7 +233,8 @@ pub fn browser() -> Result<()> {
     Ok(())
 }
 
-/// What Binaryen's `wasm-opt -Oz` post-pass gains on examples/01's wasm32-wasip1 module,
+/// What Binaryen's `wasm-opt -Oz` post-pass gains on examples/01's wasm32-wasip1 module and
+/// wasm32-wasip2 component,
 /// compiled with and without it (`RUNTARA_WASM_OPT=off`); says so when wasm-opt is not
 /// installed.
 fn wasm_opt_gain(example: &std::path::Path, dir: &std::path::Path) -> Result<()> {
@@ -242,7 +243,7 @@ fn wasm_opt_gain(example: &std::path::Path, dir: &std::path::Path) -> Result<()>
         println!("wasm-opt -Oz post-pass: not measured (install Binaryen: apt-get install binaryen)");
         return Ok(());
     }
-    for target in ["wasm32-wasip1"] {
+    for target in ["wasm32-wasip1", "wasm32-wasip2"] {
         let mut sizes = Vec::new();
         for setting in ["off", "wasm-opt"] {
             let out = dir.join(format!("gain-{target}-{setting}"));

@@ -434,7 +434,7 @@ fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -
         }
         return browser::replace_dir(&staging, out);
     }
-    if release && target.kind == runtara_codegen::CompilationTarget::Wasip1 {
+    if release && target.is_wasm() {
         wasm_opt::optimise(&built);
     }
     if target.is_wasm() {

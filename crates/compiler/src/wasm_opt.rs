@@ -1,8 +1,10 @@
-//! Binaryen's `wasm-opt -Oz` as a post-pass of `--release` wasm32-wasip1 modules, when it is
-//! installed. It is optional: without it, or when it fails, the module stays as rustc left
-//! it, with a note on stderr. Components (wasm32-wasip2) are left alone — Binaryen reads core
-//! modules only — and so are browser modules: Debian's Binaryen (108) retypes
-//! wasm-bindgen's externref table, which then fails to initialise in Node (it gained 6 %).
+//! Binaryen's `wasm-opt -Oz` as a post-pass of `--release` wasm32-wasip1 modules and
+//! wasm32-wasip2 components, when it is installed. It is optional: without it, or when it
+//! fails, the artifact stays as rustc left it, with a note on stderr. Binaryen reads core
+//! modules only, so a component's main core module is taken out, optimised and put back
+//! (the component names the module's imports and exports, which wasm-opt keeps). Browser
+//! modules are left alone: Debian's Binaryen (108) retypes wasm-bindgen's externref table,
+//! which then fails to initialise in Node (it gained 6 %).
 
 use std::path::Path;
 use std::process::Command;
@@ -21,15 +23,89 @@ const FEATURES: [&str; 6] = [
     "--enable-multivalue",
 ];
 
-/// Optimises the core module at `module` in place with `wasm-opt -Oz` (`RUNTARA_WASM_OPT`,
-/// else `wasm-opt` on `PATH`). Returns the sizes before and after in bytes, or `None` when
-/// the pass did not run: not installed, turned off, or it failed or produced a module
-/// wasmparser rejects (then the module is unchanged and stderr says why).
-pub fn optimise(module: &Path) -> Option<(u64, u64)> {
-    match std::env::var(WASM_OPT_ENV) {
-        Ok(v) if v == "off" => None,
-        Ok(v) if !v.is_empty() => optimise_with(&v, module),
-        _ => optimise_with("wasm-opt", module),
+/// Optimises the core module or component at `artifact` in place with `wasm-opt -Oz`
+/// (`RUNTARA_WASM_OPT`, else `wasm-opt` on `PATH`). Returns the sizes before and after in
+/// bytes, or `None` when the pass did not run: not installed, turned off, or it failed or
+/// produced something wasmparser rejects (then the artifact is unchanged and stderr says
+/// why).
+pub fn optimise(artifact: &Path) -> Option<(u64, u64)> {
+    let binary = match std::env::var(WASM_OPT_ENV) {
+        Ok(v) if v == "off" => return None,
+        Ok(v) if !v.is_empty() => v,
+        _ => "wasm-opt".to_string(),
+    };
+    let bytes = std::fs::read(artifact).ok()?;
+    if !wasmparser::Parser::is_component(&bytes) {
+        return optimise_with(&binary, artifact);
+    }
+    let section = main_module(&bytes)?;
+    let module = artifact.with_extension("core.wasm");
+    std::fs::write(&module, &bytes[section.module.clone()]).ok()?;
+    let optimised = optimise_with(&binary, &module).and_then(|_| std::fs::read(&module).ok());
+    let _ = std::fs::remove_file(&module);
+    let component = section.replaced(&bytes, &optimised?);
+    let outcome = validate(&component).and_then(|()| std::fs::write(artifact, &component).map_err(|e| e.to_string()));
+    match outcome {
+        Ok(()) => Some((bytes.len() as u64, component.len() as u64)),
+        Err(why) => {
+            eprintln!("runtara: note: the component is not size-optimised by wasm-opt: {why}");
+            None
+        }
+    }
+}
+
+/// Where a component keeps a core module: its section header and the module's bytes.
+struct ModuleSection {
+    header: std::ops::Range<usize>,
+    module: std::ops::Range<usize>,
+}
+
+impl ModuleSection {
+    /// `component` with this section's module replaced by `module`.
+    fn replaced(&self, component: &[u8], module: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(component.len());
+        out.extend_from_slice(&component[..self.header.start]);
+        out.push(CORE_MODULE_SECTION);
+        leb128(&mut out, module.len());
+        out.extend_from_slice(module);
+        out.extend_from_slice(&component[self.module.end..]);
+        out
+    }
+}
+
+/// The component section id of a core module.
+const CORE_MODULE_SECTION: u8 = 1;
+
+/// The largest core module of `component` (the program; the others are the adapter's shims).
+fn main_module(component: &[u8]) -> Option<ModuleSection> {
+    let mut best: Option<std::ops::Range<usize>> = None;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        if let Ok(wasmparser::Payload::ModuleSection { unchecked_range, .. }) = payload {
+            if best.as_ref().is_none_or(|b| b.len() < unchecked_range.len()) {
+                best = Some(unchecked_range);
+            }
+        }
+    }
+    let module = best?;
+    // The header before it: the section id and the module's length as an unsigned LEB128.
+    (1..=5).find_map(|n| {
+        let start = module.start.checked_sub(1 + n)?;
+        let mut expected = vec![CORE_MODULE_SECTION];
+        leb128(&mut expected, module.len());
+        (component[start..module.start] == expected[..])
+            .then(|| ModuleSection { header: start..module.start, module: module.clone() })
+    })
+}
+
+fn leb128(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
     }
 }
 
@@ -57,10 +133,15 @@ fn optimise_with(binary: &str, module: &Path) -> Option<(u64, u64)> {
 /// Replaces `module` with `optimised` when wasmparser accepts it.
 fn accept(optimised: &Path, module: &Path) -> Result<(), String> {
     let bytes = std::fs::read(optimised).map_err(|e| e.to_string())?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
-        .map_err(|e| format!("its output is not valid WebAssembly: {e}"))?;
+    validate(&bytes)?;
     std::fs::rename(optimised, module).map_err(|e| e.to_string())
+}
+
+fn validate(wasm: &[u8]) -> Result<(), String> {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(wasm)
+        .map(|_| ())
+        .map_err(|e| format!("its output is not valid WebAssembly: {e}"))
 }
 
 #[cfg(test)]

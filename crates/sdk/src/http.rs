@@ -109,7 +109,9 @@ impl HttpBackend {
         loop {
             match (self.send)(&req) {
                 Ok(resp) if resp.status < 500 => {
-                    return Ok((resp.status, serde_json::from_slice(&resp.body).unwrap_or(Value::Null)));
+                    // Through `from_str`, as the artifact's input is read: one copy of the parser.
+                    let text = core::str::from_utf8(&resp.body).unwrap_or("");
+                    return Ok((resp.status, serde_json::from_str(text).unwrap_or(Value::Null)));
                 }
                 Ok(resp) if started.elapsed() >= RETRY_FOR => {
                     return Err(SdkError(format!("core answered {} for {}", resp.status, req.url)));

@@ -6,7 +6,7 @@ use super::{Request, Response};
 use std::string::{String, ToString};
 use std::vec::Vec;
 use wasip2::http::outgoing_handler;
-use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasip2::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 use wasip2::io::streams::StreamError;
 
 /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
@@ -29,12 +29,12 @@ pub fn send(req: &Request) -> Result<Response, String> {
         let _ = options.set_first_byte_timeout(Some(ms.saturating_mul(1_000_000)));
         options
     });
-    let pending = outgoing_handler::handle(request, options).map_err(|e| format!("{e:?}"))?;
+    let pending = outgoing_handler::handle(request, options).map_err(describe)?;
     write_body(body, &req.body)?;
     pending.subscribe().block();
     let response = match pending.get() {
         Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(e))) => return Err(format!("{e:?}")),
+        Some(Ok(Err(e))) => return Err(describe(e)),
         Some(Err(())) | None => return Err("the response was already taken".into()),
     };
     let status = response.status();
@@ -58,7 +58,32 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
         }
         // The stream must be dropped before the body is finished.
     }
-    OutgoingBody::finish(body, None).map_err(|e| format!("{e:?}"))
+    OutgoingBody::finish(body, None).map_err(describe)
+}
+
+/// The host's `error-code` in words. Not its `Debug` form: that is 4 KB of a component
+/// that otherwise formats none of the 39 variants (issue 18).
+fn describe(e: ErrorCode) -> String {
+    let text = match e {
+        ErrorCode::DnsTimeout => "DNS timed out",
+        ErrorCode::DnsError(_) => "DNS lookup failed",
+        ErrorCode::DestinationNotFound => "destination not found",
+        ErrorCode::DestinationUnavailable => "destination unavailable",
+        ErrorCode::DestinationIpProhibited => "destination address prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination address unroutable",
+        ErrorCode::ConnectionRefused => "connection refused",
+        ErrorCode::ConnectionTerminated => "connection terminated",
+        ErrorCode::ConnectionTimeout => "connection timed out",
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => "timed out waiting for the response",
+        ErrorCode::ConnectionWriteTimeout => "timed out sending the request",
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => "TLS handshake failed",
+        ErrorCode::TlsCertificateError => "TLS certificate rejected",
+        ErrorCode::HttpRequestDenied => "the host denied the request",
+        ErrorCode::ConfigurationError => "the host's HTTP configuration refused the request",
+        ErrorCode::InternalError(Some(m)) => return format!("the host failed: {m}"),
+        _ => "HTTP protocol error",
+    };
+    text.to_string()
 }
 
 /// Reads the whole response body (at most 64 MiB, like the native transport).
