@@ -101,6 +101,11 @@ pub struct Meta<'a> {
 /// `META` and the declared-variables function.
 fn workflow_meta(meta: &Meta<'_>) -> TokenStream {
     let Meta { workflow_id, track_events, declared_variables, identity } = meta;
+    // Named only when tracked, so the event code is linked only then.
+    let track_events = match track_events {
+        true => quote!(Some(&runtara_workflow_stdlib::runtime::TRACK_EVENTS)),
+        false => quote!(None),
+    };
     let graph_hash = &identity.graph;
     let steps = identity.steps.iter().map(|(id, hash)| quote!((#id, #hash)));
     quote! {

@@ -10,7 +10,9 @@ use crate::scope::Scope;
 pub struct WorkflowMeta {
     /// The workflow id (`variables._workflow_id`).
     pub workflow_id: &'static str,
-    pub track_events: bool,
+    /// The step debug events, when the workflow tracks them (`--track-events`):
+    /// `Some(&runtime::TRACK_EVENTS)`.
+    pub track_events: Option<&'static crate::runtime::EventTracker>,
     /// Declared variables, flattened to their values (dsl-spec §1.3).
     pub declared_variables: fn() -> Value,
     /// Hash of the graph (children included), for [`WorkflowMeta::identity`].

@@ -3,7 +3,7 @@ use runtara_workflow_stdlib::prelude::*;
 use runtara_workflow_stdlib::agents;
 static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdlib::meta::WorkflowMeta {
     workflow_id: "branching",
-    track_events: false,
+    track_events: None,
     declared_variables,
     graph_hash: "e33f929a07960fa8",
     step_hashes: &[

@@ -5,7 +5,7 @@ use runtara_workflow_stdlib::prelude::*;
 use runtara_workflow_stdlib::agents;
 static META: runtara_workflow_stdlib::meta::WorkflowMeta = runtara_workflow_stdlib::meta::WorkflowMeta {
     workflow_id: "children",
-    track_events: false,
+    track_events: None,
     declared_variables,
     graph_hash: "7807058551f130ce",
     step_hashes: &[

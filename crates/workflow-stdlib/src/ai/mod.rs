@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use serde_json::{json, Value};
 
 use crate::failure::Failure;
-use crate::runtime::{checkpoint_id, debug_end, debug_start, store_failure, Ctx, DebugStep, StepInfo};
+use crate::runtime::{checkpoint_id, store_failure, Ctx, DebugStep, StepInfo};
 use crate::scope::Scope;
 
 mod llm;
@@ -264,13 +264,13 @@ fn synthetic_step<T>(
     outputs: impl FnOnce(&T) -> Value,
 ) -> Result<T, Failure> {
     let started = cx.rt.now_ms();
-    if cx.track_events {
-        debug_start(cx, scope, &step, started, None);
+    if let Some(events) = cx.track_events {
+        (events.start)(cx, scope, &step, started, None);
     }
     let result = body(cx, scope)?;
-    if cx.track_events {
+    if let Some(events) = cx.track_events {
         let outputs = outputs(&result);
-        debug_end(cx, scope, &step, started, outputs);
+        (events.end)(cx, scope, &step, started, outputs);
     }
     Ok(result)
 }

@@ -184,8 +184,9 @@ pub struct Ctx {
     pub rt: Box<dyn WorkflowRuntime>,
     /// Where checkpoints go (DESIGN §6).
     pub backend: Box<dyn runtara_sdk::SdkBackend>,
-    /// Emit `step_debug_start` / `step_debug_end` (wrapper `trackEvents`, dsl-spec §8.11).
-    pub track_events: bool,
+    /// Emits `step_debug_start` / `step_debug_end` (wrapper `trackEvents`, dsl-spec §8.11)
+    /// when set.
+    pub track_events: Option<&'static EventTracker>,
     /// A fatal failure (a yield, pause, cancel, store failure) of an AiAgent tool's child,
     /// held across the tool interface — which carries only an error payload — so the run
     /// stops instead of showing it to the model ([`Ctx::hold`], [`Ctx::take_held`]).
@@ -194,7 +195,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// A context over `rt` without durable state.
-    pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: bool) -> Self {
+    pub fn new(rt: Box<dyn WorkflowRuntime>, track_events: Option<&'static EventTracker>) -> Self {
         Ctx { rt, backend: Box::new(runtara_sdk::Stateless), track_events, held: None }
     }
 
@@ -202,7 +203,7 @@ impl Ctx {
     pub fn with_backend(
         rt: Box<dyn WorkflowRuntime>,
         backend: Box<dyn runtara_sdk::SdkBackend>,
-        track_events: bool,
+        track_events: Option<&'static EventTracker>,
     ) -> Self {
         Ctx { rt, backend, track_events, held: None }
     }
@@ -307,12 +308,12 @@ fn traced_here<T>(
     info: &StepInfo,
     body: impl FnOnce(&mut Ctx, &mut Scope) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    if !cx.track_events {
+    let Some(events) = cx.track_events else {
         return body(cx, scope).map_err(|f| f.at(info.id));
-    }
+    };
     let started = cx.rt.now_ms();
     let step = DebugStep { id: info.id, name: info.name, step_type: info.step_type };
-    debug_start(cx, scope, &step, started, info.input_mapping);
+    (events.start)(cx, scope, &step, started, info.input_mapping);
     let result = body(cx, scope).map_err(|f| f.at(info.id));
     let outputs = match &result {
         Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
@@ -320,9 +321,22 @@ fn traced_here<T>(
         Err(f) if f.is_yield() => return result,
         Err(f) => json!({"_error": true, "error": f.text()}),
     };
-    debug_end(cx, scope, &step, started, outputs);
+    (events.end)(cx, scope, &step, started, outputs);
     result
 }
+
+/// The step debug events of `--track-events` (dsl-spec §8.11), reached through this table
+/// only: generated code names [`TRACK_EVENTS`] in its `WorkflowMeta` when the workflow
+/// tracks events, so an artifact without them does not link the event code (issue 18).
+pub struct EventTracker {
+    /// [`debug_start`].
+    pub start: fn(&mut Ctx, &Scope, &DebugStep<'_>, u64, Option<&str>),
+    /// [`debug_end`].
+    pub end: fn(&mut Ctx, &Scope, &DebugStep<'_>, u64, Value),
+}
+
+/// The event code, for `WorkflowMeta::track_events`.
+pub static TRACK_EVENTS: EventTracker = EventTracker { start: debug_start, end: debug_end };
 
 /// Honours pause and cancel at a step boundary (DESIGN §6: signals are pulled).
 fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {

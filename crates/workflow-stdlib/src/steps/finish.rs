@@ -11,7 +11,7 @@ pub fn finish(cx: &Ctx, scope: &mut Scope, info: &StepInfo, mapped: Value) -> Va
         Value::Object(mut m) if m.len() == 1 && m.contains_key("outputs") => m.remove("outputs").unwrap_or(Value::Null),
         other => other,
     };
-    if cx.track_events {
+    if cx.track_events.is_some() {
         scope.store(info.id, info.envelope_outputs(result.clone()));
     }
     result
