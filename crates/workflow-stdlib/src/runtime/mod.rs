@@ -315,14 +315,20 @@ fn traced_here<T>(
     let step = DebugStep { id: info.id, name: info.name, step_type: info.step_type };
     (events.start)(cx, scope, &step, started, info.input_mapping);
     let result = body(cx, scope).map_err(|f| f.at(info.id));
-    let outputs = match &result {
-        Ok(_) => scope.steps.get(info.id).cloned().unwrap_or(Value::Null),
-        // The step runs again once the host has waited; its end comes then.
-        Err(f) if f.is_yield() => return result,
-        Err(f) => json!({"_error": true, "error": f.text()}),
-    };
-    (events.end)(cx, scope, &step, started, outputs);
+    (events.step_end)(cx, scope, &step, started, result.as_ref().err());
     result
+}
+
+/// `step_debug_end` of a graph step that succeeded (its envelope's outputs) or failed
+/// (`{_error: true, error}`); none for a yield: the step runs again once the host has
+/// waited, and its end comes then.
+fn step_end(cx: &mut Ctx, scope: &Scope, step: &DebugStep<'_>, started: u64, failure: Option<&Failure>) {
+    let outputs = match failure {
+        None => scope.steps.get(step.id).cloned().unwrap_or(Value::Null),
+        Some(f) if f.is_yield() => return,
+        Some(f) => crate::value::object([("_error", Value::Bool(true)), ("error", f.text().into())]),
+    };
+    debug_end(cx, scope, step, started, outputs);
 }
 
 /// The step debug events of `--track-events` (dsl-spec §8.11), reached through this table
@@ -333,10 +339,12 @@ pub struct EventTracker {
     pub start: fn(&mut Ctx, &Scope, &DebugStep<'_>, u64, Option<&str>),
     /// [`debug_end`].
     pub end: fn(&mut Ctx, &Scope, &DebugStep<'_>, u64, Value),
+    /// The end of a graph step, given its failure if it failed.
+    pub step_end: fn(&mut Ctx, &Scope, &DebugStep<'_>, u64, Option<&Failure>),
 }
 
 /// The event code, for `WorkflowMeta::track_events`.
-pub static TRACK_EVENTS: EventTracker = EventTracker { start: debug_start, end: debug_end };
+pub static TRACK_EVENTS: EventTracker = EventTracker { start: debug_start, end: debug_end, step_end };
 
 /// Honours pause and cancel at a step boundary (DESIGN §6: signals are pulled).
 fn step_boundary(cx: &mut Ctx, info: &StepInfo) -> Result<(), Failure> {
