@@ -11,6 +11,7 @@
 
 mod bench;
 mod bench_agents;
+mod bench_browser;
 mod bench_edge;
 mod bench_graph_size;
 mod bench_serve;
