@@ -1,7 +1,7 @@
 //! Failures: the payload a failing step hands outward (dsl-spec §8.5–8.7).
 
 use alloc::string::{String, ToString};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// A step failure. `payload` is a JSON object (structured errors: Error steps, child
 /// failures, timeouts) or a JSON string (mapping/reference/coercion errors, Agent failure
@@ -51,10 +51,14 @@ impl Failure {
     /// The run leaves its host until `wake_at_ms` (ms since the epoch) or, for `WAITING`,
     /// until the signal arrives: `{code: SLEEPING|WAITING, message, wake_at_ms?, signal_id?}`.
     pub fn yielded(code: &str, wake_at_ms: Option<u64>, signal_id: Option<&str>) -> Self {
-        Failure::fatal(json!({
-            "code": code, "message": "the instance left its worker until its deadline or signal",
-            "category": "lifecycle", "severity": "info", "wake_at_ms": wake_at_ms, "signal_id": signal_id,
-        }))
+        Failure::fatal(crate::value::object([
+            ("code", code.into()),
+            ("message", "the instance left its worker until its deadline or signal".into()),
+            ("category", "lifecycle".into()),
+            ("severity", "info".into()),
+            ("wake_at_ms", wake_at_ms.into()),
+            ("signal_id", signal_id.into()),
+        ]))
     }
 
     /// `Some("SUSPENDED" | "CANCELLED")` for [`Failure::interrupted`] failures.
@@ -168,6 +172,7 @@ fn embedded_object(text: &str) -> Option<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn agent_failure_text_yields_its_envelope() {

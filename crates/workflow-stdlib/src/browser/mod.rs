@@ -61,7 +61,9 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::{Function, Reflect, JSON};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use crate::value::object;
 use wasm_bindgen::prelude::*;
 
 use crate::failure::Failure;
@@ -110,9 +112,14 @@ impl Options {
                 None if has_indexeddb() => Store::IndexedDb,
                 None => Store::Memory,
                 Some(other) => {
-                    return Err(js_error(
-                        &json!({"code": "BAD_OPTIONS", "message": alloc::format!("unknown store '{other}'; use \"indexeddb\", \"memory\" or {{load, save}}")}),
-                    ))
+                    return Err(js_error(&object([
+                        ("code", "BAD_OPTIONS".into()),
+                        (
+                            "message",
+                            alloc::format!("unknown store '{other}'; use \"indexeddb\", \"memory\" or {{load, save}}")
+                                .into(),
+                        ),
+                    ])))
                 }
             },
         };
@@ -235,7 +242,9 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     } else {
         serde_json::from_str(&input).map_err(|e| {
             let message = alloc::format!("input is not valid JSON: {e}");
-            js_error(&json!({"code": "BAD_INPUT", "message": message, "category": "permanent", "severity": "error"}))
+            let fields =
+                [("code", "BAD_INPUT"), ("message", &message), ("category", "permanent"), ("severity", "error")];
+            js_error(&object(fields.map(|(k, v)| (k, v.into()))))
         })?
     };
     crate::agents::connections::set_table(opts.connections.clone());
@@ -265,9 +274,11 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             w.pending = None;
         });
         if opts.aborted() {
-            return Err(js_error(
-                &json!({"code": "CANCELLED", "message": "the run was aborted", "category": "lifecycle"}),
-            ));
+            return Err(js_error(&object([
+                ("code", "CANCELLED".into()),
+                ("message", "the run was aborted".into()),
+                ("category", "lifecycle".into()),
+            ])));
         }
         let entries = match opts.resumable {
             true => opts.store.load(&opts.instance).await?,

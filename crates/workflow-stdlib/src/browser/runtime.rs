@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::{Function, JSON};
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::aborted;
@@ -106,8 +106,13 @@ impl WorkflowRuntime for BrowserRuntime {
             return Ok(());
         }
         WAITS.with(|w| w.borrow_mut().pending = Some((key, ms)));
-        Err(Failure::fatal(json!({"code": "NAPPING", "message": "waiting on a timer", "wait_ms": ms,
-            "category": "lifecycle", "severity": "info"})))
+        Err(Failure::fatal(crate::value::object([
+            ("code", "NAPPING".into()),
+            ("message", "waiting on a timer".into()),
+            ("wait_ms", ms.into()),
+            ("category", "lifecycle".into()),
+            ("severity", "info".into()),
+        ])))
     }
 
     fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {

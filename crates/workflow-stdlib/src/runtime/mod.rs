@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 mod events;
 pub use events::{debug_end, debug_start, scope_ids, DebugStep, EventTracker, TRACK_EVENTS};
@@ -359,13 +359,21 @@ pub fn breakpoint(cx: &mut Ctx, scope: &Scope, info: &StepInfo) -> Result<(), Fa
     }
     cx.backend.checkpoint(&id, &Value::String("breakpoint_hit".into())).map_err(store_error)?;
     let at = cx.rt.now_ms();
-    let event =
-        serde_json::json!({"step_id": info.id, "step_type": info.step_type, "checkpoint_id": id, "timestamp_ms": at});
+    let event = crate::value::object([
+        ("step_id", info.id.into()),
+        ("step_type", info.step_type.into()),
+        ("checkpoint_id", id.as_str().into()),
+        ("timestamp_ms", at.into()),
+    ]);
     cx.emit("breakpoint_hit", event);
     let message = alloc::format!("paused at the breakpoint before step '{}'; resume the instance to go on", info.id);
-    Err(Failure::fatal(serde_json::json!({
-        "code": "SUSPENDED", "message": message, "category": "lifecycle", "severity": "info", "breakpoint": id,
-    }))
+    Err(Failure::fatal(crate::value::object([
+        ("code", "SUSPENDED".into()),
+        ("message", message.into()),
+        ("category", "lifecycle".into()),
+        ("severity", "info".into()),
+        ("breakpoint", id.into()),
+    ]))
     .at(info.id))
 }
 
@@ -407,12 +415,12 @@ pub fn run_durable_step(
 /// else `CHECKPOINT_STORE_FAILED`), and a rerun resumes from the last checkpoint.
 pub fn store_failure(id: &str, e: runtara_sdk::SdkError) -> Failure {
     let code = if e.is_too_large() { runtara_sdk::SdkError::TOO_LARGE } else { "CHECKPOINT_STORE_FAILED" };
-    Failure::fatal(json!({
-        "code": code,
-        "message": alloc::format!("checkpoint store failed for '{id}': {}", e.0),
-        "category": "permanent",
-        "severity": "error",
-    }))
+    Failure::fatal(crate::value::object([
+        ("code", code.into()),
+        ("message", alloc::format!("checkpoint store failed for '{id}': {}", e.0).into()),
+        ("category", "permanent".into()),
+        ("severity", "error".into()),
+    ]))
 }
 
 /// The deterministic checkpoint id of a step: `<prefix>::<stepId>`, plus `::<scope id>`
