@@ -43,10 +43,11 @@ fn a_run_that_takes_long_has_its_code_optimized_for_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let artifact = dir.path().join("slow.wasm");
-    // A durable sleep of 300 ms: the guest runs past the 100 ms a cranelift compile costs.
+    // A durable sleep of 600 ms: the guest runs past what a cranelift compile of this
+    // component costs (0.15 s for 0.5 MB; `runner::wasm::promote_after`).
     let graph = dir.path().join("slow.json");
     let src = std::fs::read_to_string(workspace_root().join("tests/fixtures/ai/workflows/slow_echo.json")).unwrap();
-    std::fs::write(&graph, src.replace(r#""value": 50 }"#, r#""value": 300 }"#)).unwrap();
+    std::fs::write(&graph, src.replace(r#""value": 50 }"#, r#""value": 600 }"#)).unwrap();
     compile(&graph, "wasm32-wasip2", &artifact, &[]);
     let input = br#"{"value": 7}"#;
     let (code, tier, output) = run_with_stats(&cache, &artifact, input);

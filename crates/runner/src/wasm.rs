@@ -19,9 +19,13 @@ use crate::{RunOutput, RunRequest};
 /// Output pipes hold at most this many bytes (64 MiB).
 const PIPE_CAPACITY: usize = 64 << 20;
 
-/// A run whose guest took at least this long has its Winch code replaced by cranelift's
-/// (the cost of a cranelift compile of a small workflow: past it, optimising pays).
-const PROMOTE_AFTER: Duration = Duration::from_millis(100);
+/// How long a run's guest must take before its Winch code is replaced by cranelift's: about
+/// what that compile costs (0.3 µs per byte of component here: 0.15 s for examples/01's 0.5 MB
+/// debug component), at least 100 ms. A run as long as the compile it saves would pay for
+/// it; shorter runs keep the Winch code.
+fn promote_after(component_bytes: usize) -> Duration {
+    Duration::from_nanos(300 * component_bytes as u64).max(Duration::from_millis(100))
+}
 
 fn engines() -> &'static TieredEngines {
     static ENGINES: OnceLock<TieredEngines> = OnceLock::new();
@@ -91,7 +95,7 @@ fn exit_code(result: anyhow::Result<()>) -> anyhow::Result<i32> {
 
 /// Runs a WASI P2 component's `wasi:cli/run`. With a code cache, a component the cache has
 /// not seen is compiled by Winch and promoted to cranelift after a run of at least
-/// [`PROMOTE_AFTER`]; without one, cranelift compiles it for this run.
+/// [`promote_after`]; without one, cranelift compiles it for this run.
 pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput> {
     let engines = engines();
     let not_loadable =
@@ -122,7 +126,7 @@ pub fn run_component(path: &Path, req: &RunRequest) -> anyhow::Result<RunOutput>
     let started = Instant::now();
     let ran = command.wasi_cli_run().call_run(&mut store);
     if let (Tier::Baseline, Some((cache, hash, bytes))) = (loaded.tier, &cache) {
-        if started.elapsed() >= PROMOTE_AFTER {
+        if started.elapsed() >= promote_after(bytes.len()) {
             // A failed promotion leaves the Winch entry: the next long run tries again.
             let _ = cache.promote(engines, hash, bytes);
         }
