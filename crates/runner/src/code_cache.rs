@@ -110,16 +110,19 @@ impl CodeCache {
     }
 
     /// The component `wasm` (sha256 `hash`): cranelift's code when the cache has it, else
-    /// Winch's, compiling it with Winch when the cache has neither. Errors: as
-    /// [`CodeCache::component`].
+    /// Winch's, compiling it with Winch when the cache has neither (with cranelift when Winch
+    /// cannot: it lacks some proposals). Errors: as [`CodeCache::component`].
     pub fn tiered(&self, engines: &TieredEngines, hash: &str, wasm: &[u8]) -> anyhow::Result<Loaded> {
         for tier in [Tier::Optimized, Tier::Baseline] {
             if let Some(component) = self.load(engines.get(tier), hash) {
                 return Ok(Loaded { component, source: Source::Cache, tier });
             }
         }
-        let component = self.compile(&engines.baseline, hash, wasm)?;
-        Ok(Loaded { component, source: Source::Compiled, tier: Tier::Baseline })
+        let (component, tier) = match self.compile(&engines.baseline, hash, wasm) {
+            Ok(component) => (component, Tier::Baseline),
+            Err(_) => (self.compile(&engines.optimized, hash, wasm)?, Tier::Optimized),
+        };
+        Ok(Loaded { component, source: Source::Compiled, tier })
     }
 
     /// Compiles `wasm` with cranelift and stores it in place of its Winch entry, so later
