@@ -37,10 +37,10 @@ pub fn reference(
             None => return Err(Failure::msg(msg)),
         },
     };
-    match coerce_owned(v, hint) {
+    match coerce(v, hint) {
         Ok(v) => Ok(v),
         Err(e) => match default {
-            Some(d) => coerce(&d, hint).map_err(Failure::msg),
+            Some(d) => coerce(d, hint).map_err(Failure::msg),
             None => Err(Failure::msg(e)),
         },
     }
@@ -57,10 +57,10 @@ pub fn take_reference(
     default: Option<Value>,
 ) -> Result<Value, Failure> {
     match scope.take(segments) {
-        Some(v) if !v.is_null() => match coerce_owned(v, hint) {
+        Some(v) if !v.is_null() => match coerce(v, hint) {
             Ok(v) => Ok(v),
             Err(e) => match default {
-                Some(d) => coerce(&d, hint).map_err(Failure::msg),
+                Some(d) => coerce(d, hint).map_err(Failure::msg),
                 None => Err(Failure::msg(e)),
             },
         },
@@ -68,32 +68,18 @@ pub fn take_reference(
     }
 }
 
-/// [`coerce`] of an owned value: a value the hint keeps as it is is moved, not copied (a
-/// reference to a 100,000-item array is one copy, not two).
-fn coerce_owned(v: Value, hint: Hint) -> Result<Value, String> {
-    let unchanged = match (hint, &v) {
-        (Hint::None, _) | (_, Value::Null) | (Hint::String, Value::String(_)) | (Hint::Boolean, Value::Bool(_)) => true,
-        (Hint::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
-        _ => false,
-    };
-    if unchanged {
-        Ok(v)
-    } else {
-        coerce(&v, hint)
-    }
-}
-
-/// Applies a type hint (dsl-spec §3.5 table).
-pub fn coerce(v: &Value, hint: Hint) -> Result<Value, String> {
-    let fail = |ty: &str| format!("value {} cannot be coerced to {ty}", crate::value::to_json(v));
-    Ok(match (hint, v) {
-        (Hint::None, _) | (_, Value::Null) => v.clone(),
-        (Hint::String, Value::String(_)) => v.clone(),
+/// Applies a type hint (dsl-spec §3.5 table). A value the hint keeps as it is is moved, not
+/// copied (a reference to a 100,000-item array is one copy, not two).
+pub fn coerce(v: Value, hint: Hint) -> Result<Value, String> {
+    let fail = |ty: &str| format!("value {} cannot be coerced to {ty}", crate::value::to_json(&v));
+    Ok(match (hint, &v) {
+        (Hint::None, _) | (_, Value::Null) => v,
+        (Hint::String, Value::String(_)) => v,
         (Hint::String, Value::Bool(b)) => Value::String(b.to_string()),
         (Hint::String, other) => Value::String(crate::value::to_json(other)),
         (Hint::Integer, Value::Number(n)) => {
             if n.is_i64() || n.is_u64() {
-                v.clone()
+                v
             } else {
                 // `as` truncates toward zero and saturates (dsl-spec §3.5).
                 Value::from(n.as_f64().unwrap_or(0.0) as i64)
@@ -107,7 +93,7 @@ pub fn coerce(v: &Value, hint: Hint) -> Result<Value, String> {
             float(runtara_agents::number::parse_f64(s).ok_or_else(|| fail("number"))?).ok_or_else(|| fail("number"))?
         }
         (Hint::Number, _) => return Err(fail("number")),
-        (Hint::Boolean, Value::Bool(_)) => v.clone(),
+        (Hint::Boolean, Value::Bool(_)) => v,
         (Hint::Boolean, Value::String(s)) => Value::Bool(s == "true" || s == "1"),
         (Hint::Boolean, Value::Number(n)) => Value::Bool(match n.as_i64() {
             Some(i) => i != 0,
@@ -173,14 +159,14 @@ mod tests {
 
     #[test]
     fn coercion_table() {
-        assert_eq!(coerce(&json!(42), Hint::String).unwrap(), json!("42"));
-        assert_eq!(coerce(&json!([1]), Hint::String).unwrap(), json!("[1]"));
-        assert_eq!(coerce(&json!(4.7), Hint::Integer).unwrap(), json!(4));
-        assert!(coerce(&json!("4.2"), Hint::Integer).is_err());
-        assert_eq!(coerce(&json!(5), Hint::Number).unwrap(), json!(5.0));
-        assert!(coerce(&json!(true), Hint::Number).is_err());
-        assert_eq!(coerce(&json!("1"), Hint::Boolean).unwrap(), json!(true));
-        assert_eq!(coerce(&json!(1.5), Hint::Boolean).unwrap(), json!(false));
+        assert_eq!(coerce(json!(42), Hint::String).unwrap(), json!("42"));
+        assert_eq!(coerce(json!([1]), Hint::String).unwrap(), json!("[1]"));
+        assert_eq!(coerce(json!(4.7), Hint::Integer).unwrap(), json!(4));
+        assert!(coerce(json!("4.2"), Hint::Integer).is_err());
+        assert_eq!(coerce(json!(5), Hint::Number).unwrap(), json!(5.0));
+        assert!(coerce(json!(true), Hint::Number).is_err());
+        assert_eq!(coerce(json!("1"), Hint::Boolean).unwrap(), json!(true));
+        assert_eq!(coerce(json!(1.5), Hint::Boolean).unwrap(), json!(false));
     }
 
     #[test]
