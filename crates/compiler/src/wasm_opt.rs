@@ -88,13 +88,10 @@ fn main_module(component: &[u8]) -> Option<ModuleSection> {
     }
     let module = best?;
     // The header before it: the section id and the module's length as an unsigned LEB128.
-    (1..=5).find_map(|n| {
-        let start = module.start.checked_sub(1 + n)?;
-        let mut expected = vec![CORE_MODULE_SECTION];
-        leb128(&mut expected, module.len());
-        (component[start..module.start] == expected[..])
-            .then(|| ModuleSection { header: start..module.start, module: module.clone() })
-    })
+    let mut header = vec![CORE_MODULE_SECTION];
+    leb128(&mut header, module.len());
+    let start = module.start.checked_sub(header.len())?;
+    (component[start..module.start] == header[..]).then_some(ModuleSection { header: start..module.start, module })
 }
 
 fn leb128(out: &mut Vec<u8>, mut n: usize) {
