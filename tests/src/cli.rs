@@ -74,6 +74,15 @@ pub fn compile(src: &Path, target: &str, out: &Path, extra: &[&str]) {
     assert!(o.status.success(), "compile {} for {target}: {}", src.display(), String::from_utf8_lossy(&o.stderr));
 }
 
+/// The `guest_stats` event `runtara run --stats` writes on stderr (`{event, memory_peak_bytes,
+/// compiled_code, code_tier}`), if there is one.
+pub fn guest_stats(stderr: &str) -> Option<serde_json::Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "guest_stats")
+}
+
 /// Runs `runtara <args>` with `stdin` bytes.
 pub fn runtara_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut cmd = runtara_command();

@@ -3,9 +3,8 @@
 //! with is rejected and compiled again, with the same output. A new component is compiled
 //! by Winch; a run long enough for optimising to pay has it recompiled by cranelift.
 
-use runtara_e2e::cli::{compile, runtara_command, spawn_with_input, workspace_root};
+use runtara_e2e::cli::{compile, guest_stats, runtara_command, spawn_with_input, workspace_root};
 use runtara_e2e::tools::can_run;
-use serde_json::Value;
 
 #[test]
 fn the_second_run_reuses_compiled_code_and_a_tampered_entry_is_rejected() {
@@ -64,8 +63,7 @@ fn run_with_stats(cache: &std::path::Path, artifact: &std::path::Path, input: &[
     let out = spawn_with_input(cmd, input).wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
-    let stats =
-        stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
+    let stats = guest_stats(&stderr);
     let field = |name: &str| {
         stats.as_ref().and_then(|s| s[name].as_str().map(str::to_string)).unwrap_or_else(|| panic!("{stderr}"))
     };

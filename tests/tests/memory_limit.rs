@@ -1,7 +1,7 @@
 //! `runtara run --max-memory BYTES` caps a wasm32-wasip2 component's linear memory: a run
 //! that needs more fails with `MEMORY_LIMIT_EXCEEDED` (not a crash), one that fits completes.
 
-use runtara_e2e::cli::{runtara_stdin, workspace_root};
+use runtara_e2e::cli::{guest_stats, runtara_stdin, workspace_root};
 use runtara_e2e::tools::can_run;
 use serde_json::{json, Value};
 
@@ -44,9 +44,9 @@ fn stats_report_the_guest_memory_peak() {
             ["run", graph.to_str().unwrap(), "--target", "wasm32-wasip2", "--stats", "--max-memory", "268435456"];
         let o = runtara_stdin(&args, json!({"size": size}).to_string().as_bytes());
         let stderr = String::from_utf8_lossy(&o.stderr);
-        let stats =
-            stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
-        stats.and_then(|s| s["memory_peak_bytes"].as_u64()).unwrap_or_else(|| panic!("no guest_stats line: {stderr}"))
+        guest_stats(&stderr)
+            .and_then(|s| s["memory_peak_bytes"].as_u64())
+            .unwrap_or_else(|| panic!("no guest_stats line: {stderr}"))
     };
     let (small, large) = (peak(1000), peak(3_000_000));
     assert!(small > 0 && small < large, "peaks {small} and {large}");

@@ -88,9 +88,7 @@ pub(super) fn check_resource(bounds: &Value, stderr: &str) -> Verdict {
         return Verdict::Fail(format!("stderr contains '{s}'"));
     }
     if let Some(limit) = bounds["guest_memory_peak_bytes_lt"].as_u64() {
-        let stats =
-            stderr.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["event"] == "guest_stats");
-        let Some(peak) = stats.and_then(|s| s["memory_peak_bytes"].as_u64()) else {
+        let Some(peak) = crate::cli::guest_stats(stderr).and_then(|s| s["memory_peak_bytes"].as_u64()) else {
             return Verdict::Fail(format!("no guest_stats line with the memory peak on stderr: {stderr}"));
         };
         if peak >= limit {
