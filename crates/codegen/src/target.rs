@@ -10,6 +10,11 @@ pub enum CompilationTarget {
     Native,
     /// A WASI Preview 2 component.
     Wasip2,
+    /// A WASI Preview 2 component without Rust's std: what `wasm32-wasip2` compiles to
+    /// when the graph needs nothing std gives (no template, AiAgent, network, file, clock
+    /// or random capability), a third the size (issue 18). Not a triple of its own, so not
+    /// in [`CompilationTarget::ALL`].
+    Wasip2NoStd,
     /// A WASI Preview 1 module.
     Wasip1,
     /// no_std firmware for Cortex-M4F (thumbv7em-none-eabihf).
@@ -30,14 +35,14 @@ impl CompilationTarget {
 
     /// Whether the target has `std` (templates, clock, stdin/stdout).
     pub fn is_hosted(self) -> bool {
-        self != CompilationTarget::Thumbv7em
+        !matches!(self, CompilationTarget::Thumbv7em | CompilationTarget::Wasip2NoStd)
     }
 
     /// The target's name in messages: `native` or the triple.
     pub fn name(self) -> &'static str {
         match self {
             CompilationTarget::Native => "native",
-            CompilationTarget::Wasip2 => "wasm32-wasip2",
+            CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd => "wasm32-wasip2",
             CompilationTarget::Wasip1 => "wasm32-wasip1",
             CompilationTarget::Thumbv7em => "thumbv7em-none-eabihf",
             CompilationTarget::WasmJs => "wasm32-unknown-unknown",
@@ -65,6 +70,8 @@ impl CompilationTarget {
             Some("it uses the network, which these artifacts lack")
         } else if cap.needs_filesystem && !self.has_filesystem() {
             Some("it needs a file system for its workspace, which browsers, Workers and firmware lack")
+        } else if cap.needs_std && self == CompilationTarget::Wasip2NoStd {
+            Some("it needs std, which this component leaves out")
         } else if cap.needs_std && !self.is_hosted() {
             Some(
                 "it needs std (a clock, randomness, or a library that needs an operating system), which firmware lacks",
@@ -79,6 +86,7 @@ impl CompilationTarget {
         match self {
             CompilationTarget::Native => "native",
             CompilationTarget::Wasip2 => "wasi-p2",
+            CompilationTarget::Wasip2NoStd => "wasi-p2-nostd",
             CompilationTarget::Wasip1 => "wasi",
             CompilationTarget::Thumbv7em => "embedded",
             CompilationTarget::WasmJs => "wasm-js",
@@ -125,7 +133,7 @@ fn workflow_meta(meta: &Meta<'_>) -> TokenStream {
     }
 }
 
-/// The checkpoint stores a hosted artifact links (`runtara_workflow_stdlib::entry::Stores`).
+/// The checkpoint stores a hosted artifact links (`runtara_workflow_stdlib::host::Stores`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stores {
     /// The http backend (`runtara core`): `Some(tls)`, where `tls` links rustls for
@@ -140,19 +148,47 @@ pub struct Stores {
 /// `stores` linked.
 pub fn hosted_main(meta: &Meta<'_>, stores: Stores) -> TokenStream {
     let meta = workflow_meta(meta);
-    let core = match stores.core {
-        Some(true) => quote!(Some(runtara_workflow_stdlib::entry::core_client_tls)),
-        Some(false) => quote!(Some(runtara_workflow_stdlib::entry::core_client)),
-        None => quote!(None),
-    };
-    let local = if stores.local { quote!(Some(runtara_workflow_stdlib::entry::local_store)) } else { quote!(None) };
+    let stores = stores_value(stores);
     quote! {
         #meta
 
         fn main() {
-            let stores = runtara_workflow_stdlib::entry::Stores { core: #core, local: #local };
-            runtara_workflow_stdlib::entry::hosted_main(&META, run, stores)
+            runtara_workflow_stdlib::entry::hosted_main(&META, run, #stores)
         }
+    }
+}
+
+/// `runtara_workflow_stdlib::host::Stores { … }` naming the linked stores.
+fn stores_value(stores: Stores) -> TokenStream {
+    let core = match stores.core {
+        Some(true) => quote!(Some(runtara_workflow_stdlib::host::core_client_tls)),
+        Some(false) => quote!(Some(runtara_workflow_stdlib::host::core_client)),
+        None => quote!(None),
+    };
+    let local = if stores.local { quote!(Some(runtara_workflow_stdlib::host::local_store)) } else { quote!(None) };
+    quote!(runtara_workflow_stdlib::host::Stores { core: #core, local: #local })
+}
+
+/// The crate root of a no_std wasm32-wasip2 component ([`CompilationTarget::Wasip2NoStd`]):
+/// `wasi:cli/run` exported with the `wasip2` bindings, running
+/// `runtara_workflow_stdlib::component::run_main` with the linked `stores`.
+pub fn component_main(meta: &Meta<'_>, stores: Stores) -> TokenStream {
+    let meta = workflow_meta(meta);
+    let stores = stores_value(stores);
+    quote! {
+        #meta
+
+        struct Command;
+
+        impl runtara_workflow_stdlib::component::wasip2::exports::cli::run::Guest for Command {
+            fn run() -> Result<(), ()> {
+                runtara_workflow_stdlib::component::run_main(&META, run, #stores)
+            }
+        }
+
+        runtara_workflow_stdlib::component::wasip2::cli::command::export!(
+            Command with_types_in runtara_workflow_stdlib::component::wasip2
+        );
     }
 }
 

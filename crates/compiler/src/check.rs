@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use runtara_codegen::CompilationTarget;
 use wasmparser::{Parser, Payload};
 
 use crate::target::Target;
@@ -12,7 +11,7 @@ use crate::CompileError;
 /// Validates the artifact and its imports.
 pub fn wasm_artifact(path: &Path, target: &Target) -> Result<(), CompileError> {
     let bytes = std::fs::read(path).map_err(|e| CompileError::Io(e.to_string()))?;
-    let want_component = target.kind == CompilationTarget::Wasip2;
+    let want_component = target.is_component();
     if Parser::is_component(&bytes) != want_component {
         return Err(CompileError::Artifact(format!(
             "rustc produced a {} for {target}, expected a {}",

@@ -255,7 +255,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         ));
     }
     let identity = runtara_codegen::graph_identity(&wf.graph, &cg.children);
-    let source = runtara_codegen::generate(&wf.graph, &cg)
+    let (source, target) = generate(&wf.graph, cg, &opts.target)
         .map_err(|error| CompileError::Unsupported { file: file.clone(), error })?;
     if opts.emit_rust_only {
         return Ok(CompilationResult {
@@ -275,7 +275,7 @@ pub fn compile_scenario(scenario: Scenario, opts: &CompileOptions) -> Result<Com
         out.set_extension("a");
     }
     check_output(&scenario, &out, opts)?;
-    build_artifact(&source, &stem, &out, opts)?;
+    build_artifact(&source, &stem, &out, &target, opts)?;
     Ok(CompilationResult {
         artifact: Some(out),
         rust_source: source,
@@ -404,8 +404,35 @@ fn default_output(scenario: &Scenario, stem: &str, target: &Target) -> PathBuf {
 
 /// rustc into a temp dir next to `out`, structural check, atomic rename (plus the C header
 /// for a staticlib).
-fn build_artifact(source: &str, stem: &str, out: &Path, opts: &CompileOptions) -> Result<(), CompileError> {
-    let (target, release) = (&opts.target, opts.release);
+/// The generated source and the target to build it for: a wasm32-wasip2 graph that
+/// compiles without std (codegen refuses what needs it) becomes a no_std component
+/// (`CompilationTarget::Wasip2NoStd`, a third the size); any other graph, and an HTTP-world
+/// component, is built as asked.
+///
+/// Errors: the graph cannot be compiled for `target` (the std build's error).
+fn generate(
+    graph: &runtara_dsl::ExecutionGraph,
+    mut cg: CodegenOptions,
+    target: &Target,
+) -> Result<(String, Target), runtara_codegen::CodegenError> {
+    if let (Some(nostd), false) = (target.without_std(), cg.http_world) {
+        cg.target = nostd.kind;
+        if let Ok(source) = runtara_codegen::generate(graph, &cg) {
+            return Ok((source, nostd));
+        }
+        cg.target = target.kind;
+    }
+    Ok((runtara_codegen::generate(graph, &cg)?, target.clone()))
+}
+
+fn build_artifact(
+    source: &str,
+    stem: &str,
+    out: &Path,
+    target: &Target,
+    opts: &CompileOptions,
+) -> Result<(), CompileError> {
+    let release = opts.release;
     let prebuilt = prebuilt::ensure(target)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)

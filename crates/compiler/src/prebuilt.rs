@@ -1,6 +1,7 @@
 //! The prebuilt workflow stdlib per target (DESIGN §4).
 //!
-//! `stdlib-prebuilt/<triple>/` holds a snapshot of the stdlib's target rlibs (`deps/`) and
+//! `stdlib-prebuilt/<name>/` (the triple; `wasm32-wasip2-nostd` for the no_std component
+//! build, [`Target::prebuilt_name`]) holds a snapshot of the stdlib's target rlibs (`deps/`) and
 //! host proc-macro libraries (`host-deps/`) plus `manifest.json`. It is built with ONE cargo
 //! invocation on first use and rebuilt whenever the manifest is stale (other rustc, changed
 //! stdlib source, other features).
@@ -184,9 +185,10 @@ fn ensure_rust_target(triple: &str) -> Result<(), CompileError> {
 /// or the stdlib fails to build.
 pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
     let root = prebuilt_root();
-    let dir = root.join(&target.triple);
+    let name = target.prebuilt_name();
+    let dir = root.join(&name);
     fs::create_dir_all(&root).map_err(|e| CompileError::Io(format!("cannot create {}: {e}", root.display())))?;
-    let lock_path = root.join(format!("{}.lock", target.triple));
+    let lock_path = root.join(format!("{name}.lock"));
     let open_lock = || {
         fs::File::create(&lock_path)
             .map_err(|e| CompileError::Io(format!("cannot create lock file in {}: {e}", root.display())))
@@ -220,8 +222,7 @@ pub fn ensure(target: &Target) -> Result<Prebuilt, CompileError> {
         if fresh().is_none() {
             if dir.join("manifest.json").is_file() {
                 eprintln!(
-                    "runtara: the prebuilt stdlib for {} is stale (toolchain or stdlib source changed); rebuilding",
-                    target.triple
+                    "runtara: the prebuilt stdlib {name} is stale (toolchain or stdlib source changed); rebuilding"
                 );
             }
             if !has_source {
@@ -247,8 +248,10 @@ fn build(
     rustc: String,
     source_hash: String,
 ) -> Result<Manifest, CompileError> {
-    eprintln!("runtara: building the prebuilt stdlib for {} (first use; this takes a minute)", target.triple);
-    let build_dir = root.join(".build");
+    let name = target.prebuilt_name();
+    eprintln!("runtara: building the prebuilt stdlib {name} (first use; this takes a minute)");
+    // Builds with and without std must not share cargo's uplifted stdlib rlib.
+    let build_dir = if name == target.triple { root.join(".build") } else { root.join(format!(".build-{name}")) };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(src)
@@ -302,7 +305,7 @@ fn build(
     let rlib = rlib.ok_or_else(|| CompileError::Toolchain("cargo did not report the stdlib rlib".into()))?;
 
     // Snapshot into a fresh directory, then swap it in, so a failure never leaves a half copy.
-    let staging = root.join(format!(".staging-{}", target.triple));
+    let staging = root.join(format!(".staging-{name}"));
     let _ = fs::remove_dir_all(&staging);
     let io = |e: std::io::Error| CompileError::Io(format!("cannot snapshot the prebuilt stdlib: {e}"));
     copy_dir(&build_dir.join(&target.triple).join("release/deps"), &staging.join("deps")).map_err(io)?;
@@ -332,7 +335,7 @@ fn build(
     f.write_all(serde_json::to_string_pretty(&manifest).unwrap_or_default().as_bytes()).map_err(io)?;
     let _ = fs::remove_dir_all(dir);
     fs::rename(&staging, dir).map_err(io)?;
-    eprintln!("runtara: prebuilt stdlib for {} ready in {}", target.triple, dir.display());
+    eprintln!("runtara: prebuilt stdlib {name} ready in {}", dir.display());
     Ok(manifest)
 }
 

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use runtara_codegen::CompilationTarget;
+
 use crate::prebuilt::{rustc, Prebuilt};
 use crate::target::Target;
 use crate::CompileError;
@@ -47,7 +49,9 @@ pub fn compile_with(
 ) -> Result<(), CompileError> {
     let BuildFlags { release, staticlib, deny_warnings } = flags;
     let mut cmd = Command::new(rustc());
-    let crate_type = match (staticlib, target.is_browser()) {
+    // A no_std component has no `main`: it exports wasi:cli/run as a library would.
+    let library = target.is_browser() || target.kind == CompilationTarget::Wasip2NoStd;
+    let crate_type = match (staticlib, library) {
         (true, _) => "staticlib",
         (false, true) => "cdylib",
         (false, false) => "bin",
@@ -78,6 +82,10 @@ pub fn compile_with(
         if target.is_wasm() {
             cmd.args(["-C", "strip=debuginfo"]);
         }
+    }
+    if target.kind == CompilationTarget::Wasip2NoStd {
+        // memcpy, memcmp and friends: without std, nothing else links wasi-libc's.
+        cmd.args(["-C", "link-arg=-lc"]);
     }
     if let (Some(link), false) = (prebuilt.link_dir(), staticlib) {
         cmd.arg("-L").arg(format!("native={}", link.display()));

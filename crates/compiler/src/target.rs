@@ -70,7 +70,28 @@ impl Target {
 
     /// wasm32-wasip1 or wasm32-wasip2: the artifact is one `.wasm` file run by wasmtime.
     pub fn is_wasm(&self) -> bool {
-        matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
+        matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd)
+    }
+
+    /// wasm32-wasip2 (with or without std): the artifact is a component.
+    pub fn is_component(&self) -> bool {
+        matches!(self.kind, CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd)
+    }
+
+    /// This target built without std when it is wasm32-wasip2 (see
+    /// [`CompilationTarget::Wasip2NoStd`]); `None` for every other target.
+    pub fn without_std(&self) -> Option<Target> {
+        (self.kind == CompilationTarget::Wasip2)
+            .then(|| Target { kind: CompilationTarget::Wasip2NoStd, ..self.clone() })
+    }
+
+    /// The name of this target's prebuilt stdlib: the triple, with `-nostd` for the no_std
+    /// component build of wasm32-wasip2 (its own stdlib build beside the std one).
+    pub fn prebuilt_name(&self) -> String {
+        match self.kind {
+            CompilationTarget::Wasip2NoStd => format!("{}-nostd", self.triple),
+            _ => self.triple.clone(),
+        }
     }
 
     /// wasm32-unknown-unknown (and `cloudflare`): the artifact is a directory with

@@ -2,7 +2,9 @@
 //! the tenant in `X-Runtara-Tenant-Id` and an optional bearer token. A core that is briefly
 //! unreachable is retried with backoff (0.1 s doubling to 2 s, for up to 60 s).
 
-use std::time::Duration;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use runtara_protocol::wire::{
     CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
@@ -37,7 +39,28 @@ pub struct HttpBackend {
 /// Events held back at most (then they are sent on their own).
 const EVENT_BATCH: usize = 256;
 
-const RETRY_FOR: Duration = Duration::from_secs(60);
+/// How long an unreachable core is retried, in milliseconds.
+const RETRY_FOR_MS: u64 = 60_000;
+
+/// The retry loop's clock: milliseconds on a monotonic clock, and a pause. std's where
+/// there is std; without std the backend exists only over wasi:http, whose host has
+/// wasi:clocks.
+#[cfg(feature = "std")]
+mod clock {
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    pub fn monotonic_ms() -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_millis() as u64
+    }
+
+    pub fn pause_ms(ms: u64) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+#[cfg(not(feature = "std"))]
+use crate::net::wasi as clock;
 
 impl HttpBackend {
     /// A backend for `cfg` (no request is made yet) over [`net::send`]: `http://` and
@@ -104,8 +127,9 @@ impl HttpBackend {
             req.body = b;
         }
         req.timeout_ms = Some(30_000);
-        let started = std::time::Instant::now();
-        let mut pause = Duration::from_millis(100);
+        let started = clock::monotonic_ms();
+        let elapsed = || clock::monotonic_ms().saturating_sub(started);
+        let mut pause_ms = 100;
         loop {
             match (self.send)(&req) {
                 Ok(resp) if resp.status < 500 => {
@@ -113,13 +137,13 @@ impl HttpBackend {
                     let text = core::str::from_utf8(&resp.body).unwrap_or("");
                     return Ok((resp.status, serde_json::from_str(text).unwrap_or(Value::Null)));
                 }
-                Ok(resp) if started.elapsed() >= RETRY_FOR => {
+                Ok(resp) if elapsed() >= RETRY_FOR_MS => {
                     return Err(SdkError(format!("core answered {} for {}", resp.status, req.url)));
                 }
-                Err(e) if started.elapsed() >= RETRY_FOR => return Err(SdkError(format!("core is unreachable: {e}"))),
+                Err(e) if elapsed() >= RETRY_FOR_MS => return Err(SdkError(format!("core is unreachable: {e}"))),
                 _ => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(2));
+                    clock::pause_ms(pause_ms);
+                    pause_ms = (pause_ms * 2).min(2_000);
                 }
             }
         }

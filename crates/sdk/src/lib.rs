@@ -12,7 +12,7 @@
 
 extern crate alloc;
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", feature = "wasi-http"))]
 pub mod http;
 #[cfg(feature = "local")]
 pub mod local;

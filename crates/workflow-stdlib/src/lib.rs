@@ -8,7 +8,9 @@
 //! - [`ai`] (hosted targets): AiAgent's LLM calls and tool loop (dsl-spec §7.14);
 //! - [`failure`]: failure payloads and the onError error object (dsl-spec §8.6–8.7);
 //! - [`runtime`]: the [`WorkflowRuntime`] trait (events, clock, sleep) and [`Ctx`];
-//! - [`entry`] (hosted targets): the artifact contract of DESIGN §5 — input, output, exit codes;
+//! - [`host`] (hosted targets): the artifact contract of DESIGN §5 — stores, exit codes —
+//!   driven by [`entry`] over std and by [`component`] (no_std wasm32-wasip2 components)
+//!   over WASI Preview 2;
 //! - [`embedded`] (thumbv7em-none-eabihf): the firmware contract over semihosting and the
 //!   C-ABI buffer entry;
 //! - [`browser`] (wasm32-unknown-unknown): the JS `run(input, options)` entry with
@@ -25,12 +27,16 @@ pub extern crate alloc;
 pub mod ai;
 #[cfg(feature = "wasm-js")]
 pub mod browser;
+#[cfg(all(feature = "wasi-p2-nostd", not(feature = "std")))]
+pub mod component;
 pub mod cond;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 #[cfg(feature = "std")]
 pub mod entry;
 pub mod failure;
+#[cfg(any(feature = "std", feature = "wasi-p2-nostd"))]
+pub mod host;
 #[cfg(feature = "wasi-p2")]
 pub mod http_world;
 pub mod mapping;
@@ -41,6 +47,8 @@ pub mod steps;
 #[cfg(feature = "std")]
 pub mod template;
 pub mod value;
+#[cfg(any(feature = "wasm-js", feature = "wasi-p2-nostd"))]
+mod wasm_heap;
 
 pub use runtara_agents as agents;
 pub use serde_json::{self, Map, Value};

@@ -54,20 +54,23 @@ pub fn emit_program(graph: &ExecutionGraph, opts: &CodegenOptions) -> Result<Tok
         (target::browser_main(&meta, e.uses_network, e.waits), quote!())
     } else if opts.target == crate::CompilationTarget::Wasip2 && opts.http_world {
         (target::http_main(&meta), quote!())
-    } else if opts.target.is_hosted() {
+    } else if opts.target.is_hosted() || opts.target == crate::CompilationTarget::Wasip2NoStd {
         // Durability is the DSL's default, so a durable graph's component can checkpoint to
         // a core unless it was asked to be stateless.
         let durable = graph.durable.unwrap_or(true) && !opts.stateless;
         let native = opts.target == crate::CompilationTarget::Native;
-        let core_client = native
-            || (opts.target == crate::CompilationTarget::Wasip2 && (opts.core_client || durable || e.uses_network));
+        let component = matches!(opts.target, crate::CompilationTarget::Wasip2 | crate::CompilationTarget::Wasip2NoStd);
+        let core_client = native || (component && (opts.core_client || durable || e.uses_network));
         // Natively, TLS and SQLite are most of an artifact: link them only when asked for
         // (a graph that uses the network has TLS already).
         let stores = target::Stores {
             core: core_client.then_some(native && (opts.core_tls || e.uses_network)),
             local: native && opts.local_store,
         };
-        (target::hosted_main(&meta, stores), quote!())
+        match opts.target {
+            crate::CompilationTarget::Wasip2NoStd => (target::component_main(&meta, stores), quote!(#![no_std])),
+            _ => (target::hosted_main(&meta, stores), quote!()),
+        }
     } else {
         let heap_kb = opts.heap_kb.unwrap_or_else(|| default_heap_kb(graph)) as usize;
         let main = target::embedded_main(&meta, heap_kb * 1024, opts.staticlib);

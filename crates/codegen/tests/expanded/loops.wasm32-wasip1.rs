@@ -20,11 +20,14 @@ fn declared_variables() -> Value {
 }
 
 fn main() {
-    let stores = runtara_workflow_stdlib::entry::Stores {
-        core: None,
-        local: None,
-    };
-    runtara_workflow_stdlib::entry::hosted_main(&META, run, stores)
+    runtara_workflow_stdlib::entry::hosted_main(
+        &META,
+        run,
+        runtara_workflow_stdlib::host::Stores {
+            core: None,
+            local: None,
+        },
+    )
 }
 
 /// Runs the workflow's root graph against the root scope.

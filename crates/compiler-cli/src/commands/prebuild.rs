@@ -14,10 +14,14 @@ pub struct Args {
     pub target: String,
 }
 
-/// Builds it (progress on stderr) and prints where it is.
+/// Builds it (progress on stderr) and prints where it is. wasm32-wasip2 has two: with std
+/// and without (the no_std components of graphs that need nothing std gives).
 pub fn run(args: Args) -> Result<ExitCode> {
-    let p = prebuilt::ensure(&parse_target(&args.target)?)?;
-    eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
+    let target = parse_target(&args.target)?;
+    for t in std::iter::once(target.clone()).chain(target.without_std()) {
+        let p = prebuilt::ensure(&t)?;
+        eprintln!("runtara: prebuilt stdlib at {}", p.dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,8 +3,9 @@
 //! http, futures-lite, bytes and anyhow were ~70 KB of a 460 KB component (issue 18).
 
 use super::{Request, Response};
-use std::string::{String, ToString};
-use std::vec::Vec;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 use wasip2::io::streams::StreamError;
@@ -15,7 +16,7 @@ use wasip2::io::streams::StreamError;
 pub fn send(req: &Request) -> Result<Response, String> {
     let (scheme, authority, path) = split_url(&req.url)?;
     let headers: Vec<(String, Vec<u8>)> = req.headers.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
-    let fields = Fields::from_list(&headers).map_err(|e| format!("invalid header: {e:?}"))?;
+    let fields = Fields::from_list(&headers).map_err(|_| "invalid header name or value".to_string())?;
     let request = OutgoingRequest::new(fields);
     let refused = |what: &str| format!("the host refused the {what}");
     request.set_method(&method(&req.method)).map_err(|()| refused("method"))?;
@@ -54,7 +55,7 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
     {
         let stream = body.write().map_err(|()| "the request body stream was already taken".to_string())?;
         for chunk in bytes.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| format!("sending the body: {e:?}"))?;
+            stream.blocking_write_and_flush(chunk).map_err(|e| format!("sending the body: {}", stream_error(e)))?;
         }
         // The stream must be dropped before the body is finished.
     }
@@ -95,13 +96,19 @@ fn read_body(incoming: &wasip2::http::types::IncomingBody) -> Result<Vec<u8>, St
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => return Ok(body),
-            Err(StreamError::LastOperationFailed(e)) => {
-                return Err(format!("reading the body: {}", e.to_debug_string()))
-            }
+            Err(e) => return Err(format!("reading the body: {}", stream_error(e))),
         }
         if body.len() > LIMIT {
             return Err(format!("the response body is over {LIMIT} bytes"));
         }
+    }
+}
+
+/// A stream error in words (not its `Debug` form, for the reason [`describe`] gives).
+fn stream_error(e: StreamError) -> String {
+    match e {
+        StreamError::Closed => "the connection closed".into(),
+        StreamError::LastOperationFailed(e) => e.to_debug_string(),
     }
 }
 
@@ -138,6 +145,16 @@ fn split_url(url: &str) -> Result<(Scheme, &str, String), String> {
     let path = path.split('#').next().unwrap_or("");
     let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
     Ok((scheme, authority, path))
+}
+
+/// Milliseconds on the host's monotonic clock (wasi:clocks; for the http backend's retries).
+pub fn monotonic_ms() -> u64 {
+    wasip2::clocks::monotonic_clock::now() / 1_000_000
+}
+
+/// Blocks for `ms` milliseconds (wasi:clocks).
+pub fn pause_ms(ms: u64) {
+    wasip2::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
 }
 
 /// The same as [`send`]: this transport leaves TLS to the host.

@@ -46,12 +46,11 @@
 //! from the top, restoring finished steps from their checkpoints (DESIGN §6). Checkpoint
 //! writes of a run reach the store before the loop sleeps or answers.
 
-mod heap;
 mod runtime;
 mod store;
 
 #[global_allocator]
-static HEAP: heap::Heap = heap::Heap::new();
+static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new();
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! The browser module's heap: dlmalloc (std's allocator on wasm32-unknown-unknown) over
-//! linear memory grown by at least half its size at a time.
+//! The heap of browser modules and no_std components: dlmalloc (std's allocator on
+//! wasm32-unknown-unknown) over linear memory grown by at least half its size at a time.
 //!
 //! std grows memory in 64 KiB steps; V8 makes each `memory.grow` a runtime call with its
 //! own bookkeeping and GC pressure, and a 100,000-item Split under Node spent half its time
@@ -57,14 +57,14 @@ unsafe impl dlmalloc::Allocator for LinearMemory {
     }
 }
 
-/// The global allocator of browser modules.
-pub(super) struct Heap(UnsafeCell<dlmalloc::Dlmalloc<LinearMemory>>);
+/// The global allocator of browser modules and no_std components.
+pub(crate) struct Heap(UnsafeCell<dlmalloc::Dlmalloc<LinearMemory>>);
 
-// SAFETY: wasm32-unknown-unknown modules run on one thread (no atomics, no shared memory).
+// SAFETY: these modules run on one thread (no atomics, no shared memory).
 unsafe impl Sync for Heap {}
 
 impl Heap {
-    pub(super) const fn new() -> Heap {
+    pub(crate) const fn new() -> Heap {
         Heap(UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(LinearMemory)))
     }
 }
