@@ -23,6 +23,7 @@ pub mod ide;
 pub mod prebuilt;
 pub mod rustc;
 pub mod source_map;
+mod strip;
 pub mod target;
 pub mod wasm_opt;
 
@@ -463,6 +464,13 @@ fn build_artifact(
     }
     if release && target.is_wasm() {
         wasm_opt::optimise(&built);
+    }
+    if release && target.is_component() {
+        let stripped = std::fs::read(&built).ok().and_then(|c| strip::component_names(&c));
+        if let Some(component) = stripped {
+            std::fs::write(&built, component)
+                .map_err(|e| CompileError::Io(format!("cannot write the artifact: {e}")))?;
+        }
     }
     if target.is_wasm() {
         check::wasm_artifact(&built, target)?;

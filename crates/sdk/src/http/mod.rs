@@ -3,17 +3,13 @@
 //! unreachable is retried with backoff (0.1 s doubling to 2 s, for up to 60 s).
 
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use runtara_protocol::wire::{
-    CheckpointAnswer, CheckpointRequest, CompletedRequest, CustomSignalAnswer, ErrorAnswer, EventsRequest,
-    FailedRequest, LoadAnswer, PendingSignalAnswer, RegisterRequest, SleepRequest, SuspendedRequest, API_PREFIX,
-    EPOCH_HEADER, MAX_BODY_BYTES, TENANT_HEADER,
-};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use runtara_protocol::wire::{API_PREFIX, EPOCH_HEADER, MAX_BODY_BYTES, TENANT_HEADER};
 use serde_json::Value;
+
+mod wire;
 
 use crate::net::{self, percent_encode as encode};
 pub use crate::HttpConfig;
@@ -154,41 +150,31 @@ impl HttpBackend {
         if self.events.is_empty() {
             return Ok(());
         }
-        let body = EventsRequest { events: core::mem::take(&mut self.events), batch: self.next_batch() };
-        self.post::<Value>("events", &body).map(|_| ())
+        let events = core::mem::take(&mut self.events);
+        let batch = self.next_batch();
+        self.post("events", wire::events(events, batch)).map(|_| ())
     }
 
-    /// `POST <path>` with the wire message `body`, expecting a 2xx answer of type `T`.
-    fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, SdkError> {
-        self.post_json(path, encode_json(body)?)
-    }
-
-    /// `POST <path>` with a body already encoded as JSON (serialised once, see `checkpoint`).
-    fn post_json<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, SdkError> {
+    /// `POST <path>` with the JSON `body`, expecting a 2xx answer.
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Value, SdkError> {
         let r = self.request("POST", path, Some(body))?;
         self.expect_ok(r)
     }
 
-    /// A 2xx answer as the wire message `T`; otherwise the core's [`ErrorAnswer`].
-    fn expect_ok<T: DeserializeOwned>(&self, (status, body): (u16, Value)) -> Result<T, SdkError> {
-        match status {
-            200..=299 => serde_json::from_value(body)
-                .map_err(|e| SdkError(format!("the core's answer does not fit the protocol: {e}"))),
-            401 => Err(SdkError("the core refused the token (401)".into())),
-            // The core's message starts with GRAPH_CHANGED and names the steps.
-            409 => Err(SdkError(serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default())),
-            413 => Err(SdkError::too_large(0, MAX_BODY_BYTES)),
-            s => {
-                let error = serde_json::from_value::<ErrorAnswer>(body).map(|a| a.error).unwrap_or_default();
-                Err(SdkError(format!("core answered {s}: {error}")))
-            }
+    /// A 2xx answer's body; otherwise the core's `ErrorAnswer` as the error.
+    fn expect_ok(&self, (status, body): (u16, Value)) -> Result<Value, SdkError> {
+        if (200..=299).contains(&status) {
+            return Ok(body);
         }
+        let error = wire::string(&body, "error").unwrap_or_default();
+        Err(match status {
+            401 => SdkError("the core refused the token (401)".into()),
+            // The core's message starts with GRAPH_CHANGED and names the steps.
+            409 => SdkError(error),
+            413 => SdkError::too_large(0, MAX_BODY_BYTES),
+            s => SdkError(format!("core answered {s}: {error}")),
+        })
     }
-}
-
-/// A wire message as JSON text.
-fn encode_json(body: &impl Serialize) -> Result<Vec<u8>, SdkError> {
-    serde_json::to_vec(body).map_err(|e| SdkError(format!("cannot encode the request: {e}")))
 }
 
 impl SdkBackend for HttpBackend {
@@ -197,20 +183,23 @@ impl SdkBackend for HttpBackend {
         if status == 404 {
             return Ok(None);
         }
-        Ok(Some(self.expect_ok::<LoadAnswer>((status, body))?.state))
+        wire::take(&mut self.expect_ok((status, body))?, "state").map(Some)
     }
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, SdkError> {
         let events = core::mem::take(&mut self.events);
         let batch = if events.is_empty() { None } else { self.next_batch() };
-        let body =
-            encode_json(&CheckpointRequest { checkpoint_id: id.to_string(), state: state.clone(), events, batch })?;
+        let body = wire::checkpoint(id, state, events, batch);
         if body.len() > MAX_BODY_BYTES {
             return Err(SdkError::too_large(body.len(), MAX_BODY_BYTES));
         }
-        let answer: CheckpointAnswer = self.post_json("checkpoint", body)?;
-        self.carried = Some(Signal::pending(answer.signal.as_deref()));
-        Ok(if answer.stored { None } else { Some(answer.state) })
+        let mut answer = self.post("checkpoint", body)?;
+        self.carried = Some(Signal::pending(wire::string(&answer, "signal").as_deref()));
+        match answer.get("stored").and_then(Value::as_bool) {
+            Some(true) => Ok(None),
+            Some(false) => wire::take(&mut answer, "state").map(Some),
+            None => Err(SdkError("the core's answer does not fit the protocol: it has no `stored`".into())),
+        }
     }
 
     fn pending_signal(&mut self) -> Result<Option<Signal>, SdkError> {
@@ -218,7 +207,7 @@ impl SdkBackend for HttpBackend {
             return Ok(carried);
         }
         let r = self.request("GET", "signals", None)?;
-        Ok(Signal::pending(self.expect_ok::<PendingSignalAnswer>(r)?.signal.as_deref()))
+        Ok(Signal::pending(wire::string(&self.expect_ok(r)?, "signal").as_deref()))
     }
 
     fn event(&mut self, event: &Value) -> Result<(), SdkError> {
@@ -231,7 +220,7 @@ impl SdkBackend for HttpBackend {
 
     fn sleeping(&mut self, wake_at_ms: u64) -> Result<(), SdkError> {
         self.flush_events()?;
-        self.post::<Value>("sleep", &SleepRequest { wake_at_ms }).map(|_| ())
+        self.post("sleep", wire::one("wake_at_ms", &wake_at_ms.into())).map(|_| ())
     }
 
     fn receives_signals(&self) -> bool {
@@ -245,20 +234,24 @@ impl SdkBackend for HttpBackend {
         if status == 404 {
             return Ok(None);
         }
-        Ok(Some(self.expect_ok::<CustomSignalAnswer>((status, body))?.payload))
+        wire::take(&mut self.expect_ok((status, body))?, "payload").map(Some)
     }
 
     fn register(&mut self, graph: Option<&GraphIdentity>, migrate: bool) -> Result<(), SdkError> {
-        self.post::<Value>("register", &RegisterRequest { graph: graph.cloned(), migrate }).map(|_| ())
+        self.post("register", wire::register(graph, migrate)).map(|_| ())
     }
 
     fn report(&mut self, status: &str, payload: &Value) -> Result<(), SdkError> {
         self.flush_events()?;
-        let sent: Result<Value, SdkError> = match status {
-            "completed" => self.post("completed", &CompletedRequest { output: payload.clone() }),
-            "failed" => self.post("failed", &FailedRequest { error: payload.clone() }),
-            other => self.post("suspended", &SuspendedRequest { status: other.to_string() }),
+        let body = match status {
+            "completed" => wire::one("output", payload),
+            "failed" => wire::one("error", payload),
+            other => wire::one("status", &Value::from(other)),
         };
-        sent.map(|_| ())
+        let path = match status {
+            "completed" | "failed" => status,
+            _ => "suspended",
+        };
+        self.post(path, body).map(|_| ())
     }
 }
