@@ -53,14 +53,13 @@ mod store;
 static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new();
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::{Function, Reflect, JSON};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::value::object;
 use wasm_bindgen::prelude::*;
@@ -69,7 +68,7 @@ use crate::failure::Failure;
 use crate::meta::WorkflowMeta;
 use crate::runtime::Ctx;
 use crate::scope::Scope;
-use runtime::{BrowserBackend, BrowserRuntime, Checkpoints, WAITS};
+use runtime::{BrowserBackend, BrowserRuntime, Checkpoints, Entries, WAITS};
 use store::{do_fetch, has_indexeddb, sleep, Store};
 
 extern "Rust" {
@@ -90,7 +89,7 @@ struct Options {
     on_event: Option<Function>,
     connections: Option<Value>,
     suspend: bool,
-    signals: Option<BTreeMap<String, Value>>,
+    signals: Option<Map<String, Value>>,
     control: Option<Function>,
     http_proxy: Option<String>,
     debug_mode: bool,
@@ -131,11 +130,7 @@ impl Options {
         };
         let connections = from_js(get("connections")?)?;
         let signals = match from_js(get("signals")?)? {
-            // Inserted, not collected: `collect` into a map links a sort (3 KB).
-            Some(Value::Object(m)) => Some(m.into_iter().fold(BTreeMap::new(), |mut out, (k, v)| {
-                out.insert(k, v);
-                out
-            })),
+            Some(Value::Object(m)) => Some(m),
             _ => None,
         };
         Ok(Options {
@@ -248,25 +243,31 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
     };
     crate::agents::connections::set_table(opts.connections.clone());
     runtara_sdk::net::proxy::set_url(opts.http_proxy.clone());
-    runtara_sdk::net::reset(false);
+    // SAFETY: as above.
+    let (fetches, waits) = unsafe { (__runtara_workflow_fetches(), __runtara_workflow_waits()) };
+    // Without fetches the request maps stay empty: not resetting them leaves their code out
+    // (`fetches` is a constant after LTO).
+    if fetches {
+        runtara_sdk::net::reset(false);
+    }
     WAITS.with(|w| {
         let mut w = w.borrow_mut();
         w.done.clear();
         w.starts.clear();
     });
     // A call's own checkpoints, across its reruns, when no store keeps them.
-    let mut own = BTreeMap::new();
+    let mut own = Entries::new();
     // Checkpoints are read back by a later call of the instance or by a rerun of this one
     // (after a fetch, sleep, signal wait, replayed wait or breakpoint); with neither, keeping
     // them is only cost — a 100,000-item Split would hold 100,000 of them.
-    // SAFETY: as above.
-    let (fetches, waits) = unsafe { (__runtara_workflow_fetches(), __runtara_workflow_waits()) };
     // The loop goes round again only after a fetch, a sleep or a replayed wait.
     let reruns = fetches || waits || opts.replay_waits;
     let read_back = reruns || opts.resumable || opts.debug_mode;
     let mut input = Some(input);
     loop {
-        runtara_sdk::net::reset(true);
+        if fetches {
+            runtara_sdk::net::reset(true);
+        }
         WAITS.with(|w| {
             let mut w = w.borrow_mut();
             w.seen.clear();
@@ -309,7 +310,10 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
         };
         if opts.resumable {
             for id in writes {
-                let text = entries.remove(&id).unwrap_or_default();
+                let text = match entries.remove(&id) {
+                    Some(Value::String(text)) => text,
+                    _ => String::new(),
+                };
                 opts.store.save(&opts.instance, id, text).await?;
             }
         } else {
@@ -330,7 +334,7 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             Some("NAPPING") if failure.fatal => match WAITS.with(|w| w.borrow_mut().pending.take()) {
                 Some((key, ms)) => {
                     sleep(ms as f64, opts.signal.clone()).await;
-                    WAITS.with(|w| w.borrow_mut().done.insert(key));
+                    WAITS.with(|w| w.borrow_mut().done.insert(key, Value::Null));
                 }
                 None => return Err(js_error(&failure.report())),
             },

@@ -2,14 +2,13 @@
 //! the clock from `Date.now()`, waits that end the attempt where the host's clock stands
 //! still (`replayWaits`), checkpoints in memory between the store's load and save.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use js_sys::{Function, JSON};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use super::aborted;
@@ -18,30 +17,37 @@ use crate::runtime::WorkflowRuntime;
 
 thread_local! {
     /// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
-    pub(super) static WAITS: RefCell<Waits> = const {
-        RefCell::new(Waits { done: BTreeSet::new(), seen: BTreeMap::new(), pending: None, starts: BTreeMap::new() })
-    };
+    pub(super) static WAITS: RefCell<Waits> =
+        RefCell::new(Waits { done: Map::new(), seen: Map::new(), pending: None, starts: Map::new() });
 }
 
 /// Waits are not blocking here: a wait stops the attempt, the run loop awaits a timer, and
 /// the replayed attempt finds the wait done. A wait is known by its call site (the step
-/// and scope) and how many waits that call site made before it in the attempt.
+/// and scope) and how many waits that call site made before it in the attempt (the key
+/// `<site>#<n>`).
+///
+/// Every map here (and the checkpoint [`Entries`]) is a `serde_json::Map`: the module then
+/// carries one copy of the B-tree code, the JSON objects', instead of one per key and value
+/// type (7 KB; issue 18).
 pub(super) struct Waits {
-    pub(super) done: BTreeSet<(String, usize)>,
+    /// Waits done, by key (values unused).
+    pub(super) done: Map<String, Value>,
     /// Waits and clock starts made so far in this attempt, by call site (keys `w…`, `s…`).
-    pub(super) seen: BTreeMap<String, usize>,
-    pub(super) pending: Option<((String, usize), u64)>,
-    /// The first attempt's `started_ms` readings.
-    pub(super) starts: BTreeMap<(String, usize), u64>,
+    pub(super) seen: Map<String, Value>,
+    /// The wait that ended the attempt: its key and length in milliseconds.
+    pub(super) pending: Option<(String, u64)>,
+    /// The first attempt's `started_ms` readings, by key.
+    pub(super) starts: Map<String, Value>,
 }
 
 impl Waits {
     /// The key of the next wait (`kind` `w`) or clock start (`s`) at the current call site.
-    fn next(&mut self, kind: char) -> (String, usize) {
+    fn next(&mut self, kind: char) -> String {
         let site = alloc::format!("{kind}{}", runtara_sdk::net::call_site());
-        let n = self.seen.entry(site.clone()).or_insert(0);
-        *n += 1;
-        (site, *n)
+        let n = self.seen.get(&site).and_then(Value::as_u64).unwrap_or(0) + 1;
+        let key = alloc::format!("{site}#{n}");
+        self.seen.insert(site, n.into());
+        key
     }
 }
 
@@ -89,7 +95,7 @@ impl WorkflowRuntime for BrowserRuntime {
         WAITS.with(|w| {
             let mut w = w.borrow_mut();
             let key = w.next('s');
-            *w.starts.entry(key).or_insert(now)
+            w.starts.entry(key).or_insert(now.into()).as_u64().unwrap_or(now)
         })
     }
 
@@ -102,7 +108,7 @@ impl WorkflowRuntime for BrowserRuntime {
             return Ok(());
         }
         let key = WAITS.with(|w| w.borrow_mut().next('w'));
-        if WAITS.with(|w| w.borrow().done.contains(&key)) {
+        if WAITS.with(|w| w.borrow().done.contains_key(&key)) {
             return Ok(());
         }
         WAITS.with(|w| w.borrow_mut().pending = Some((key, ms)));
@@ -135,11 +141,14 @@ impl WorkflowRuntime for BrowserRuntime {
     }
 }
 
+/// Checkpoint id → state JSON text (a `Value::String`; see [`Waits`] for why a `Map`).
+pub(super) type Entries = Map<String, Value>;
+
 /// Checkpoints of one run: the store's entries loaded before it and written by it, and the
 /// ids it wrote (their text is in `entries`: one copy of each state, not two).
 #[derive(Default)]
 pub(super) struct Checkpoints {
-    pub(super) entries: BTreeMap<String, String>,
+    pub(super) entries: Entries,
     pub(super) writes: Vec<String>,
 }
 
@@ -148,7 +157,7 @@ pub(super) struct BrowserBackend {
     pub(super) keeps: bool,
     pub(super) state: Rc<RefCell<Checkpoints>>,
     pub(super) signal: JsValue,
-    pub(super) signals: Option<BTreeMap<String, Value>>,
+    pub(super) signals: Option<Map<String, Value>>,
     pub(super) control: Option<Function>,
 }
 
@@ -158,15 +167,15 @@ impl runtara_sdk::SdkBackend for BrowserBackend {
     }
 
     fn load(&mut self, id: &str) -> Result<Option<Value>, runtara_sdk::SdkError> {
-        Ok(self.state.borrow().entries.get(id).and_then(|s| serde_json::from_str(s).ok()))
+        Ok(self.state.borrow().entries.get(id).and_then(Value::as_str).and_then(|s| serde_json::from_str(s).ok()))
     }
 
     fn checkpoint(&mut self, id: &str, state: &Value) -> Result<Option<Value>, runtara_sdk::SdkError> {
         let mut st = self.state.borrow_mut();
         if let Some(existing) = st.entries.get(id) {
-            return Ok(serde_json::from_str(existing).ok());
+            return Ok(existing.as_str().and_then(|s| serde_json::from_str(s).ok()));
         }
-        st.entries.insert(id.to_string(), state.to_string());
+        st.entries.insert(id.to_string(), Value::String(state.to_string()));
         st.writes.push(id.to_string());
         Ok(None)
     }

@@ -1,12 +1,14 @@
 //! Where the browser entry keeps checkpoints between runs (IndexedDB, memory, or the
 //! caller's `{load, save}`), and the JS glue it calls (IndexedDB, `fetch`, timers).
 
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use core::cell::RefCell;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
+
+use super::runtime::Entries;
+use serde_json::{Map, Value};
 
 #[wasm_bindgen(inline_js = r#"
 const STORE = 'checkpoints';
@@ -82,14 +84,18 @@ pub(super) enum Store {
 }
 
 thread_local! {
-    /// The `"memory"` store: instance → checkpoint id → state JSON.
-    static MEMORY: RefCell<BTreeMap<String, BTreeMap<String, String>>> = const { RefCell::new(BTreeMap::new()) };
+    /// The `"memory"` store: instance → its [`Entries`] (a `Value::Object`).
+    static MEMORY: RefCell<Map<String, Value>> = RefCell::new(Map::new());
 }
 
 impl Store {
-    pub(super) async fn load(&self, instance: &str) -> Result<BTreeMap<String, String>, JsValue> {
+    pub(super) async fn load(&self, instance: &str) -> Result<Entries, JsValue> {
         let pairs = match self {
-            Store::Memory => return Ok(MEMORY.with(|m| m.borrow().get(instance).cloned().unwrap_or_default())),
+            Store::Memory => {
+                return Ok(
+                    MEMORY.with(|m| m.borrow().get(instance).and_then(Value::as_object).cloned().unwrap_or_default())
+                )
+            }
             Store::IndexedDb => idb_load(instance).await?,
             Store::Custom(s) => {
                 let load: Function = Reflect::get(s, &"load".into())?.dyn_into()?;
@@ -97,11 +103,11 @@ impl Store {
                     .await?
             }
         };
-        let mut out = BTreeMap::new();
+        let mut out = Entries::new();
         for pair in js_sys::Array::from(&pairs).iter() {
             let pair = js_sys::Array::from(&pair);
             if let (Some(id), Some(state)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                out.insert(id, state);
+                out.insert(id, Value::String(state));
             }
         }
         Ok(out)
@@ -112,7 +118,13 @@ impl Store {
     pub(super) async fn save(&self, instance: &str, id: String, state: String) -> Result<(), JsValue> {
         match self {
             Store::Memory => {
-                MEMORY.with(|m| m.borrow_mut().entry(instance.to_string()).or_default().insert(id, state));
+                MEMORY.with(|m| {
+                    let mut m = m.borrow_mut();
+                    let entries = m.entry(instance.to_string()).or_insert_with(|| Value::Object(Entries::new()));
+                    if let Value::Object(entries) = entries {
+                        entries.insert(id, Value::String(state));
+                    }
+                });
             }
             Store::IndexedDb => {
                 idb_save(instance, &id, &state).await?;

@@ -1,7 +1,12 @@
 //! Decimal text to `f64`, as `str::parse::<f64>` (same grammar, correctly rounded, so the
-//! same result) but with lexical's compact parser: core's parser carries a 10 KB table of
-//! powers of five, 15 % of a firmware image (issue 18). Used wherever a workflow turns
-//! text into a number (dsl-spec §5.2 *to-number*, the `number` type hint, agents).
+//! same result) in a fraction of the code: core's parser carries a 10 KB table of powers
+//! of five, 15 % of a firmware image, and lexical's compact one was still 9 KB of a
+//! component (issue 18). [`decimal`] is the rounding. Used wherever a workflow turns text
+//! into a number (dsl-spec §5.2 *to-number*, the `number` type hint, agents).
+
+use alloc::vec::Vec;
+
+mod decimal;
 
 /// The `f64` that `s` denotes, or `None` where `s.parse::<f64>()` is an error. Grammar (as
 /// core's `f64::from_str`): an optional sign, then `inf`, `infinity` or `nan` in any case,
@@ -15,48 +20,58 @@ pub fn parse_f64(s: &str) -> Option<f64> {
         Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
-    let special = if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
-        Some(f64::INFINITY)
+    let magnitude = if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+        f64::INFINITY
     } else if body.eq_ignore_ascii_case(b"nan") {
-        Some(f64::NAN)
+        f64::NAN
     } else {
-        None
+        let (digits, exp) = decimal_parts(body)?;
+        decimal::to_f64(&digits, exp)
     };
-    if let Some(v) = special {
-        return Some(if negative { -v } else { v });
-    }
-    if !is_decimal(body) {
-        return None;
-    }
-    let magnitude: f64 = lexical_parse_float::FromLexical::from_lexical(body).ok()?;
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// `digits [. digits] [(e|E) [sign] digits]` with at least one mantissa digit.
-fn is_decimal(b: &[u8]) -> bool {
-    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let int = digits(0);
+/// `digits [. digits] [(e|E) [sign] digits]` with at least one mantissa digit, as the
+/// significant digits (no leading or trailing zeros; none for zero) and the power of ten
+/// they are scaled by (saturating). `None` when `b` is not of that form.
+fn decimal_parts(b: &[u8]) -> Option<(Vec<u8>, i64)> {
+    let run = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let int = run(0);
+    let mut digits: Vec<u8> = b[..int].to_vec();
     let mut i = int;
-    let mut frac = 0;
+    let mut exp: i64 = 0;
     if b.get(i) == Some(&b'.') {
-        frac = digits(i + 1);
+        let frac = run(i + 1);
+        digits.extend_from_slice(&b[i + 1..i + 1 + frac]);
+        exp = -(frac as i64);
         i += 1 + frac;
     }
-    if int + frac == 0 {
-        return false;
+    if digits.is_empty() {
+        return None;
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
+        let negative = b.get(i) == Some(&b'-');
         if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        let exp = digits(i);
-        if exp == 0 {
-            return false;
+        let n = run(i);
+        if n == 0 {
+            return None;
         }
-        i += exp;
+        let e = b[i..i + n].iter().fold(0i64, |e, d| e.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        exp = exp.saturating_add(if negative { -e } else { e });
+        i += n;
     }
-    i == b.len()
+    if i != b.len() {
+        return None;
+    }
+    let zeros = digits.iter().rev().take_while(|&&d| d == b'0').count();
+    digits.truncate(digits.len() - zeros);
+    exp = exp.saturating_add(zeros as i64);
+    let leading = digits.iter().take_while(|&&d| d == b'0').count();
+    digits.drain(..leading);
+    Some((digits, exp))
 }
 
 #[cfg(test)]
