@@ -21,6 +21,11 @@ pub enum CompilationTarget {
     Thumbv7em,
     /// A browser/Node module with JS bindings (wasm32-unknown-unknown, wasm-bindgen).
     WasmJs,
+    /// A browser/Node module without Rust's std: what `wasm32-unknown-unknown` (and
+    /// `cloudflare`) compiles to when the graph needs nothing std gives, as
+    /// [`CompilationTarget::Wasip2NoStd`] does for components. Not in
+    /// [`CompilationTarget::ALL`].
+    WasmJsNoStd,
 }
 
 impl CompilationTarget {
@@ -35,7 +40,7 @@ impl CompilationTarget {
 
     /// Whether the target has `std` (templates, clock, stdin/stdout).
     pub fn is_hosted(self) -> bool {
-        !matches!(self, CompilationTarget::Thumbv7em | CompilationTarget::Wasip2NoStd)
+        !matches!(self, CompilationTarget::Thumbv7em | CompilationTarget::Wasip2NoStd | CompilationTarget::WasmJsNoStd)
     }
 
     /// The target's name in messages: `native` or the triple.
@@ -45,7 +50,23 @@ impl CompilationTarget {
             CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd => "wasm32-wasip2",
             CompilationTarget::Wasip1 => "wasm32-wasip1",
             CompilationTarget::Thumbv7em => "thumbv7em-none-eabihf",
-            CompilationTarget::WasmJs => "wasm32-unknown-unknown",
+            CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd => "wasm32-unknown-unknown",
+        }
+    }
+
+    /// Whether this is the no_std build of a target that also has a std one
+    /// ([`CompilationTarget::without_std`]): what it cannot do, the compiler builds with std.
+    pub fn is_nostd_build(self) -> bool {
+        matches!(self, CompilationTarget::Wasip2NoStd | CompilationTarget::WasmJsNoStd)
+    }
+
+    /// The no_std build of a target that has one (wasm32-wasip2 components, browser
+    /// modules): what a graph that needs nothing std gives compiles to.
+    pub fn without_std(self) -> Option<CompilationTarget> {
+        match self {
+            CompilationTarget::Wasip2 => Some(CompilationTarget::Wasip2NoStd),
+            CompilationTarget::WasmJs => Some(CompilationTarget::WasmJsNoStd),
+            _ => None,
         }
     }
 
@@ -70,8 +91,8 @@ impl CompilationTarget {
             Some("it uses the network, which these artifacts lack")
         } else if cap.needs_filesystem && !self.has_filesystem() {
             Some("it needs a file system for its workspace, which browsers, Workers and firmware lack")
-        } else if cap.needs_std && self == CompilationTarget::Wasip2NoStd {
-            Some("it needs std, which this component leaves out")
+        } else if cap.needs_std && self.is_nostd_build() {
+            Some("it needs std, which this build leaves out")
         } else if cap.needs_std && !self.is_hosted() {
             Some(
                 "it needs std (a clock, randomness, or a library that needs an operating system), which firmware lacks",
@@ -90,6 +111,7 @@ impl CompilationTarget {
             CompilationTarget::Wasip1 => "wasi",
             CompilationTarget::Thumbv7em => "embedded",
             CompilationTarget::WasmJs => "wasm-js",
+            CompilationTarget::WasmJsNoStd => "wasm-js-nostd",
         }
     }
 }

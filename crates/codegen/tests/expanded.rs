@@ -1,5 +1,5 @@
 //! Golden files of generated code: every graph under `tests/graphs/` generated for every
-//! [`CompilationTarget`] (the no_std wasm32-wasip2 component as `wasm32-wasip2-nostd`), compared with `tests/expanded/<graph>.<target>.rs`. A graph the
+//! [`CompilationTarget`] (no_std builds as `<triple>-nostd`), compared with `tests/expanded/<graph>.<target>.rs`. A graph the
 //! target cannot take (templates on firmware, the network on wasm32-wasip1) has the
 //! compiler's message as its golden instead.
 //!
@@ -64,11 +64,12 @@ fn generated_code_matches_the_goldens_on_every_target() {
     for path in graphs {
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let wf = parse(&path);
-        // The no_std component build of wasm32-wasip2 has goldens of its own.
-        for target in CompilationTarget::ALL.into_iter().chain([CompilationTarget::Wasip2NoStd]) {
-            let name = match target {
-                CompilationTarget::Wasip2NoStd => "wasm32-wasip2-nostd",
-                other => other.name(),
+        // The no_std builds (wasm32-wasip2, wasm32-unknown-unknown) have goldens of their own.
+        let nostd = CompilationTarget::ALL.into_iter().filter_map(CompilationTarget::without_std);
+        for target in CompilationTarget::ALL.into_iter().chain(nostd) {
+            let name = match target.is_nostd_build() {
+                true => format!("{}-nostd", target.name()),
+                false => target.name().to_string(),
             };
             let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/expanded/{stem}.{name}.rs"));
             expect_test::expect_file![golden].assert_eq(&expand(&wf, &stem, target));

@@ -57,7 +57,7 @@ impl Target {
     /// directory).
     pub fn extension(&self) -> &'static str {
         match self.kind {
-            CompilationTarget::Native | CompilationTarget::WasmJs => "",
+            CompilationTarget::Native | CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd => "",
             CompilationTarget::Thumbv7em => "elf",
             _ => "wasm",
         }
@@ -78,18 +78,17 @@ impl Target {
         matches!(self.kind, CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd)
     }
 
-    /// This target built without std when it is wasm32-wasip2 (see
-    /// [`CompilationTarget::Wasip2NoStd`]); `None` for every other target.
+    /// This target built without std, for wasm32-wasip2 and wasm32-unknown-unknown (see
+    /// [`CompilationTarget::without_std`]); `None` for every other target.
     pub fn without_std(&self) -> Option<Target> {
-        (self.kind == CompilationTarget::Wasip2)
-            .then(|| Target { kind: CompilationTarget::Wasip2NoStd, ..self.clone() })
+        self.kind.without_std().map(|kind| Target { kind, ..self.clone() })
     }
 
-    /// The name of this target's prebuilt stdlib: the triple, with `-nostd` for the no_std
-    /// component build of wasm32-wasip2 (its own stdlib build beside the std one).
+    /// The name of this target's prebuilt stdlib: the triple, with `-nostd` for a no_std
+    /// build of a target that also has a std one (built beside it).
     pub fn prebuilt_name(&self) -> String {
         match self.kind {
-            CompilationTarget::Wasip2NoStd => format!("{}-nostd", self.triple),
+            CompilationTarget::Wasip2NoStd | CompilationTarget::WasmJsNoStd => format!("{}-nostd", self.triple),
             _ => self.triple.clone(),
         }
     }
@@ -98,7 +97,7 @@ impl Target {
     /// `<name>.wasm`, `<name>.js` and `<name>.d.ts` (plus `worker.js` and `wrangler.toml`
     /// for `cloudflare`).
     pub fn is_browser(&self) -> bool {
-        self.kind == CompilationTarget::WasmJs
+        matches!(self.kind, CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd)
     }
 
     /// thumbv7em-none-eabihf: no_std firmware (an ELF, or a staticlib with `--emit staticlib`).

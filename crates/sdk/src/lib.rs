@@ -17,6 +17,9 @@ pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod net;
+pub mod single_thread;
+
+pub use single_thread::Local;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

@@ -25,7 +25,7 @@ pub extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod ai;
-#[cfg(feature = "wasm-js")]
+#[cfg(feature = "wasm-js-nostd")]
 pub mod browser;
 #[cfg(all(feature = "wasi-p2-nostd", not(feature = "std")))]
 pub mod component;
@@ -47,7 +47,7 @@ pub mod steps;
 #[cfg(feature = "std")]
 pub mod template;
 pub mod value;
-#[cfg(any(feature = "wasm-js", feature = "wasi-p2-nostd"))]
+#[cfg(any(feature = "wasm-js-nostd", feature = "wasi-p2-nostd"))]
 mod wasm_heap;
 
 pub use runtara_agents as agents;

@@ -14,8 +14,9 @@ pub struct Args {
     pub target: String,
 }
 
-/// Builds it (progress on stderr) and prints where it is. wasm32-wasip2 has two: with std
-/// and without (the no_std components of graphs that need nothing std gives).
+/// Builds it (progress on stderr) and prints where it is. wasm32-wasip2 and
+/// wasm32-unknown-unknown have two: with std and without (for graphs that need nothing std
+/// gives).
 pub fn run(args: Args) -> Result<ExitCode> {
     let target = parse_target(&args.target)?;
     for t in std::iter::once(target.clone()).chain(target.without_std()) {

@@ -4,20 +4,18 @@
 use super::{Request, Response};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use core::cell::RefCell;
-use std::thread_local;
+
+use crate::Local;
 
 /// A request's identity: its call site, method, URL, headers and body, plus how many
 /// identical requests that call site made before it in this attempt (so repeated polls of
 /// one URL stay distinct).
 type Key = (String, usize);
 
-thread_local! {
-    static RESPONSES: RefCell<BTreeMap<Key, Result<Response, String>>> = const { RefCell::new(BTreeMap::new()) };
-    static SEEN: RefCell<BTreeMap<String, usize>> = const { RefCell::new(BTreeMap::new()) };
-    static PENDING: RefCell<Option<(Key, Request)>> = const { RefCell::new(None) };
-    static SITE: RefCell<String> = const { RefCell::new(String::new()) };
-}
+static RESPONSES: Local<BTreeMap<Key, Result<Response, String>>> = Local::new(BTreeMap::new);
+static SEEN: Local<BTreeMap<String, usize>> = Local::new(BTreeMap::new);
+static PENDING: Local<Option<(Key, Request)>> = Local::new(|| None);
+static SITE: Local<String> = Local::new(String::new);
 
 fn fingerprint(req: &Request) -> String {
     let site = SITE.with(|s| s.borrow().clone());

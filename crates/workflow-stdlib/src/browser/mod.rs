@@ -66,7 +66,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::failure::Failure;
 use crate::meta::WorkflowMeta;
-use crate::runtime::Ctx;
+use crate::runtime::{Ctx, Current, Platform};
 use crate::scope::Scope;
 use runtime::{BrowserBackend, BrowserRuntime, Checkpoints, Entries, WAITS};
 use store::{do_fetch, has_indexeddb, sleep, Store};
@@ -241,8 +241,7 @@ async fn run_loop(input: String, options: JsValue) -> Result<String, JsValue> {
             js_error(&object(fields.map(|(k, v)| (k, v.into()))))
         })?
     };
-    crate::agents::connections::set_table(opts.connections.clone());
-    runtara_sdk::net::proxy::set_url(opts.http_proxy.clone());
+    Current::set_network(opts.connections.clone(), opts.http_proxy.clone());
     // SAFETY: as above.
     let (fetches, waits) = unsafe { (__runtara_workflow_fetches(), __runtara_workflow_waits()) };
     // Without fetches the request maps stay empty: not resetting them leaves their code out

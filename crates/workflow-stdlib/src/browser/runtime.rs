@@ -15,11 +15,9 @@ use super::aborted;
 use crate::failure::Failure;
 use crate::runtime::WorkflowRuntime;
 
-thread_local! {
-    /// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
-    pub(super) static WAITS: RefCell<Waits> =
-        RefCell::new(Waits { done: Map::new(), seen: Map::new(), pending: None, starts: Map::new() });
-}
+/// The waits ([`WorkflowRuntime::wait_ms`]) of the current run.
+pub(super) static WAITS: runtara_sdk::Local<Waits> =
+    runtara_sdk::Local::new(|| Waits { done: Map::new(), seen: Map::new(), pending: None, starts: Map::new() });
 
 /// Waits are not blocking here: a wait stops the attempt, the run loop awaits a timer, and
 /// the replayed attempt finds the wait done. A wait is known by its call site (the step

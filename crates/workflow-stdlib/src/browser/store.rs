@@ -2,7 +2,6 @@
 //! caller's `{load, save}`), and the JS glue it calls (IndexedDB, `fetch`, timers).
 
 use alloc::string::{String, ToString};
-use core::cell::RefCell;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
@@ -83,10 +82,8 @@ pub(super) enum Store {
     Custom(JsValue),
 }
 
-thread_local! {
-    /// The `"memory"` store: instance → its [`Entries`] (a `Value::Object`).
-    static MEMORY: RefCell<Map<String, Value>> = RefCell::new(Map::new());
-}
+/// The `"memory"` store: instance → its [`Entries`] (a `Value::Object`).
+static MEMORY: runtara_sdk::Local<Map<String, Value>> = runtara_sdk::Local::new(Map::new);
 
 impl Store {
     pub(super) async fn load(&self, instance: &str) -> Result<Entries, JsValue> {

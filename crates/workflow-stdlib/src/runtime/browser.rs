@@ -13,6 +13,11 @@ impl Platform for Browser {
         crate::agents::connections::descriptor(id)
     }
 
+    fn set_network(connections: Option<Value>, http_proxy: Option<String>) {
+        crate::agents::connections::set_table(connections);
+        runtara_sdk::net::proxy::set_url(http_proxy);
+    }
+
     fn fetch_pending() -> bool {
         runtara_sdk::net::fetch_pending()
     }

@@ -14,7 +14,9 @@ pub use events::{debug_end, debug_start, scope_ids, DebugStep, EventTracker, TRA
 // no `#[cfg]` of its own.
 #[cfg(all(feature = "wasm-js", not(feature = "native")))]
 mod browser;
-#[cfg(not(feature = "std"))]
+#[cfg(all(feature = "wasm-js-nostd", not(feature = "std")))]
+mod browser_nostd;
+#[cfg(not(any(feature = "std", feature = "wasm-js-nostd")))]
 mod embedded;
 #[cfg(feature = "native")]
 mod native;
@@ -25,7 +27,10 @@ mod wasi;
 #[cfg(all(feature = "wasm-js", not(feature = "native")))]
 pub type Current = browser::Browser;
 /// The platform this build is for.
-#[cfg(not(feature = "std"))]
+#[cfg(all(feature = "wasm-js-nostd", not(feature = "std")))]
+pub type Current = browser_nostd::Browser;
+/// The platform this build is for.
+#[cfg(not(any(feature = "std", feature = "wasm-js-nostd")))]
 pub type Current = embedded::Embedded;
 /// The platform this build is for.
 #[cfg(feature = "native")]
@@ -55,6 +60,11 @@ pub trait Platform {
     fn connection_descriptor(id: &str) -> Value {
         serde_json::json!({"connection_id": id, "integration_id": null, "parameters": {}})
     }
+
+    /// Sets what network agents use on hosts without an environment (the browser module's
+    /// `connections` and `httpProxy` options; elsewhere `RUNTARA_CONNECTIONS` and
+    /// `RUNTARA_HTTP_PROXY_URL` are read): the connection table and the agents' HTTP proxy.
+    fn set_network(_connections: Option<Value>, _http_proxy: Option<String>) {}
 
     /// Whether a network request of this attempt is waiting for the host to fetch it.
     fn fetch_pending() -> bool {

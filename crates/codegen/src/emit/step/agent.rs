@@ -44,6 +44,10 @@ impl Emitter<'_> {
                 able.join(", ")
             )));
         }
+        if target.is_nostd_build() && !matches!(s.connection(), Connection::None) {
+            // The connection table is std's; the std build gives the step its descriptor.
+            return Err(err("connections need std, which this build leaves out".into()));
+        }
         self.uses_network |= meta.needs_network;
         let connection = match s.connection() {
             Connection::Ref(r) => mapping_value(r, hosted).map_err(err)?,

@@ -1,0 +1,1 @@
+// error: the compiler does not support this graph (target-feature): AiAgent step 'assistant' calls an LLM over the network, which wasm32-unknown-unknown artifacts lack; compile for native, wasm32-wasip2 or wasm32-unknown-unknown [step 'assistant'] (at /steps/assistant)
