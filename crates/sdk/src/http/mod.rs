@@ -46,11 +46,13 @@ mod clock {
     use std::sync::OnceLock;
     use std::time::{Duration, Instant};
 
+    /// Milliseconds since the first call (a monotonic clock).
     pub fn monotonic_ms() -> u64 {
         static START: OnceLock<Instant> = OnceLock::new();
         START.get_or_init(Instant::now).elapsed().as_millis() as u64
     }
 
+    /// Blocks the thread for `ms` milliseconds.
     pub fn pause_ms(ms: u64) {
         std::thread::sleep(Duration::from_millis(ms));
     }
