@@ -31,7 +31,7 @@ use crate::runtime::{Ctx, WorkflowRuntime};
 use crate::scope::Scope;
 
 #[global_allocator]
-static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new();
+static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new(false);
 
 /// A panic is a bug: say so on stderr and trap. The message is not read: then fat LTO
 /// drops every panic site's formatting (core's `fmt` machinery, ~10 KB), which is what this

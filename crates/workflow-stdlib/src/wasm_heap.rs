@@ -1,5 +1,6 @@
 //! The heap of browser modules and no_std components: dlmalloc (std's allocator on
-//! wasm32-unknown-unknown) over linear memory grown by at least half its size at a time.
+//! wasm32-unknown-unknown) over linear memory — in browsers grown by at least half its size
+//! at a time, in components by what dlmalloc asks for.
 //!
 //! std grows memory in 64 KiB steps; V8 makes each `memory.grow` a runtime call with its
 //! own bookkeeping and GC pressure, and a 100,000-item Split under Node spent half its time
@@ -16,13 +17,20 @@ const PAGE: usize = 64 * 1024;
 const MIN_GROWTH: usize = 16 * PAGE;
 
 /// Linear memory as dlmalloc's system: grows only, never gives memory back (wasm cannot).
-struct LinearMemory;
+/// `geometric`: grow by at least half the memory (at least 1 MiB) when possible. V8 wants
+/// that; under wasmtime a grow is cheap (Split 100k is no slower growing by need), while a
+/// small run that grew 1 MiB holds that much of its host's memory, so components grow by
+/// what is needed, as wasi-libc does.
+struct LinearMemory {
+    geometric: bool,
+}
 
 // SAFETY: regions come from `memory.grow`, are fresh (zeroed) and never handed out twice.
 unsafe impl dlmalloc::Allocator for LinearMemory {
     fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
         let current = wasm32::memory_size(0) * PAGE;
-        for bytes in [size.max(current / 2).max(MIN_GROWTH), size] {
+        let first = if self.geometric { size.max(current / 2).max(MIN_GROWTH) } else { size };
+        for bytes in [first, size] {
             let pages = bytes.div_ceil(PAGE);
             let previous = wasm32::memory_grow(0, pages);
             if previous != usize::MAX {
@@ -64,8 +72,10 @@ pub(crate) struct Heap(UnsafeCell<dlmalloc::Dlmalloc<LinearMemory>>);
 unsafe impl Sync for Heap {}
 
 impl Heap {
-    pub(crate) const fn new() -> Heap {
-        Heap(UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(LinearMemory)))
+    /// A heap growing memory geometrically (browsers) or by need (components); see
+    /// `LinearMemory`.
+    pub(crate) const fn new(geometric: bool) -> Heap {
+        Heap(UnsafeCell::new(dlmalloc::Dlmalloc::new_with_allocator(LinearMemory { geometric })))
     }
 }
 

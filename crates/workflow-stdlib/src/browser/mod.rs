@@ -50,7 +50,7 @@ mod runtime;
 mod store;
 
 #[global_allocator]
-static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new();
+static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new(true);
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
