@@ -403,12 +403,10 @@ fn default_output(scenario: &Scenario, stem: &str, target: &Target) -> PathBuf {
     p
 }
 
-/// rustc into a temp dir next to `out`, structural check, atomic rename (plus the C header
-/// for a staticlib).
-/// The generated source and the target to build it for: a wasm32-wasip2 graph that
-/// compiles without std (codegen refuses what needs it) becomes a no_std component
-/// (`CompilationTarget::Wasip2NoStd`, a third the size); any other graph, and an HTTP-world
-/// component, is built as asked.
+/// The generated source and the target to build it for: a wasm32-wasip2 or
+/// wasm32-unknown-unknown graph that compiles without std (codegen refuses what needs it)
+/// is built no_std (`CompilationTarget::without_std`, a third the size); any other graph,
+/// and an HTTP-world component, is built as asked.
 ///
 /// Errors: the graph cannot be compiled for `target` (the std build's error).
 fn generate(
@@ -426,6 +424,8 @@ fn generate(
     Ok((runtara_codegen::generate(graph, &cg)?, target.clone()))
 }
 
+/// rustc into a temp dir next to `out`, structural check, atomic rename (plus the C header
+/// for a staticlib).
 fn build_artifact(
     source: &str,
     stem: &str,
