@@ -39,7 +39,9 @@ pub fn compile_cached(path: &std::path::Path, opts: &CompileOptions) -> Result<P
         opts.workflow_id = Some(path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
     }
     let scenario = Scenario::Text { name: path.display().to_string(), json: text };
-    let pre = prebuilt::ensure(&opts.target)?;
+    // Any build's manifest names the toolchain and stdlib source; the no_std one (where a
+    // target has it) is what most graphs use and the quicker to build on first use.
+    let pre = prebuilt::ensure(&opts.target.without_std().unwrap_or_else(|| opts.target.clone()))?;
     let key = cache_key(&scenario, &opts, &pre.manifest_hash(), COMPILER_ID);
     let mut out = cache_dir().join("artifacts").join(format!("{key}-{}", opts.target));
     if !opts.target.extension().is_empty() {
