@@ -45,12 +45,22 @@ impl CompilationTarget {
 
     /// The target's name in messages: `native` or the triple.
     pub fn name(self) -> &'static str {
-        match self {
+        match self.with_std() {
             CompilationTarget::Native => "native",
-            CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd => "wasm32-wasip2",
+            CompilationTarget::Wasip2 => "wasm32-wasip2",
             CompilationTarget::Wasip1 => "wasm32-wasip1",
             CompilationTarget::Thumbv7em => "thumbv7em-none-eabihf",
-            CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd => "wasm32-unknown-unknown",
+            _ => "wasm32-unknown-unknown",
+        }
+    }
+
+    /// The target this is a build of: the std one for a no_std build
+    /// ([`CompilationTarget::without_std`] reversed), else itself.
+    pub fn with_std(self) -> CompilationTarget {
+        match self {
+            CompilationTarget::Wasip2NoStd => CompilationTarget::Wasip2,
+            CompilationTarget::WasmJsNoStd => CompilationTarget::WasmJs,
+            other => other,
         }
     }
 

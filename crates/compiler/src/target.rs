@@ -56,8 +56,8 @@ impl Target {
     /// File extension of the artifact (`wasm`, `elf` or none; a browser module is a
     /// directory).
     pub fn extension(&self) -> &'static str {
-        match self.kind {
-            CompilationTarget::Native | CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd => "",
+        match self.kind.with_std() {
+            CompilationTarget::Native | CompilationTarget::WasmJs => "",
             CompilationTarget::Thumbv7em => "elf",
             _ => "wasm",
         }
@@ -70,12 +70,12 @@ impl Target {
 
     /// wasm32-wasip1 or wasm32-wasip2: the artifact is one `.wasm` file run by wasmtime.
     pub fn is_wasm(&self) -> bool {
-        matches!(self.kind, CompilationTarget::Wasip1 | CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd)
+        matches!(self.kind.with_std(), CompilationTarget::Wasip1 | CompilationTarget::Wasip2)
     }
 
     /// wasm32-wasip2 (with or without std): the artifact is a component.
     pub fn is_component(&self) -> bool {
-        matches!(self.kind, CompilationTarget::Wasip2 | CompilationTarget::Wasip2NoStd)
+        self.kind.with_std() == CompilationTarget::Wasip2
     }
 
     /// This target built without std, for wasm32-wasip2 and wasm32-unknown-unknown (see
@@ -87,9 +87,9 @@ impl Target {
     /// The name of this target's prebuilt stdlib: the triple, with `-nostd` for a no_std
     /// build of a target that also has a std one (built beside it).
     pub fn prebuilt_name(&self) -> String {
-        match self.kind {
-            CompilationTarget::Wasip2NoStd | CompilationTarget::WasmJsNoStd => format!("{}-nostd", self.triple),
-            _ => self.triple.clone(),
+        match self.kind.is_nostd_build() {
+            true => format!("{}-nostd", self.triple),
+            false => self.triple.clone(),
         }
     }
 
@@ -97,7 +97,7 @@ impl Target {
     /// `<name>.wasm`, `<name>.js` and `<name>.d.ts` (plus `worker.js` and `wrangler.toml`
     /// for `cloudflare`).
     pub fn is_browser(&self) -> bool {
-        matches!(self.kind, CompilationTarget::WasmJs | CompilationTarget::WasmJsNoStd)
+        self.kind.with_std() == CompilationTarget::WasmJs
     }
 
     /// thumbv7em-none-eabihf: no_std firmware (an ELF, or a staticlib with `--emit staticlib`).
