@@ -197,9 +197,12 @@ impl SdkBackend for HttpBackend {
         }
         let mut answer = self.post("checkpoint", body)?;
         self.carried = Some(Signal::pending(wire::string(&answer, "signal").as_deref()));
-        match answer.get("stored").and_then(Value::as_bool) {
+        // Both fields are required of every answer, as the wire type says.
+        let stored = answer.get("stored").and_then(Value::as_bool);
+        let state = wire::take(&mut answer, "state")?;
+        match stored {
             Some(true) => Ok(None),
-            Some(false) => wire::take(&mut answer, "state").map(Some),
+            Some(false) => Ok(Some(state)),
             None => Err(SdkError("the core's answer does not fit the protocol: it has no `stored`".into())),
         }
     }
@@ -245,14 +248,10 @@ impl SdkBackend for HttpBackend {
 
     fn report(&mut self, status: &str, payload: &Value) -> Result<(), SdkError> {
         self.flush_events()?;
-        let body = match status {
-            "completed" => wire::one("output", payload),
-            "failed" => wire::one("error", payload),
-            other => wire::one("status", &Value::from(other)),
-        };
-        let path = match status {
-            "completed" | "failed" => status,
-            _ => "suspended",
+        let (path, body) = match status {
+            "completed" => (status, wire::one("output", payload)),
+            "failed" => (status, wire::one("error", payload)),
+            other => ("suspended", wire::one("status", &Value::from(other))),
         };
         self.post(path, body).map(|_| ())
     }
