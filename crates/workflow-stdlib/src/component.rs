@@ -18,10 +18,10 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
+use runtara_sdk::net::wasi::{read_to_end, write_all};
+use serde_json::Value;
 use wasip2::cli::environment;
 use wasip2::filesystem::types::{Descriptor, DescriptorFlags, OpenFlags, PathFlags};
-use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 pub use wasip2;
 
@@ -38,9 +38,8 @@ static HEAP: crate::wasm_heap::Heap = crate::wasm_heap::Heap::new(false);
 /// build leaves out.
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    let line = br#"{"code":"PANIC","message":"the workflow panicked: a bug in runtara"}"#;
-    write_all(&wasip2::cli::stderr::get_stderr(), line);
-    write_all(&wasip2::cli::stderr::get_stderr(), b"\n");
+    let line = b"{\"code\":\"PANIC\",\"message\":\"the workflow panicked: a bug in runtara\"}\n";
+    let _ = write_all(&wasip2::cli::stderr::get_stderr(), line);
     core::arch::wasm32::unreachable()
 }
 
@@ -71,24 +70,6 @@ pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize
         handle_alloc_error(layout);
     }
     p
-}
-
-/// Writes all of `bytes` (blocking writes take at most 4096 bytes each). Errors are
-/// dropped: there is nowhere left to report them.
-fn write_all(stream: &OutputStream, bytes: &[u8]) -> bool {
-    bytes.chunks(4096).all(|chunk| stream.blocking_write_and_flush(chunk).is_ok())
-}
-
-/// Reads `stream` to its end. Errors: the stream failed.
-fn read_all(stream: &InputStream) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => return Ok(bytes),
-            Err(StreamError::LastOperationFailed(e)) => return Err(e.to_debug_string()),
-        }
-    }
 }
 
 /// `path` opened through the preopened directory that contains it: the longest preopen
@@ -129,21 +110,18 @@ impl Host for Wasi {
     }
 
     fn error_line(&mut self, line: &str) {
-        write_all(&wasip2::cli::stderr::get_stderr(), format!("{line}\n").as_bytes());
+        // Nowhere is left to report a failed write of an error.
+        let _ = write_all(&wasip2::cli::stderr::get_stderr(), format!("{line}\n").as_bytes());
     }
 
     fn write_output(&mut self, json: &str) -> Result<(), String> {
         let Some(path) = self.env("RUNTARA_OUTPUT_PATH") else {
-            let written = write_all(&wasip2::cli::stdout::get_stdout(), format!("{json}\n").as_bytes());
-            return if written { Ok(()) } else { Err("cannot write stdout".into()) };
+            return write_all(&wasip2::cli::stdout::get_stdout(), format!("{json}\n").as_bytes())
+                .map_err(|e| format!("cannot write stdout: {e}"));
         };
         let file = open(&path, true)?;
         let stream = file.write_via_stream(0).map_err(|e| format!("{path}: {}", e.name()))?;
-        if write_all(&stream, json.as_bytes()) {
-            Ok(())
-        } else {
-            Err(format!("cannot write {path}"))
-        }
+        write_all(&stream, json.as_bytes()).map_err(|e| format!("cannot write {path}: {e}"))
     }
 
     fn runtime(&self) -> Box<dyn WorkflowRuntime> {
@@ -155,23 +133,19 @@ impl Host for Wasi {
 impl Wasi {
     /// The input JSON (see the module docs); an empty input is `{}`.
     fn read_input(&self) -> Result<Value, String> {
-        let args = environment::get_arguments();
-        let from_arg = args.iter().position(|a| a == "--input").and_then(|i| args.get(i + 1)).cloned();
-        let bytes = match from_arg.or_else(|| self.env("RUNTARA_INPUT_PATH")) {
-            Some(p) if p != "-" => {
+        let bytes = match crate::host::input_file(self, &environment::get_arguments()) {
+            Some(p) => {
                 let file = open(&p, false).map_err(|e| format!("cannot read input file {e}"))?;
                 let stream =
                     file.read_via_stream(0).map_err(|e| format!("cannot read input file {p}: {}", e.name()))?;
-                read_all(&stream).map_err(|e| format!("cannot read input file {p}: {e}"))?
+                read_to_end(&stream, usize::MAX).map_err(|e| format!("cannot read input file {p}: {e}"))?
             }
-            _ => read_all(&wasip2::cli::stdin::get_stdin()).map_err(|e| format!("cannot read stdin: {e}"))?,
+            None => read_to_end(&wasip2::cli::stdin::get_stdin(), usize::MAX)
+                .map_err(|e| format!("cannot read stdin: {e}"))?,
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Object(Map::new()));
-        }
-        // Through `from_str`, as the http backend reads answers: one copy of the parser.
+        // Text, then `from_str`, as the http backend reads answers: one copy of the parser.
         let text = core::str::from_utf8(&bytes).map_err(|_| "input is not valid JSON: it is not UTF-8".to_string())?;
-        serde_json::from_str(text).map_err(|e| format!("input is not valid JSON: {e}"))
+        crate::host::parse_input(text)
     }
 }
 
@@ -184,7 +158,7 @@ struct ComponentRuntime {
 
 impl WorkflowRuntime for ComponentRuntime {
     fn emit_event(&mut self, event: &Value) {
-        write_all(&wasip2::cli::stderr::get_stderr(), format!("{event}\n").as_bytes());
+        let _ = write_all(&wasip2::cli::stderr::get_stderr(), format!("{event}\n").as_bytes());
     }
 
     fn now_ms(&self) -> u64 {

@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::failure::Failure;
 pub use crate::host::{execute, Stores, WorkflowMeta};
@@ -113,19 +113,15 @@ pub fn root_scope(meta: &WorkflowMeta, input: Value) -> Scope {
 
 fn read_input() -> Result<Value, String> {
     let args: Vec<String> = std::env::args().collect();
-    let from_arg = args.iter().position(|a| a == "--input").and_then(|i| args.get(i + 1)).cloned();
-    let text = match from_arg.or_else(|| env("RUNTARA_INPUT_PATH")) {
-        Some(p) if p != "-" => std::fs::read_to_string(&p).map_err(|e| format!("cannot read input file {p}: {e}"))?,
-        _ => {
+    let text = match crate::host::input_file(&Process, &args) {
+        Some(p) => std::fs::read_to_string(&p).map_err(|e| format!("cannot read input file {p}: {e}"))?,
+        None => {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
             s
         }
     };
-    if text.trim().is_empty() {
-        return Ok(Value::Object(Map::new()));
-    }
-    serde_json::from_str(&text).map_err(|e| format!("input is not valid JSON: {e}"))
+    crate::host::parse_input(&text)
 }
 
 /// Runs a compiled workflow under the hosted contract and exits the process.

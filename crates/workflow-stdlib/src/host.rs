@@ -116,6 +116,21 @@ fn backend(host: &impl Host, stores: Stores) -> Result<Box<dyn runtara_sdk::SdkB
     }
 }
 
+/// The input file of a run: the argument after `--input` among `args`, else
+/// `RUNTARA_INPUT_PATH`; `None` (or `-`) means stdin.
+pub fn input_file(host: &impl Host, args: &[String]) -> Option<String> {
+    let from_arg = args.iter().position(|a| a == "--input").and_then(|i| args.get(i + 1)).cloned();
+    from_arg.or_else(|| host.env("RUNTARA_INPUT_PATH")).filter(|p| p != "-")
+}
+
+/// The input of a run from its text: blank is `{}`. Errors: the text is not JSON.
+pub fn parse_input(text: &str) -> Result<Value, String> {
+    if text.trim().is_empty() {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    serde_json::from_str(text).map_err(|e| format!("input is not valid JSON: {e}"))
+}
+
 /// `{"code", "message"}` as one line on stderr.
 fn error_line(host: &mut impl Host, code: &str, message: String) {
     host.error_line(&object([("code", code.into()), ("message", message.into())]).to_string());

@@ -8,7 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
-use wasip2::io::streams::StreamError;
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 /// Sends `req` and waits for the whole response; `Err` names what failed (connect,
 /// timeout, TLS, as the host's `error-code`). Non-2xx statuses are responses, not errors.
@@ -54,9 +54,7 @@ pub fn send(req: &Request) -> Result<Response, String> {
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), String> {
     {
         let stream = body.write().map_err(|()| "the request body stream was already taken".to_string())?;
-        for chunk in bytes.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| format!("sending the body: {}", stream_error(e)))?;
-        }
+        write_all(&stream, bytes).map_err(|e| format!("sending the body: {e}"))?;
         // The stream must be dropped before the body is finished.
     }
     OutgoingBody::finish(body, None).map_err(describe)
@@ -91,15 +89,26 @@ fn describe(e: ErrorCode) -> String {
 fn read_body(incoming: &wasip2::http::types::IncomingBody) -> Result<Vec<u8>, String> {
     const LIMIT: usize = 64 << 20;
     let stream = incoming.stream().map_err(|()| "the response body stream was already taken".to_string())?;
-    let mut body = Vec::new();
+    read_to_end(&stream, LIMIT).map_err(|e| format!("reading the body: {e}"))
+}
+
+/// Writes all of `bytes` to `stream`, in the chunks a blocking write takes (4096 bytes).
+/// Errors: the stream failed or closed, in words.
+pub fn write_all(stream: &OutputStream, bytes: &[u8]) -> Result<(), String> {
+    bytes.chunks(4096).try_for_each(|chunk| stream.blocking_write_and_flush(chunk).map_err(stream_error))
+}
+
+/// Reads `stream` to its end. Errors: the stream failed, or it held more than `limit` bytes.
+pub fn read_to_end(stream: &InputStream, limit: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => body.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => return Ok(body),
-            Err(e) => return Err(format!("reading the body: {}", stream_error(e))),
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => return Ok(bytes),
+            Err(e) => return Err(stream_error(e)),
         }
-        if body.len() > LIMIT {
-            return Err(format!("the response body is over {LIMIT} bytes"));
+        if bytes.len() > limit {
+            return Err(format!("it is over {limit} bytes"));
         }
     }
 }
