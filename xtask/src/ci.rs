@@ -65,7 +65,8 @@ pub fn run(slice: Slice<'_>) -> Result<()> {
             "embedded",
         ])?;
     }
-    let mut test = command(&["test", "--workspace"]);
+    // Every test binary runs even after one fails, so a CI log names all the failures.
+    let mut test = command(&["test", "--workspace", "--no-fail-fast"]);
     if let Some(t) = target {
         test.env("RUNTARA_TEST_TARGETS", t);
     }

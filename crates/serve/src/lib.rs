@@ -24,10 +24,11 @@
 //! status, signals (`pause`/`resume`/`cancel` and custom), events.
 //!
 //! Statuses: `pending` → `running` → `completed` | `failed` | `cancelled` | `crashed`, with
-//! `sleeping` (a durable Delay longer than `--yield-after-ms`), `waiting` (a WaitForSignal
-//! without its signal) and `suspended` (paused) in between; the scheduler relaunches a
-//! sleeper at its deadline, a waiter when its signal (or timeout) arrives, a suspended
-//! instance when resumed.
+//! `sleeping` (in a durable Delay), `waiting` (a WaitForSignal without its signal) and
+//! `suspended` (paused) in between. A Delay up to `--yield-after-ms` sleeps in its worker,
+//! still claimed; a longer one, a wait and a suspension leave it, and the scheduler
+//! relaunches a sleeper at its deadline, a waiter when its signal (or timeout) arrives, a
+//! suspended instance when resumed.
 
 mod api;
 mod console;

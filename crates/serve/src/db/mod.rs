@@ -136,7 +136,9 @@ impl Db {
     /// Instances of this server that need the scheduler now (at most `limit`, earliest due
     /// first): pending ones past their backoff, sleepers past their deadline, waiters with a
     /// signal or past their timeout, resumed ones, and parked ones with a pending pause or
-    /// cancel. `now` is ms since the epoch.
+    /// cancel — unless a live claim holds them (a Delay under `--yield-after-ms` sleeps in
+    /// its worker with status `sleeping`; its owner carries on at the deadline) — plus
+    /// running ones whose owner's lease expired. `now` is ms since the epoch.
     pub fn due(&self, now: u64, limit: usize) -> R<Vec<Parked>> {
         // Times are text (the schema's rule); CAST compares them as numbers on both
         // databases (`CAST($n AS TEXT)` first, so PostgreSQL takes the parameter as text).
@@ -146,7 +148,8 @@ impl Db {
                  (SELECT MIN(s.signal_id) FROM signals s WHERE s.tenant = r.tenant AND s.instance = r.id), r.epoch
              FROM runs r JOIN instances i ON i.tenant = r.tenant AND i.id = r.id
              WHERE (i.status = 'running' AND CAST(r.lease_until AS BIGINT) < CAST(CAST($1 AS TEXT) AS BIGINT))
-             OR i.status IN ('pending', 'sleeping', 'waiting', 'suspended') AND (
+             OR i.status IN ('pending', 'sleeping', 'waiting', 'suspended')
+             AND (r.owner IS NULL OR CAST(r.lease_until AS BIGINT) < CAST(CAST($1 AS TEXT) AS BIGINT)) AND (
                  EXISTS (SELECT 1 FROM control c WHERE c.tenant = r.tenant AND c.instance = r.id)
                  OR (i.status = 'pending' AND CAST(r.run_after AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
                  OR (i.status IN ('sleeping', 'waiting') AND CAST(i.wake_at AS BIGINT) <= CAST(CAST($1 AS TEXT) AS BIGINT))
@@ -274,19 +277,29 @@ impl Db {
     }
 
     /// On start: instances a drain paused get their pause lifted, and — on SQLite, where
-    /// one process owns the database — instances left `running` by a process that died are
-    /// pending again (on PostgreSQL other servers may be running them: their leases decide).
-    /// Returns how many were recovered.
+    /// one process owns the database — the claims of a process that died are released:
+    /// instances it left `running` are pending again, and those sleeping in its workers are
+    /// due at their deadline, not when its lease runs out (on PostgreSQL other servers may
+    /// be running them: their leases decide). Returns how many were recovered.
     pub fn recover(&self) -> R<usize> {
         let orphans = if self.store.is_postgres() {
             Vec::new()
         } else {
-            self.store.query(
-            "UPDATE instances SET status = 'pending'
-             WHERE status = 'running' AND EXISTS (SELECT 1 FROM runs r WHERE r.tenant = instances.tenant AND r.id = instances.id)
-             RETURNING id",
-                vec![],
-            )?
+            self.store.transaction(|tx| {
+                let held = tx.query(
+                    "UPDATE runs SET owner = NULL WHERE owner IS NOT NULL AND EXISTS (SELECT 1 FROM instances i
+                         WHERE i.tenant = runs.tenant AND i.id = runs.id AND i.status IN ('running', 'sleeping', 'waiting'))
+                     RETURNING id",
+                    vec![],
+                )?;
+                tx.query(
+                    "UPDATE instances SET status = 'pending'
+                     WHERE status = 'running' AND EXISTS (SELECT 1 FROM runs r WHERE r.tenant = instances.tenant AND r.id = instances.id)
+                     RETURNING id",
+                    vec![],
+                )?;
+                Ok(held)
+            })?
         };
         let drained =
             self.store.query("UPDATE runs SET drained = '0' WHERE drained = '1' RETURNING tenant, id", vec![])?;
@@ -360,4 +373,57 @@ pub fn retry_later(tx: &mut Tx, tenant: &str, id: &str, attempts: u32, run_after
         vec![p(attempts), p(run_after), p(tenant), p(id)],
     )?;
     tx.set_status(tenant, id, "pending")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sleeper is due at its deadline only when no live claim holds it: not while its
+    /// owner sleeps in a worker, but once the run released its claim or the lease expired.
+    #[test]
+    fn a_claimed_sleeper_is_due_only_once_released_or_its_lease_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.path().join("db.sqlite3").display())).unwrap();
+        let db = Db::open(store).unwrap();
+        let (t, id) = ("default", "nap");
+        db.start(t, id, "wf", 1, "{}", false).unwrap();
+        let now = now_ms();
+        let due = |at: u64| db.due(at, 10).unwrap().into_iter().map(|p| p.status).collect::<Vec<_>>();
+        assert_eq!(due(now), ["pending"]);
+
+        let epoch = db.claim(t, id, "pending", 0, "srv_a", now + 60_000).unwrap().expect("claimed");
+        db.store.transaction(|tx| tx.sleep(t, id, &(now - 1).to_string())).unwrap();
+        assert!(due(now).is_empty(), "its owner sleeps in a worker");
+        db.store.transaction(|tx| tx.set_control(t, id, "cancel")).unwrap();
+        assert!(due(now).is_empty(), "its owner's run sees the cancel");
+        assert_eq!(due(now + 60_001), ["sleeping"], "the owner's lease expired");
+
+        db.release(t, id, epoch).unwrap();
+        assert_eq!(due(now), ["sleeping"], "the run ended, leaving it to the scheduler");
+    }
+
+    /// On SQLite a restart releases what the dead process held: its sleeper is due at the
+    /// deadline, its running instance pending again, its finished one left alone.
+    #[test]
+    fn a_restart_on_sqlite_releases_the_claims_of_the_dead_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite:{}", dir.path().join("db.sqlite3").display())).unwrap();
+        let db = Db::open(store).unwrap();
+        let now = now_ms();
+        for id in ["nap", "busy", "done"] {
+            db.start("default", id, "wf", 1, "{}", false).unwrap();
+            db.claim("default", id, "pending", 0, "srv_dead", now + 60_000).unwrap().expect("claimed");
+        }
+        db.store.transaction(|tx| tx.sleep("default", "nap", &(now - 1).to_string())).unwrap();
+        db.store
+            .transaction(|tx| tx.finish("default", "done", "completed", Some(&serde_json::json!({})), None))
+            .unwrap();
+        assert!(db.due(now, 10).unwrap().is_empty(), "all three are claimed");
+
+        assert_eq!(db.recover().unwrap(), 2);
+        let mut due: Vec<_> = db.due(now, 10).unwrap().into_iter().map(|p| (p.id, p.status)).collect();
+        due.sort();
+        assert_eq!(due, [("busy".to_string(), "pending".to_string()), ("nap".to_string(), "sleeping".to_string())]);
+    }
 }
