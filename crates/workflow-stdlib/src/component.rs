@@ -170,11 +170,6 @@ impl WorkflowRuntime for ComponentRuntime {
         runtara_sdk::net::wasi::pause_ms(ms);
     }
 
-    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
-        let after = self.yield_after_ms;
-        crate::host::sleep_until(self, deadline_ms, persisted, after)
-    }
-
     fn yield_after_ms(&self) -> Option<u64> {
         self.yield_after_ms
     }

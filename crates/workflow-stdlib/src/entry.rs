@@ -52,11 +52,6 @@ impl WorkflowRuntime for HostedRuntime {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 
-    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
-        let after = self.yield_after_ms;
-        crate::host::sleep_until(self, deadline_ms, persisted, after)
-    }
-
     fn yield_after_ms(&self) -> Option<u64> {
         self.yield_after_ms
     }

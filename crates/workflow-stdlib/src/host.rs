@@ -230,23 +230,6 @@ pub fn execute(
     Ok(result)
 }
 
-/// A durable Delay's wait on a hosted runtime: with `yield_after_ms`, a wait longer than
-/// that ends the run with the fatal `SLEEPING` failure (the host relaunches the instance at
-/// the deadline); otherwise it blocks with `sleep_ms`.
-pub fn sleep_until(
-    rt: &mut dyn WorkflowRuntime,
-    deadline_ms: u64,
-    persisted: bool,
-    yield_after_ms: Option<u64>,
-) -> Result<(), Failure> {
-    let left = deadline_ms.saturating_sub(rt.now_ms());
-    if persisted && yield_after_ms.is_some_and(|after| left > after) {
-        return Err(Failure::yielded("SLEEPING", Some(deadline_ms), None));
-    }
-    rt.sleep_ms(left);
-    Ok(())
-}
-
 /// `RUNTARA_YIELD_AFTER_MS` and `RUNTARA_DEBUG_MODE` of `env`: (waits longer than this end
 /// the run, breakpoints pause it).
 pub fn runtime_settings(env: impl Fn(&str) -> Option<String>) -> (Option<u64>, bool) {

@@ -115,12 +115,17 @@ pub trait WorkflowRuntime {
         Ok(())
     }
     /// Waits until `deadline_ms` (ms since the epoch) for a Delay; `persisted` when the
-    /// deadline is checkpointed. Runtimes that must not block (the browser) instead fail
-    /// with the fatal `SLEEPING` failure carrying `wake_at_ms`, and the host runs the
-    /// workflow again after the deadline (DESIGN §6: resume = run again from the top).
-    fn sleep_until(&mut self, deadline_ms: u64, _persisted: bool) -> Result<(), Failure> {
-        let now = self.now_ms();
-        self.sleep_ms(deadline_ms.saturating_sub(now));
+    /// deadline is checkpointed. A persisted wait longer than
+    /// [`WorkflowRuntime::yield_after_ms`] fails instead with the fatal `SLEEPING` failure
+    /// carrying `wake_at_ms`, and the host runs the workflow again after the deadline
+    /// (DESIGN §6: resume = run again from the top); so do runtimes that must not block
+    /// (the browser). Default: that, else [`WorkflowRuntime::sleep_ms`].
+    fn sleep_until(&mut self, deadline_ms: u64, persisted: bool) -> Result<(), Failure> {
+        let left = deadline_ms.saturating_sub(self.now_ms());
+        if persisted && self.yield_after_ms().is_some_and(|after| left > after) {
+            return Err(Failure::yielded("SLEEPING", Some(deadline_ms), None));
+        }
+        self.sleep_ms(left);
         Ok(())
     }
     /// Waits longer than this many milliseconds end the run instead of blocking it: a
