@@ -99,7 +99,8 @@ pub struct ServeConfig {
     /// The bearer token every request (and every instance) must carry.
     pub token: Option<String>,
     pub limits: ServerLimits,
-    /// A durable Delay or a WaitForSignal longer than this leaves its worker (ms).
+    /// A durable Delay longer than this (ms) leaves its worker; a shorter one sleeps in it.
+    /// (A WaitForSignal whose signal has not arrived always leaves.)
     pub yield_after_ms: u64,
     /// How long a drain (SIGTERM) waits for running instances to suspend.
     pub grace: Duration,

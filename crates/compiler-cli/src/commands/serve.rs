@@ -49,8 +49,9 @@ pub struct Args {
     /// Relaunches of a guest that traps before the instance is marked crashed.
     #[arg(long, default_value_t = 3)]
     pub max_restarts: u32,
-    /// A durable Delay or WaitForSignal longer than this many ms leaves its worker; the
-    /// scheduler relaunches the instance at the deadline or when the signal arrives.
+    /// A durable Delay longer than this many ms leaves its worker (a shorter one sleeps in
+    /// it); the scheduler relaunches the instance at the deadline. A WaitForSignal whose
+    /// signal has not arrived always leaves, relaunched when the signal (or timeout) arrives.
     #[arg(long, default_value_t = 1000)]
     pub yield_after_ms: u64,
     /// On SIGTERM, how long running instances get to reach a step boundary and suspend.

@@ -128,11 +128,11 @@ pub trait WorkflowRuntime {
         self.sleep_ms(left);
         Ok(())
     }
-    /// Waits longer than this many milliseconds end the run instead of blocking it: a
-    /// durable Delay fails with the fatal `SLEEPING` failure, a WaitForSignal whose signal
-    /// has not arrived with `WAITING`; the host relaunches the instance at the deadline or
-    /// when the signal arrives (`runtara serve` sets `RUNTARA_YIELD_AFTER_MS`). `None`:
-    /// block in place.
+    /// `Some(ms)`: the host relaunches instances, so waits end the run instead of blocking
+    /// it — a durable Delay longer than `ms` with the fatal `SLEEPING` failure, a
+    /// WaitForSignal whose signal has not arrived (whatever its timeout) with `WAITING`; the
+    /// host relaunches the instance at the deadline or when the signal arrives (`runtara
+    /// serve` sets `RUNTARA_YIELD_AFTER_MS`). `None`: block in place.
     fn yield_after_ms(&self) -> Option<u64> {
         None
     }
