@@ -30,6 +30,19 @@ pub fn have_program(program: &str, fix: &str) -> bool {
     ok
 }
 
+/// The stock wasmtime CLI: `RUNTARA_WASMTIME` (`.ci/run` installs wasmtime-cli 48 and sets
+/// it), else `wasmtime` on the PATH.
+pub fn wasmtime_program() -> String {
+    std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into())
+}
+
+/// [`wasmtime_program`] when it starts; `None` (reported missing) otherwise.
+pub fn stock_wasmtime() -> Option<String> {
+    let wasmtime = wasmtime_program();
+    let fix = "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME";
+    have_program(&wasmtime, fix).then_some(wasmtime)
+}
+
 /// Whether a test should run `target`'s artifacts: the target is selected
 /// (`RUNTARA_TEST_TARGETS`, a comma list set by `cargo xtask ci --target T`; all when unset)
 /// and the program `runtara run` uses for it is there (qemu-system-arm for firmware, node

@@ -79,9 +79,7 @@ fn hosts() -> Vec<Host> {
     if !runtara_e2e::tools::can_run("wasm32-wasip2") {
         return Vec::new();
     }
-    let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let fix = "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME";
-    let stock = runtara_e2e::tools::have_program(&wasmtime, fix).then_some(Host::Wasmtime(wasmtime));
+    let stock = runtara_e2e::tools::stock_wasmtime().map(Host::Wasmtime);
     std::iter::once(Host::Runtara).chain(stock).collect()
 }
 

@@ -51,13 +51,7 @@ fn graphs_that_need_nothing_std_gives_are_built_without_it() {
 /// file outside them is a bad-input error that names it.
 #[test]
 fn the_no_std_component_reads_and_writes_files_through_preopens() {
-    let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    if !runtara_e2e::tools::have_program(
-        &wasmtime,
-        "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME",
-    ) {
-        return;
-    }
+    let Some(wasmtime) = runtara_e2e::tools::stock_wasmtime() else { return };
     let dir = tempfile::tempdir().unwrap();
     let component = dir.path().join("wf.wasm");
     let plain = workspace_root().join("tests/fixtures/conditional.json");

@@ -65,13 +65,7 @@ fn run_with_input_file_and_envelope_format() {
 /// CI installs wasmtime-cli 48 (`RUNTARA_WASMTIME`); elsewhere a missing one is skipped.
 #[test]
 fn stock_wasmtime_runs_the_component() {
-    let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    if !runtara_e2e::tools::have_program(
-        &wasmtime,
-        "install wasmtime-cli 48 (`cargo install wasmtime-cli@48.0.8`) and set RUNTARA_WASMTIME",
-    ) {
-        return;
-    }
+    let Some(wasmtime) = runtara_e2e::tools::stock_wasmtime() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.wasm");
     compile(&example_01(), "wasm32-wasip2", &out);

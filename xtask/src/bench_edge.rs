@@ -36,7 +36,7 @@ pub fn edge() -> Result<()> {
         std::fs::metadata(worker.join("conditional.wasm"))?.len()
     );
     let state = dir.path().join("workerd-state");
-    let wasmtime = std::env::var("RUNTARA_WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let wasmtime = runtara_e2e::tools::wasmtime_program();
     let hosts: [(&str, Launcher); 3] = [
         (
             "wasmtime serve",
